@@ -1,0 +1,266 @@
+"""The `jira-chase` command: each command parses options, makes one library call and
+renders the result. Library errors become one-line messages and documented exit codes:
+
+0 ok · 1 unexpected error · 2 configuration or usage · 3 tracker failed the run ·
+4 partial (some writes failed; the rest were done)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import date, datetime, timezone
+from functools import wraps
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from jira_chase import __version__
+from jira_chase.config import Settings, load_settings
+from jira_chase.errors import EXIT_OK, EXIT_UNEXPECTED, ChaseError, ConfigError
+from jira_chase.report import render_text, run_to_dict
+from jira_chase.sources.base import Source
+from jira_chase.state import StateStore
+from jira_chase.sync import RunResult, run
+
+F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("jira_chase")
+
+
+def parse_now(value: str | None) -> datetime:
+    """`--now`: an ISO 8601 time (UTC when it has no offset) or a date (midnight UTC)."""
+    if value is None:
+        return datetime.now(timezone.utc)
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), datetime.min.time(), timezone.utc)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(
+            [f"--now: {value!r} is not an ISO 8601 time like 2026-11-20T16:00:00Z"]
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def handle_errors(func: F) -> F:
+    """Turn library errors into one line per problem on stderr and the exit code."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        verbose = bool(click.get_current_context().find_root().params.get("verbose"))
+        try:
+            return func(*args, **kwargs)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                click.echo(f"config error: {problem}", err=True)
+            sys.exit(exc.exit_code)
+        except ChaseError as exc:
+            if verbose:
+                log.exception("run failed")
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted; the next run finishes the job", err=True)
+            sys.exit(130)
+        except click.exceptions.Exit:
+            raise
+        except Exception as exc:
+            if verbose:
+                log.exception("unexpected error")
+            else:
+                click.echo(
+                    f"unexpected error: {type(exc).__name__}: {exc} (rerun with --verbose "
+                    "for details)",
+                    err=True,
+                )
+            sys.exit(EXIT_UNEXPECTED)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def make_source(settings: Settings) -> Source:
+    if settings.tracker == "jira":
+        from jira_chase.sources.jira import JiraSource
+
+        assert settings.jira is not None
+        return JiraSource(settings.jira)
+    raise ConfigError(
+        [f"tracker: {settings.tracker!r} is not supported by this version; use 'jira'"]
+    )
+
+
+def execute(settings: Settings, now: datetime, *, write: bool) -> RunResult:
+    source = make_source(settings)
+    with StateStore(settings.state.path) as store:
+        return run(source, settings, store, now, write=write)
+
+
+def emit(result: RunResult, settings: Settings, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(run_to_dict(result), indent=2))
+    else:
+        click.echo(render_text(result, max_writes=settings.writeback.max_writes))
+
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="TOML configuration file (default: $JIRA_CHASE_CONFIG).",
+)
+now_option = click.option(
+    "--now",
+    default=None,
+    help="Judge as of this ISO 8601 time instead of the real clock (reproduce a run).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the run as JSON.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="jira-chase")
+@click.option("-v", "--verbose", is_flag=True, help="Log requests and show tracebacks.")
+def main(verbose: bool) -> None:
+    """Chase the process, not the result: judge process health in Jira and write it
+    back as labels."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@main.command()
+@config_option
+@now_option
+@json_option
+@handle_errors
+def plan(config_path: Path | None, now: str | None, as_json: bool) -> None:
+    """Dry run: print exactly the operations `sync` would perform; write nothing."""
+    settings = load_settings(config_path)
+    result = execute(settings, parse_now(now), write=False)
+    emit(result, settings, as_json)
+
+
+@main.command()
+@config_option
+@now_option
+@json_option
+@handle_errors
+def sync(config_path: Path | None, now: str | None, as_json: bool) -> None:
+    """Judge the scope and write health labels back to the tracker."""
+    settings = load_settings(config_path)
+    result = execute(settings, parse_now(now), write=True)
+    emit(result, settings, as_json)
+    sys.exit(result.exit_code)
+
+
+@main.command()
+@config_option
+@handle_errors
+def check(config_path: Path | None) -> None:
+    """Validate the configuration, the credentials and the scope query."""
+    settings = load_settings(config_path)
+    source = make_source(settings)
+    identity = source.identify()
+    click.echo(f"config ok: {config_path or 'from $JIRA_CHASE_CONFIG'}")
+    click.echo(
+        f"tracker ok: {identity.tracker} {identity.deployment} {identity.version} at "
+        f"{identity.url}, signed in as {identity.user}"
+    )
+    source.validate_scope()
+    click.echo("scope ok: the scope query is accepted")
+
+
+def demo_settings(url: str, state_dir: Path) -> Settings:
+    import sys as _sys
+
+    if _sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    text = resources.files("jira_chase").joinpath("demo.toml").read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    data["jira"]["url"] = url
+    data["state"]["path"] = str(state_dir / "demo.sqlite")
+    return load_settings(data=data)
+
+
+@main.command()
+@json_option
+@handle_errors
+def demo(as_json: bool) -> None:
+    """Run the whole loop on the built-in simulator: plan, sync, and sync again."""
+    from jira_chase.simulator import JiraSimulator
+    from jira_chase.simulator.demo import DEMO_NOW, build_demo_dataset
+
+    with (
+        tempfile.TemporaryDirectory(prefix="jira-chase-demo-") as tmp,
+        JiraSimulator(build_demo_dataset()) as sim,
+    ):
+        settings = demo_settings(sim.url, Path(tmp))
+        first = execute(settings, DEMO_NOW, write=False)
+        applied = execute(settings, DEMO_NOW, write=True)
+        second = execute(settings, DEMO_NOW, write=True)
+        prefix = settings.writeback.label_prefix
+        written = {
+            v.issue.key: [label for label in sim.labels(v.issue.key) if label.startswith(prefix)]
+            for v in applied.evaluation.verdicts
+        }
+        written = {key: labels for key, labels in written.items() if labels}
+        if as_json:
+            doc = {
+                "plan": run_to_dict(first),
+                "sync": run_to_dict(applied),
+                "second_sync": run_to_dict(second),
+                "labels_in_tracker": written,
+            }
+            click.echo(json.dumps(doc, indent=2))
+        else:
+            click.echo(f"Simulated Jira Cloud at {sim.url} with the demo data set.\n")
+            click.echo(render_text(first, max_writes=settings.writeback.max_writes))
+            click.echo("\n" + "=" * 72 + "\n")
+            click.echo(render_text(applied, max_writes=settings.writeback.max_writes))
+            click.echo("\nLabels now in the tracker (jira-chase's own only):")
+            for key, labels in written.items():
+                click.echo(f"  {key:<10} {' '.join(labels)}")
+            click.echo(
+                f"\nSecond sync over unchanged data: {len(second.plan.operations)} operations "
+                f"planned, {len(second.applied)} performed."
+            )
+    if second.plan.operations or applied.failed:
+        sys.exit(EXIT_UNEXPECTED)
+    sys.exit(EXIT_OK)
+
+
+@main.command()
+@click.option(
+    "--dataset",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Dataset JSON file (format: jira-chase-dataset/1); default: the demo data.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, help="Port to listen on (0: any).")
+@handle_errors
+def simulator(dataset: Path | None, host: str, port: int) -> None:
+    """Serve a simulated Jira Cloud over HTTP until interrupted."""
+    from jira_chase.simulator import load_dataset
+    from jira_chase.simulator.demo import build_demo_dataset
+    from jira_chase.simulator.server import run as serve
+
+    try:
+        data = load_dataset(dataset if dataset is not None else build_demo_dataset())
+    except ValueError as exc:
+        raise ConfigError([f"--dataset: {exc}"]) from None
+    serve(data, host, port)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

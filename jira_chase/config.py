@@ -1,0 +1,293 @@
+"""Settings: one TOML file plus `JIRA_CHASE_<SECTION>__<KEY>` environment overrides.
+
+Validated once, at start. Unknown keys are errors; every problem is reported with the
+dotted key path that fixes it (see `load_settings`). `config.example.toml` documents
+every key and is loaded by the test suite.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from jira_chase.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+CONFIG_ENV = "JIRA_CHASE_CONFIG"
+ENV_PREFIX = "JIRA_CHASE_"
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class JiraSettings(Section):
+    url: str = Field(description="Base URL of the Jira site")
+    deployment: Literal["cloud", "datacenter"] = "cloud"
+    email: str = ""
+    token: SecretStr = SecretStr("")
+    scope: str = Field(description="JQL selecting the issues to chase")
+    timeout: float = Field(default=30.0, gt=0, description="seconds per HTTP request")
+    page_size: int = Field(default=100, ge=1, le=5000)
+
+    @model_validator(mode="after")
+    def _auth_complete(self) -> JiraSettings:
+        if self.deployment == "cloud" and not self.email:
+            raise ValueError("jira.email is required for deployment = 'cloud' (basic auth)")
+        return self
+
+
+class ZenTaoSettings(Section):
+    url: str
+    account: str
+    password: SecretStr = SecretStr("")
+    products: list[int] = []
+    executions: list[int] = []
+    timezone: str = "Asia/Shanghai"
+
+
+class CalendarSettings(Section):
+    kind: Literal["business", "calendar"] = "calendar"
+    timezone: str = "UTC"
+    workdays: list[Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]] = [
+        "Mon",
+        "Tue",
+        "Wed",
+        "Thu",
+        "Fri",
+    ]
+    holidays: list[date] = []
+
+    @model_validator(mode="after")
+    def _known_timezone(self) -> CalendarSettings:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {self.timezone!r}") from exc
+        if not self.workdays:
+            raise ValueError("calendar.workdays must name at least one day")
+        return self
+
+
+class StepSettings(Section):
+    name: str = Field(min_length=1)
+    statuses: list[str] = Field(min_length=1)
+    limit_days: float | None = Field(default=None, gt=0)
+    wip_limit: int | None = Field(default=None, ge=1)
+    required: bool = False
+
+
+class WorkflowSettings(Section):
+    done: list[str] = Field(min_length=1)
+    steps: list[StepSettings] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> WorkflowSettings:
+        names = [s.name for s in self.steps]
+        dup_names = sorted({n for n in names if names.count(n) > 1})
+        if dup_names:
+            raise ValueError(f"step names must be unique, repeated: {', '.join(dup_names)}")
+        owner: dict[str, str] = {}
+        done = {d.casefold() for d in self.done}
+        for step in self.steps:
+            for status in step.statuses:
+                key = status.casefold()
+                if key in owner:
+                    raise ValueError(
+                        f"status {status!r} is in both step {owner[key]!r} and {step.name!r}"
+                    )
+                if key in done:
+                    raise ValueError(
+                        f"status {status!r} of step {step.name!r} is also a done status"
+                    )
+                owner[key] = step.name
+        return self
+
+
+class CheckpointSettings(Section):
+    name: str
+    date: date
+    done: float = Field(ge=0, le=1)
+
+
+class GoalSettings(Section):
+    name: str
+    scope: str
+    unit: Literal["issues", "estimate"] = "issues"
+    start: date
+    tolerance: float = Field(default=0.1, ge=0, le=1)
+    checkpoints: list[CheckpointSettings] = Field(min_length=1)
+
+
+class RequiredField(Section):
+    field: str
+    when_step: str | None = None
+    when_priority: str | None = None
+
+
+class RedlineSettings(Section):
+    max_reopens: int | None = Field(default=None, ge=0)
+    required_fields: list[RequiredField] = []
+
+
+class HabitSettings(Section):
+    stale_days: float | None = Field(default=None, gt=0)
+    require_owner: bool = False
+    require_estimate: bool = False
+
+
+class FocusSettings(Section):
+    wip_per_person: int | None = Field(default=None, ge=1)
+
+
+class CooperationSettings(Section):
+    blocked_days: float | None = Field(default=None, ge=0)
+    label_blockers: bool = False
+
+
+class WritebackSettings(Section):
+    label_prefix: str = Field(default="chase-", min_length=1, pattern=r"^\S+$")
+    comments: bool = True
+    max_writes: int = Field(default=200, ge=0)
+    on_recovery: Literal["edit", "delete", "keep"] = "edit"
+
+
+class StateSettings(Section):
+    path: Path = Path("jira-chase.sqlite")
+
+
+class Settings(BaseSettings):
+    """The whole configuration. Build it with `load_settings`, not directly."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    tracker: Literal["jira", "zentao"] = "jira"
+    jira: JiraSettings | None = None
+    zentao: ZenTaoSettings | None = None
+    calendar: CalendarSettings = CalendarSettings()
+    workflow: WorkflowSettings
+    goals: list[GoalSettings] = []
+    redlines: RedlineSettings = RedlineSettings()
+    habits: HabitSettings = HabitSettings()
+    focus: FocusSettings = FocusSettings()
+    cooperation: CooperationSettings = CooperationSettings()
+    writeback: WritebackSettings = WritebackSettings()
+    state: StateSettings = StateSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML file arrives as init kwargs; the environment overrides it.
+        return (env_settings, init_settings)
+
+    @model_validator(mode="after")
+    def _tracker_section(self) -> Settings:
+        if self.tracker == "jira" and self.jira is None:
+            raise ValueError("tracker = 'jira' needs a [jira] section")
+        if self.tracker == "zentao" and self.zentao is None:
+            raise ValueError("tracker = 'zentao' needs a [zentao] section")
+        step_names = {s.name for s in self.workflow.steps}
+        for i, rf in enumerate(self.redlines.required_fields):
+            if rf.when_step is not None and rf.when_step not in step_names:
+                raise ValueError(
+                    f"redlines.required_fields[{i}].when_step names unknown step "
+                    f"{rf.when_step!r} (known: {', '.join(sorted(step_names)) or 'none'})"
+                )
+        return self
+
+    def step_named(self, name: str) -> StepSettings:
+        for step in self.workflow.steps:
+            if step.name == name:
+                return step
+        raise KeyError(name)
+
+
+def _format_problem(error: Any) -> str:
+    loc = ""
+    for part in error.get("loc", ()):
+        if isinstance(part, int):
+            loc += f"[{part}]"
+        elif part != "__root__":
+            loc += f".{part}" if loc else str(part)
+    msg = error.get("msg", "invalid")
+    if error.get("type") == "extra_forbidden":
+        msg = "unknown key (check the spelling against config.example.toml)"
+    elif error.get("type") == "missing":
+        msg = "required key is missing"
+    msg = msg.removeprefix("Value error, ")
+    return f"{loc}: {msg}" if loc else msg
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            [f"config file {path} not found (pass --config PATH or set {CONFIG_ENV})"]
+        ) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: not valid TOML: {exc}"]) from exc
+
+
+def resolve_config_path(path: str | os.PathLike[str] | None) -> Path:
+    """The config file to read: the explicit path, else $JIRA_CHASE_CONFIG."""
+    if path is not None:
+        return Path(path)
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env)
+    raise ConfigError([f"no configuration: pass --config PATH or set {CONFIG_ENV}"])
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    data: dict[str, Any] | None = None,
+) -> Settings:
+    """Read and validate the configuration.
+
+    `data` (already-parsed TOML) takes the place of the file when given; the state path
+    is then resolved against the working directory. Raises ConfigError listing every
+    problem, each prefixed by its dotted key path.
+    """
+    base_dir = Path.cwd()
+    if data is None:
+        config_path = resolve_config_path(path)
+        data = _read_toml(config_path)
+        base_dir = config_path.resolve().parent
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError([_format_problem(e) for e in exc.errors()]) from None
+    state_path = settings.state.path
+    if not state_path.is_absolute():
+        state_path = base_dir / state_path
+    return settings.model_copy(
+        update={"state": settings.state.model_copy(update={"path": state_path})}
+    )

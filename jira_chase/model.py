@@ -1,0 +1,141 @@
+"""Tracker-neutral domain objects.
+
+Sources turn Jira or ZenTao payloads into these; the pure core (timeline, rules, plan)
+sees nothing else. Every datetime here is timezone-aware.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone the tracker knows: `id` is the tracker's stable id (Jira accountId)."""
+
+    id: str
+    name: str
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field change from the issue's history.
+
+    `from_value`/`to_value` are display values (status names, person ids, label lists
+    as space-separated text), which is what rules reason about.
+    """
+
+    at: datetime
+    field: str
+    from_value: str | None
+    to_value: str | None
+    by: str | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    """A dependency between two issues, seen from the issue that holds it.
+
+    `direction` is "inward" when the other issue acts on this one ("is blocked by" for
+    Blocks) and "outward" otherwise.
+    """
+
+    type: str
+    direction: str
+    key: str
+    project: str
+    status: str | None = None
+    status_category: str | None = None
+    since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A snapshot of one tracker item with its full history, oldest change first."""
+
+    key: str
+    project: str
+    type: str
+    summary: str
+    status: str
+    created: datetime
+    updated: datetime
+    priority: str | None = None
+    assignee: Person | None = None
+    reporter: Person | None = None
+    labels: tuple[str, ...] = ()
+    duedate: date | None = None
+    fix_versions: tuple[str, ...] = ()
+    parent: str | None = None
+    estimate: float | None = None
+    flagged: bool = False
+    history: tuple[Change, ...] = ()
+    links: tuple[Link, ...] = ()
+
+    @property
+    def status_changes(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.history if c.field == "status")
+
+    @property
+    def initial_status(self) -> str:
+        changes = self.status_changes
+        if changes and changes[0].from_value is not None:
+            return changes[0].from_value
+        return self.status
+
+
+class Severity(enum.IntEnum):
+    """How bad a finding is; ordered so that `max()` gives the worst."""
+
+    WARN = 1
+    CRITICAL = 2
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class Health(enum.Enum):
+    """An issue's overall process health: the worst severity among its findings."""
+
+    HEALTHY = "healthy"
+    AT_RISK = "at-risk"
+    OFF_TRACK = "off-track"
+
+    @classmethod
+    def from_severity(cls, severity: Severity | None) -> Health:
+        if severity is None:
+            return cls.HEALTHY
+        return cls.OFF_TRACK if severity >= Severity.CRITICAL else cls.AT_RISK
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule's verdict on one issue, with the evidence a manager can check.
+
+    `family` names the rule family (it becomes a reason label, e.g. `chase-stalled`),
+    `rule` the specific rule, `config_key` the setting whose threshold was crossed, and
+    `evidence` the facts in display order (name -> value as text).
+    """
+
+    issue_key: str
+    family: str
+    rule: str
+    severity: Severity
+    message: str
+    config_key: str
+    evidence: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "issue": self.issue_key,
+            "family": self.family,
+            "rule": self.rule,
+            "severity": self.severity.label,
+            "message": self.message,
+            "config_key": self.config_key,
+            "evidence": dict(self.evidence),
+        }

@@ -1,0 +1,200 @@
+"""The SQLite state store: one row per run and one per attempted write.
+
+The schema carries a version; opening an older file migrates it forward inside a
+transaction, and a newer one is refused with a clear message rather than misread.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from types import TracebackType
+
+from jira_chase.errors import ConfigError
+
+SCHEMA_VERSION = 1
+
+_MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        mode TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        as_of TEXT NOT NULL,
+        outcome TEXT NOT NULL DEFAULT 'running',
+        issues INTEGER NOT NULL DEFAULT 0,
+        unhealthy INTEGER NOT NULL DEFAULT 0,
+        findings INTEGER NOT NULL DEFAULT 0,
+        planned INTEGER NOT NULL DEFAULT 0,
+        applied INTEGER NOT NULL DEFAULT 0,
+        failed INTEGER NOT NULL DEFAULT 0,
+        deferred INTEGER NOT NULL DEFAULT 0,
+        error TEXT
+    );
+    CREATE TABLE operations (
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        seq INTEGER NOT NULL,
+        issue_key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL,
+        error TEXT,
+        at TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    );
+    CREATE INDEX operations_issue ON operations(issue_key);
+    """,
+}
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: int
+    mode: str
+    started_at: str
+    finished_at: str | None
+    as_of: str
+    outcome: str
+    issues: int
+    unhealthy: int
+    findings: int
+    planned: int
+    applied: int
+    failed: int
+    deferred: int
+    error: str | None
+
+
+RUN_COUNTS = ("issues", "unhealthy", "findings", "planned", "applied", "failed", "deferred")
+
+
+def _utcnow() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class StateStore:
+    """Open (creating or migrating) the store at `path`. Use as a context manager."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError([f"state.path: cannot open {self.path}: {exc}"]) from exc
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._migrate()
+
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    @property
+    def schema_version(self) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row["value"])
+
+    def _migrate(self) -> None:
+        has_meta = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+        ).fetchone()
+        version = self.schema_version if has_meta else 0
+        if version > SCHEMA_VERSION:
+            raise ConfigError(
+                [
+                    f"state.path: {self.path} has schema version {version}, newer than this "
+                    f"jira-chase understands ({SCHEMA_VERSION}); upgrade jira-chase"
+                ]
+            )
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _MIGRATIONS[target].split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+                    (str(target),),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def start_run(self, mode: str, as_of: datetime) -> int:
+        # A run that never finished (killed, crashed) is marked so, not left 'running'.
+        self._db.execute("UPDATE runs SET outcome = 'interrupted' WHERE outcome = 'running'")
+        cur = self._db.execute(
+            "INSERT INTO runs (mode, started_at, as_of) VALUES (?, ?, ?)",
+            (mode, _utcnow(), as_of.isoformat()),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    def record_operation(
+        self,
+        run_id: int,
+        seq: int,
+        issue_key: str,
+        kind: str,
+        payload: dict[str, object],
+        status: str,
+        error: str | None = None,
+    ) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO operations"
+            " (run_id, seq, issue_key, kind, payload, status, error, at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run_id,
+                seq,
+                issue_key,
+                kind,
+                json.dumps(payload, sort_keys=True),
+                status,
+                error,
+                _utcnow(),
+            ),
+        )
+
+    def finish_run(
+        self, run_id: int, outcome: str, counts: dict[str, int], error: str | None = None
+    ) -> None:
+        unknown = set(counts) - set(RUN_COUNTS)
+        if unknown:
+            raise ValueError(f"unknown run counts: {sorted(unknown)}")
+        assignments = ", ".join(f"{name} = :{name}" for name in counts)
+        sql = "UPDATE runs SET finished_at = :finished_at, outcome = :outcome, error = :error"
+        if assignments:
+            sql += ", " + assignments
+        self._db.execute(
+            sql + " WHERE id = :id",
+            {**counts, "finished_at": _utcnow(), "outcome": outcome, "error": error, "id": run_id},
+        )
+
+    def runs(self, limit: int = 20) -> list[RunRecord]:
+        rows = self._db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return [RunRecord(**dict(row)) for row in rows]
+
+    def operations(self, run_id: int) -> list[dict[str, object]]:
+        rows = self._db.execute(
+            "SELECT * FROM operations WHERE run_id = ? ORDER BY seq", (run_id,)
+        ).fetchall()
+        return [dict(row) for row in rows]

@@ -1,0 +1,140 @@
+"""Status history -> intervals per workflow step, measured in the configured calendar.
+
+Pure: no I/O and no clock; `now` is always a parameter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from jira_chase.config import WEEKDAYS, CalendarSettings, WorkflowSettings
+from jira_chase.model import Issue
+
+DAY = timedelta(days=1)
+
+
+class Calendar:
+    """Measures durations in days: plain calendar days, or working time on workdays.
+
+    Business time counts the part of each local day (in `timezone`) that falls on a
+    workday that is not a holiday; a full working day counts 1.0 (24 hours). It never
+    exceeds calendar time.
+    """
+
+    def __init__(self, settings: CalendarSettings):
+        self.kind = settings.kind
+        self.zone = ZoneInfo(settings.timezone)
+        self.workdays = frozenset(WEEKDAYS.index(d) for d in settings.workdays)
+        self.holidays = frozenset(settings.holidays)
+
+    def is_working_day(self, day: date) -> bool:
+        return day.weekday() in self.workdays and day not in self.holidays
+
+    def days_between(self, start: datetime, end: datetime) -> float:
+        """Duration of [start, end) in days; 0 when end <= start."""
+        if end <= start:
+            return 0.0
+        if self.kind == "calendar":
+            return (end - start) / DAY
+        local_start = start.astimezone(self.zone)
+        local_end = end.astimezone(self.zone)
+        total = 0.0
+        day = local_start.date()
+        last = local_end.date()
+        while day <= last:
+            if self.is_working_day(day):
+                day_start = datetime.combine(day, time.min, self.zone)
+                day_end = datetime.combine(day + DAY, time.min, self.zone)
+                lo = max(day_start, local_start)
+                hi = min(day_end, local_end)
+                if hi > lo:
+                    # Real elapsed time, so business time never exceeds calendar time
+                    # (a 25-hour DST day counts 25/24).
+                    # Aware datetimes sharing a tzinfo subtract as wall clock; go via UTC.
+                    total += (hi.astimezone(timezone.utc) - lo.astimezone(timezone.utc)) / DAY
+            day += DAY
+        return total
+
+
+@dataclass(frozen=True)
+class StepMap:
+    """Which workflow step (if any) each status belongs to, and which statuses are done."""
+
+    step_of_status: dict[str, str]
+    done_statuses: frozenset[str]
+
+    @classmethod
+    def from_settings(cls, workflow: WorkflowSettings) -> StepMap:
+        mapping = {
+            status.casefold(): step.name for step in workflow.steps for status in step.statuses
+        }
+        return cls(mapping, frozenset(s.casefold() for s in workflow.done))
+
+    def step(self, status: str | None) -> str | None:
+        if status is None:
+            return None
+        return self.step_of_status.get(status.casefold())
+
+    def is_done(self, status: str | None) -> bool:
+        return status is not None and status.casefold() in self.done_statuses
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A stretch of time an issue spent in one status; `end` is None while ongoing."""
+
+    status: str
+    step: str | None
+    start: datetime
+    end: datetime | None
+
+    def end_or(self, now: datetime) -> datetime:
+        return self.end if self.end is not None else now
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """An issue's status intervals covering [created, now] with no gap or overlap."""
+
+    issue_key: str
+    intervals: tuple[Interval, ...]
+
+    @property
+    def current(self) -> Interval:
+        return self.intervals[-1]
+
+    def current_step_entry(self) -> datetime | None:
+        """When the issue last entered its current step (merging adjacent statuses of
+        the same step); None when the current status belongs to no step."""
+        step = self.current.step
+        if step is None:
+            return None
+        entered = self.current.start
+        for interval in reversed(self.intervals[:-1]):
+            if interval.step != step:
+                break
+            entered = interval.start
+        return entered
+
+
+def build_timeline(issue: Issue, steps: StepMap, now: datetime) -> Timeline:
+    """Turn the issue's status changes into contiguous intervals up to `now`.
+
+    Changes dated before creation are clamped to creation and changes after `now` are
+    ignored, so the intervals always tile [created, now] (when created <= now).
+    """
+    intervals: list[Interval] = []
+    status = issue.initial_status
+    start = issue.created
+    for change in issue.status_changes:
+        if change.at > now:
+            break
+        at = max(change.at, issue.created)
+        if at > start:
+            intervals.append(Interval(status, steps.step(status), start, at))
+            start = at
+        status = change.to_value or status
+    intervals.append(Interval(status, steps.step(status), start, None))
+    return Timeline(issue.key, tuple(intervals))

@@ -1,0 +1,88 @@
+"""Small builders for domain objects and settings used by the pure-core tests."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from jira_chase.config import Settings, load_settings
+from jira_chase.model import Change, Issue, Link, Person
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)  # a Monday
+
+ANN = Person("u-ann", "Ann Lee", "ann@example.com")
+BOB = Person("u-bob", "Bob Stone", "bob@example.com")
+
+
+def at(days: float) -> datetime:
+    return T0 + timedelta(days=days)
+
+
+def make_issue(
+    key: str = "APP-1",
+    *,
+    path: list[tuple[float, str]] | None = None,
+    initial: str = "To Do",
+    created: float = 0.0,
+    assignee: Person | None = ANN,
+    labels: tuple[str, ...] = (),
+    links: tuple[Link, ...] = (),
+    flagged: bool = False,
+    extra_history: tuple[Change, ...] = (),
+) -> Issue:
+    """An issue created at T0 + `created` days that moved through `path`
+    (a list of (days after T0, new status))."""
+    history = []
+    status = initial
+    for days, new in path or []:
+        history.append(Change(at(days), "status", status, new, by=ANN.id))
+        status = new
+    history.extend(extra_history)
+    history.sort(key=lambda c: c.at)
+    return Issue(
+        key=key,
+        project=key.rsplit("-", 1)[0],
+        type="Story",
+        summary=f"Summary of {key}",
+        status=status,
+        created=at(created),
+        updated=max([at(created)] + [c.at for c in history]),
+        priority="Medium",
+        assignee=assignee,
+        labels=labels,
+        history=tuple(history),
+        links=links,
+    )
+
+
+BASE_CONFIG: dict[str, Any] = {
+    "tracker": "jira",
+    "jira": {"url": "http://jira.invalid", "email": "bot@example.com", "scope": "project = APP"},
+    "calendar": {"kind": "calendar", "timezone": "UTC"},
+    "workflow": {
+        "done": ["Done"],
+        "steps": [
+            {"name": "build", "statuses": ["In Progress"], "limit_days": 5, "wip_limit": 3},
+            {
+                "name": "review",
+                "statuses": ["Code Review", "Review"],
+                "limit_days": 2,
+                "required": True,
+            },
+            {"name": "test", "statuses": ["In QA"], "limit_days": 3},
+        ],
+    },
+    "focus": {"wip_per_person": 3},
+    "cooperation": {"blocked_days": 2},
+}
+
+
+def make_settings(**overrides: Any) -> Settings:
+    """BASE_CONFIG with top-level sections replaced or merged by `overrides`."""
+    data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in BASE_CONFIG.items()}
+    for section, value in overrides.items():
+        if isinstance(value, dict) and isinstance(data.get(section), dict):
+            data[section] = {**data[section], **value}
+        else:
+            data[section] = value
+    return load_settings(data=data)

@@ -1,0 +1,147 @@
+from jira_chase.evaluate import evaluate
+from jira_chase.model import Health, Link, Severity
+from tests.factories import BOB, at, make_issue, make_settings
+
+SETTINGS = make_settings()
+
+
+def findings(issues, now, settings=SETTINGS):
+    return {v.issue.key: v.findings for v in evaluate(issues, settings, now).verdicts}
+
+
+# -- stalled -----------------------------------------------------------------------
+
+
+def test_under_the_limit_is_healthy():
+    issue = make_issue(path=[(0, "Code Review")])
+    assert findings([issue], at(1.99))["APP-1"] == ()
+
+
+def test_exactly_at_the_limit_warns():
+    issue = make_issue(path=[(0, "Code Review")])
+    (finding,) = findings([issue], at(2))["APP-1"]
+    assert finding.family == "stalled" and finding.severity is Severity.WARN
+    assert finding.config_key == "workflow.steps[1].limit_days"
+    evidence = dict(finding.evidence)
+    assert evidence["step"] == "review" and evidence["limit"] == "2 days"
+
+
+def test_twice_the_limit_is_critical():
+    issue = make_issue(path=[(0, "Code Review")])
+    (finding,) = findings([issue], at(4))["APP-1"]
+    assert finding.severity is Severity.CRITICAL
+
+
+def test_time_in_step_restarts_when_the_step_is_reentered():
+    issue = make_issue(path=[(0, "In Progress"), (6, "Code Review"), (7, "In Progress")])
+    assert findings([issue], at(10))["APP-1"] == ()  # 3 days since re-entering build
+
+
+def test_business_calendar_does_not_count_the_weekend():
+    settings = make_settings(calendar={"kind": "business"})
+    # Entered review Friday 09:00; Monday 09:00 is 1 business day later.
+    issue = make_issue(path=[(4, "Code Review")])
+    assert findings([issue], at(7), settings)["APP-1"] == ()
+    assert findings([issue], at(7), SETTINGS)["APP-1"][0].family == "stalled"
+
+
+def test_step_without_limit_never_stalls():
+    settings = make_settings(
+        workflow={"done": ["Done"], "steps": [{"name": "build", "statuses": ["In Progress"]}]}
+    )
+    issue = make_issue(path=[(0, "In Progress")])
+    assert findings([issue], at(100), settings)["APP-1"] == ()
+
+
+# -- red line: required step --------------------------------------------------------
+
+
+def test_done_without_review_is_a_critical_red_line():
+    issue = make_issue(path=[(0, "In Progress"), (1, "In QA"), (2, "Done")])
+    (finding,) = findings([issue], at(3))["APP-1"]
+    assert finding.family == "redline" and finding.severity is Severity.CRITICAL
+    assert "In Progress -> In QA -> Done" in dict(finding.evidence)["path"]
+
+
+def test_done_after_review_is_fine():
+    issue = make_issue(path=[(0, "In Progress"), (1, "Code Review"), (2, "Done")])
+    assert findings([issue], at(3))["APP-1"] == ()
+
+
+def test_reopen_after_done_needs_review_again():
+    issue = make_issue(
+        path=[(0, "In Progress"), (1, "Code Review"), (2, "Done"), (3, "In Progress"), (4, "Done")]
+    )
+    (finding,) = findings([issue], at(5))["APP-1"]
+    assert finding.rule == "required-step"
+
+
+def test_created_directly_in_done_counts_as_skipping():
+    issue = make_issue(initial="Done")
+    (finding,) = findings([issue], at(1))["APP-1"]
+    assert finding.family == "redline"
+
+
+# -- focus ----------------------------------------------------------------------------
+
+
+def test_person_over_the_wip_limit_gets_a_warning_on_each_item():
+    issues = [make_issue(f"APP-{n}", path=[(0, "In Progress")]) for n in range(1, 5)]
+    result = findings(issues, at(1))
+    assert all(result[i.key][0].family == "focus" for i in issues)
+    assert dict(result["APP-1"][0].evidence)["in progress"] == "4"
+
+
+def test_person_at_the_wip_limit_is_fine():
+    issues = [make_issue(f"APP-{n}", path=[(0, "In Progress")]) for n in range(1, 4)]
+    issues.append(make_issue("APP-9", path=[(0, "In Progress")], assignee=BOB))
+    assert all(f == () for f in findings(issues, at(1)).values())
+
+
+# -- cooperation --------------------------------------------------------------------
+
+
+def blocked(project="OPS", status="In Progress", category="indeterminate", since=0.0):
+    return Link("Blocks", "inward", f"{project}-7", project, status, category, at(since))
+
+
+def test_blocked_by_another_team_names_the_blocker():
+    issue = make_issue(path=[(0, "In Progress")], links=(blocked(),))
+    (finding,) = findings([issue], at(2.5))["APP-1"]
+    assert finding.family == "cooperation"
+    assert dict(finding.evidence)["blocked by"] == "OPS-7"
+
+
+def test_blocker_in_the_same_project_is_not_cooperation():
+    issue = make_issue(path=[(0, "In Progress")], links=(blocked(project="APP"),))
+    assert findings([issue], at(3))["APP-1"] == ()
+
+
+def test_finished_blocker_is_not_cooperation():
+    link = blocked(status="Done", category="done")
+    issue = make_issue(path=[(0, "In Progress")], links=(link,))
+    assert findings([issue], at(3))["APP-1"] == ()
+
+
+def test_recently_blocked_is_not_yet_a_finding():
+    issue = make_issue(path=[(0, "In Progress")], links=(blocked(since=1.5),))
+    assert findings([issue], at(3))["APP-1"] == ()
+
+
+# -- health -----------------------------------------------------------------------------
+
+
+def test_health_is_the_worst_severity():
+    issue = make_issue(path=[(0, "In Progress"), (1, "Done")])  # red line: critical
+    verdict = evaluate([issue], SETTINGS, at(2)).verdicts[0]
+    assert verdict.health is Health.OFF_TRACK
+    warn = make_issue("APP-2", path=[(0, "Code Review")])
+    assert evaluate([warn], SETTINGS, at(2.5)).verdicts[0].health is Health.AT_RISK
+
+
+def test_disabled_families_produce_nothing():
+    settings = make_settings(focus={"wip_per_person": None}, cooperation={"blocked_days": None})
+    issues = [
+        make_issue(f"APP-{n}", path=[(0, "In Progress")], links=(blocked(),)) for n in range(5)
+    ]
+    assert all(f == () for f in findings(issues, at(3), settings).values())

@@ -1,0 +1,48 @@
+import sqlite3
+from datetime import datetime, timezone
+
+import pytest
+
+from jira_chase.errors import ConfigError
+from jira_chase.state import SCHEMA_VERSION, StateStore
+
+NOW = datetime(2026, 11, 20, tzinfo=timezone.utc)
+
+
+def test_runs_are_recorded_with_counts(tmp_path):
+    with StateStore(tmp_path / "s.sqlite") as store:
+        run_id = store.start_run("sync", NOW)
+        store.record_operation(run_id, 0, "APP-1", "labels", {"add": ["x"]}, "done")
+        store.finish_run(run_id, "ok", {"issues": 5, "applied": 1})
+    with StateStore(tmp_path / "s.sqlite") as store:
+        (record,) = store.runs()
+        assert (record.outcome, record.issues, record.applied) == ("ok", 5, 1)
+        assert record.finished_at is not None
+        assert store.operations(run_id)[0]["issue_key"] == "APP-1"
+        assert store.schema_version == SCHEMA_VERSION
+
+
+def test_unfinished_run_is_marked_interrupted_by_the_next(tmp_path):
+    with StateStore(tmp_path / "s.sqlite") as store:
+        store.start_run("sync", NOW)
+    with StateStore(tmp_path / "s.sqlite") as store:
+        store.start_run("plan", NOW)
+        assert [r.outcome for r in store.runs()] == ["running", "interrupted"]
+
+
+def test_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "s.sqlite"
+    StateStore(path).close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    db.commit()
+    db.close()
+    with pytest.raises(ConfigError, match="schema version 99"):
+        StateStore(path)
+
+
+def test_unwritable_location_names_the_key(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(ConfigError, match="state.path"):
+        StateStore(blocker / "s.sqlite")

@@ -1,0 +1,122 @@
+from datetime import date, datetime, timedelta, timezone
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from jira_chase.config import CalendarSettings
+from jira_chase.timeline import Calendar, StepMap, build_timeline
+from tests.factories import at, make_issue, make_settings
+
+STEPS = StepMap.from_settings(make_settings().workflow)
+UTC = timezone.utc
+
+
+def test_intervals_follow_the_status_history():
+    issue = make_issue(path=[(1, "In Progress"), (3, "Code Review"), (4, "Done")])
+    timeline = build_timeline(issue, STEPS, at(10))
+    assert [(i.status, i.step) for i in timeline.intervals] == [
+        ("To Do", None),
+        ("In Progress", "build"),
+        ("Code Review", "review"),
+        ("Done", None),
+    ]
+    assert timeline.intervals[1].start == at(1) and timeline.intervals[1].end == at(3)
+    assert timeline.current.end is None
+
+
+def test_adjacent_statuses_of_one_step_merge_for_time_in_step():
+    issue = make_issue(path=[(1, "Code Review"), (2, "Review")])
+    timeline = build_timeline(issue, STEPS, at(5))
+    assert timeline.current_step_entry() == at(1)
+
+
+def test_no_current_step_for_unmapped_status():
+    timeline = build_timeline(make_issue(), STEPS, at(5))
+    assert timeline.current_step_entry() is None
+
+
+def test_changes_after_now_are_ignored():
+    issue = make_issue(path=[(1, "In Progress"), (9, "Done")])
+    timeline = build_timeline(issue, STEPS, at(5))
+    assert timeline.current.status == "In Progress"
+
+
+def test_status_names_match_case_insensitively():
+    issue = make_issue(path=[(1, "in progress")])
+    assert build_timeline(issue, STEPS, at(2)).current.step == "build"
+
+
+def business(**kw):
+    return Calendar(CalendarSettings(kind="business", timezone="UTC", **kw))
+
+
+def test_business_days_skip_weekends():
+    cal = business()
+    friday = datetime(2026, 11, 6, 12, tzinfo=UTC)
+    monday = datetime(2026, 11, 9, 12, tzinfo=UTC)
+    assert cal.days_between(friday, monday) == 1.0
+    assert Calendar(CalendarSettings(kind="calendar")).days_between(friday, monday) == 3.0
+
+
+def test_holidays_inside_an_interval_do_not_count():
+    cal = business(holidays=[date(2026, 11, 10)])
+    monday = datetime(2026, 11, 9, 0, tzinfo=UTC)
+    thursday = datetime(2026, 11, 12, 0, tzinfo=UTC)
+    assert cal.days_between(monday, thursday) == 2.0
+
+
+def test_business_days_respect_the_time_zone():
+    # Sunday 23:30 UTC is already Monday 00:30 in Berlin (CET, UTC+1).
+    cal = Calendar(CalendarSettings(kind="business", timezone="Europe/Berlin"))
+    start = datetime(2026, 11, 8, 23, 30, tzinfo=UTC)
+    end = datetime(2026, 11, 9, 0, 30, tzinfo=UTC)
+    assert abs(cal.days_between(start, end) - 1 / 24) < 1e-9
+
+
+moments = st.datetimes(
+    min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 31), timezones=st.just(UTC)
+)
+statuses = st.sampled_from(["To Do", "In Progress", "Code Review", "In QA", "Done"])
+
+
+@given(
+    created=moments,
+    offsets=st.lists(st.floats(min_value=-2, max_value=60), max_size=12),
+    names=st.lists(statuses, min_size=12, max_size=12),
+    horizon=st.floats(min_value=0, max_value=90),
+)
+def test_intervals_tile_created_to_now(created, offsets, names, horizon):
+    from dataclasses import replace
+
+    from jira_chase.model import Change
+
+    changes = sorted(
+        (Change(created + timedelta(days=o), "status", None, n) for o, n in zip(offsets, names)),
+        key=lambda c: c.at,
+    )
+    issue = replace(make_issue(), created=created, history=tuple(changes))
+    now = created + timedelta(days=horizon)
+    timeline = build_timeline(issue, STEPS, now)
+    assert timeline.intervals[0].start == created
+    for earlier, later in zip(timeline.intervals, timeline.intervals[1:]):
+        assert earlier.end == later.start
+        assert earlier.start < earlier.end
+    assert timeline.current.end is None and timeline.current.start <= now
+
+
+@given(a=moments, b=moments, tz=st.sampled_from(["UTC", "Europe/Berlin", "Asia/Shanghai"]))
+def test_business_time_never_exceeds_calendar_time(a, b, tz):
+    start, end = min(a, b), max(a, b)
+    cal = Calendar(CalendarSettings(kind="business", timezone=tz))
+    plain = Calendar(CalendarSettings(kind="calendar", timezone=tz))
+    assert 0 <= cal.days_between(start, end) <= plain.days_between(start, end) + 1e-9
+
+
+def test_business_time_on_a_dst_workday_never_exceeds_calendar_time():
+    # 2026-03-29 is a 23-hour Sunday in Berlin; make it a workday.
+    cal = Calendar(
+        CalendarSettings(kind="business", timezone="Europe/Berlin", workdays=["Sun"])
+    )
+    start = datetime(2026, 3, 28, 23, 0, tzinfo=UTC)
+    end = datetime(2026, 3, 29, 22, 0, tzinfo=UTC)
+    assert cal.days_between(start, end) == (end - start) / timedelta(days=1)
