@@ -96,6 +96,12 @@ def make_source(settings: Settings) -> Source:
 
 
 def execute(settings: Settings, now: datetime, *, write: bool) -> RunResult:
+    unevaluated = settings.unevaluated_keys()
+    if unevaluated:
+        click.echo(
+            "note: set but not acted on by this version of jira-chase: " + ", ".join(unevaluated),
+            err=True,
+        )
     source = make_source(settings)
     with StateStore(settings.state.path) as store:
         return run(source, settings, store, now, write=write)

@@ -220,11 +220,27 @@ class Settings(BaseSettings):
                 )
         return self
 
-    def step_named(self, name: str) -> StepSettings:
-        for step in self.workflow.steps:
-            if step.name == name:
-                return step
-        raise KeyError(name)
+    def unevaluated_keys(self) -> list[str]:
+        """Keys this file sets that this version validates but does not act on yet."""
+        keys = []
+        if self.goals:
+            keys.append("goals")
+        if self.redlines.max_reopens is not None:
+            keys.append("redlines.max_reopens")
+        if self.redlines.required_fields:
+            keys.append("redlines.required_fields")
+        if self.habits.model_fields_set:
+            keys.append("habits")
+        if self.cooperation.label_blockers:
+            keys.append("cooperation.label_blockers")
+        keys += [
+            f"writeback.{name}"
+            for name in ("comments", "on_recovery")
+            if name in self.writeback.model_fields_set
+        ]
+        if any(step.wip_limit is not None for step in self.workflow.steps):
+            keys.append("workflow.steps[].wip_limit")
+        return keys
 
 
 def _format_problem(error: Any) -> str:

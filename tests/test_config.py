@@ -1,8 +1,8 @@
-import tomllib
 from pathlib import Path
 from typing import get_args
 
 import pytest
+import tomllib
 from pydantic import BaseModel
 
 from jira_chase.config import Settings, load_settings

@@ -8,8 +8,9 @@ from tests.factories import at, make_issue, make_settings
 SETTINGS = make_settings()
 
 
-def plan_for(issues, now=at(10), max_writes=200, prefix="chase-"):
-    return plan_writes(evaluate(issues, SETTINGS, now), prefix=prefix, max_writes=max_writes)
+def plan_for(issues, now=None, max_writes=200, prefix="chase-"):
+    evaluation = evaluate(issues, SETTINGS, now or at(10))
+    return plan_writes(evaluation, prefix=prefix, max_writes=max_writes)
 
 
 def test_unhealthy_issue_gets_health_and_reason_labels():

@@ -114,9 +114,7 @@ def test_business_time_never_exceeds_calendar_time(a, b, tz):
 
 def test_business_time_on_a_dst_workday_never_exceeds_calendar_time():
     # 2026-03-29 is a 23-hour Sunday in Berlin; make it a workday.
-    cal = Calendar(
-        CalendarSettings(kind="business", timezone="Europe/Berlin", workdays=["Sun"])
-    )
+    cal = Calendar(CalendarSettings(kind="business", timezone="Europe/Berlin", workdays=["Sun"]))
     start = datetime(2026, 3, 28, 23, 0, tzinfo=UTC)
     end = datetime(2026, 3, 29, 22, 0, tzinfo=UTC)
     assert cal.days_between(start, end) == (end - start) / timedelta(days=1)

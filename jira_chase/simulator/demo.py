@@ -43,7 +43,7 @@ __all__ = ["DEMO_NOW", "DEMO_PLANTED", "DEMO_SEED", "build_demo_dataset"]
 
 DEMO_SEED = 20261120
 DEMO_NOW = datetime(2026, 11, 20, 16, 0, tzinfo=timezone.utc)
-_WINDOW_START = datetime(2026, 9, 25, 9, 0, tzinfo=timezone.utc)  # eight weeks before now
+_WINDOW_START = DEMO_NOW - timedelta(weeks=8)
 
 _TODO, _BUILD, _REVIEW, _QA, _DONE = "To Do", "In Progress", "Code Review", "In QA", "Done"
 

@@ -1,0 +1,442 @@
+"""The demo dataset: a valid dataset document whose unhealthy issues are exactly the planted ones.
+
+The rule checks here are an independent re-computation from the raw history (not the
+product's rules), in calendar days and in Mon-Fri business days (UTC and Europe/Berlin),
+so the demo keeps telling the same story whichever calendar the demo config uses.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import re
+from collections import Counter
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from jira_chase.simulator.demo import DEMO_NOW, DEMO_PLANTED, build_demo_dataset
+
+NOW = datetime(2026, 11, 20, 16, 0, tzinfo=timezone.utc)
+LIMITS = {"In Progress": 5.0, "Code Review": 2.0, "In QA": 3.0}  # the demo config's steps
+DONE = "Done"
+REVIEW = "Code Review"
+FAMILIES = ("stalled", "redline", "focus", "cooperation")
+FOREIGN_LABELS = {"customer", "backend", "frontend", "tech-debt"}
+BUSINESS_ZONES = (timezone.utc, ZoneInfo("Europe/Berlin"))
+
+TOP_KEYS = {"format", "now", "projects", "users", "statuses", "issues"}
+ISSUE_KEYS = {
+    "key", "project", "type", "summary", "priority", "status", "assignee", "reporter",
+    "labels", "created", "updated", "duedate", "fixVersions", "parent", "estimate",
+    "flagged", "history", "links", "comments",
+}  # fmt: skip
+REQUIRED_ISSUE_KEYS = {"key", "project", "type", "summary", "status", "created"}
+TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})")
+DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@pytest.fixture(scope="module")
+def data() -> dict[str, Any]:
+    return build_demo_dataset()
+
+
+@pytest.fixture(scope="module")
+def app(data: dict[str, Any]) -> list[dict[str, Any]]:
+    return [i for i in data["issues"] if i["project"] == "APP"]
+
+
+@pytest.fixture(scope="module")
+def by_key(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {i["key"]: i for i in data["issues"]}
+
+
+def ts(text: str) -> datetime:
+    assert TIME_RE.fullmatch(text), f"not ISO 8601 with an offset: {text!r}"
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def status_entries(issue: dict[str, Any]) -> list[dict[str, Any]]:
+    return [h for h in issue["history"] if h["field"] == "status"]
+
+
+# --- the independent rule computation ----------------------------------------------------
+
+
+def calendar_days(start: datetime, end: datetime) -> float:
+    return (end - start).total_seconds() / 86400
+
+
+def business_days(start: datetime, end: datetime, zone: Any) -> float:
+    """Elapsed time that falls on Mon-Fri in ``zone``, in days."""
+    total = 0.0
+    day = start.astimezone(zone).date()
+    while day <= end.astimezone(zone).date():
+        if day.weekday() < 5:
+            lo = datetime.combine(day, time.min, tzinfo=zone)
+            hi = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+            total += max(0.0, (min(hi, end) - max(lo, start)).total_seconds()) / 86400
+        day += timedelta(days=1)
+    return total
+
+
+def severity(days: float, limit: float) -> str | None:
+    if days >= 2 * limit:
+        return "critical"
+    return "warn" if days >= limit else None
+
+
+def step_entered(issue: dict[str, Any]) -> datetime:
+    """When the issue last entered its current status (the steps have one status each)."""
+    arrivals = [ts(h["at"]) for h in status_entries(issue) if h["to"] == issue["status"]]
+    return arrivals[-1] if arrivals else ts(issue["created"])
+
+
+def stall_severities(issue: dict[str, Any]) -> tuple[str | None, list[str | None]]:
+    limit = LIMITS[issue["status"]]
+    start = step_entered(issue)
+    business = [severity(business_days(start, NOW, z), limit) for z in BUSINESS_ZONES]
+    return severity(calendar_days(start, NOW), limit), business
+
+
+def is_stalled(issue: dict[str, Any]) -> bool:
+    if issue["status"] not in LIMITS:
+        return False
+    cal, business = stall_severities(issue)
+    return cal is not None or any(business)
+
+
+def skipped_review_arrivals(issue: dict[str, Any]) -> list[bool]:
+    """For each arrival in Done: True when no Code Review visit since creation or leaving Done."""
+    result, reviewed = [], False
+    for h in status_entries(issue):
+        if h["from"] == DONE and h["to"] != DONE:
+            reviewed = False
+        if h["to"] == REVIEW:
+            reviewed = True
+        if h["to"] == DONE:
+            result.append(not reviewed)
+    return result
+
+
+def is_redline(issue: dict[str, Any]) -> bool:
+    arrivals = skipped_review_arrivals(issue)
+    return bool(arrivals) and arrivals[-1]
+
+
+def focus_keys(app: list[dict[str, Any]]) -> set[str]:
+    active = [i for i in app if i["status"] in LIMITS]
+    load = Counter(i.get("assignee") for i in active)
+    return {i["key"] for i in active if i.get("assignee") and load[i["assignee"]] > 3}
+
+
+def cross_project_blockers(
+    issue: dict[str, Any], by_key: dict[str, dict[str, Any]], done: set[str]
+) -> list[dict[str, Any]]:
+    return [
+        link
+        for link in issue.get("links", [])
+        if link["type"] == "Blocks"
+        and link["direction"] == "inward"
+        and by_key[link["key"]]["project"] != issue["project"]
+        and by_key[link["key"]]["status"] not in done
+        and ts(link["since"]) < NOW - timedelta(days=2)
+    ]
+
+
+def done_statuses(data: dict[str, Any]) -> set[str]:
+    return {s["name"] for s in data["statuses"] if s["category"] == "done"}
+
+
+def planted(family: str) -> set[str]:
+    return {key for key, families in DEMO_PLANTED.items() if family in families}
+
+
+# --- determinism and the exported API -----------------------------------------------------
+
+
+def test_every_build_is_identical_and_json_round_trips() -> None:
+    first, second = build_demo_dataset(), build_demo_dataset()
+    assert first == second
+    assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
+    assert json.loads(json.dumps(first)) == first
+    first["issues"].clear()  # each call hands out its own copy
+    assert build_demo_dataset() == second
+
+
+def test_now_is_the_friday_afternoon_the_data_describes(data: dict[str, Any]) -> None:
+    assert data["now"] == "2026-11-20T16:00:00Z"
+    assert DEMO_NOW == NOW and DEMO_NOW.utcoffset() == timedelta(0)
+    assert DEMO_NOW.weekday() == 4
+
+
+def test_planted_names_only_app_issues_and_known_families(by_key: dict[str, Any]) -> None:
+    assert DEMO_PLANTED
+    for key, families in DEMO_PLANTED.items():
+        assert by_key[key]["project"] == "APP"
+        assert isinstance(families, frozenset) and families <= set(FAMILIES) and families
+
+
+# --- the dataset contract (DATASET.md) ----------------------------------------------------
+
+
+def test_top_level_declarations(data: dict[str, Any]) -> None:
+    assert set(data) <= TOP_KEYS
+    assert data["format"] == "jira-chase-dataset/1"
+    assert [p["key"] for p in data["projects"]] == ["APP", "OPS"]
+    assert all(set(p) == {"key", "name"} for p in data["projects"])
+    ids = [u["id"] for u in data["users"]]
+    assert len(ids) == len(set(ids))
+    assert all(set(u) == {"id", "name", "email"} and "@" in u["email"] for u in data["users"])
+    assert {"id": "u-bot", "name": "Chase Bot", "email": "chase-bot@example.com"} in data["users"]
+    assert {(s["name"], s["category"]) for s in data["statuses"]} == {
+        ("To Do", "new"),
+        ("In Progress", "indeterminate"),
+        ("Code Review", "indeterminate"),
+        ("In QA", "indeterminate"),
+        ("Done", "done"),
+    }
+
+
+def test_every_issue_follows_the_contract(
+    data: dict[str, Any], by_key: dict[str, dict[str, Any]]
+) -> None:
+    users = {u["id"] for u in data["users"]}
+    projects = {p["key"] for p in data["projects"]}
+    statuses = {s["name"] for s in data["statuses"]}
+    assert len(by_key) == len(data["issues"])
+    for issue in data["issues"]:
+        key = issue["key"]
+        assert set(issue) <= ISSUE_KEYS, key
+        assert set(issue) >= REQUIRED_ISSUE_KEYS, key
+        assert issue["project"] in projects and key.startswith(issue["project"] + "-"), key
+        assert issue["type"] in {"Story", "Task", "Bug"}, key
+        assert issue["priority"] in {"Highest", "High", "Medium", "Low"}, key
+        assert issue["status"] in statuses, key
+        assert issue["reporter"] in users, key
+        assert issue.get("assignee", "u-ann") in users, key
+        created = ts(issue["created"])
+        assert created <= NOW, key
+        for name in ("duedate",):
+            if name in issue:
+                assert DATE_RE.fullmatch(issue[name]), key
+                date.fromisoformat(issue[name])
+        assert all(isinstance(x, str) for x in issue.get("labels", [])), key
+        assert all(isinstance(x, str) for x in issue.get("fixVersions", [])), key
+        assert isinstance(issue.get("estimate", 1), int | float), key
+        if "parent" in issue:
+            assert issue["parent"] in by_key, key
+
+        times, current = [created], {"status": "To Do"}
+        if "assignee" in issue or any(h["field"] == "assignee" for h in issue["history"]):
+            current["assignee"] = next(
+                (h["from"] for h in issue["history"] if h["field"] == "assignee"),
+                issue.get("assignee"),
+            )
+        current["priority"] = next(
+            (h["from"] for h in issue["history"] if h["field"] == "priority"), issue["priority"]
+        )
+        for h in issue["history"]:
+            assert set(h) == {"at", "by", "field", "from", "to"}, key
+            at = ts(h["at"])
+            assert times[-1] <= at <= NOW, f"{key}: history out of order at {h['at']}"
+            times.append(at)
+            assert h["by"] in users, key
+            if h["field"] == "status":
+                assert h["from"] in statuses and h["to"] in statuses, key
+            if h["field"] == "assignee":
+                assert h["from"] in users and h["to"] in users, key
+            if h["field"] in current:
+                assert h["from"] == current[h["field"]], f"{key}: {h['field']} chain broken"
+                current[h["field"]] = h["to"]
+        assert current["status"] == issue["status"], key
+        assert current["priority"] == issue["priority"], key
+        assert current.get("assignee") == issue.get("assignee"), key
+
+        for link in issue.get("links", []):
+            assert set(link) <= {"type", "direction", "key", "since"}, key
+            assert link["direction"] in {"inward", "outward"}, key
+            assert link["key"] in by_key and link["key"] != key, key
+            since = ts(link["since"])
+            assert max(created, ts(by_key[link["key"]]["created"])) <= since <= NOW, key
+            times.append(since)
+        for comment in issue.get("comments", []):
+            assert set(comment) == {"at", "by", "body"}, key
+            assert comment["by"] in users and comment["body"].strip(), key
+            at = ts(comment["at"])
+            assert created <= at <= NOW, key
+            times.append(at)
+        if "updated" in issue:
+            assert ts(issue["updated"]) >= max(times), key
+        # realistic: people work on weekdays, in working hours
+        assert all(t.weekday() < 5 and 9 <= t.hour < 18 for t in times), key
+
+
+def test_the_bot_is_declared_but_never_assigned_or_acting(data: dict[str, Any]) -> None:
+    for issue in data["issues"]:
+        people = {issue.get("assignee"), issue["reporter"]}
+        people |= {h["by"] for h in issue["history"]}
+        people |= {
+            h[k] for h in issue["history"] if h["field"] == "assignee" for k in ("from", "to")
+        }
+        people |= {c["by"] for c in issue.get("comments", [])}
+        assert "u-bot" not in people, issue["key"]
+
+
+def test_the_shared_loader_accepts_it(data: dict[str, Any]) -> None:
+    try:
+        module = importlib.import_module("jira_chase.simulator.dataset")
+    except ImportError:
+        pytest.skip("jira_chase.simulator.dataset is not there yet")
+    load_dataset = getattr(module, "load_dataset", None)
+    if load_dataset is None:
+        pytest.skip("jira_chase.simulator.dataset has no load_dataset yet")
+    parameter = next(iter(inspect.signature(load_dataset).parameters.values()))
+    if "path" in parameter.name:
+        pytest.skip("load_dataset takes a path; covered where the demo is served")
+    load_dataset(data)
+
+
+# --- scale and realism ---------------------------------------------------------------------
+
+
+def test_size_span_and_flow(data: dict[str, Any], app: list[dict[str, Any]]) -> None:
+    ops = [i for i in data["issues"] if i["project"] == "OPS"]
+    assert 140 <= len(app) <= 160 and 20 <= len(ops) <= 30
+    assert len([u for u in data["users"] if u["id"] != "u-bot"]) == 8
+    created = [ts(i["created"]) for i in app]
+    assert NOW - timedelta(weeks=8) <= min(created) <= NOW - timedelta(weeks=7)
+    assert max(created) >= NOW - timedelta(days=3)
+    old = [i for i in app if ts(i["created"]) < NOW - timedelta(weeks=4)]
+    assert sum(i["status"] == DONE for i in old) >= 0.8 * len(old)
+    assert {i["status"] for i in app} == {"To Do", "In Progress", "Code Review", "In QA", DONE}
+    assert {i["status"] for i in ops} >= {"To Do", "In Progress", DONE}
+    assert {i["type"] for i in app} == {"Story", "Task", "Bug"}
+    assert {i["priority"] for i in app} == {"Highest", "High", "Medium", "Low"}
+    assert any("estimate" in i for i in app) and any("fixVersions" in i for i in app)
+    fields = Counter(h["field"] for i in app for h in i["history"])
+    assert fields["assignee"] >= 5 and fields["priority"] >= 5
+    rework = [i for i in app if any(h["from"] == REVIEW and h["to"] == "In Progress"
+                                    for h in status_entries(i))]  # fmt: skip
+    assert len(rework) >= 10
+    assert sum(len(i.get("comments", [])) for i in app) >= 100
+    # Jira numbers issues in creation order
+    for project in ("APP", "OPS"):
+        issues = sorted(
+            (i for i in data["issues"] if i["project"] == project),
+            key=lambda i: int(i["key"].split("-")[1]),
+        )
+        assert [int(i["key"].split("-")[1]) for i in issues] == list(range(1, len(issues) + 1))
+        assert [i["created"] for i in issues] == sorted(i["created"] for i in issues)
+
+
+def test_one_issue_has_a_long_healthy_history(app: list[dict[str, Any]]) -> None:
+    long = [i for i in app if len(i["history"]) > 40]
+    assert len(long) == 1
+    issue = long[0]
+    assert issue["key"] not in DEMO_PLANTED
+    assert issue["status"] == DONE and not any(skipped_review_arrivals(issue))
+    assert Counter(h["field"] for h in issue["history"]).keys() >= {
+        "status",
+        "assignee",
+        "priority",
+    }
+
+
+def test_foreign_labels_are_there_and_none_are_ours(data: dict[str, Any]) -> None:
+    labels = Counter(label for i in data["issues"] for label in i.get("labels", []))
+    assert set(labels) == FOREIGN_LABELS
+    assert sum(labels.values()) >= 20
+    assert not any(label.startswith("chase-") for label in labels)
+
+
+# --- the planted problems, and nothing else ------------------------------------------------
+
+
+def test_stalled_issues_are_exactly_the_planted_ones(app: list[dict[str, Any]]) -> None:
+    assert {i["key"] for i in app if is_stalled(i)} == planted("stalled")
+    severities = Counter()
+    for issue in app:
+        if issue["status"] not in LIMITS:
+            continue
+        limit = LIMITS[issue["status"]]
+        start = step_entered(issue)
+        in_business = [business_days(start, NOW, z) for z in BUSINESS_ZONES]
+        if issue["key"] in planted("stalled"):
+            # unhealthy with a margin, whichever calendar the config picks
+            assert calendar_days(start, NOW) >= limit, issue["key"]
+            assert min(in_business) > 1.5 * limit, issue["key"]
+            cal, business = stall_severities(issue)
+            assert len(set(business)) == 1, issue["key"]
+            severities[(issue["status"], cal, business[0])] += 1
+        else:
+            assert calendar_days(start, NOW) < 0.6 * limit, issue["key"]
+    assert severities == {
+        ("Code Review", "warn", "warn"): 1,
+        ("Code Review", "critical", "critical"): 2,
+        ("In Progress", "critical", "warn"): 1,
+    }
+
+
+def test_redline_issues_are_exactly_the_planted_ones(app: list[dict[str, Any]]) -> None:
+    assert {i["key"] for i in app if is_redline(i)} == planted("redline")
+    for issue in app:
+        if issue["key"] not in planted("redline"):
+            assert not any(skipped_review_arrivals(issue)), issue["key"]
+    paths = sorted(
+        tuple(h["to"] for h in status_entries(i)) for i in app if i["key"] in planted("redline")
+    )
+    assert paths == [("In Progress", DONE), ("In Progress", "In QA", DONE)]
+    for key in planted("redline"):
+        done_at = ts(status_entries(next(i for i in app if i["key"] == key))[-1]["at"])
+        assert done_at >= NOW - timedelta(weeks=2)
+
+
+def test_focus_issues_are_exactly_the_planted_ones(app: list[dict[str, Any]]) -> None:
+    assert focus_keys(app) == planted("focus")
+    active = [i for i in app if i["status"] in LIMITS]
+    load = Counter(i.get("assignee") for i in active)
+    assert sorted(load.values(), reverse=True)[:2] == [5, 3]
+    assert all(i.get("assignee") for i in active)
+    assert sum(i["status"] == "In Progress" for i in active) < 8
+
+
+def test_cooperation_issues_are_exactly_the_planted_ones(
+    data: dict[str, Any], app: list[dict[str, Any]], by_key: dict[str, dict[str, Any]]
+) -> None:
+    done = done_statuses(data)
+    flagged = {i["key"] for i in app if cross_project_blockers(i, by_key, done)}
+    assert flagged == planted("cooperation")
+    assert not any(i.get("flagged") for i in app)
+    # the near misses are there too: an APP blocker, and an OPS blocker that is done
+    inward = [
+        (i, by_key[link["key"]])
+        for i in app
+        for link in i.get("links", [])
+        if link["type"] == "Blocks" and link["direction"] == "inward"
+        and ts(link["since"]) < NOW - timedelta(days=2)
+    ]  # fmt: skip
+    near = {(b["project"], b["status"] in done) for i, b in inward if i["key"] not in flagged}
+    assert near == {("APP", False), ("OPS", True)}
+    assert all(i["status"] in LIMITS for i, _ in inward)
+
+
+def test_every_planted_issue_is_flagged_by_its_families_only(
+    data: dict[str, Any], app: list[dict[str, Any]], by_key: dict[str, dict[str, Any]]
+) -> None:
+    done = done_statuses(data)
+    focus = focus_keys(app)
+    for issue in app:
+        found = set()
+        if is_stalled(issue):
+            found.add("stalled")
+        if is_redline(issue):
+            found.add("redline")
+        if issue["key"] in focus:
+            found.add("focus")
+        if cross_project_blockers(issue, by_key, done):
+            found.add("cooperation")
+        assert found == set(DEMO_PLANTED.get(issue["key"], frozenset())), issue["key"]
