@@ -41,6 +41,7 @@ class JiraSettings(Section):
     scope: str = Field(description="JQL selecting the issues to chase")
     timeout: float = Field(default=30.0, gt=0, description="seconds per HTTP request")
     page_size: int = Field(default=100, ge=1, le=5000)
+    retries: int = Field(default=3, ge=0, le=10)
 
     @model_validator(mode="after")
     def _auth_complete(self) -> JiraSettings:

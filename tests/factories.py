@@ -86,3 +86,49 @@ def make_settings(**overrides: Any) -> Settings:
         else:
             data[section] = value
     return load_settings(data=data)
+
+
+def demo_config(url: str, state: str, **overrides: Any) -> dict[str, Any]:
+    """The demo configuration pointed at a simulator, with sections merged from
+    `overrides` (e.g. jira={"scope": ...})."""
+    from importlib import resources
+
+    import tomllib
+
+    text = resources.files("jira_chase").joinpath("demo.toml").read_text(encoding="utf-8")
+    data: dict[str, Any] = tomllib.loads(text)
+    data["jira"]["url"] = url
+    data["state"]["path"] = state
+    for section, value in overrides.items():
+        if isinstance(value, dict):
+            data.setdefault(section, {}).update(value)
+        else:
+            data[section] = value
+    return data
+
+
+def write_toml(path: Any, data: dict[str, Any]) -> Any:
+    """A minimal TOML writer for the flat shapes our configs use."""
+
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, (int, float)):
+            return repr(v)
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    lines = [f"{k} = {value(v)}" for k, v in data.items() if not isinstance(v, (dict, list))]
+    for section, body in data.items():
+        if isinstance(body, dict):
+            lines.append(f"[{section}]")
+            lines += [f"{k} = {value(v)}" for k, v in body.items() if not isinstance(v, list)
+                      or not v or not isinstance(v[0], dict)]  # fmt: skip
+            for k, v in body.items():
+                if isinstance(v, list) and v and isinstance(v[0], dict):
+                    for item in v:
+                        lines.append(f"[[{section}.{k}]]")
+                        lines += [f"{ik} = {value(iv)}" for ik, iv in item.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path

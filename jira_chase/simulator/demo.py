@@ -1,7 +1,8 @@
 """The built-in demo dataset that ``jira-chase demo`` serves from the simulated Jira.
 
 ``build_demo_dataset()`` returns a document in the simulator dataset format
-(``jira-chase-dataset/1``, see DATASET.md) plus the optional top-level ``"now"``: the
+(``jira-chase-dataset/1``, see DATASET.md) with the optional top-level keys ``"bot"``
+(``u-bot``, the account the tool runs as; it is assigned nothing) and ``"now"``: the
 moment the data describes, Friday 2026-11-20 16:00 UTC. The demo judges the process as of
 then, so nothing here reads the clock, and a fixed seed makes every build identical.
 
@@ -44,6 +45,26 @@ __all__ = ["DEMO_NOW", "DEMO_PLANTED", "DEMO_SEED", "build_demo_dataset"]
 DEMO_SEED = 20261120
 DEMO_NOW = datetime(2026, 11, 20, 16, 0, tzinfo=timezone.utc)
 _WINDOW_START = DEMO_NOW - timedelta(weeks=8)
+
+# Issue key -> the rule families that should flag it; every other APP issue is healthy.
+# The keys follow from the seed (Jira numbers issues in creation order); the tests
+# recompute all four rules from the raw data and hold this table to it.
+_STALLED, _REDLINE = frozenset({"stalled"}), frozenset({"redline"})
+_FOCUS, _COOPERATION = frozenset({"focus"}), frozenset({"cooperation"})
+DEMO_PLANTED: dict[str, frozenset[str]] = {
+    "APP-107": _STALLED,  # In Progress since Mon 11-09 14:00 (Order history: offline mode)
+    "APP-108": _STALLED,  # Code Review since Thu 11-12 10:30 (Checkout: retry declined cards)
+    "APP-118": _STALLED,  # Code Review since Tue 11-10 14:00 (Profile: export my data)
+    "APP-122": _REDLINE,  # In Progress -> In QA -> Done on 11-13 (Promo codes: discount ...)
+    "APP-124": _FOCUS,  # APP-124/125/129/133/147: Dana's five active issues, all fresh
+    "APP-125": _FOCUS,
+    "APP-129": _FOCUS,
+    "APP-133": _FOCUS,
+    "APP-139": _STALLED,  # Code Review since Tue 11-17 09:10 (Search: filters by brand)
+    "APP-144": _REDLINE,  # In Progress -> Done on 11-18 (Bump analytics SDK to 5.2)
+    "APP-145": _COOPERATION,  # blocked by OPS-24 (in progress) since Mon 11-16 16:00
+    "APP-147": _FOCUS,
+}
 
 _TODO, _BUILD, _REVIEW, _QA, _DONE = "To Do", "In Progress", "Code Review", "In QA", "Done"
 
@@ -323,7 +344,6 @@ class _Draft:
     estimate: int | None = None
     fix_versions: list[str] = field(default_factory=list)
     duedate: date | None = None
-    planted: frozenset[str] = frozenset()
     key: str = ""
 
     @property
@@ -537,12 +557,15 @@ class _Generator:
             self.reprioritise(draft, max(end, draft.created + timedelta(hours=1)))
         until = min(DEMO_NOW - timedelta(minutes=5), end + timedelta(days=2))
         self.comment(draft, until, rng.choice([0, 0, 1, 1, 1, 2, 2, 3]))
-        unfinished = draft.status != _DONE
         if draft.priority == "Highest" or rng.random() < 0.15:
-            if unfinished:
-                draft.duedate = date(2026, 11, 23) + timedelta(days=rng.randint(0, 25))
+            # open work is due after now; finished work was due around when it finished
+            if draft.status == _DONE:
+                due = (end + timedelta(days=rng.randint(-2, 6))).date()
             else:
-                draft.duedate = (end + timedelta(days=rng.randint(-2, 6))).date()
+                due = DEMO_NOW.date() + timedelta(days=rng.randint(3, 28))
+            while due.weekday() >= 5:
+                due += timedelta(days=1)
+            draft.duedate = due
 
 
 def _done_issue(gen: _Generator, reopen: bool = False) -> _Draft:
@@ -565,13 +588,11 @@ def _active_issue(
     owner: str,
     status: str,
     entered: datetime,
-    planted: frozenset[str] = frozenset(),
     summary: str | None = None,
     kind: str | None = None,
     created_before: datetime | None = None,
 ) -> _Draft:
     draft = gen.new_app(_WINDOW_START, kind, summary)
-    draft.planted = planted
     wait = gen.backward(draft, owner, gen.path(status), entered, created_before)
     gen.finish(draft, wait)
     return draft
@@ -624,11 +645,12 @@ def _long_history_issue(gen: _Generator) -> _Draft:
     return draft
 
 
-def _generate() -> tuple[dict[str, Any], dict[str, frozenset[str]]]:
+def _generate() -> dict[str, Any]:
     rng = random.Random(DEMO_SEED)
     gen = _Generator(rng)
     app: list[_Draft] = []
     ops: list[_Draft] = []
+
     # OPS: the platform team, with the two blockers the APP team waits on.
     ops_blocker = gen.new_ops(_WINDOW_START, "Provision the notification queue in staging")
     ops_blocker.priority = "High"
@@ -646,9 +668,12 @@ def _generate() -> tuple[dict[str, Any], dict[str, frozenset[str]]]:
     ]
     _explicit(gen, ops_solved, "u-hana", solved_steps, wait=900)
     ops += [ops_blocker, ops_solved]
-    for status, count in ((_DONE, 13), (_TODO, 4), (_BUILD, 2), (_REVIEW, 2), (_QA, 2)):
+    busy = 0  # the two platform engineers share the active work: three items each
+    for status, count in ((_DONE, 14), (_TODO, 4), (_BUILD, 2), (_REVIEW, 2), (_QA, 1)):
         for _ in range(count):
             owner = rng.choice(_OPS_PEOPLE)
+            if status not in (_DONE, _TODO):
+                owner, busy = _OPS_PEOPLE[(busy + 1) % 2], busy + 1
             if status == _DONE:
                 draft = gen.new_ops(_random_time(rng, _WINDOW_START, _at(11, 10, 17)))
                 wait = gen.stay(_TODO)
@@ -664,9 +689,8 @@ def _generate() -> tuple[dict[str, Any], dict[str, frozenset[str]]]:
             ops.append(draft)
 
     # APP, planted: stuck in review (warn, critical, critical) and stuck in build.
-    stalled = frozenset({"stalled"})
     review_warn = _active_issue(
-        gen, "u-ann", _REVIEW, _at(11, 17, 9, 10), stalled, "Search: filters by brand", "Story"
+        gen, "u-ann", _REVIEW, _at(11, 17, 9, 10), "Search: filters by brand", "Story"
     )
     review_warn.comments.append((_at(11, 19, 10, 5), "u-ann", "Bob, can you take the review?"))
     review_crit = _active_issue(
@@ -674,20 +698,20 @@ def _generate() -> tuple[dict[str, Any], dict[str, frozenset[str]]]:
         "u-bob",
         _REVIEW,
         _at(11, 12, 10, 30),
-        stalled,
         "Checkout: retry declined cards",
         "Story",
     )
     review_crit.comments.append((_at(11, 16, 15, 45), "u-bob", "Still waiting for a reviewer."))
     review_older = _active_issue(
-        gen, "u-chen", _REVIEW, _at(11, 10, 14, 0), stalled, "Profile: export my data", "Story"
+        gen, "u-chen", _REVIEW, _at(11, 10, 14, 0), "Profile: export my data", "Story"
     )
     build_stuck = _active_issue(
-        gen, "u-emeka", _BUILD, _at(11, 9, 14, 0), stalled, "Order history: offline mode", "Story"
+        gen, "u-emeka", _BUILD, _at(11, 9, 14, 0), "Order history: offline mode", "Story"
     )
     build_stuck.comments.append(
         (_at(11, 13, 16, 10), "u-emeka", "Sync conflicts are harder than expected, on it.")
     )
+    review_crit.labels, build_stuck.labels = ["customer"], ["frontend", "tech-debt"]
     app += [review_warn, review_crit, review_older, build_stuck]
 
     # APP, planted: reached Done without review.
@@ -703,7 +727,6 @@ def _generate() -> tuple[dict[str, Any], dict[str, frozenset[str]]]:
     straight = gen.new_app(_WINDOW_START, "Task", "Bump analytics SDK to 5.2")
     straight_steps = [(_BUILD, _at(11, 17, 10, 0)), (_DONE, _at(11, 18, 12, 5))]
     _explicit(gen, straight, "u-bob", straight_steps, wait=300)
-    via_qa.planted = straight.planted = frozenset({"redline"})
     app += [via_qa, straight]
 
     # APP, planted: Dana carries five active issues, each fresh.
@@ -714,7 +737,7 @@ def _generate() -> tuple[dict[str, Any], dict[str, frozenset[str]]]:
         (_REVIEW, _at(11, 20, 11, 0)),
         (_QA, _at(11, 20, 10, 20)),
     ):
-        app.append(_active_issue(gen, "u-dana", status, entered, frozenset({"focus"})))
+        app.append(_active_issue(gen, "u-dana", status, entered))
 
     # APP, planted: blocked by the platform team for four days.
     blocked = _active_issue(
@@ -722,7 +745,6 @@ def _generate() -> tuple[dict[str, Any], dict[str, frozenset[str]]]:
         "u-ann",
         _BUILD,
         _at(11, 19, 9, 15),
-        frozenset({"cooperation"}),
         "Push notifications: order status updates",
         "Story",
         created_before=_at(11, 16, 16, 0),
@@ -786,10 +808,10 @@ def _generate() -> tuple[dict[str, Any], dict[str, frozenset[str]]]:
         drafts.sort(key=lambda d: d.created)
         for number, draft in enumerate(drafts, start=1):
             draft.key = f"{prefix}-{number}"
-    planted = {d.key: d.planted for d in app if d.planted}
     document: dict[str, Any] = {
         "format": "jira-chase-dataset/1",
         "now": _iso(DEMO_NOW),
+        "bot": "u-bot",
         "projects": [{"key": "APP", "name": "App team"}, {"key": "OPS", "name": "Platform team"}],
         "users": [{"id": uid, "name": name, "email": email} for uid, name, email in _USERS],
         "statuses": [
@@ -801,7 +823,7 @@ def _generate() -> tuple[dict[str, Any], dict[str, frozenset[str]]]:
         ],
         "issues": [_issue_json(d) for d in app + ops],
     }
-    return document, planted
+    return document
 
 
 def _iso(t: datetime) -> str:
@@ -861,8 +883,4 @@ _built = lru_cache(maxsize=1)(_generate)
 
 def build_demo_dataset() -> dict[str, Any]:
     """The demo dataset (a fresh copy each call; identical on every call and machine)."""
-    return copy.deepcopy(_built()[0])
-
-
-DEMO_PLANTED: dict[str, frozenset[str]] = dict(_built()[1])
-"""Issue key -> the rule families that should flag it; every other APP issue is healthy."""
+    return copy.deepcopy(_built())

@@ -97,7 +97,7 @@ class JiraSource:
                 basic_auth=(settings.email, token) if self.cloud else None,
                 token_auth=None if self.cloud else token,
                 timeout=settings.timeout,
-                max_retries=3,
+                max_retries=settings.retries,
                 # The start-up serverInfo call sets deploymentType, without which the
                 # library treats Cloud as Server and falls back to the removed /search.
                 get_server_info=True,

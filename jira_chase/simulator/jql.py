@@ -1,0 +1,891 @@
+"""A subset of JQL: parse a query, then match and sort simulator issues with it.
+
+``parse(text)`` checks syntax, field names, operators and function names and returns a
+:class:`Query`. ``Query.prepare(dataset, now=..., current_user=...)`` checks the values
+against the dataset (an unknown status or user is an error, as in Jira) and fixes the
+meaning of relative dates, giving a :class:`PreparedQuery` that matches and sorts issues.
+
+Anything outside the subset raises :class:`JQLError` with a Jira-like message; the
+simulator never answers a query it does not understand.
+
+Supported:
+
+- fields ``project``, ``status``, ``statusCategory``, ``key``/``issuekey``/``id``,
+  ``parent``, ``labels``, ``assignee``, ``reporter``, ``fixVersion``, ``type``/``issuetype``,
+  ``priority``, ``created``, ``updated``, ``duedate``/``due``;
+- operators ``=``, ``!=``, ``IN``, ``NOT IN``, ``IS [NOT] EMPTY|NULL``, and ``<``, ``<=``,
+  ``>``, ``>=`` on dates and keys; ``AND``/``&&``, ``OR``/``||``, ``NOT``/``!``, parentheses;
+- values: words, "double" or 'single' quoted strings, lists, ``EMPTY``/``NULL``,
+  functions ``currentUser()``, ``now()``, ``startOfDay()``, ``endOfDay()``,
+  ``startOfWeek()``, ``endOfWeek()``, ``startOfMonth()``, ``endOfMonth()`` (the date
+  functions take an optional offset such as ``"-1d"``);
+- dates ``"2026-11-01"``, ``"2026/11/01"``, ``"2026-11-01 10:00"`` and periods ``-7d``,
+  ``-2w``, ``-4h``, ``-30m``, ``"-1w 2d"``, relative to ``now``. The simulated users'
+  time zone is UTC;
+- ``ORDER BY`` key, created, updated, duedate, priority, status, project, type, assignee,
+  reporter with ``ASC``/``DESC``.
+
+Semantics follow Jira where it is surprising: ``!=`` and ``NOT IN`` never match an issue
+whose field is empty, and ``NOT`` is pushed down onto the operators (``NOT labels = x``
+is ``labels != x``); a key range (``key > APP-4``) covers the key's project only. Empty
+values sort last ascending and first descending. Without
+``ORDER BY`` results come newest first (``created DESC``, then key descending).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from jira_chase.simulator.dataset import Dataset, Issue
+
+__all__ = ["JQLError", "PreparedQuery", "Query", "parse"]
+
+
+class JQLError(ValueError):
+    """A query the simulator cannot run; the message reads like Jira's."""
+
+
+# -- fields ---------------------------------------------------------------------------
+
+EQUALITY = frozenset({"=", "!=", "in", "not in", "is", "is not"})
+ORDERING = frozenset({"<", "<=", ">", ">="})
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """A JQL field: its canonical name, what its values are, and what it supports."""
+
+    name: str
+    kind: str  # project status category issue user labels version type priority datetime date
+    operators: frozenset[str]
+    sortable: bool
+
+
+def _spec(name: str, kind: str, ordering: bool = False, sortable: bool = True) -> FieldSpec:
+    return FieldSpec(name, kind, EQUALITY | ORDERING if ordering else EQUALITY, sortable)
+
+
+_FIELD_LIST = [
+    (("project",), _spec("project", "project")),
+    (("status",), _spec("status", "status")),
+    (("statuscategory",), _spec("statusCategory", "category", sortable=False)),
+    (("key", "issuekey", "id", "issue"), _spec("key", "issue", ordering=True)),
+    (("parent",), _spec("parent", "parent", sortable=False)),
+    (("labels", "label"), _spec("labels", "labels", sortable=False)),
+    (("assignee",), _spec("assignee", "user")),
+    (("reporter",), _spec("reporter", "user")),
+    (("fixversion",), _spec("fixVersion", "version", sortable=False)),
+    (("type", "issuetype"), _spec("issuetype", "type")),
+    (("priority",), _spec("priority", "priority")),
+    (("created", "createddate"), _spec("created", "datetime", ordering=True)),
+    (("updated", "updateddate"), _spec("updated", "datetime", ordering=True)),
+    (("duedate", "due"), _spec("duedate", "date", ordering=True)),
+]
+FIELDS: dict[str, FieldSpec] = {alias: spec for aliases, spec in _FIELD_LIST for alias in aliases}
+
+# Real Jira fields outside the subset: say so instead of claiming they do not exist.
+UNSUPPORTED_FIELDS = frozenset(
+    {
+        "summary",
+        "description",
+        "text",
+        "comment",
+        "environment",
+        "resolution",
+        "resolved",
+        "resolutiondate",
+        "component",
+        "sprint",
+        "epic link",
+        "watcher",
+        "watchers",
+        "votes",
+        "creator",
+        "affectedversion",
+        "originalestimate",
+        "remainingestimate",
+        "timespent",
+        "worklogdate",
+        "worklogauthor",
+        "lastviewed",
+        "level",
+        "attachments",
+        "issuelinktype",
+        "statuscategorychangeddate",
+        "flagged",
+        "story point estimate",
+    }
+)
+
+DATE_FUNCTIONS = frozenset(
+    {"now", "startofday", "endofday", "startofweek", "endofweek", "startofmonth", "endofmonth"}
+)
+USER_FUNCTIONS = frozenset({"currentuser"})
+# Real Jira functions outside the subset.
+UNSUPPORTED_FUNCTIONS = frozenset(
+    {
+        "membersof",
+        "opensprints",
+        "closedsprints",
+        "futuresprints",
+        "issuehistory",
+        "linkedissues",
+        "updatedby",
+        "watchedissues",
+        "votedissues",
+        "releasedversions",
+        "unreleasedversions",
+        "latestreleasedversion",
+        "earliestunreleasedversion",
+        "currentlogin",
+        "lastlogin",
+        "startofyear",
+        "endofyear",
+        "componentsleadbyuser",
+        "projectsleadbyuser",
+        "standardissuetypes",
+        "subtaskissuetypes",
+        "issuesWithRemoteLinksByGlobalId".lower(),
+    }
+)
+
+_RESERVED_WORDS = frozenset({"and", "or", "not", "empty", "null", "order", "by", "in", "is"})
+
+
+# -- syntax tree ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Literal:
+    text: str
+    pos: int
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str  # as written
+    args: tuple[str, ...]
+    pos: int
+
+
+@dataclass(frozen=True)
+class EmptyValue:
+    pos: int
+
+
+Value = Literal | Function | EmptyValue
+
+
+@dataclass(frozen=True)
+class ListValue:
+    items: tuple[Value, ...]
+    pos: int
+
+
+Operand = Value | ListValue
+
+
+@dataclass(frozen=True)
+class Clause:
+    field: FieldSpec
+    operator: str  # lower case: "=", "not in", "is not", ...
+    operand: Operand
+    pos: int
+
+
+@dataclass(frozen=True)
+class Not:
+    child: Node
+
+
+@dataclass(frozen=True)
+class And:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    children: tuple[Node, ...]
+
+
+Node = Clause | Not | And | Or
+
+
+@dataclass(frozen=True)
+class SortKey:
+    field: FieldSpec
+    descending: bool
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed query: ``where`` is None for a query without conditions."""
+
+    text: str
+    where: Node | None
+    order_by: tuple[SortKey, ...]
+
+    def prepare(
+        self, dataset: Dataset, *, now: datetime, current_user: str | None
+    ) -> PreparedQuery:
+        """Check values against ``dataset`` and fix relative dates at ``now``.
+
+        ``current_user`` is the user id ``currentUser()`` stands for.
+        Raises :class:`JQLError` for values that do not exist (an unknown status, user,
+        project, issue key, version, type or priority) or malformed dates.
+        """
+        binder = _Binder(dataset, self.text, now, current_user)
+        matches = binder.bind(self.where, negate=False) if self.where else _always
+        order = self.order_by or (
+            SortKey(FIELDS["created"], True),
+            SortKey(FIELDS["key"], True),
+        )
+        return PreparedQuery(self, matches, tuple(_sort_key(dataset, key) for key in order))
+
+
+def parse(text: str) -> Query:
+    """Parse JQL ``text``; raise :class:`JQLError` for anything outside the subset."""
+    return _Parser(text).parse()
+
+
+# -- tokens -----------------------------------------------------------------------------
+
+_SPECIAL = "()=,!<>~\"'&|"
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # word string op lparen rparen comma eof
+    text: str
+    pos: int
+
+    @property
+    def word(self) -> str:
+        """The lower-cased text of an unquoted word (keywords compare with this)."""
+        return self.text.lower() if self.kind == "word" else ""
+
+    def shown(self) -> str:
+        return "the end of the query" if self.kind == "eof" else repr(self.text)
+
+
+def _where(text: str, pos: int) -> str:
+    line = text.count("\n", 0, pos) + 1
+    column = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    return f"(line {line}, character {column})"
+
+
+def _syntax_error(text: str, message: str, pos: int) -> JQLError:
+    return JQLError(f"Error in the JQL Query: {message} {_where(text, pos)}")
+
+
+def _tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c.isspace():
+            i += 1
+        elif c in "\"'":
+            j = i + 1
+            chars: list[str] = []
+            while j < n and text[j] != c:
+                if text[j] == "\\" and j + 1 < n:
+                    j += 1
+                chars.append(text[j])
+                j += 1
+            if j >= n:
+                raise _syntax_error(
+                    text, f"The quoted string {text[i:]!s} has not been completed.", i
+                )
+            tokens.append(Token("string", "".join(chars), i))
+            i = j + 1
+        elif c == "(":
+            tokens.append(Token("lparen", c, i))
+            i += 1
+        elif c == ")":
+            tokens.append(Token("rparen", c, i))
+            i += 1
+        elif c == ",":
+            tokens.append(Token("comma", c, i))
+            i += 1
+        elif c in "!<>=~":
+            two = text[i : i + 2]
+            if two in ("!=", "<=", ">=", "!~"):
+                tokens.append(Token("op", two, i))
+                i += 2
+            elif c == "!":
+                tokens.append(Token("word", "not", i))
+                i += 1
+            else:
+                tokens.append(Token("op", c, i))
+                i += 1
+        elif c in "&|":
+            j = i + 2 if text[i : i + 2] in ("&&", "||") else i + 1
+            tokens.append(Token("word", "and" if c == "&" else "or", i))
+            i = j
+        else:
+            j = i
+            while j < n and not text[j].isspace() and text[j] not in _SPECIAL:
+                j += 1
+            tokens.append(Token("word", text[i:j], i))
+            i = j
+    tokens.append(Token("eof", "", n))
+    return tokens
+
+
+# -- parser -------------------------------------------------------------------------------
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = _tokenize(text)
+        self.index = 0
+
+    @property
+    def token(self) -> Token:
+        return self.tokens[self.index]
+
+    def advance(self) -> Token:
+        token = self.tokens[self.index]
+        self.index += 1
+        return token
+
+    def error(self, message: str, token: Token | None = None) -> JQLError:
+        token = token or self.token
+        return _syntax_error(self.text, message, token.pos)
+
+    def parse(self) -> Query:
+        where = None
+        if self.token.kind != "eof" and self.token.word != "order":
+            where = self.parse_or()
+        order_by: tuple[SortKey, ...] = ()
+        if self.token.word == "order":
+            order_by = self.parse_order_by()
+        if self.token.kind != "eof":
+            raise self.error(f"Expecting either 'OR' or 'AND' but got {self.token.shown()}.")
+        return Query(self.text, where, order_by)
+
+    def parse_or(self) -> Node:
+        children = [self.parse_and()]
+        while self.token.word == "or":
+            self.advance()
+            children.append(self.parse_and())
+        return children[0] if len(children) == 1 else Or(tuple(children))
+
+    def parse_and(self) -> Node:
+        children = [self.parse_not()]
+        while self.token.word == "and":
+            self.advance()
+            children.append(self.parse_not())
+        return children[0] if len(children) == 1 else And(tuple(children))
+
+    def parse_not(self) -> Node:
+        if self.token.word == "not":
+            self.advance()
+            return Not(self.parse_not())
+        if self.token.kind == "lparen":
+            self.advance()
+            inner = self.parse_or()
+            if self.token.kind != "rparen":
+                raise self.error(f"Expecting ')' but got {self.token.shown()}.")
+            self.advance()
+            return inner
+        return self.parse_clause()
+
+    def parse_clause(self) -> Clause:
+        token = self.token
+        if token.kind not in ("word", "string") or token.word in _RESERVED_WORDS:
+            raise self.error(f"Expecting a field name but got {token.shown()}.")
+        self.advance()
+        spec = self.field(token)
+        operator_token = self.token
+        operator = self.parse_operator()
+        if operator not in spec.operators:
+            raise JQLError(
+                f"The operator '{operator}' is not supported by the '{spec.name}' field."
+                f" {_where(self.text, operator_token.pos)}"
+            )
+        operand = self.parse_operand(operator)
+        return Clause(spec, operator, operand, token.pos)
+
+    def field(self, token: Token) -> FieldSpec:
+        name = token.text.lower()
+        spec = FIELDS.get(name)
+        if spec is not None:
+            return spec
+        if name in UNSUPPORTED_FIELDS or name.startswith("cf["):
+            raise JQLError(
+                f"Field '{token.text}' is not supported by the simulator's JQL subset."
+                f" {_where(self.text, token.pos)}"
+            )
+        raise JQLError(
+            f"Field '{token.text}' does not exist or you do not have permission to view it."
+        )
+
+    def parse_operator(self) -> str:
+        token = self.token
+        if token.kind == "op":
+            self.advance()
+            return token.text
+        word = token.word
+        if word in ("in", "is", "was", "changed"):
+            self.advance()
+            if word in ("is", "was") and self.token.word == "not":
+                self.advance()
+                word += " not"
+            if word.startswith("was") and self.token.word == "in":
+                self.advance()
+                word += " in"
+            return word
+        if word == "not" and self.tokens[self.index + 1].word == "in":
+            self.advance()
+            self.advance()
+            return "not in"
+        raise self.error(
+            f"Expecting operator but got {token.shown()}. The valid operators are '=', '!=',"
+            " '<', '>', '<=', '>=', '~', '!~', 'IN', 'NOT IN', 'IS' and 'IS NOT'."
+        )
+
+    def parse_operand(self, operator: str) -> Operand:
+        token = self.token
+        if operator in ("in", "not in"):
+            if token.kind != "lparen":
+                raise self.error(
+                    f"Expecting '(' to start a list of values after '{operator.upper()}'"
+                    f" but got {token.shown()}."
+                )
+            self.advance()
+            items = [self.parse_value()]
+            while self.token.kind == "comma":
+                self.advance()
+                items.append(self.parse_value())
+            if self.token.kind != "rparen":
+                raise self.error(f"Expecting ')' but got {self.token.shown()}.")
+            self.advance()
+            return ListValue(tuple(items), token.pos)
+        if token.kind == "lparen":
+            raise self.error(f"The operator '{operator}' does not support a list of values.")
+        value = self.parse_value()
+        if operator in ("is", "is not") and not isinstance(value, EmptyValue):
+            raise self.error(
+                f"The operator '{operator.upper()}' only supports the value 'EMPTY' or 'NULL'.",
+                token,
+            )
+        return value
+
+    def parse_value(self) -> Value:
+        token = self.token
+        if token.kind == "string":
+            self.advance()
+            return Literal(token.text, token.pos)
+        if token.kind != "word":
+            raise self.error(f"Expecting either a value, list or function but got {token.shown()}.")
+        if token.word in ("empty", "null"):
+            self.advance()
+            return EmptyValue(token.pos)
+        if token.word in _RESERVED_WORDS:
+            raise self.error(
+                f"Expecting either a value, list or function but got {token.shown()}. You must"
+                f" surround '{token.text}' in quotation marks to use it as a value."
+            )
+        self.advance()
+        if self.token.kind != "lparen":
+            return Literal(token.text, token.pos)
+        name = token.text.lower()
+        if name not in DATE_FUNCTIONS | USER_FUNCTIONS:
+            if name in UNSUPPORTED_FUNCTIONS:
+                raise JQLError(
+                    f"The function '{token.text}' is not supported by the simulator's JQL subset."
+                )
+            raise JQLError(f"Unable to find JQL function '{token.text}()'.")
+        self.advance()
+        args: list[str] = []
+        while self.token.kind in ("word", "string"):
+            args.append(self.advance().text)
+            if self.token.kind != "comma":
+                break
+            self.advance()
+        if self.token.kind != "rparen":
+            raise self.error(f"Expecting ')' but got {self.token.shown()}.")
+        self.advance()
+        return Function(token.text, tuple(args), token.pos)
+
+    def parse_order_by(self) -> tuple[SortKey, ...]:
+        self.advance()
+        if self.token.word != "by":
+            raise self.error(f"Expecting 'by' but got {self.token.shown()}.")
+        self.advance()
+        keys = []
+        while True:
+            token = self.token
+            if token.kind not in ("word", "string") or token.word in _RESERVED_WORDS:
+                raise self.error(f"Expecting a field name but got {token.shown()}.")
+            self.advance()
+            spec = self.field(token)
+            if not spec.sortable:
+                raise JQLError(
+                    f"Sorting by '{token.text}' is not supported by the simulator's JQL subset."
+                )
+            descending = False
+            if self.token.word in ("asc", "desc"):
+                descending = self.advance().word == "desc"
+            keys.append(SortKey(spec, descending))
+            if self.token.kind != "comma":
+                return tuple(keys)
+            self.advance()
+
+
+# -- binding: values checked, dates fixed, predicates built ----------------------------
+
+Predicate = Callable[[Issue], bool]
+
+
+def _always(issue: Issue) -> bool:
+    return True
+
+
+_NEGATED = {
+    "=": "!=",
+    "!=": "=",
+    "in": "not in",
+    "not in": "in",
+    "is": "is not",
+    "is not": "is",
+    "<": ">=",
+    ">=": "<",
+    ">": "<=",
+    "<=": ">",
+}
+
+_CATEGORY_NAMES = {"new": "To Do", "indeterminate": "In Progress", "done": "Done"}
+# Jira's status category ids.
+CATEGORY_IDS = {"new": "2", "indeterminate": "4", "done": "3"}
+
+_PERIOD = re.compile(r"^([-+]?)\s*((?:\d+\s*[wdhm]\s*)+)$")
+_PERIOD_PART = re.compile(r"(\d+)\s*([wdhm])")
+_UNITS = {
+    "w": timedelta(weeks=1),
+    "d": timedelta(days=1),
+    "h": timedelta(hours=1),
+    "m": timedelta(minutes=1),
+}
+_DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d")
+
+
+def parse_period(text: str) -> timedelta | None:
+    """``-7d``, ``4w 2d``, ``-30m`` as a timedelta; None when ``text`` is not a period."""
+    match = _PERIOD.match(text.strip())
+    if not match:
+        return None
+    total = sum(
+        (int(amount) * _UNITS[unit] for amount, unit in _PERIOD_PART.findall(match.group(2))),
+        timedelta(),
+    )
+    return -total if match.group(1) == "-" else total
+
+
+class _Binder:
+    def __init__(
+        self, dataset: Dataset, text: str, now: datetime, current_user: str | None
+    ) -> None:
+        self.dataset = dataset
+        self.text = text
+        self.now = now.astimezone(timezone.utc)
+        self.current_user = current_user
+
+    def bind(self, node: Node, negate: bool) -> Predicate:
+        if isinstance(node, Not):
+            return self.bind(node.child, not negate)
+        if isinstance(node, (And, Or)):
+            parts = [self.bind(child, negate) for child in node.children]
+            # De Morgan: under negation AND becomes OR and vice versa.
+            if isinstance(node, And) != negate:
+                return lambda issue: all(part(issue) for part in parts)
+            return lambda issue: any(part(issue) for part in parts)
+        operator = _NEGATED[node.operator] if negate else node.operator
+        return self.clause(node, operator)
+
+    # values ------------------------------------------------------------------------------
+
+    def values(self, clause: Clause) -> list[Any]:
+        """The operand's values, resolved for the field; None stands for EMPTY."""
+        operand = clause.operand
+        items = operand.items if isinstance(operand, ListValue) else (operand,)
+        resolved: list[Any] = []
+        for item in items:
+            if isinstance(item, EmptyValue):
+                resolved.append(None)
+            else:
+                resolved.append(self.resolve(clause.field, item))
+        return resolved
+
+    def resolve(self, spec: FieldSpec, value: Literal | Function) -> Any:
+        kind = spec.kind
+        if isinstance(value, Function):
+            name = value.name.lower()
+            if kind in ("datetime", "date") and name in DATE_FUNCTIONS:
+                return self.date_function(spec, value)
+            if kind == "user" and name in USER_FUNCTIONS:
+                if self.current_user is None:
+                    raise JQLError("The function 'currentUser' needs a logged-in user.")
+                return self.current_user
+            raise JQLError(
+                f"The function '{value.name}' is not valid for the field '{spec.name}'."
+                f" {_where(self.text, value.pos)}"
+            )
+        text = value.text
+        folded = text.lower()
+        dataset = self.dataset
+        if kind == "project":
+            for project in dataset.projects.values():
+                if folded in (project.key.lower(), project.name.lower()) or text == project.id:
+                    return project.key
+        elif kind == "status":
+            for status in dataset.statuses.values():
+                if folded == status.name.lower() or text == status.id:
+                    return status.name
+        elif kind == "category":
+            for key, name in _CATEGORY_NAMES.items():
+                if folded in (key, name.lower()) or text == CATEGORY_IDS[key]:
+                    return key
+        elif kind in ("issue", "parent"):
+            issue = dataset.issue_by_id_or_key(text)
+            if issue is not None:
+                return (issue.project, issue.number)
+            raise JQLError(f"An issue with key '{text}' does not exist for field '{spec.name}'.")
+        elif kind == "user":
+            for user in dataset.users.values():
+                if folded in (user.id.lower(), user.name.lower()) or (
+                    user.email and folded == user.email.lower()
+                ):
+                    return user.id
+        elif kind == "labels":
+            return folded
+        elif kind == "version":
+            for _project, name in dataset.version_ids:
+                if folded == name.lower():
+                    return folded
+            for (_project, name), version_id in dataset.version_ids.items():
+                if text == version_id:
+                    return name.lower()
+        elif kind == "type":
+            for name, type_id in dataset.issue_type_ids.items():
+                if folded == name.lower() or text == type_id:
+                    return name.lower()
+        elif kind == "priority":
+            for name, priority_id in dataset.priority_ids.items():
+                if folded == name.lower() or text == priority_id:
+                    return name.lower()
+        elif kind in ("datetime", "date"):
+            return self.date_value(spec, text)
+        raise JQLError(f"The value '{text}' does not exist for the field '{spec.name}'.")
+
+    def date_value(self, spec: FieldSpec, text: str) -> datetime:
+        period = parse_period(text)
+        if period is not None:
+            return self.now + period
+        for pattern in _DATE_FORMATS:
+            try:
+                return datetime.strptime(text.strip(), pattern).replace(tzinfo=timezone.utc)
+            except ValueError:
+                continue
+        raise JQLError(
+            f"Date value '{text}' for field '{spec.name}' is invalid. Valid formats include:"
+            " 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period"
+            " format e.g. '-5d', '4w 2d'."
+        )
+
+    def date_function(self, spec: FieldSpec, function: Function) -> datetime:
+        name = function.name.lower()
+        if len(function.args) > 1:
+            raise JQLError(f"Function '{function.name}' expects at most one argument.")
+        offset = timedelta()
+        if function.args:
+            period = parse_period(function.args[0])
+            if period is None:
+                raise JQLError(
+                    f"Function '{function.name}' expects a period such as '-1d', got"
+                    f" '{function.args[0]}'."
+                )
+            offset = period
+        now = self.now
+        day = datetime.combine(now.date(), time(), tzinfo=timezone.utc)
+        if name == "now":
+            moment = now
+        elif name in ("startofday", "endofday"):
+            moment = day
+        elif name in ("startofweek", "endofweek"):
+            # Jira's weeks start on Sunday in the default locale.
+            moment = day - timedelta(days=(now.weekday() + 1) % 7)
+        else:
+            moment = day.replace(day=1)
+        if name.startswith("end"):
+            if name == "endofday":
+                moment += timedelta(days=1)
+            elif name == "endofweek":
+                moment += timedelta(weeks=1)
+            else:
+                moment = (moment + timedelta(days=32)).replace(day=1)
+            moment -= timedelta(milliseconds=1)
+        return moment + offset
+
+    # predicates ------------------------------------------------------------------------
+
+    def clause(self, clause: Clause, operator: str) -> Predicate:
+        spec = clause.field
+        get = _getter(spec, self.dataset)
+        if operator in ("is", "is not"):
+            want_empty = operator == "is"
+            if spec.kind in ("labels", "version"):
+                return lambda issue: (not get(issue)) == want_empty
+            return lambda issue: (get(issue) is None) == want_empty
+        values = self.values(clause)
+        if operator in ORDERING:
+            return self.ordering(spec, get, operator, values[0])
+        wanted = frozenset(v for v in values if v is not None)
+        allow_empty = None in values
+        positive = operator in ("=", "in")
+        if spec.kind in ("labels", "version"):
+            if positive:
+                return lambda issue: bool(wanted & get(issue)) or (allow_empty and not get(issue))
+            return lambda issue: bool(get(issue)) and not (wanted & get(issue))
+        if positive:
+            return lambda issue: (value := get(issue)) in wanted or (allow_empty and value is None)
+        return lambda issue: (value := get(issue)) is not None and value not in wanted
+
+    def ordering(
+        self, spec: FieldSpec, get: Callable[[Issue], Any], operator: str, bound: Any
+    ) -> Predicate:
+        if bound is None:
+            raise JQLError(f"The operator '{operator}' does not support the value 'EMPTY'.")
+        compare = _COMPARE[operator]
+        if spec.kind == "issue":
+            project, number = bound
+
+            def key_in_range(issue: Issue) -> bool:
+                return issue.project == project and compare(issue.number, number)
+
+            return key_in_range
+        return lambda issue: (value := get(issue)) is not None and compare(value, bound)
+
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def _midnight(day: date | None) -> datetime | None:
+    return None if day is None else datetime.combine(day, time(), tzinfo=timezone.utc)
+
+
+def _getter(spec: FieldSpec, dataset: Dataset) -> Callable[[Issue], Any]:
+    """How to read the field from an issue, in the form ``resolve`` gives values."""
+    kind = spec.kind
+    if kind == "project":
+        return lambda issue: issue.project
+    if kind == "status":
+        return lambda issue: issue.status
+    if kind == "category":
+        statuses = dataset.statuses
+        return lambda issue: statuses[issue.status].category
+    if kind == "issue":
+        return lambda issue: (issue.project, issue.number)
+    if kind == "parent":
+
+        def parent(issue: Issue) -> tuple[str, int] | None:
+            if issue.parent is None:
+                return None
+            project, _, number = issue.parent.rpartition("-")
+            return (project, int(number))
+
+        return parent
+    if kind == "user":
+        attribute = spec.name
+        return lambda issue: getattr(issue, attribute)
+    if kind == "labels":
+        return lambda issue: frozenset(label.lower() for label in issue.labels)
+    if kind == "version":
+        return lambda issue: frozenset(name.lower() for name in issue.fix_versions)
+    if kind == "type":
+        return lambda issue: issue.type.lower()
+    if kind == "priority":
+        return lambda issue: issue.priority.lower() if issue.priority else None
+    if kind == "date":
+        return lambda issue: _midnight(issue.duedate)
+    attribute = spec.name
+    return lambda issue: getattr(issue, attribute)
+
+
+# -- sorting ----------------------------------------------------------------------------------
+
+# Lowest first, so that DESC puts the most important first, as in Jira.
+_PRIORITY_RANK = {"lowest": 1, "low": 2, "medium": 3, "high": 4, "highest": 5}
+
+
+def _sort_key(dataset: Dataset, key: SortKey) -> tuple[Callable[[Issue], Any], bool]:
+    name = key.field.name
+    kind = key.field.kind
+    value: Callable[[Issue], Any]
+    if kind == "issue":
+        value = lambda issue: (issue.project, issue.number)  # noqa: E731
+    elif kind == "status":
+        order = {name: index for index, name in enumerate(dataset.statuses)}
+        value = lambda issue: order[issue.status]  # noqa: E731
+    elif kind == "priority":
+        value = lambda issue: (  # noqa: E731
+            None
+            if issue.priority is None
+            else (_PRIORITY_RANK.get(issue.priority.lower(), 0), issue.priority)
+        )
+    elif kind == "user":
+        users = dataset.users
+        value = lambda issue: (  # noqa: E731
+            None if getattr(issue, name) is None else users[getattr(issue, name)].name.lower()
+        )
+    elif kind == "type":
+        value = lambda issue: issue.type.lower()  # noqa: E731
+    elif kind == "date":
+        value = lambda issue: issue.duedate  # noqa: E731
+    else:
+        value = lambda issue: getattr(issue, name)  # noqa: E731
+
+    def empty_last(issue: Issue) -> tuple[Any, ...]:
+        found = value(issue)
+        return (1,) if found is None else (0, found)
+
+    return empty_last, key.descending
+
+
+@dataclass(frozen=True)
+class PreparedQuery:
+    """A query bound to a dataset and a moment: match issues and put them in order."""
+
+    query: Query
+    matches: Predicate
+    sort_keys: tuple[tuple[Callable[[Issue], Any], bool], ...]
+
+    def sort(self, issues: Iterable[Issue]) -> list[Issue]:
+        ordered = sorted(issues, key=lambda issue: (issue.project, issue.number))
+        # Stable sorts from the last key to the first give a multi-key order with
+        # per-key directions.
+        for key, descending in reversed(self.sort_keys):
+            ordered.sort(key=key, reverse=descending)
+        return ordered
+
+    def select(self, issues: Iterable[Issue]) -> list[Issue]:
+        """The matching issues, in the query's order."""
+        matches = self.matches
+        return self.sort(issue for issue in issues if matches(issue))
+
+
+def category_name(category: str) -> str:
+    """Jira's display name of a status category key: ``new`` is "To Do"."""
+    return _CATEGORY_NAMES[category]

@@ -1,0 +1,90 @@
+"""The Jira source against the simulator over real sockets, with the real `jira` library."""
+
+import pytest
+
+from jira_chase.config import JiraSettings
+from jira_chase.errors import IssueError, TrackerError
+from jira_chase.plan import Operation
+from jira_chase.simulator.demo import build_demo_dataset
+from jira_chase.sources.jira import JiraSource
+
+
+def settings(url, **kw):
+    base = {"url": url, "email": "chase-bot@example.com", "token": "t", "scope": "project = APP"}
+    return JiraSettings(**{**base, **kw})
+
+
+@pytest.fixture
+def demo_sim(jira_sim):
+    return jira_sim(build_demo_dataset())
+
+
+def test_fetches_every_issue_in_scope_across_pages(demo_sim):
+    source = JiraSource(settings(demo_sim.url, page_size=17))
+    issues = source.fetch_issues()
+    assert len(issues) == 150
+    assert {i.project for i in issues} == {"APP"}
+    assert len({i.key for i in issues}) == 150
+    searches = [p for m, p in demo_sim.requests if p.endswith("/search/jql")]
+    assert len(searches) == 9  # ceil(150 / 17)
+    assert not any(p.rstrip("/").endswith("/search") for _, p in demo_sim.requests)
+
+
+def test_histories_longer_than_40_are_completed_with_bulk_changelog(demo_sim):
+    dataset = build_demo_dataset()
+    raw = next(i for i in dataset["issues"] if i["key"] == "APP-3")
+    assert len(raw["history"]) > 40
+    issues = {i.key: i for i in JiraSource(settings(demo_sim.url)).fetch_issues()}
+    statuses = [(c.from_value, c.to_value) for c in issues["APP-3"].status_changes]
+    expected = [(h["from"], h["to"]) for h in raw["history"] if h["field"] == "status"]
+    assert statuses == expected
+    assert any(p.endswith("/changelog/bulkfetch") for _, p in demo_sim.requests)
+
+
+def test_issue_fields_are_mapped(demo_sim):
+    issues = {i.key: i for i in JiraSource(settings(demo_sim.url)).fetch_issues()}
+    blocked = issues["APP-145"]
+    (link,) = [lnk for lnk in blocked.links if lnk.direction == "inward"]
+    assert (link.key, link.project, link.status) == ("OPS-24", "OPS", "In Progress")
+    assert link.since is not None
+    assert "frontend" in blocked.labels
+    assert blocked.assignee is not None and blocked.assignee.name
+    assert blocked.created.tzinfo is not None
+
+
+def test_label_update_touches_only_the_named_labels(demo_sim):
+    source = JiraSource(settings(demo_sim.url))
+    before = demo_sim.labels("APP-108")
+    assert "customer" in before
+    source.apply(Operation("labels", "APP-108", add=("chase-off-track",)))
+    assert demo_sim.labels("APP-108") == [*before, "chase-off-track"]
+    source.apply(Operation("labels", "APP-108", remove=("chase-off-track",)))
+    assert demo_sim.labels("APP-108") == before
+
+
+def test_bad_scope_jql_names_the_key(demo_sim):
+    source = JiraSource(settings(demo_sim.url, scope="project = APP AND nonsense ~ x"))
+    with pytest.raises(TrackerError, match=r"jira\.scope.*HTTP 400"):
+        source.fetch_issues()
+
+
+def test_wrong_credentials_give_one_clear_error(demo_sim):
+    with pytest.raises(TrackerError, match=r"HTTP 401.*jira\.email"):
+        JiraSource(settings(demo_sim.url, email="nobody@example.com")).identify()
+
+
+def test_writing_a_missing_issue_is_a_per_issue_error(demo_sim):
+    source = JiraSource(settings(demo_sim.url))
+    with pytest.raises(IssueError) as info:
+        source.apply(Operation("labels", "APP-9999", add=("chase-at-risk",)))
+    assert info.value.issue_key == "APP-9999" and info.value.status == 404
+
+
+def test_unreachable_site_is_a_tracker_error():
+    with pytest.raises(TrackerError, match="cannot reach Jira|connecting"):
+        JiraSource(settings("http://127.0.0.1:9", timeout=2, retries=0)).identify()
+
+
+def test_identify_reports_the_bot(demo_sim):
+    identity = JiraSource(settings(demo_sim.url)).identify()
+    assert identity.deployment == "Cloud" and identity.user == "chase-bot@example.com"
