@@ -56,7 +56,8 @@ def run_to_dict(result: RunResult) -> dict[str, Any]:
     return doc
 
 
-def render_text(result: RunResult, *, max_writes: int) -> str:
+def render_text(result: RunResult, *, max_writes: int, brief: bool = False) -> str:
+    """The run for a terminal; `brief` leaves out the findings and operation lists."""
     counts = result.counts()
     evaluation = result.evaluation
     unhealthy = evaluation.unhealthy()
@@ -69,7 +70,7 @@ def render_text(result: RunResult, *, max_writes: int) -> str:
         f"({off} off-track, {counts['unhealthy'] - off} at-risk), "
         f"{counts['findings']} findings.",
     ]
-    if unhealthy:
+    if unhealthy and not brief:
         lines += ["", "Findings"]
         for verdict in unhealthy:
             for finding in verdict.findings:
@@ -82,8 +83,9 @@ def render_text(result: RunResult, *, max_writes: int) -> str:
         f"Operations: {counts['planned']} to perform, {counts['deferred']} deferred "
         f"(writeback.max_writes = {max_writes})",
     ]
-    for i, op in enumerate(result.plan.operations, 1):
-        lines.append(f"  {i:>3}. {op.describe()}")
+    if not brief:
+        for i, op in enumerate(result.plan.operations, 1):
+            lines.append(f"  {i:>3}. {op.describe()}")
     if result.mode == "plan":
         lines += ["", "Dry run: nothing was written. `jira-chase sync` performs exactly these."]
     else:

@@ -149,7 +149,7 @@ UNSUPPORTED_FUNCTIONS = frozenset(
         "projectsleadbyuser",
         "standardissuetypes",
         "subtaskissuetypes",
-        "issuesWithRemoteLinksByGlobalId".lower(),
+        "issueswithremotelinksbyglobalid",
     }
 )
 
