@@ -232,9 +232,7 @@ def demo(as_json: bool) -> None:
             click.echo(f"Simulated Jira Cloud at {sim.url} with the demo data set.\n")
             click.echo(render_text(first, max_writes=settings.writeback.max_writes))
             click.echo("\n" + "=" * 72 + "\n")
-            click.echo(
-                render_text(applied, max_writes=settings.writeback.max_writes, brief=True)
-            )
+            click.echo(render_text(applied, max_writes=settings.writeback.max_writes, brief=True))
             click.echo("\nLabels now in the tracker (jira-chase's own only):")
             for key, labels in written.items():
                 click.echo(f"  {key:<10} {' '.join(labels)}")

@@ -1,7 +1,8 @@
 """Check recorded HTTP exchanges against Atlassian's Jira Cloud OpenAPI document.
 
 The simulator's answers must be ones real Jira Cloud could give, so every response a test
-provokes is validated against ``shared/specs/jira-cloud-platform-swagger-v3.v3.json``.
+provokes is validated against ``specs/jira-cloud-platform-swagger-v3.v3.json``
+(Atlassian's document, byte for byte; see ``specs/PROVENANCE.md``).
 The document is loaded once per process (:func:`load_cloud_spec`).
 
 The spec alone is loose: almost no schema lists ``required`` properties, issue ``fields``
@@ -64,16 +65,15 @@ class Exchange:
 
 
 def spec_path() -> Path:
-    """Where the Cloud spec is: ``$JIRA_CHASE_CLOUD_SPEC``, or ``shared/specs`` beside the repo."""
+    """Where the Cloud spec is: ``$JIRA_CHASE_CLOUD_SPEC``, else the repository's ``specs/``."""
     if os.environ.get(SPEC_ENV):
         return Path(os.environ[SPEC_ENV])
     repo = Path(__file__).resolve().parents[1]
-    for candidate in (repo / "specs" / SPEC_NAME, repo.parent / "shared" / "specs" / SPEC_NAME):
-        if candidate.exists():
-            return candidate
+    candidate = repo / "specs" / SPEC_NAME
+    if candidate.exists():
+        return candidate
     raise FileNotFoundError(
-        f"the Jira Cloud OpenAPI document {SPEC_NAME} is neither in specs/ nor in"
-        f" ../shared/specs/; set {SPEC_ENV} to its path"
+        f"the Jira Cloud OpenAPI document {SPEC_NAME} is not in specs/; set {SPEC_ENV} to its path"
     )
 
 
