@@ -140,3 +140,47 @@ def test_budget_defers_the_rest_to_the_next_run(tmp_path, demo_sim):
     assert [op["issue"] for op in second["applied"]] == [op["issue"] for op in first["deferred"]][
         :5
     ]
+
+
+def test_simulator_command_serves_a_dataset_file(tmp_path):
+    import subprocess
+    import sys
+
+    import requests
+
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps(build_demo_dataset()))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jira_chase.cli",
+            "simulator",
+            "--dataset",
+            str(path),
+            "--port",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().split(" at ")[1].strip()
+        answer = requests.get(
+            f"{url}/rest/api/3/myself", auth=("ann.lee@example.com", "x"), timeout=10
+        )
+        assert answer.status_code == 200 and answer.json()["displayName"] == "Ann Lee"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_simulator_rejects_a_bad_dataset_naming_the_issue(tmp_path):
+    data = build_demo_dataset()
+    data["issues"][0]["status"] = "Done" if data["issues"][0]["status"] != "Done" else "To Do"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    result = cli("simulator", "--dataset", str(path), "--port", "0")
+    assert result.exit_code == 2
+    assert data["issues"][0]["key"] in result.stderr
