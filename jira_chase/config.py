@@ -42,6 +42,7 @@ class JiraSettings(Section):
     timeout: float = Field(default=30.0, gt=0, description="seconds per HTTP request")
     page_size: int = Field(default=100, ge=1, le=5000)
     retries: int = Field(default=3, ge=0, le=10)
+    backoff: float = Field(default=5.0, ge=0, le=60)
 
     @model_validator(mode="after")
     def _auth_complete(self) -> JiraSettings:
@@ -165,6 +166,8 @@ class WritebackSettings(Section):
     comments: bool = True
     max_writes: int = Field(default=200, ge=0)
     on_recovery: Literal["edit", "delete", "keep"] = "edit"
+    #: What to do, by rule or rule family, quoted in the managed comment.
+    hints: dict[str, str] = {}
 
 
 class StateSettings(Section):
@@ -234,11 +237,6 @@ class Settings(BaseSettings):
             keys.append("habits")
         if self.cooperation.label_blockers:
             keys.append("cooperation.label_blockers")
-        keys += [
-            f"writeback.{name}"
-            for name in ("comments", "on_recovery")
-            if name in self.writeback.model_fields_set
-        ]
         if any(step.wip_limit is not None for step in self.workflow.steps):
             keys.append("workflow.steps[].wip_limit")
         return keys

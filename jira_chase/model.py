@@ -50,6 +50,18 @@ class Link:
     status: str | None = None
     status_category: str | None = None
     since: datetime | None = None
+    #: Display name of the other issue's assignee; None when unassigned or unknown.
+    assignee: str | None = None
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A comment on an issue: when and by whom (the tracker's person id). Rules only
+    need to know that someone was active, so the text is optional."""
+
+    at: datetime
+    by: str | None = None
+    body: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,7 @@ class Issue:
     flagged: bool = False
     history: tuple[Change, ...] = ()
     links: tuple[Link, ...] = ()
+    comments: tuple[Comment, ...] = ()
 
     @property
     def status_changes(self) -> tuple[Change, ...]:
@@ -128,10 +141,47 @@ class Finding:
     message: str
     config_key: str
     evidence: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    #: Names of evidence entries that change with the clock alone (e.g. "time in step");
+    #: they are left out of the fingerprint so a comment is not re-edited every run.
+    volatile: tuple[str, ...] = ()
+
+    def fingerprint(self) -> tuple[str, ...]:
+        """What identifies this finding's content, apart from the passing of time."""
+        stable = [f"{k}={v}" for k, v in self.evidence if k not in self.volatile]
+        return (self.family, self.rule, self.severity.label, self.config_key, *stable)
 
     def to_dict(self) -> dict[str, object]:
         return {
             "issue": self.issue_key,
+            "family": self.family,
+            "rule": self.rule,
+            "severity": self.severity.label,
+            "message": self.message,
+            "config_key": self.config_key,
+            "evidence": dict(self.evidence),
+        }
+
+
+@dataclass(frozen=True)
+class TeamFinding:
+    """A rule's verdict on the team's process as a whole (a step over its WIP limit, a
+    goal checkpoint at risk, a core metric past its threshold). It names no issue, so
+    it never becomes a label; it lives on the evaluation and in the run summary.
+
+    `subject` says what it is about (e.g. "step review", "goal Release 1.4").
+    """
+
+    subject: str
+    family: str
+    rule: str
+    severity: Severity
+    message: str
+    config_key: str
+    evidence: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "subject": self.subject,
             "family": self.family,
             "rule": self.rule,
             "severity": self.severity.label,

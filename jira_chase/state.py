@@ -13,9 +13,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
 
+from jira_chase.comment import ManagedComment
 from jira_chase.errors import ConfigError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -48,6 +49,14 @@ _MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (run_id, seq)
     );
     CREATE INDEX operations_issue ON operations(issue_key);
+    """,
+    2: """
+    CREATE TABLE comments (
+        issue_key TEXT PRIMARY KEY,
+        comment_id TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
     """,
 }
 
@@ -198,3 +207,19 @@ class StateStore:
             "SELECT * FROM operations WHERE run_id = ? ORDER BY seq", (run_id,)
         ).fetchall()
         return [dict(row) for row in rows]
+
+    def managed_comments(self) -> dict[str, ManagedComment]:
+        """The bot's comment per issue as last written (issue key -> comment)."""
+        rows = self._db.execute("SELECT issue_key, comment_id, digest FROM comments").fetchall()
+        return {r["issue_key"]: ManagedComment(r["issue_key"], r["comment_id"], r["digest"])
+                for r in rows}  # fmt: skip
+
+    def save_comment(self, comment: ManagedComment) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO comments (issue_key, comment_id, digest, updated_at)"
+            " VALUES (?, ?, ?, ?)",
+            (comment.issue_key, comment.comment_id, comment.digest, _utcnow()),
+        )
+
+    def forget_comment(self, issue_key: str) -> None:
+        self._db.execute("DELETE FROM comments WHERE issue_key = ?", (issue_key,))

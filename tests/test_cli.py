@@ -38,7 +38,8 @@ def test_demo_flags_exactly_the_planted_problems_and_writes_them():
     flagged = {i["key"]: {f["family"] for f in i["findings"]} for i in doc["plan"]["issues"]}
     assert flagged == {key: set(families) for key, families in DEMO_PLANTED.items()}
     assert set(doc["labels_in_tracker"]) == set(DEMO_PLANTED)
-    assert doc["sync"]["summary"]["applied"] == len(DEMO_PLANTED)
+    # A label change and a managed comment per unhealthy issue.
+    assert doc["sync"]["summary"]["applied"] == 2 * len(DEMO_PLANTED)
     assert doc["second_sync"]["operations"] == []
     assert doc["second_sync"]["summary"]["applied"] == 0
 
@@ -86,7 +87,7 @@ def test_runs_are_recorded_in_the_state_store(config_file, tmp_path):
         sync_run, plan_run = store.runs()
         assert (plan_run.mode, plan_run.outcome, plan_run.applied) == ("plan", "ok", 0)
         assert (sync_run.mode, sync_run.outcome) == ("sync", "ok")
-        assert sync_run.applied == sync_run.planned == len(DEMO_PLANTED)
+        assert sync_run.applied == sync_run.planned == 2 * len(DEMO_PLANTED)
         assert all(op["status"] == "done" for op in store.operations(sync_run.id))
 
 
@@ -134,7 +135,7 @@ def test_budget_defers_the_rest_to_the_next_run(tmp_path, demo_sim):
     data = demo_config(demo_sim.url, "s.sqlite", writeback={"max_writes": 5})
     config = str(write_toml(tmp_path / "c.toml", data))
     first = json.loads(cli("sync", "--config", config, "--now", NOW, "--json").output)
-    assert len(first["applied"]) == 5 and len(first["deferred"]) == len(DEMO_PLANTED) - 5
+    assert len(first["applied"]) == 5 and len(first["deferred"]) == 2 * len(DEMO_PLANTED) - 5
     assert all(op["severity"] == "critical" for op in first["applied"][:4])
     second = json.loads(cli("sync", "--config", config, "--now", NOW, "--json").output)
     assert [op["issue"] for op in second["applied"]] == [op["issue"] for op in first["deferred"]][

@@ -1,6 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
+from jira_chase.config import WritebackSettings
 from jira_chase.evaluate import evaluate
 from jira_chase.plan import plan_writes
 from tests.factories import at, make_issue, make_settings
@@ -8,9 +9,10 @@ from tests.factories import at, make_issue, make_settings
 SETTINGS = make_settings()
 
 
-def plan_for(issues, now=None, max_writes=200, prefix="chase-"):
+def plan_for(issues, now=None, max_writes=200, prefix="chase-", comments=False, managed=None):
     evaluation = evaluate(issues, SETTINGS, now or at(10))
-    return plan_writes(evaluation, prefix=prefix, max_writes=max_writes)
+    writeback = WritebackSettings(label_prefix=prefix, max_writes=max_writes, comments=comments)
+    return plan_writes(evaluation, writeback, managed)
 
 
 def test_unhealthy_issue_gets_health_and_reason_labels():

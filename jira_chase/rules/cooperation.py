@@ -59,6 +59,7 @@ def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
                         f" for {fmt_days(days)}, limit {fmt_days(threshold)}"
                     ),
                     config_key="cooperation.blocked_days",
+                    volatile=("blocked for",),
                     evidence=(
                         ("blocked by", link.key),
                         ("blocker project", link.project),
@@ -86,6 +87,7 @@ def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
                             f"flagged as impeded for {fmt_days(days)}, limit {fmt_days(threshold)}"
                         ),
                         config_key="cooperation.blocked_days",
+                        volatile=("flagged for",),
                         evidence=(
                             ("flagged since", fmt_time(since)),
                             ("flagged for", fmt_days(days)),

@@ -43,6 +43,7 @@ def _stalled(subject: Subject, ctx: RuleContext) -> list[Finding]:
                 + (" (2x exceeded)" if severity is Severity.CRITICAL else "")
             ),
             config_key=f"workflow.steps[{index}].limit_days",
+            volatile=("time in step",),
             evidence=(
                 ("step", step.name),
                 ("status", timeline.current.status),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from jira_chase.comment import ManagedComment
+from jira_chase.errors import IssueError
 from jira_chase.model import Issue
 from jira_chase.plan import Operation
 
@@ -25,14 +28,26 @@ class ServerIdentity:
     version: str
     deployment: str
     user: str
+    #: The tracker's id for the account we sign in as (Jira accountId or user name).
+    user_id: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one operation: `error` is None when it was performed;
+    `comment_id` names the managed comment a comment operation created or edited."""
+
+    operation: Operation
+    error: IssueError | None = None
+    comment_id: str | None = None
 
 
 class Source(Protocol):
     """A tracker seen as issues in, label/comment operations out.
 
     Errors: `jira_chase.errors.TrackerError` when the run as a whole cannot go on
-    (credentials, scope query, unreachable or malformed answers); `IssueError` when a
-    single issue cannot be written — the caller records it and continues.
+    (credentials, scope query, unreachable or malformed answers); per-issue failures
+    are reported as `Outcome.error` and never stop the other operations.
     """
 
     stats: SourceStats
@@ -50,7 +65,14 @@ class Source(Protocol):
         oldest change first, however many pages and changelog requests that takes."""
         ...
 
-    def apply(self, operation: Operation) -> None:
-        """Perform one operation exactly once, without notifying watchers where the
-        tracker allows. Touches nothing the operation does not name."""
+    def find_managed_comment(self, issue_key: str) -> ManagedComment | None:
+        """The bot's own tagged comment on the issue, if there is one. Only a comment
+        written by the signed-in account and carrying the tag counts."""
+        ...
+
+    def apply(self, operations: Sequence[Operation]) -> list[Outcome]:
+        """Perform the operations, each exactly once, without notifying watchers where
+        the tracker allows; one Outcome per operation. Touches nothing the operations
+        do not name. A comment is never created twice: when an attempt's result is
+        unknown, the source looks for the comment before trying again."""
         ...

@@ -9,18 +9,34 @@ gone); inline changelogs stop at 40 entries, so longer histories are completed w
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from jira import JIRA, JIRAError
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
+from jira_chase.comment import (
+    FORMAT_VERSION,
+    PROPERTY_KEY,
+    ManagedComment,
+    parse_wiki_marker,
+    to_adf,
+    to_wiki,
+)
 from jira_chase.config import JiraSettings
 from jira_chase.errors import IssueError, TrackerError
 from jira_chase.model import Change, Issue, Link, Person
-from jira_chase.plan import Operation
-from jira_chase.sources.base import ServerIdentity, SourceStats
+from jira_chase.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, LABELS, Operation
+from jira_chase.sources.base import Outcome, ServerIdentity, SourceStats
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Fields the rules need; custom fields are added by name once the site's ids are known.
 BASE_FIELDS = (
@@ -44,6 +60,14 @@ FLAGGED_FIELD_NAMES = ("Flagged",)
 #: People fields whose changelog `from`/`to` hold ids; other fields use display text.
 PERSON_FIELDS = frozenset({"assignee", "reporter"})
 BULK_CHANGELOG_MAX_ISSUES = 1000
+BULK_EDIT_MAX_ISSUES = 1000
+#: Identical label changes on at least this many issues go through Cloud bulk edit.
+BULK_EDIT_MIN_ISSUES = 5
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+#: Atlassian's recommended cap on a single backoff pause, in seconds.
+BACKOFF_MAX = 30.0
+#: Errors in reading a body after the status line: the answer was cut off.
+BODY_ERRORS = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 
 
 def parse_jira_time(value: str) -> datetime:
@@ -80,16 +104,46 @@ def _error_text(exc: JIRAError) -> str:
     return (exc.text or "no details").strip()
 
 
+def retry_policy(retries: int, backoff: float, methods: Sequence[str]) -> Retry:
+    """urllib3's Retry, set up the way Atlassian asks: retry 429 and 5xx and connection
+    failures a bounded number of times, honour Retry-After (seconds or an HTTP date),
+    otherwise back off exponentially with jitter, capped at 30 s. Only `methods` are
+    retried after the request may have reached the server."""
+    return Retry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        other=0,
+        allowed_methods=frozenset(methods),
+        status_forcelist=RETRY_STATUSES,
+        backoff_factor=backoff,
+        backoff_max=BACKOFF_MAX,
+        backoff_jitter=backoff * 0.3,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+
+
 class JiraSource:
-    """The Source contract over the `jira` library (see sources/base.py)."""
+    """The Source contract over the `jira` library (see sources/base.py).
+
+    Retries live in the HTTP adapters (urllib3 `Retry`), not in a loop of ours: reads
+    and idempotent writes (label add/remove, comment edit and delete) are retried;
+    creating a comment is not, and is checked for before it is tried again.
+    """
 
     def __init__(self, settings: JiraSettings):
         self.settings = settings
         self.stats = SourceStats()
         self.cloud = settings.deployment == "cloud"
+        self.api = "3" if self.cloud else "2"
         self._field_ids: dict[str, str] | None = None
+        self._bot_id: str | None = None
+        self._bulk_allowed = self.cloud
+        self._issue_ids: dict[str, str] = {}
         token = settings.token.get_secret_value()
-        options = {"rest_api_version": "3" if self.cloud else "2", "check_update": False}
+        options = {"rest_api_version": self.api, "check_update": False}
         try:
             self.client = JIRA(
                 server=settings.url,
@@ -97,31 +151,76 @@ class JiraSource:
                 basic_auth=(settings.email, token) if self.cloud else None,
                 token_auth=None if self.cloud else token,
                 timeout=settings.timeout,
-                max_retries=settings.retries,
-                # The start-up serverInfo call sets deploymentType, without which the
-                # library treats Cloud as Server and falls back to the removed /search.
-                get_server_info=True,
+                # The library's own retry loop retries POSTs too and cannot read an
+                # HTTP-date Retry-After; switch it off in favour of the adapters below.
+                max_retries=0,
+                get_server_info=False,
                 logging=False,
             )
         except (JIRAError, requests.RequestException, ValueError, KeyError) as exc:
             raise self._run_error("connecting", exc) from None
+        self._mount_retries()
         self.client._session.hooks["response"].append(self._count)
+        self._server_info = self._call("checking the server", self.client.server_info)
+        # Without these the library treats Cloud as Server and falls back to the removed
+        # /search (see the library's start-up serverInfo call).
+        self.client.deploymentType = self._server_info.get("deploymentType")
+        self.client._version = tuple(self._server_info.get("versionNumbers") or (0, 0, 0))
 
     # -- plumbing -------------------------------------------------------------------
+
+    def _mount_retries(self) -> None:
+        session = self.client._session
+        base = self.settings.url.rstrip("/")
+        retries, backoff = self.settings.retries, self.settings.backoff
+        idempotent = ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
+        session.mount(base, HTTPAdapter(max_retries=retry_policy(retries, backoff, idempotent)))
+        # POSTs that only read (or, for bulk label edits, converge) may be repeated.
+        reader = HTTPAdapter(max_retries=retry_policy(retries, backoff, (*idempotent, "POST")))
+        for path in (
+            "/rest/api/3/search/",
+            "/rest/api/3/changelog/bulkfetch",
+            "/rest/api/3/bulk/",
+            "/rest/api/2/search",
+        ):
+            session.mount(base + path, reader)
 
     def _count(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self.stats.requests += 1
         self.stats.by_status[response.status_code] = (
             self.stats.by_status.get(response.status_code, 0) + 1
         )
+        history = getattr(getattr(response.raw, "retries", None), "history", ())
+        self.stats.retries += len(history)
+
+    def _call(self, doing: str, func: Callable[[], T]) -> T:
+        """Run one read, retrying a body that arrives cut off (the adapters cannot see
+        that: requests reads bodies after urllib3 has returned)."""
+        for attempt in range(self.settings.retries + 1):
+            try:
+                return func()
+            except BODY_ERRORS as exc:
+                if attempt == self.settings.retries:
+                    raise self._run_error(doing, exc) from None
+                self.stats.retries += 1
+                time.sleep(min(BACKOFF_MAX, self.settings.backoff * 2**attempt)
+                           * random.uniform(0.7, 1.3))  # fmt: skip
+            except (JIRAError, requests.RequestException, ValueError, KeyError) as exc:
+                if isinstance(exc, ValueError) and attempt < self.settings.retries:
+                    # A body that is not JSON: a truncated answer; read again.
+                    self.stats.retries += 1
+                    continue
+                raise self._run_error(doing, exc) from None
+        raise AssertionError("unreachable")
 
     def _run_error(self, doing: str, exc: Exception) -> TrackerError:
         if isinstance(exc, JIRAError):
             status = exc.status_code
             detail = _error_text(exc)
             if status == 401:
+                who = "jira.email and the token" if self.cloud else "the personal access token"
                 return TrackerError(
-                    f"Jira answered HTTP 401 while {doing}: check jira.email and the token "
+                    f"Jira answered HTTP 401 while {doing}: check {who} "
                     f"(JIRA_CHASE_JIRA__TOKEN) for {self.settings.url}"
                 )
             if status == 403:
@@ -146,32 +245,42 @@ class JiraSource:
     def _url(self, path: str) -> str:
         return str(self.client._get_url(path))
 
+    def _get_json(self, path: str, params: dict[str, Any], doing: str) -> dict[str, Any]:
+        def get() -> dict[str, Any]:
+            result = self.client._session.get(self._url(path), params=params).json()
+            if not isinstance(result, dict):
+                raise ValueError("not a JSON object")
+            return result
+
+        return self._call(doing, get)
+
     def _post_json(self, path: str, body: dict[str, Any], doing: str) -> dict[str, Any]:
-        try:
+        def post() -> dict[str, Any]:
             response = self.client._session.post(self._url(path), data=json.dumps(body))
             result = response.json()
-        except (JIRAError, requests.RequestException) as exc:
-            raise self._run_error(doing, exc) from None
-        except ValueError as exc:
-            raise TrackerError(f"Jira sent a body that is not JSON while {doing}: {exc}") from None
-        if not isinstance(result, dict):
-            raise TrackerError(f"Jira sent an unexpected body while {doing}")
-        return result
+            if not isinstance(result, dict):
+                raise ValueError("not a JSON object")
+            return result
+
+        return self._call(doing, post)
 
     # -- the contract ---------------------------------------------------------------
 
     def identify(self) -> ServerIdentity:
-        try:
-            info = self.client.server_info()
-            me = self.client.myself()
-        except (JIRAError, requests.RequestException, ValueError) as exc:
-            raise self._run_error("checking the server and credentials", exc) from None
+        info = self._server_info
+        me = self._call("checking the credentials", self.client.myself)
         deployment = str(info.get("deploymentType") or "Server")
         if self.cloud and deployment != "Cloud":
             raise TrackerError(
                 f"jira.deployment = 'cloud' but {self.settings.url} reports deploymentType "
                 f"{deployment!r}: set jira.deployment = 'datacenter'"
             )
+        if not self.cloud and deployment == "Cloud":
+            raise TrackerError(
+                f"jira.deployment = 'datacenter' but {self.settings.url} is Jira Cloud: "
+                "set jira.deployment = 'cloud'"
+            )
+        self._bot_id = str(me.get("accountId") or me.get("name") or me.get("key") or "")
         user = me.get("emailAddress") or me.get("name") or me.get("accountId") or "?"
         return ServerIdentity(
             tracker="jira",
@@ -179,15 +288,19 @@ class JiraSource:
             version=str(info.get("version", "?")),
             deployment=deployment,
             user=str(user),
+            user_id=self._bot_id,
         )
+
+    def bot_id(self) -> str:
+        if self._bot_id is None:
+            self.identify()
+        assert self._bot_id is not None
+        return self._bot_id
 
     def field_ids(self) -> dict[str, str]:
         """Display name -> field id for the custom fields the rules read."""
         if self._field_ids is None:
-            try:
-                fields = self.client.fields()
-            except (JIRAError, requests.RequestException, ValueError) as exc:
-                raise self._run_error("listing fields", exc) from None
+            fields = self._call("listing fields", self.client.fields)
             self._field_ids = {f["name"]: f["id"] for f in fields if "name" in f and "id" in f}
         return self._field_ids
 
@@ -200,12 +313,12 @@ class JiraSource:
             body = {"jql": self.settings.scope, "fields": ["id"], "maxResults": 1}
             self._post_json("search/jql", body, "checking jira.scope")
             return
-        try:
-            self.client.search_issues(
+        self._call(
+            "checking jira.scope",
+            lambda: self.client.search_issues(
                 self.settings.scope, maxResults=1, fields="id", json_result=True
-            )
-        except (JIRAError, requests.RequestException, ValueError) as exc:
-            raise self._run_error("checking jira.scope", exc) from None
+            ),
+        )
 
     def fetch_issues(self) -> list[Issue]:
         estimate_id = self._custom_field(ESTIMATE_FIELD_NAMES)
@@ -216,6 +329,8 @@ class JiraSource:
             self._complete_changelogs(raws)
         issues = []
         for raw in raws:
+            if isinstance(raw, dict) and "key" in raw and "id" in raw:
+                self._issue_ids[str(raw["key"])] = str(raw["id"])
             try:
                 issues.append(to_issue(raw, estimate_id, flagged_id))
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -258,18 +373,20 @@ class JiraSource:
     def _search_datacenter(self, jql: str, fields: list[str]) -> Iterator[dict[str, Any]]:
         start = 0
         while True:
-            try:
-                page = self.client.search_issues(
+            page = self._call(
+                "searching jira.scope",
+                lambda start=start: self.client.search_issues(  # type: ignore[misc]
                     jql,
                     startAt=start,
                     maxResults=self.settings.page_size,
                     fields=",".join(fields),
                     expand="changelog",
                     json_result=True,
-                )
-            except (JIRAError, requests.RequestException, ValueError) as exc:
-                raise self._run_error("searching jira.scope", exc) from None
-            issues = page.get("issues") or []
+                ),
+            )
+            issues = page.get("issues")
+            if not isinstance(issues, list):
+                raise TrackerError("Jira's search answer has no 'issues' list")
             yield from issues
             # Page by what the server returned: Data Center silently caps maxResults.
             start += len(issues)
@@ -279,7 +396,7 @@ class JiraSource:
     def _complete_changelogs(self, raws: list[dict[str, Any]]) -> None:
         """Replace truncated inline changelogs (Cloud caps them at 40) with full ones."""
         truncated = {
-            raw["id"]: raw
+            str(raw["id"]): raw
             for raw in raws
             if len(raw.get("changelog", {}).get("histories", []))
             < int(raw.get("changelog", {}).get("total", 0))
@@ -316,29 +433,209 @@ class JiraSource:
                 "histories": histories,
             }
 
-    def apply(self, operation: Operation) -> None:
-        if operation.kind != "labels":
-            raise ValueError(f"the Jira source cannot apply {operation.kind!r} operations")
-        update = [{"add": label} for label in operation.add] + [
-            {"remove": label} for label in operation.remove
-        ]
-        url = self._url(f"issue/{operation.issue_key}")
-        try:
-            self.client._session.put(
-                url,
-                params={"notifyUsers": "false"},
-                data=json.dumps({"update": {"labels": update}}),
+    # -- managed comments -----------------------------------------------------------
+
+    def find_managed_comment(self, issue_key: str) -> ManagedComment | None:
+        """The bot's own comment on the issue, recognised by its tag (Cloud: a comment
+        property; Data Center: the invisible anchor its body starts with) and by being
+        written by the bot, so no one else's text can pass for it."""
+        bot = self.bot_id()
+        start = 0
+        while True:
+            params: dict[str, Any] = {"startAt": start, "maxResults": 100, "orderBy": "created"}
+            if self.cloud:
+                params["expand"] = "properties"
+            page = self._get_json(
+                f"issue/{issue_key}/comment", params, f"reading comments of {issue_key}"
             )
+            comments = page.get("comments") or []
+            for comment in comments:
+                author = comment.get("author") or {}
+                if (author.get("accountId") or author.get("name")) != bot:
+                    continue
+                digest = self._comment_digest(comment)
+                if digest is not None:
+                    return ManagedComment(issue_key, str(comment["id"]), digest)
+            start += len(comments)
+            if not comments or start >= int(page.get("total", 0)):
+                return None
+
+    def _comment_digest(self, comment: dict[str, Any]) -> str | None:
+        if self.cloud:
+            for prop in comment.get("properties") or []:
+                value = prop.get("value")
+                if prop.get("key") == PROPERTY_KEY and isinstance(value, dict):
+                    return str(value.get("digest", ""))
+            return None
+        body = comment.get("body")
+        marker = parse_wiki_marker(body) if isinstance(body, str) else None
+        return marker[1] if marker else None
+
+    def _comment_payload(self, op: Operation) -> dict[str, Any]:
+        assert op.comment is not None
+        if self.cloud:
+            return {
+                "body": to_adf(op.comment),
+                "properties": [
+                    {
+                        "key": PROPERTY_KEY,
+                        "value": {"version": FORMAT_VERSION, "digest": op.comment.digest},
+                    }
+                ],
+            }
+        return {"body": to_wiki(op.comment)}
+
+    # -- writes ---------------------------------------------------------------------
+
+    def apply(self, operations: Sequence[Operation]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        labels = [op for op in operations if op.kind == LABELS]
+        if (
+            self._bulk_allowed
+            and len(labels) >= BULK_EDIT_MIN_ISSUES
+            and len({(op.add, op.remove) for op in labels}) == 1
+        ):
+            bulk = self._apply_labels_bulk(labels)
+            if bulk is not None:
+                outcomes += bulk
+                operations = [op for op in operations if op.kind != LABELS]
+        for op in operations:
+            try:
+                outcomes.append(Outcome(op, comment_id=self._apply_one(op)))
+            except IssueError as exc:
+                outcomes.append(Outcome(op, error=exc))
+        return outcomes
+
+    def _apply_one(self, op: Operation) -> str | None:
+        key = op.issue_key
+        session = self.client._session
+        try:
+            if op.kind == LABELS:
+                update = [{"add": label} for label in op.add] + [
+                    {"remove": label} for label in op.remove
+                ]
+                session.put(
+                    self._url(f"issue/{key}"),
+                    params={"notifyUsers": "false"},
+                    data=json.dumps({"update": {"labels": update}}),
+                )
+                return None
+            if op.kind == COMMENT_CREATE:
+                return self._create_comment(op)
+            if op.kind == COMMENT_UPDATE:
+                session.put(
+                    self._url(f"issue/{key}/comment/{op.comment_id}"),
+                    params={"notifyUsers": "false"},
+                    data=json.dumps(self._comment_payload(op)),
+                )
+                return op.comment_id
+            if op.kind == COMMENT_DELETE:
+                try:
+                    session.delete(self._url(f"issue/{key}/comment/{op.comment_id}"))
+                except JIRAError as exc:
+                    if exc.status_code != 404:  # already gone: the goal is reached
+                        raise
+                return None
         except JIRAError as exc:
             if exc.status_code == 401:
-                raise self._run_error(f"updating {operation.issue_key}", exc) from None
+                raise self._run_error(f"writing {key}", exc) from None
             raise IssueError(
-                operation.issue_key,
-                f"HTTP {exc.status_code} on label update: {_error_text(exc)}",
+                key,
+                f"HTTP {exc.status_code} on {op.kind} ({op.reason}): {_error_text(exc)}",
                 status=exc.status_code,
             ) from None
         except requests.RequestException as exc:
-            raise self._run_error(f"updating {operation.issue_key}", exc) from None
+            raise IssueError(key, f"{op.kind} ({op.reason}) failed: {exc}") from None
+        raise ValueError(f"the Jira source cannot apply {op.kind!r} operations")
+
+    def _create_comment(self, op: Operation) -> str:
+        """POST the comment; after an answer that leaves it unknown whether the comment
+        was made (connection lost, 5xx), look for it before trying once more."""
+        url = self._url(f"issue/{op.issue_key}/comment")
+        payload = json.dumps(self._comment_payload(op))
+        for attempt in range(2):
+            try:
+                answer = self.client._session.post(url, data=payload).json()
+                return str(answer["id"])
+            except (JIRAError, requests.RequestException, ValueError, KeyError) as exc:
+                status = getattr(exc, "status_code", None)
+                if isinstance(exc, JIRAError) and status is not None and status < 500:
+                    raise
+                existing = self.find_managed_comment(op.issue_key)
+                if existing is not None:
+                    return existing.comment_id
+                if attempt == 1:
+                    raise
+                self.stats.retries += 1
+        raise AssertionError("unreachable")
+
+    def _apply_labels_bulk(self, ops: list[Operation]) -> list[Outcome] | None:
+        """One bulk edit for many identical label changes; None when the bot may not
+        bulk-edit (the caller then writes issue by issue)."""
+        outcomes: list[Outcome] = []
+        add, remove = ops[0].add, ops[0].remove
+        for start in range(0, len(ops), BULK_EDIT_MAX_ISSUES):
+            chunk = ops[start : start + BULK_EDIT_MAX_ISSUES]
+            failed: dict[str, str] = {}
+            for option, labels in (("ADD", add), ("REMOVE", remove)):
+                if not labels:
+                    continue
+                try:
+                    failed.update(self._bulk_edit([op.issue_key for op in chunk], option, labels))
+                except JIRAError as exc:
+                    if exc.status_code in (401,):
+                        raise self._run_error("bulk-editing labels", exc) from None
+                    if exc.status_code in (403, 404) and not outcomes and start == 0:
+                        log.info("bulk edit unavailable (HTTP %s); editing issue by issue",
+                                 exc.status_code)  # fmt: skip
+                        self._bulk_allowed = False
+                        return None
+                    failed.update({op.issue_key: f"bulk edit: {_error_text(exc)}" for op in chunk})
+            for op in chunk:
+                error = failed.get(op.issue_key)
+                outcomes.append(
+                    Outcome(op, error=IssueError(op.issue_key, error) if error else None)
+                )
+        return outcomes
+
+    def _bulk_edit(self, keys: list[str], option: str, labels: tuple[str, ...]) -> dict[str, str]:
+        body = {
+            "selectedIssueIdsOrKeys": keys,
+            "selectedActions": ["labels"],
+            "editedFieldsInput": {
+                "labelsFields": [
+                    {
+                        "fieldId": "labels",
+                        "bulkEditMultiSelectFieldOption": option,
+                        "labels": [{"name": label} for label in labels],
+                    }
+                ]
+            },
+            "sendBulkNotification": False,
+        }
+        response = self.client._session.post(self._url("bulk/issues/fields"), data=json.dumps(body))
+        task_id = response.json()["taskId"]
+        deadline = time.monotonic() + max(60.0, self.settings.timeout)
+        delay = 0.2
+        while True:
+            status = self._get_json(f"bulk/queue/{task_id}", {}, "waiting for a bulk edit")
+            state = status.get("status")
+            if state == "COMPLETE":
+                failed = status.get("failedAccessibleIssues") or {}
+                by_id = {str(k): "; ".join(v) if isinstance(v, list) else str(v)
+                         for k, v in failed.items()}  # fmt: skip
+                # Jira names failed issues by id; map them back through the search results.
+                return {
+                    key: by_id.get(self._issue_ids.get(key, key)) or by_id[key]
+                    for key in keys
+                    if self._issue_ids.get(key, key) in by_id or key in by_id
+                }
+            if state in ("FAILED", "CANCELLED", "CANCEL_REQUESTED", "DEAD"):
+                return {key: f"bulk edit task {task_id} ended {state}" for key in keys}
+            if time.monotonic() > deadline:
+                return {key: f"bulk edit task {task_id} still {state}" for key in keys}
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 # -- payload -> domain ---------------------------------------------------------------

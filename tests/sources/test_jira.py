@@ -56,9 +56,10 @@ def test_label_update_touches_only_the_named_labels(demo_sim):
     source = JiraSource(settings(demo_sim.url))
     before = demo_sim.labels("APP-108")
     assert "customer" in before
-    source.apply(Operation("labels", "APP-108", add=("chase-off-track",)))
+    (outcome,) = source.apply([Operation("labels", "APP-108", add=("chase-off-track",))])
+    assert outcome.error is None
     assert demo_sim.labels("APP-108") == [*before, "chase-off-track"]
-    source.apply(Operation("labels", "APP-108", remove=("chase-off-track",)))
+    source.apply([Operation("labels", "APP-108", remove=("chase-off-track",))])
     assert demo_sim.labels("APP-108") == before
 
 
@@ -75,9 +76,9 @@ def test_wrong_credentials_give_one_clear_error(demo_sim):
 
 def test_writing_a_missing_issue_is_a_per_issue_error(demo_sim):
     source = JiraSource(settings(demo_sim.url))
-    with pytest.raises(IssueError) as info:
-        source.apply(Operation("labels", "APP-9999", add=("chase-at-risk",)))
-    assert info.value.issue_key == "APP-9999" and info.value.status == 404
+    (outcome,) = source.apply([Operation("labels", "APP-9999", add=("chase-at-risk",))])
+    assert isinstance(outcome.error, IssueError)
+    assert outcome.error.issue_key == "APP-9999" and outcome.error.status == 404
 
 
 def test_unreachable_site_is_a_tracker_error():

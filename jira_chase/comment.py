@@ -1,0 +1,196 @@
+"""The managed comment: one per unhealthy issue, rendered for each tracker.
+
+Pure. A comment is built as a tracker-neutral `CommentDoc` and rendered as Atlassian
+Document Format (Jira Cloud), wiki markup (Jira Data Center) or plain text (plans).
+Everything that comes from the tracker (status names, summaries, people) is data, never
+markup: ADF carries it in text nodes, wiki markup escapes it, so an issue's text cannot
+change a comment's structure or forge the marker that identifies the comment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from jira_chase.evaluate import Verdict
+from jira_chase.rules.context import fmt_time
+
+#: Comment property (Jira Cloud) that tags the bot's comment and holds its digest.
+PROPERTY_KEY = "jira-chase"
+#: Bumped when the rendering changes in a way that should rewrite existing comments.
+FORMAT_VERSION = 1
+#: The digest of a "back on track" note.
+RECOVERED = "recovered"
+
+_ANCHOR = re.compile(r"^\{anchor:jira-chase-(\d+)-([0-9a-z]+)\}")
+# Characters with a meaning in Jira wiki markup; a backslash makes each literal.
+_WIKI_SPECIAL = re.compile(r"([\\{}\[\]*_+\-^~?|!#()<>&:])")
+
+
+@dataclass(frozen=True)
+class CommentItem:
+    severity: str
+    family: str
+    rule: str
+    message: str
+    config_key: str
+    evidence: tuple[tuple[str, str], ...]
+    hint: str | None
+
+
+@dataclass(frozen=True)
+class CommentDoc:
+    """What the comment says; `digest` changes exactly when the content should."""
+
+    heading: str
+    items: tuple[CommentItem, ...]
+    footer: str
+    digest: str
+
+
+@dataclass(frozen=True)
+class ManagedComment:
+    """The bot's comment on an issue as the tracker or the state store knows it."""
+
+    issue_key: str
+    comment_id: str
+    digest: str
+
+
+def findings_digest(verdict: Verdict) -> str:
+    """A short stable hash of the verdict's findings, ignoring the passing of time."""
+    payload = json.dumps(
+        [FORMAT_VERSION, verdict.health.value, sorted(f.fingerprint() for f in verdict.findings)],
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def build_comment(verdict: Verdict, hints: dict[str, str], now: datetime) -> CommentDoc:
+    """The comment for an unhealthy issue: each finding with its evidence, the setting
+    behind its threshold, and the team's hint for the rule (by rule, else family)."""
+    count = len(verdict.findings)
+    heading = (
+        f"jira-chase: this issue is {verdict.health.value.replace('-', ' ')} "
+        f"({count} finding{'s' if count != 1 else ''})"
+    )
+    items = tuple(
+        CommentItem(
+            severity=f.severity.label,
+            family=f.family,
+            rule=f.rule,
+            message=f.message,
+            config_key=f.config_key,
+            evidence=f.evidence,
+            hint=hints.get(f.rule) or hints.get(f.family),
+        )
+        for f in verdict.findings
+    )
+    footer = (
+        f"As of {fmt_time(now)}. jira-chase keeps this comment up to date and edits it "
+        "only when the findings change."
+    )
+    return CommentDoc(heading, items, footer, findings_digest(verdict))
+
+
+def recovery_comment(now: datetime) -> CommentDoc:
+    return CommentDoc(
+        heading=f"jira-chase: back on track since {fmt_time(now)}",
+        items=(),
+        footer="No process problems found any more.",
+        digest=RECOVERED,
+    )
+
+
+# -- renderings ----------------------------------------------------------------------
+
+
+def to_text(doc: CommentDoc) -> str:
+    """Plain text, for plans and logs."""
+    lines = [doc.heading]
+    for item in doc.items:
+        lines.append(f"- [{item.severity}] {item.family}/{item.rule}: {item.message}")
+        lines += [f"    {name}: {value}" for name, value in item.evidence]
+        lines.append(f"    threshold set by: {item.config_key}")
+        if item.hint:
+            lines.append(f"    what to do: {item.hint}")
+    lines.append(doc.footer)
+    return "\n".join(lines)
+
+
+def _text(value: str, *marks: str) -> dict[str, Any]:
+    node: dict[str, Any] = {"type": "text", "text": value}
+    if marks:
+        node["marks"] = [{"type": m} for m in marks]
+    return node
+
+
+def _paragraph(*nodes: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "paragraph", "content": list(nodes)}
+
+
+def _bullets(items: list[list[dict[str, Any]]]) -> dict[str, Any]:
+    return {"type": "bulletList", "content": [{"type": "listItem", "content": c} for c in items]}
+
+
+def to_adf(doc: CommentDoc) -> dict[str, Any]:
+    """Atlassian Document Format; tracker text lives only in text nodes."""
+    content: list[dict[str, Any]] = [_paragraph(_text(doc.heading, "strong"))]
+    entries = []
+    for item in doc.items:
+        details = [_paragraph(_text(f"{name}: "), _text(value)) for name, value in item.evidence]
+        details.append(_paragraph(_text("threshold set by: "), _text(item.config_key, "code")))
+        if item.hint:
+            details.append(_paragraph(_text("what to do: ", "strong"), _text(item.hint)))
+        entries.append(
+            [
+                _paragraph(
+                    _text(item.severity.upper(), "strong"),
+                    _text(f" {item.family}/{item.rule}: "),
+                    _text(item.message),
+                ),
+                _bullets([[d] for d in details]),
+            ]
+        )
+    if entries:
+        content.append(_bullets(entries))
+    content.append(_paragraph(_text(doc.footer, "em")))
+    return {"type": "doc", "version": 1, "content": content}
+
+
+def escape_wiki(value: str) -> str:
+    """Tracker text as literal wiki-markup text: every special character escaped and
+    line breaks folded, so it cannot open a macro, a link, a mention or a new block."""
+    flat = " ".join(value.splitlines())
+    return _WIKI_SPECIAL.sub(r"\\\1", flat)
+
+
+def wiki_marker(digest: str) -> str:
+    """An invisible anchor that identifies the bot's comment and its content."""
+    return f"{{anchor:jira-chase-{FORMAT_VERSION}-{digest}}}"
+
+
+def to_wiki(doc: CommentDoc) -> str:
+    """Wiki markup for Jira Data Center, starting with the invisible marker."""
+    lines = [f"{wiki_marker(doc.digest)}*{escape_wiki(doc.heading)}*"]
+    for item in doc.items:
+        lines.append(
+            f"* *{item.severity.upper()}* {escape_wiki(item.family)}/{escape_wiki(item.rule)}"
+            f" — {escape_wiki(item.message)}"
+        )
+        lines += [f"** {escape_wiki(n)}: {escape_wiki(v)}" for n, v in item.evidence]
+        lines.append(f"** threshold set by: {{{{{escape_wiki(item.config_key)}}}}}")
+        if item.hint:
+            lines.append(f"** *what to do:* {escape_wiki(item.hint)}")
+    lines.append(f"_{escape_wiki(doc.footer)}_")
+    return "\n".join(lines)
+
+
+def parse_wiki_marker(body: str) -> tuple[int, str] | None:
+    """(format version, digest) when `body` starts with the bot's marker, else None."""
+    match = _ANCHOR.match(body)
+    return (int(match.group(1)), match.group(2)) if match else None
