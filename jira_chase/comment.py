@@ -74,9 +74,10 @@ def build_comment(verdict: Verdict, hints: dict[str, str], now: datetime) -> Com
     """The comment for an unhealthy issue: each finding with its evidence, the setting
     behind its threshold, and the team's hint for the rule (by rule, else family)."""
     count = len(verdict.findings)
+    issue = verdict.issue
     heading = (
-        f"jira-chase: this issue is {verdict.health.value.replace('-', ' ')} "
-        f"({count} finding{'s' if count != 1 else ''})"
+        f"jira-chase: {issue.key} \u201c{issue.summary}\u201d is "
+        f"{verdict.health.value.replace('-', ' ')} ({count} finding{'s' if count != 1 else ''})"
     )
     items = tuple(
         CommentItem(

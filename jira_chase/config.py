@@ -13,9 +13,18 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from jira_chase import jql
 from jira_chase.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -27,6 +36,38 @@ CONFIG_ENV = "JIRA_CHASE_CONFIG"
 ENV_PREFIX = "JIRA_CHASE_"
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+#: Rule families that judge single issues; each is also a reason label `<prefix><family>`.
+ISSUE_FAMILIES = (
+    "stalled",
+    "wip",
+    "redline",
+    "aging",
+    "goal",
+    "stale",
+    "owner",
+    "estimate",
+    "focus",
+    "cooperation",
+)
+#: Every family `[rules]` can name; `metrics` judges only the team (no issue labels).
+RULE_FAMILIES = (*ISSUE_FAMILIES, "metrics")
+
+#: Issue fields `redlines.required_fields[].field` may name (lower case) -> the
+#: attribute of `model.Issue` that holds it.
+ISSUE_FIELDS = {
+    "assignee": "assignee",
+    "reporter": "reporter",
+    "duedate": "duedate",
+    "estimate": "estimate",
+    "priority": "priority",
+    "fixversion": "fix_versions",
+    "fixversions": "fix_versions",
+    "labels": "labels",
+    "parent": "parent",
+}
+
+Severities = Literal["warn", "critical"]
 
 
 class Section(BaseModel):
@@ -91,6 +132,7 @@ class StepSettings(Section):
     limit_days: float | None = Field(default=None, gt=0)
     wip_limit: int | None = Field(default=None, ge=1)
     required: bool = False
+    waiting: bool = False
 
 
 class WorkflowSettings(Section):
@@ -134,11 +176,54 @@ class GoalSettings(Section):
     tolerance: float = Field(default=0.1, ge=0, le=1)
     checkpoints: list[CheckpointSettings] = Field(min_length=1)
 
+    @field_validator("scope")
+    @classmethod
+    def _scope_is_supported_jql(cls, value: str) -> str:
+        try:
+            jql.parse(value)
+        except jql.FilterError as exc:
+            raise ValueError(f"{exc} (goal scopes are matched against the fetched issues)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _checkpoints_in_order(self) -> GoalSettings:
+        previous_date, previous_done = self.start, 0.0
+        for i, checkpoint in enumerate(self.checkpoints):
+            if checkpoint.date <= previous_date:
+                raise ValueError(
+                    f"checkpoints[{i}].date {checkpoint.date} must come after "
+                    f"{'the previous checkpoint' if i else 'start'} ({previous_date})"
+                )
+            if checkpoint.done < previous_done:
+                raise ValueError(
+                    f"checkpoints[{i}].done {checkpoint.done:g} is less than the previous "
+                    f"checkpoint's {previous_done:g}; the plan never goes backwards"
+                )
+            previous_date, previous_done = checkpoint.date, checkpoint.done
+        return self
+
+    @property
+    def filter(self) -> jql.Filter:
+        return jql.parse(self.scope)
+
 
 class RequiredField(Section):
     field: str
     when_step: str | None = None
     when_priority: str | None = None
+    when_type: str | None = None
+
+    @field_validator("field")
+    @classmethod
+    def _known_field(cls, value: str) -> str:
+        if value.casefold() not in ISSUE_FIELDS:
+            known = "assignee, reporter, duedate, estimate, priority, fixVersion, labels, parent"
+            raise ValueError(f"unknown field {value!r} (known: {known})")
+        return value
+
+    @property
+    def attribute(self) -> str:
+        return ISSUE_FIELDS[self.field.casefold()]
 
 
 class RedlineSettings(Section):
@@ -159,6 +244,73 @@ class FocusSettings(Section):
 class CooperationSettings(Section):
     blocked_days: float | None = Field(default=None, ge=0)
     label_blockers: bool = False
+
+
+class MetricsSettings(Section):
+    window_weeks: int = Field(default=8, ge=1, le=104)
+    min_samples: int = Field(default=10, ge=1)
+    aging: bool = False
+    forecast_trials: int = Field(default=2000, ge=100, le=100_000)
+    forecast_seed: int = 0
+    max_cycle_time_p85_days: float | None = Field(default=None, gt=0)
+    min_throughput_per_week: float | None = Field(default=None, ge=0)
+    max_wip: int | None = Field(default=None, ge=1)
+    max_reopen_rate: float | None = Field(default=None, ge=0, le=1)
+    max_blocked_share: float | None = Field(default=None, ge=0, le=1)
+    min_flow_efficiency: float | None = Field(default=None, ge=0, le=1)
+
+
+class OverrideWhen(Section):
+    """Which issues an override applies to: every key given must match; a list matches
+    any of its values; names compare case-insensitively."""
+
+    type: str | list[str] | None = None
+    priority: str | list[str] | None = None
+    project: str | list[str] | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> OverrideWhen:
+        if self.type is None and self.priority is None and self.project is None:
+            raise ValueError("name at least one of type, priority, project")
+        return self
+
+
+class StepOverride(Section):
+    name: str
+    limit_days: float = Field(gt=0)
+
+
+class CooperationOverride(Section):
+    blocked_days: float = Field(ge=0)
+
+
+class RedlineOverride(Section):
+    max_reopens: int = Field(ge=0)
+
+
+class OverrideSettings(Section):
+    when: OverrideWhen
+    steps: list[StepOverride] = []
+    habits: HabitSettings | None = None
+    cooperation: CooperationOverride | None = None
+    redlines: RedlineOverride | None = None
+
+
+class RulesSettings(Section):
+    disabled: list[str] = []
+    min_severity: Severities = "warn"
+    family_min_severity: dict[str, Severities] = {}
+
+    @field_validator("disabled", "family_min_severity")
+    @classmethod
+    def _known_families(cls, value: Any) -> Any:
+        unknown = [name for name in value if name not in RULE_FAMILIES]
+        if unknown:
+            raise ValueError(
+                f"unknown rule famil{'ies' if len(unknown) > 1 else 'y'} "
+                f"{', '.join(repr(n) for n in unknown)} (known: {', '.join(RULE_FAMILIES)})"
+            )
+        return value
 
 
 class WritebackSettings(Section):
@@ -194,6 +346,9 @@ class Settings(BaseSettings):
     habits: HabitSettings = HabitSettings()
     focus: FocusSettings = FocusSettings()
     cooperation: CooperationSettings = CooperationSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    overrides: list[OverrideSettings] = []
+    rules: RulesSettings = RulesSettings()
     writeback: WritebackSettings = WritebackSettings()
     state: StateSettings = StateSettings()
 
@@ -222,23 +377,22 @@ class Settings(BaseSettings):
                     f"redlines.required_fields[{i}].when_step names unknown step "
                     f"{rf.when_step!r} (known: {', '.join(sorted(step_names)) or 'none'})"
                 )
+        for i, override in enumerate(self.overrides):
+            for j, step in enumerate(override.steps):
+                if step.name not in step_names:
+                    raise ValueError(
+                        f"overrides[{i}].steps[{j}].name names unknown step {step.name!r} "
+                        f"(known: {', '.join(sorted(step_names)) or 'none'})"
+                    )
         return self
 
     def unevaluated_keys(self) -> list[str]:
         """Keys this file sets that this version validates but does not act on yet."""
         keys = []
-        if self.goals:
-            keys.append("goals")
-        if self.redlines.max_reopens is not None:
-            keys.append("redlines.max_reopens")
-        if self.redlines.required_fields:
-            keys.append("redlines.required_fields")
-        if self.habits.model_fields_set:
-            keys.append("habits")
         if self.cooperation.label_blockers:
+            # The evaluation names the blockers (`Evaluation.blockers`); the plan does not
+            # label them yet.
             keys.append("cooperation.label_blockers")
-        if any(step.wip_limit is not None for step in self.workflow.steps):
-            keys.append("workflow.steps[].wip_limit")
         return keys
 
 

@@ -32,6 +32,10 @@ class Calendar:
     def is_working_day(self, day: date) -> bool:
         return day.weekday() in self.workdays and day not in self.holidays
 
+    def local_date(self, moment: datetime) -> date:
+        """The calendar day `moment` falls on in the configured time zone."""
+        return moment.astimezone(self.zone).date()
+
     def days_between(self, start: datetime, end: datetime) -> float:
         """Duration of [start, end) in days; 0 when end <= start."""
         if end <= start:
@@ -83,15 +87,26 @@ class StepMap:
 
 @dataclass(frozen=True)
 class Interval:
-    """A stretch of time an issue spent in one status; `end` is None while ongoing."""
+    """A stretch of time an issue spent in one status; `end` is None while ongoing.
+    `done` says whether the status is one of the workflow's done statuses."""
 
     status: str
     step: str | None
     start: datetime
     end: datetime | None
+    done: bool = False
 
     def end_or(self, now: datetime) -> datetime:
         return self.end if self.end is not None else now
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One stay in a workflow step: adjacent intervals of the same step merged."""
+
+    step: str
+    start: datetime
+    end: datetime | None
 
 
 @dataclass(frozen=True)
@@ -118,6 +133,65 @@ class Timeline:
             entered = interval.start
         return entered
 
+    def visits(self) -> list[Visit]:
+        """Every stay in a workflow step, oldest first; the last may be ongoing."""
+        visits: list[Visit] = []
+        for interval in self.intervals:
+            if interval.step is None:
+                continue
+            last = visits[-1] if visits else None
+            if last is not None and last.step == interval.step and last.end == interval.start:
+                visits[-1] = Visit(last.step, last.start, interval.end)
+            else:
+                visits.append(Visit(interval.step, interval.start, interval.end))
+        return visits
+
+    @property
+    def is_done(self) -> bool:
+        return self.current.done
+
+    def done_arrivals(self) -> list[datetime]:
+        """Each moment the issue arrived in a done status from a status that is not done
+        (creation counts when it was created done)."""
+        return [
+            interval.start
+            for i, interval in enumerate(self.intervals)
+            if interval.done and (i == 0 or not self.intervals[i - 1].done)
+        ]
+
+    def reopens(self) -> list[datetime]:
+        """Each moment the issue left a done status for one that is not done."""
+        return [
+            interval.end
+            for interval, following in zip(self.intervals, self.intervals[1:])
+            if interval.done and not following.done and interval.end is not None
+        ]
+
+    def stretch(self) -> tuple[Interval, ...]:
+        """The intervals since creation or since the issue last left done, up to now
+        (ending with the current interval)."""
+        start = 0
+        for i in range(len(self.intervals) - 1, 0, -1):
+            if self.intervals[i - 1].done and not self.intervals[i].done:
+                start = i
+                break
+        return self.intervals[start:]
+
+    def first_step_entry(self) -> datetime | None:
+        """When the issue first entered any workflow step (the start of its cycle)."""
+        return next((i.start for i in self.intervals if i.step is not None), None)
+
+    def cycle(self) -> tuple[datetime, datetime] | None:
+        """(first entry into any workflow step, last arrival in done) of a finished issue;
+        None while it is not done or when it never entered a step before finishing."""
+        if not self.is_done:
+            return None
+        start = self.first_step_entry()
+        end = self.done_arrivals()[-1]
+        if start is None or start >= end:
+            return None
+        return start, end
+
 
 def build_timeline(issue: Issue, steps: StepMap, now: datetime) -> Timeline:
     """Turn the issue's status changes into contiguous intervals up to `now`.
@@ -133,8 +207,8 @@ def build_timeline(issue: Issue, steps: StepMap, now: datetime) -> Timeline:
             break
         at = max(change.at, issue.created)
         if at > start:
-            intervals.append(Interval(status, steps.step(status), start, at))
+            intervals.append(Interval(status, steps.step(status), start, at, steps.is_done(status)))
             start = at
         status = change.to_value or status
-    intervals.append(Interval(status, steps.step(status), start, None))
+    intervals.append(Interval(status, steps.step(status), start, None, steps.is_done(status)))
     return Timeline(issue.key, tuple(intervals))

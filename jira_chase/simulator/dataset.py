@@ -7,6 +7,13 @@ Two optional top-level keys extend it:
   there, so relative JQL dates (``updated >= -2d``) mean the same thing on every run.
 - ``bot``: the id of the user the sync tool runs as (one of ``users``).
 
+And two optional keys on records, for permissions:
+
+- ``projects[].readonly``: ``true`` when the bot (every user, in fact) may browse the
+  project but not edit its issues: writes there answer 403. Default ``false``.
+- ``users[].bulkChange``: ``false`` when the user lacks Jira's global "Make bulk changes"
+  permission: bulk edits they submit answer 403. Default ``true``.
+
 :func:`load_dataset` turns a document into a :class:`Dataset`: plain, mutable records the
 simulators serve and edit (labels, comments, history appended by writes, ``updated``).
 A :class:`Dataset` is not thread-safe; a server serialises access to it.
@@ -18,7 +25,7 @@ import bisect
 import gc
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -37,9 +44,9 @@ STANDARD_PRIORITIES = ("Highest", "High", "Medium", "Low", "Lowest")
 _TOP_REQUIRED = frozenset({"format", "projects", "users", "statuses", "issues"})
 _TOP_KEYS = _TOP_REQUIRED | {"now", "bot"}
 _PROJECT_REQUIRED = frozenset({"key", "name"})
-_PROJECT_KEYS = _PROJECT_REQUIRED
+_PROJECT_KEYS = _PROJECT_REQUIRED | {"readonly"}
 _USER_REQUIRED = frozenset({"id", "name"})
-_USER_KEYS = _USER_REQUIRED | {"email"}
+_USER_KEYS = _USER_REQUIRED | {"email", "bulkChange"}
 _STATUS_REQUIRED = frozenset({"name", "category"})
 _STATUS_KEYS = _STATUS_REQUIRED
 _ISSUE_REQUIRED = frozenset({"key", "project", "type", "summary", "status", "created"})
@@ -81,6 +88,7 @@ class Project:
     key: str
     name: str
     id: str
+    readonly: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +96,7 @@ class User:
     id: str
     name: str
     email: str | None
+    bulk_change: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +198,8 @@ class Issue:
     history_first_id: int = 0
     history_extra: list[History] = field(default_factory=list, repr=False)
     built_histories: list[History] | None = field(default=None, repr=False)
+    # Issue properties (entity properties) set through the API: key -> JSON value.
+    properties: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def histories(self) -> list[History]:
@@ -228,7 +239,8 @@ class Dataset:
     """Projects, users, statuses and issues, with the ids a tracker would show.
 
     Issues keep the dataset's order. The write methods keep the invariants the loader
-    checked (history oldest first, ``updated`` moves with every write).
+    checked (history oldest first, ``updated`` moves with every write) and count
+    ``generation`` up, so a server can cache what it derived from the data.
     """
 
     def __init__(
@@ -249,6 +261,10 @@ class Dataset:
         self.now = now
         self.bot = bot
         self._next_id = next_id
+        self.generation = 0
+        self.issues_by_project: dict[str, list[Issue]] = {key: [] for key in projects}
+        for issue in issues.values():
+            self.issues_by_project[issue.project].append(issue)
         self._users_by_email = {u.email.lower(): u for u in users.values() if u.email}
         self._issues_by_id = {issue.id: issue for issue in issues.values()}
         self._comments_by_id = {
@@ -283,6 +299,13 @@ class Dataset:
     def comment_by_id(self, comment_id: str) -> tuple[Issue, Comment] | None:
         return self._comments_by_id.get(comment_id)
 
+    def issues_in(self, projects: Iterable[str] | None) -> Iterable[Issue]:
+        """The issues of these projects (every issue for None), in no particular order."""
+        if projects is None:
+            return self.issues.values()
+        by_project = self.issues_by_project
+        return [issue for key in projects for issue in by_project.get(key, ())]
+
     # -- writes --------------------------------------------------------------------------
 
     def set_labels(self, issue: Issue, labels: list[str], by: str, at: datetime) -> History | None:
@@ -293,6 +316,7 @@ class Dataset:
         """
         if labels == issue.labels:
             return None
+        self.generation += 1
         item = ChangeItem("labels", " ".join(issue.labels) or None, " ".join(labels) or None)
         entry = History(self._new_id(), at, by, (item,))
         issue.labels = list(labels)
@@ -308,6 +332,7 @@ class Dataset:
         at: datetime,
         properties: dict[str, Any] | None = None,
     ) -> Comment:
+        self.generation += 1
         comment = Comment(self._new_id(), author, body, at, at, author, dict(properties or {}))
         issue.comments.append(comment)
         self._comments_by_id[comment.id] = (issue, comment)
@@ -323,6 +348,7 @@ class Dataset:
         body: Any,
         properties: dict[str, Any] | None = None,
     ) -> None:
+        self.generation += 1
         comment.body = body
         comment.updated = at
         comment.update_author = by
@@ -331,6 +357,7 @@ class Dataset:
         issue.updated = at
 
     def delete_comment(self, issue: Issue, comment: Comment, at: datetime) -> None:
+        self.generation += 1
         issue.comments.remove(comment)
         del self._comments_by_id[comment.id]
         issue.updated = at
@@ -551,7 +578,13 @@ class _Loader:
                 raise DatasetError(f"dataset: {where}: a key is upper-case letters and digits")
             if key in self.projects:
                 raise DatasetError(f"dataset: {where}: the key appears twice")
-            self.projects[key] = Project(key, _string(record, "name", where), self.new_id())
+            readonly = record.get("readonly", False)
+            if type(readonly) is not bool:
+                raise DatasetError(
+                    f"dataset: {where}: readonly must be true or false, got {readonly!r}"
+                )
+            name = _string(record, "name", where)
+            self.projects[key] = Project(key, name, self.new_id(), readonly)
 
     def _load_users(self, raw_users: list[Any]) -> None:
         emails: set[str] = set()
@@ -566,7 +599,12 @@ class _Loader:
                 if email.lower() in emails:
                     raise DatasetError(f"dataset: {where}: email {email!r} appears twice")
                 emails.add(email.lower())
-            self.users[user_id] = User(user_id, _string(record, "name", where), email)
+            bulk_change = record.get("bulkChange", True)
+            if type(bulk_change) is not bool:
+                raise DatasetError(
+                    f"dataset: {where}: bulkChange must be true or false, got {bulk_change!r}"
+                )
+            self.users[user_id] = User(user_id, _string(record, "name", where), email, bulk_change)
 
     def _load_statuses(self, raw_statuses: list[Any]) -> None:
         for index, raw in enumerate(raw_statuses):

@@ -244,7 +244,10 @@ class Query:
             SortKey(FIELDS["created"], True),
             SortKey(FIELDS["key"], True),
         )
-        return PreparedQuery(self, matches, tuple(_sort_key(dataset, key) for key in order))
+        scope = binder.project_scope(self.where) if self.where else None
+        return PreparedQuery(
+            self, matches, tuple(_sort_key(dataset, key) for key in order), scope
+        )
 
 
 def parse(text: str) -> Query:
@@ -610,6 +613,29 @@ class _Binder:
         operator = _NEGATED[node.operator] if negate else node.operator
         return self.clause(node, operator)
 
+    def project_scope(self, node: Node) -> frozenset[str] | None:
+        """The projects a match must be in, when the query says so; None: any project.
+
+        Only what is certain counts: ``project = X`` or ``project in (...)`` at the top,
+        under AND (any restricting part restricts), or on every branch of an OR.
+        """
+        if isinstance(node, Clause):
+            if node.field.kind == "project" and node.operator in ("=", "in"):
+                values = self.values(node)
+                if None not in values:
+                    return frozenset(values)
+            return None
+        if isinstance(node, And):
+            scopes = [self.project_scope(child) for child in node.children]
+            known = [scope for scope in scopes if scope is not None]
+            return frozenset.intersection(*known) if known else None
+        if isinstance(node, Or):
+            branches = [self.project_scope(child) for child in node.children]
+            if any(branch is None for branch in branches):
+                return None
+            return frozenset().union(*[b for b in branches if b is not None])
+        return None
+
     # values ------------------------------------------------------------------------------
 
     def values(self, clause: Clause) -> list[Any]:
@@ -871,6 +897,8 @@ class PreparedQuery:
     query: Query
     matches: Predicate
     sort_keys: tuple[tuple[Callable[[Issue], Any], bool], ...]
+    #: The projects every match is in (None: any), to look at fewer issues.
+    projects: frozenset[str] | None = None
 
     def sort(self, issues: Iterable[Issue]) -> list[Issue]:
         ordered = sorted(issues, key=lambda issue: (issue.project, issue.number))
@@ -884,6 +912,10 @@ class PreparedQuery:
         """The matching issues, in the query's order."""
         matches = self.matches
         return self.sort(issue for issue in issues if matches(issue))
+
+    def run(self, dataset: Dataset) -> list[Issue]:
+        """The matching issues of ``dataset``, in the query's order (uses its project index)."""
+        return self.select(dataset.issues_in(self.projects))
 
 
 def category_name(category: str) -> str:

@@ -1,0 +1,568 @@
+"""How Jira shows the dataset's records as JSON: Cloud (REST v3, and v2 where it differs)
+and Data Center (REST v2).
+
+:class:`JiraJson` renders Jira Cloud; :class:`JiraDcJson` overrides what Data Center does
+differently: users are ``name``/``key`` (no ``accountId``; the ``name`` is the dataset
+user id, the ``key`` ``JIRAUSER<n>``), changelog items carry no ``fieldId`` and name users
+by key, comment bodies are wiki-markup strings, and the custom fields have other ids
+(``Story Points`` ``customfield_10106``, ``Flagged`` ``customfield_10000``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from jira_chase.simulator.dataset import ChangeItem, Comment, Dataset, History, Issue, Link, User
+from jira_chase.simulator.dataset import link_phrase
+from jira_chase.simulator.jql import CATEGORY_IDS, category_name
+
+
+# The simulator's custom fields, with the ids they have on a typical Jira Cloud site...
+STORY_POINTS_FIELD = "customfield_10016"
+FLAGGED_FIELD = "customfield_10021"
+_FLAGGED_OPTION_ID = "10019"
+# ... and on a typical Data Center site.
+DC_STORY_POINTS_FIELD = "customfield_10106"
+DC_FLAGGED_FIELD = "customfield_10000"
+_DC_FLAGGED_OPTION_ID = "10000"
+
+_SYSTEM_FIELDS = (
+    "summary",
+    "status",
+    "issuetype",
+    "priority",
+    "assignee",
+    "reporter",
+    "labels",
+    "created",
+    "updated",
+    "duedate",
+    "fixVersions",
+    "parent",
+    "issuelinks",
+    "project",
+    "comment",
+)
+
+# All issue fields the Cloud simulator serves; ``comment`` is not navigable, as in Jira.
+ALL_FIELDS = (
+    "summary",
+    "status",
+    "issuetype",
+    "priority",
+    "assignee",
+    "reporter",
+    "labels",
+    "created",
+    "updated",
+    "duedate",
+    "fixVersions",
+    "parent",
+    "issuelinks",
+    "project",
+    "comment",
+    STORY_POINTS_FIELD,
+    FLAGGED_FIELD,
+)
+NAVIGABLE_FIELDS = tuple(name for name in ALL_FIELDS if name != "comment")
+
+_CATEGORY_COLOURS = {"new": "blue-gray", "indeterminate": "yellow", "done": "green"}
+_LINK_TYPE_IDS = {"Blocks": "10000", "Cloners": "10001", "Duplicate": "10002", "Relates": "10003"}
+_ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
+
+
+def jira_time(moment: datetime) -> str:
+    """Jira's timestamp format: ``2026-10-01T09:00:00.000+0000`` (in UTC)."""
+    utc = moment.astimezone(timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
+
+
+def text_to_adf(text: str) -> dict[str, Any]:
+    """Plain text as an Atlassian Document: one paragraph per blank-line-separated block."""
+    paragraphs = []
+    for block in text.split("\n\n"):
+        content: list[dict[str, Any]] = []
+        for number, line in enumerate(block.split("\n")):
+            if number:
+                content.append({"type": "hardBreak"})
+            if line:
+                content.append({"type": "text", "text": line})
+        paragraphs.append({"type": "paragraph", "content": content})
+    return {"type": "doc", "version": 1, "content": paragraphs}
+
+
+def adf_to_text(node: Any) -> str:
+    """The text of an Atlassian Document (paragraphs separated by blank lines)."""
+    if isinstance(node, str):
+        return node
+    if not isinstance(node, dict):
+        return ""
+    if node.get("type") == "text":
+        return str(node.get("text", ""))
+    if node.get("type") == "hardBreak":
+        return "\n"
+    parts = [adf_to_text(child) for child in node.get("content") or []]
+    separator = "\n\n" if node.get("type") == "doc" else ""
+    return separator.join(parts)
+
+
+@dataclass(frozen=True)
+class FieldSelection:
+    """Which fields an issue answer carries.
+
+    ``id_only`` answers are ``{"id": ...}``; ``wide`` selections (``*all``,
+    ``*navigable``) make Jira return smaller pages.
+    """
+
+    fields: tuple[str, ...]
+    id_only: bool
+    wide: bool
+
+    @classmethod
+    def parse(
+        cls,
+        requested: list[str] | None,
+        default: str,
+        all_fields: tuple[str, ...] = ALL_FIELDS,
+    ) -> FieldSelection:
+        """Jira's ``fields`` parameter: ``*all``, ``*navigable``, names, ``-name`` to drop.
+
+        Unknown names are ignored, as in Jira. Only exclusions means navigable minus those.
+        ``all_fields`` are the fields the site has (``comment`` is the one not navigable).
+        """
+        navigable = tuple(name for name in all_fields if name != "comment")
+        tokens = [token.strip() for item in requested or [default] for token in item.split(",")]
+        tokens = [token for token in tokens if token] or [default]
+        include: list[str] = []
+        exclude: set[str] = set()
+        wants_key = wide = False
+        for token in tokens:
+            if token == "*all":
+                include.extend(all_fields)
+                wide = True
+            elif token == "*navigable":
+                include.extend(navigable)
+                wide = True
+            elif token.startswith("-"):
+                exclude.add(token[1:])
+            elif token in all_fields:
+                include.append(token)
+            elif token in ("key", "issuekey"):
+                wants_key = True
+        if not include and exclude:
+            include.extend(navigable)
+            wide = True
+        chosen = tuple(dict.fromkeys(name for name in include if name not in exclude))
+        return cls(chosen, id_only=not chosen and not wants_key and not exclude, wide=wide)
+
+
+class JiraJson:
+    """How Jira Cloud shows the dataset's records (REST v3; v2 differs in comment bodies)."""
+
+    story_points_field = STORY_POINTS_FIELD
+    story_points_name = "Story point estimate"
+    flagged_field = FLAGGED_FIELD
+    flagged_option_id = _FLAGGED_OPTION_ID
+    default_version = "3"
+
+    def __init__(self, dataset: Dataset, base_url: str) -> None:
+        self.dataset = dataset
+        self.base = base_url
+        self.all_fields = (*_SYSTEM_FIELDS, self.story_points_field, self.flagged_field)
+
+    def api(self, version: str | None = None) -> str:
+        return f"{self.base}/rest/api/{version or self.default_version}"
+
+    def selection(self, requested: list[str] | None, default: str) -> FieldSelection:
+        """The ``fields`` parameter against this site's fields."""
+        return FieldSelection.parse(requested, default, self.all_fields)
+
+    # small records ------------------------------------------------------------------------
+
+    def user(self, user_id: str) -> dict[str, Any]:
+        user = self.dataset.users[user_id]
+        out: dict[str, Any] = {
+            "self": f"{self.api()}/user?accountId={user.id}",
+            "accountId": user.id,
+            "accountType": "atlassian",
+            "displayName": user.name,
+            "active": True,
+            "timeZone": "UTC",
+        }
+        if user.email:
+            out["emailAddress"] = user.email
+        return out
+
+    def myself(self, user: User) -> dict[str, Any]:
+        out = self.user(user.id)
+        out["locale"] = "en_US"
+        return out
+
+    def status(self, name: str) -> dict[str, Any]:
+        status = self.dataset.statuses[name]
+        category_id = CATEGORY_IDS[status.category]
+        return {
+            "self": f"{self.api()}/status/{status.id}",
+            "description": "",
+            "iconUrl": f"{self.base}/images/icons/statuses/generic.png",
+            "name": status.name,
+            "id": status.id,
+            "statusCategory": {
+                "self": f"{self.api()}/statuscategory/{category_id}",
+                "id": int(category_id),
+                "key": status.category,
+                "colorName": _CATEGORY_COLOURS[status.category],
+                "name": category_name(status.category),
+            },
+        }
+
+    def issue_type(self, name: str) -> dict[str, Any]:
+        type_id = self.dataset.issue_type_ids[name]
+        subtask = name.lower() in ("subtask", "sub-task")
+        return {
+            "self": f"{self.api()}/issuetype/{type_id}",
+            "id": type_id,
+            "description": "",
+            "iconUrl": f"{self.base}/images/icons/issuetypes/{name.lower()}.svg",
+            "name": name,
+            "subtask": subtask,
+            "hierarchyLevel": -1 if subtask else 1 if name == "Epic" else 0,
+        }
+
+    def priority(self, name: str) -> dict[str, Any]:
+        priority_id = self.dataset.priority_ids[name]
+        return {
+            "self": f"{self.api()}/priority/{priority_id}",
+            "iconUrl": f"{self.base}/images/icons/priorities/{name.lower()}.svg",
+            "name": name,
+            "id": priority_id,
+        }
+
+    def project(self, key: str) -> dict[str, Any]:
+        project = self.dataset.projects[key]
+        return {
+            "self": f"{self.api()}/project/{project.id}",
+            "id": project.id,
+            "key": project.key,
+            "name": project.name,
+            "projectTypeKey": "software",
+            "simplified": False,
+        }
+
+    def version(self, project: str, name: str) -> dict[str, Any]:
+        version_id = self.dataset.version_ids[(project, name)]
+        return {
+            "self": f"{self.api()}/version/{version_id}",
+            "id": version_id,
+            "name": name,
+            "archived": False,
+            "released": False,
+        }
+
+    def issue_summary(self, issue: Issue) -> dict[str, Any]:
+        """An issue as a link or parent shows it: id, key and four fields."""
+        fields: dict[str, Any] = {
+            "summary": issue.summary,
+            "status": self.status(issue.status),
+            "issuetype": self.issue_type(issue.type),
+        }
+        if issue.priority:
+            fields["priority"] = self.priority(issue.priority)
+        return {
+            "id": issue.id,
+            "key": issue.key,
+            "self": f"{self.api()}/issue/{issue.id}",
+            "fields": fields,
+        }
+
+    def link(self, link: Link) -> dict[str, Any]:
+        """A link as its issue shows it: the other end is the inward or outward issue."""
+        type_id = _LINK_TYPE_IDS.get(link.type, "10100")
+        side = "inwardIssue" if link.direction == "inward" else "outwardIssue"
+        return {
+            "id": link.id,
+            "self": f"{self.api()}/issueLink/{link.id}",
+            "type": {
+                "id": type_id,
+                "name": link.type,
+                "inward": link_phrase(link.type, "inward"),
+                "outward": link_phrase(link.type, "outward"),
+                "self": f"{self.api()}/issueLinkType/{type_id}",
+            },
+            side: self.issue_summary(self.dataset.issues[link.key]),
+        }
+
+    # comments ------------------------------------------------------------------------
+
+    def comment_body(self, body: Any, version: str) -> Any:
+        """v3 speaks Atlassian Document Format, v2 plain (wiki) text."""
+        if version == "2":
+            return body if isinstance(body, str) else adf_to_text(body)
+        return text_to_adf(body) if isinstance(body, str) else body
+
+    def comment(
+        self, issue: Issue, comment: Comment, version: str, with_properties: bool = False
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "self": f"{self.api(version)}/issue/{issue.id}/comment/{comment.id}",
+            "id": comment.id,
+            "author": self.user(comment.author),
+            "body": self.comment_body(comment.body, version),
+            "updateAuthor": self.user(comment.update_author),
+            "created": jira_time(comment.created),
+            "updated": jira_time(comment.updated),
+            "jsdPublic": True,
+        }
+        if with_properties:
+            out["properties"] = [
+                {"key": key, "value": value} for key, value in comment.properties.items()
+            ]
+        return out
+
+    def comment_page(
+        self,
+        issue: Issue,
+        comments: list[Comment],
+        start_at: int,
+        max_results: int,
+        version: str,
+        with_properties: bool = False,
+    ) -> dict[str, Any]:
+        page = comments[start_at : start_at + max_results]
+        return {
+            "self": f"{self.api(version)}/issue/{issue.id}/comment",
+            "startAt": start_at,
+            "maxResults": max_results,
+            "total": len(comments),
+            "comments": [self.comment(issue, c, version, with_properties) for c in page],
+        }
+
+    # changelog -----------------------------------------------------------------------
+
+    def history(self, issue: Issue, history: History) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": history.id}
+        if history.by is not None:
+            out["author"] = self.user(history.by)
+        out["created"] = jira_time(history.at)
+        out["items"] = [self.change_item(issue, item) for item in history.items]
+        return out
+
+    def change_item(self, issue: Issue, item: ChangeItem) -> dict[str, Any]:
+        """One changed field as Jira reports it; null values are left out.
+
+        (The Cloud spec types ``from``/``to`` as non-nullable strings; leaving nulls out
+        keeps answers valid and clients must cope with either.)
+        """
+        name = item.field
+        lowered = name.lower()
+        old, new = item.from_value, item.to_value
+        old_text, new_text = item.from_string or old, item.to_string or new
+        out: dict[str, Any] = {"field": name, "fieldtype": "jira", "fieldId": name}
+        if name == "status":
+            statuses = self.dataset.statuses
+            old = statuses[old].id if old in statuses else old
+            new = statuses[new].id if new in statuses else new
+        elif lowered in ("assignee", "reporter"):
+            users = self.dataset.users
+            out["field"] = out["fieldId"] = lowered
+            old_text = users[old].name if old in users else old
+            new_text = users[new].name if new in users else new
+        elif lowered == "priority":
+            ids = self.dataset.priority_ids
+            out["field"] = out["fieldId"] = "priority"
+            old, new = ids.get(old or "", old), ids.get(new or "", new)
+        elif lowered == "labels":
+            out["field"] = out["fieldId"] = "labels"
+            old = new = None
+        elif lowered == "flagged":
+            out.update(field="Flagged", fieldtype="custom", fieldId=self.flagged_field)
+            old = new = None
+        elif lowered in ("estimate", "story point estimate", "story points"):
+            out.update(
+                field=self.story_points_name, fieldtype="custom", fieldId=self.story_points_field
+            )
+        elif lowered in ("fixversion", "fixversions", "fix version"):
+            out.update(field="Fix Version", fieldId="fixVersions")
+            versions = self.dataset.version_ids
+            old = versions.get((issue.project, old or ""), old)
+            new = versions.get((issue.project, new or ""), new)
+        elif name == "Link":
+            del out["fieldId"]  # Jira's Link items carry no field id
+        for key, value in (
+            ("from", old),
+            ("fromString", old_text),
+            ("to", new),
+            ("toString", new_text),
+        ):
+            if value is not None:
+                out[key] = value
+        return out
+
+    def changelog(self, issue: Issue, cap: int) -> dict[str, Any]:
+        """The latest ``cap`` histories, oldest first; ``startAt``/``total`` show what is left."""
+        histories = issue.histories
+        start = max(0, len(histories) - cap)
+        page = histories[start:]
+        return {
+            "startAt": start,
+            "maxResults": len(page),
+            "total": len(histories),
+            "histories": [self.history(issue, h) for h in page],
+        }
+
+    # issues ------------------------------------------------------------------------------
+
+    def issue(
+        self,
+        issue: Issue,
+        selection: FieldSelection,
+        version: str = "3",
+        changelog_cap: int | None = None,
+    ) -> dict[str, Any]:
+        if selection.id_only and changelog_cap is None:
+            return {"id": issue.id}
+        out: dict[str, Any] = {
+            "expand": _ISSUE_EXPAND,
+            "id": issue.id,
+            "self": f"{self.api(version)}/issue/{issue.id}",
+            "key": issue.key,
+        }
+        if selection.fields:
+            out["fields"] = {name: self.field(issue, name, version) for name in selection.fields}
+        if changelog_cap is not None:
+            out["changelog"] = self.changelog(issue, changelog_cap)
+        return out
+
+    def field(self, issue: Issue, name: str, version: str) -> Any:
+        if name == "summary":
+            return issue.summary
+        if name == "status":
+            return self.status(issue.status)
+        if name == "issuetype":
+            return self.issue_type(issue.type)
+        if name == "priority":
+            return self.priority(issue.priority) if issue.priority else None
+        if name in ("assignee", "reporter"):
+            user_id = issue.assignee if name == "assignee" else issue.reporter
+            return self.user(user_id) if user_id else None
+        if name == "labels":
+            return list(issue.labels)
+        if name == "created":
+            return jira_time(issue.created)
+        if name == "updated":
+            return jira_time(issue.updated)
+        if name == "duedate":
+            return issue.duedate.isoformat() if issue.duedate else None
+        if name == "fixVersions":
+            return [self.version(issue.project, v) for v in issue.fix_versions]
+        if name == "parent":
+            if issue.parent is None:
+                return None
+            return self.issue_summary(self.dataset.issues[issue.parent])
+        if name == "issuelinks":
+            return [self.link(link) for link in issue.links]
+        if name == "project":
+            return self.project(issue.project)
+        if name == "comment":
+            return self.comment_page(issue, issue.comments, 0, len(issue.comments), version)
+        if name == self.story_points_field:
+            return issue.estimate
+        if name == self.flagged_field:
+            if not issue.flagged:
+                return None
+            return [
+                {
+                    "self": f"{self.api()}/customFieldOption/{self.flagged_option_id}",
+                    "value": "Impediment",
+                    "id": self.flagged_option_id,
+                }
+            ]
+        raise KeyError(name)
+
+    def fields(self) -> list[dict[str, Any]]:
+        """``GET /field``: the system fields the simulator knows and its two custom fields."""
+
+        def system(
+            field_id: str,
+            name: str,
+            clauses: list[str],
+            schema: dict[str, Any] | None,
+            *,
+            orderable: bool = True,
+            navigable: bool = True,
+            searchable: bool = True,
+        ) -> dict[str, Any]:
+            out: dict[str, Any] = {
+                "id": field_id,
+                "key": field_id,
+                "name": name,
+                "custom": False,
+                "orderable": orderable,
+                "navigable": navigable,
+                "searchable": searchable,
+                "clauseNames": clauses,
+            }
+            if schema is not None:
+                out["schema"] = dict(schema, system=field_id)
+            return out
+
+        return [
+            system("issuekey", "Key", ["id", "issue", "issuekey", "key"], None, orderable=False),
+            system("summary", "Summary", ["summary"], {"type": "string"}),
+            system("status", "Status", ["status"], {"type": "status"}, orderable=False),
+            system(
+                "statusCategory",
+                "Status Category",
+                ["statusCategory"],
+                {"type": "statusCategory"},
+                orderable=False,
+            ),
+            system("issuetype", "Issue Type", ["issuetype", "type"], {"type": "issuetype"}),
+            system("priority", "Priority", ["priority"], {"type": "priority"}),
+            system("assignee", "Assignee", ["assignee"], {"type": "user"}),
+            system("reporter", "Reporter", ["reporter"], {"type": "user"}),
+            system("labels", "Labels", ["labels"], {"type": "array", "items": "string"}),
+            system("created", "Created", ["created", "createdDate"], {"type": "datetime"}),
+            system("updated", "Updated", ["updated", "updatedDate"], {"type": "datetime"}),
+            system("duedate", "Due date", ["due", "duedate"], {"type": "date"}),
+            system("fixVersions", "Fix versions", ["fixVersion"], {"type": "array"}),
+            system("parent", "Parent", ["parent"], None),
+            system("issuelinks", "Linked Issues", ["issueLink"], {"type": "array"}),
+            system("project", "Project", ["project"], {"type": "project"}),
+            system("comment", "Comment", ["comment"], {"type": "comments-page"}, navigable=False),
+            {
+                "id": STORY_POINTS_FIELD,
+                "key": STORY_POINTS_FIELD,
+                "name": "Story point estimate",
+                "custom": True,
+                "orderable": True,
+                "navigable": True,
+                "searchable": True,
+                "clauseNames": ["cf[10016]", "Story point estimate"],
+                "schema": {
+                    "type": "number",
+                    "custom": "com.pyxis.greenhopper.jira:jsw-story-points",
+                    "customId": 10016,
+                },
+            },
+            {
+                "id": FLAGGED_FIELD,
+                "key": FLAGGED_FIELD,
+                "name": "Flagged",
+                "custom": True,
+                "orderable": True,
+                "navigable": True,
+                "searchable": True,
+                "clauseNames": ["cf[10021]", "Flagged", "Flagged[Checkboxes]"],
+                "schema": {
+                    "type": "array",
+                    "items": "option",
+                    "custom": "com.atlassian.jira.plugin.system.customfieldtypes:multicheckboxes",
+                    "customId": 10021,
+                },
+            },
+        ]
+
+

@@ -1,0 +1,117 @@
+"""Write-back against the simulator: one managed comment, quiet reruns, recovery."""
+
+import json
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+from jira_chase.cli import main
+from jira_chase.comment import PROPERTY_KEY
+from jira_chase.simulator.demo import DEMO_PLANTED, build_demo_dataset
+from tests.factories import demo_config, write_toml
+
+NOW = "2026-11-20T16:00:00Z"
+TUESDAY = "2026-11-17T12:00:00Z"  # APP-139 had only just entered review
+
+
+def sync(config, now=NOW):
+    result = CliRunner().invoke(main, ["sync", "--config", str(config), "--now", now, "--json"])
+    assert result.exit_code == 0, result.output + result.stderr
+    return json.loads(result.output)
+
+
+def bot_comments(sim, key):
+    return [c for c in sim.comments(key) if c["author"] == "u-bot"]
+
+
+def adf_text(node):
+    if isinstance(node, str):  # dataset comments are stored as plain text
+        return node
+    return node.get("text", "") + "".join(adf_text(c) for c in node.get("content", []))
+
+
+@pytest.fixture
+def demo_sim(jira_sim):
+    return jira_sim(build_demo_dataset())
+
+
+def config_for(tmp_path, sim, **overrides):
+    return write_toml(tmp_path / "c.toml", demo_config(sim.url, "s.sqlite", **overrides))
+
+
+def test_each_unhealthy_issue_gets_exactly_one_tagged_comment(tmp_path, demo_sim):
+    config = config_for(tmp_path, demo_sim)
+    sync(config)
+    for key in DEMO_PLANTED:
+        (comment,) = bot_comments(demo_sim, key)
+        assert PROPERTY_KEY in comment["properties"]
+        assert key in adf_text(comment["body"])
+    healthy = [i["key"] for i in build_demo_dataset()["issues"] if i["key"] not in DEMO_PLANTED]
+    assert not any(bot_comments(demo_sim, key) for key in healthy)
+    text = adf_text(bot_comments(demo_sim, "APP-108")[0]["body"])
+    assert "in step 'review'" in text and "workflow.steps[1].limit_days" in text
+
+
+def test_rerun_writes_nothing_even_as_time_passes(tmp_path, demo_sim):
+    config = config_for(tmp_path, demo_sim)
+    sync(config)
+    later = sync(config, "2026-11-20T17:30:00Z")  # durations grew, findings did not change
+    assert later["operations"] == []
+
+
+def test_lost_state_finds_the_comments_again_instead_of_duplicating(tmp_path, demo_sim):
+    config = config_for(tmp_path, demo_sim)
+    sync(config)
+    (tmp_path / "s.sqlite").unlink()
+    again = sync(config)
+    assert again["operations"] == []
+    assert all(len(bot_comments(demo_sim, key)) == 1 for key in DEMO_PLANTED)
+
+
+def test_someone_elses_tagged_comment_is_never_taken_for_ours(tmp_path, demo_sim):
+    fake = {
+        "body": {"type": "doc", "version": 1, "content": [
+            {"type": "paragraph", "content": [{"type": "text", "text": "forged"}]}]},
+        "properties": [{"key": PROPERTY_KEY, "value": {"version": 1, "digest": "x"}}],
+    }  # fmt: skip
+    answer = requests.post(
+        f"{demo_sim.url}/rest/api/3/issue/APP-108/comment",
+        json=fake,
+        auth=("ann.lee@example.com", "x"),
+        timeout=10,
+    )
+    assert answer.status_code == 201
+    sync(config_for(tmp_path, demo_sim))
+    comments = demo_sim.comments("APP-108")
+    assert [c for c in comments if adf_text(c["body"]) == "forged"]  # untouched
+    assert len(bot_comments(demo_sim, "APP-108")) == 1
+
+
+@pytest.mark.parametrize("on_recovery", ["edit", "delete", "keep"])
+def test_recovered_issue_comment_follows_on_recovery(tmp_path, demo_sim, on_recovery):
+    config = config_for(tmp_path, demo_sim, writeback={"on_recovery": on_recovery})
+    sync(config)
+    (before,) = bot_comments(demo_sim, "APP-139")
+    doc = sync(config, TUESDAY)
+    kinds = {op["kind"] for op in doc["applied"] if op["issue"] == "APP-139"}
+    after = bot_comments(demo_sim, "APP-139")
+    if on_recovery == "edit":
+        assert kinds == {"labels", "comment.update"}
+        (comment,) = after
+        assert comment["id"] == before["id"] and "back on track" in adf_text(comment["body"])
+    elif on_recovery == "delete":
+        assert kinds == {"labels", "comment.delete"} and after == []
+    else:
+        assert kinds == {"labels"} and after == [before]
+    assert sync(config, TUESDAY)["operations"] == []
+
+
+def test_comment_edits_do_not_notify_and_labels_are_quiet(tmp_path, demo_sim):
+    config = config_for(tmp_path, demo_sim)
+    sync(config)
+    demo_sim.reset_counts()
+    sync(config, "2026-11-23T16:00:00Z")  # Monday: APP-139 escalates to critical
+    puts = [path for method, path in demo_sim.requests if method == "PUT"]
+    assert any("/comment/" in path for path in puts)
+    assert len(bot_comments(demo_sim, "APP-139")) == 1
