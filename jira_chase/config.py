@@ -182,7 +182,9 @@ class GoalSettings(Section):
         try:
             jql.parse(value)
         except jql.FilterError as exc:
-            raise ValueError(f"{exc} (goal scopes are matched against the fetched issues)") from None
+            raise ValueError(
+                f"{exc} (a goal scope is matched against the fetched issues)"
+            ) from None
         return value
 
     @model_validator(mode="after")

@@ -1,15 +1,20 @@
-"""Run the enabled rules over every issue and fold the findings into per-issue health."""
+"""Run the enabled rules over every issue and fold the findings into per-issue health;
+measure the team's flow and goals and judge them as a whole."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from jira_chase.config import Settings
-from jira_chase.model import Finding, Health, Issue, Severity
-from jira_chase.rules import FAMILIES, RuleContext, Subject
+from jira_chase.model import Finding, Health, Issue, Severity, TeamFinding
+from jira_chase.rules import FAMILIES, RuleContext, Subject, cooperation, goals, metrics, steps
+from jira_chase.rules.goals import GoalStatus
+from jira_chase.rules.metrics import FlowMetrics
 from jira_chase.timeline import Timeline, build_timeline
+
+SEVERITY_NAMES = {"warn": Severity.WARN, "critical": Severity.CRITICAL}
 
 
 @dataclass(frozen=True)
@@ -35,8 +40,22 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Evaluation:
+    """A run's judgement.
+
+    `verdicts`: one per issue in scope. `team_findings`: findings about the team's
+    process as a whole (never labels). `metrics`: the core flow metrics, per-step
+    numbers and the bottleneck. `goals`: each goal's checkpoint status and forecast.
+    `blockers`: when `cooperation.label_blockers` is on, the key of every issue (usually
+    of another project, outside the scope) that blocks an issue in scope long enough
+    for a cooperation finding -> those findings.
+    """
+
     now: datetime
     verdicts: tuple[Verdict, ...]
+    team_findings: tuple[TeamFinding, ...] = ()
+    metrics: FlowMetrics | None = None
+    goals: tuple[GoalStatus, ...] = ()
+    blockers: Mapping[str, tuple[Finding, ...]] = field(default_factory=dict)
 
     def unhealthy(self) -> list[Verdict]:
         return [v for v in self.verdicts if v.findings]
@@ -45,24 +64,64 @@ class Evaluation:
         return {v.issue.key: v for v in self.verdicts}
 
 
-def evaluate(issues: Iterable[Issue], settings: Settings, now: datetime) -> Evaluation:
-    """Judge every issue as of `now`. Pure: same inputs, same evaluation."""
-    ctx = RuleContext.build(settings, now)
+def evaluate(
+    issues: Iterable[Issue], settings: Settings, now: datetime, *, bot_id: str | None = None
+) -> Evaluation:
+    """Judge every issue as of `now`. Pure: same inputs, same evaluation.
+
+    `bot_id` is the tracker id of the account the run signs in as: its own changes and
+    comments never count as activity (stale). Families in `rules.disabled` do not run;
+    findings below `rules.min_severity` (or the family's `rules.family_min_severity`)
+    are dropped.
+    """
+    ctx = RuleContext.build(settings, now, bot_id=bot_id)
     subjects = [
         Subject(issue, build_timeline(issue, ctx.steps, now))
         for issue in sorted(issues, key=lambda i: _key_order(i.key))
     ]
+    flow = metrics.measure(subjects, ctx)
+    ctx = replace(ctx, metrics=flow)
+    goal_statuses = tuple(goals.judge_goals(subjects, ctx))
+    ctx = replace(ctx, goals=goal_statuses)
+
+    enabled = [name for name in FAMILIES if name not in settings.rules.disabled]
     by_issue: dict[str, list[Finding]] = {s.issue.key: [] for s in subjects}
-    for rule in FAMILIES.values():
-        for finding in rule(subjects, ctx):
-            by_issue[finding.issue_key].append(finding)
+    kept: list[Finding] = []
+    for name in enabled:
+        for finding in FAMILIES[name](subjects, ctx):
+            if _reported(finding.family, finding.severity, settings):
+                by_issue[finding.issue_key].append(finding)
+                kept.append(finding)
+
+    team: list[TeamFinding] = []
+    if "wip" not in settings.rules.disabled:
+        team += steps.team_wip(subjects, ctx)
+    if "goal" not in settings.rules.disabled:
+        team += goals.team_goals(goal_statuses)
+    if "metrics" not in settings.rules.disabled:
+        team += metrics.team_thresholds(flow, ctx)
+    team = [f for f in team if _reported(f.family, f.severity, settings)]
+
     verdicts = []
     for subject in subjects:
         findings = sorted(
             by_issue[subject.issue.key], key=lambda f: (-f.severity, f.family, f.rule)
         )
         verdicts.append(Verdict(subject.issue, subject.timeline, tuple(findings)))
-    return Evaluation(now, tuple(verdicts))
+    return Evaluation(
+        now=now,
+        verdicts=tuple(verdicts),
+        team_findings=tuple(sorted(team, key=lambda f: (-f.severity, f.family, f.subject))),
+        metrics=flow,
+        goals=goal_statuses,
+        blockers=cooperation.blockers(kept) if settings.cooperation.label_blockers else {},
+    )
+
+
+def _reported(family: str, severity: Severity, settings: Settings) -> bool:
+    rules = settings.rules
+    floor = rules.family_min_severity.get(family, rules.min_severity)
+    return severity >= SEVERITY_NAMES[floor]
 
 
 def _key_order(key: str) -> tuple[str, int, str]:

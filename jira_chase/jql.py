@@ -241,6 +241,12 @@ class _Parser:
         return token is not None and token.kind == "op" and token.text == "("
 
     def value_list(self) -> tuple[str, ...]:
+        token = self.peek()
+        if token is not None and token.kind == "word":
+            self.pos += 1
+            if self._is_function_call():
+                raise FilterError(f"functions such as {token.text}() are not supported")
+            raise FilterError(f"expected a list in parentheses, found {token.text!r}")
         self.expect_op("(")
         values = [self.value()]
         while (token := self.peek()) is not None and token.kind == "op" and token.text == ",":

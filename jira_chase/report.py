@@ -8,10 +8,101 @@ from __future__ import annotations
 
 from typing import Any
 
+from jira_chase.evaluate import Evaluation
 from jira_chase.model import Health
+from jira_chase.rules.context import fmt_days, fmt_share
 from jira_chase.sync import RunResult
 
 JSON_FORMAT = "jira-chase-run/1"
+
+
+def team_to_dict(evaluation: Evaluation) -> dict[str, Any]:
+    """The team-level judgement: core metrics, steps, bottleneck, goals, findings."""
+    metrics = evaluation.metrics
+    bottleneck = None
+    if metrics is not None and metrics.bottleneck is not None:
+        share = next(s.share_of_cycle_time for s in metrics.steps if s.name == metrics.bottleneck)
+        bottleneck = {"step": metrics.bottleneck, "share_of_cycle_time": round(share or 0, 3)}
+    return {
+        "metrics": metrics.to_dict() if metrics is not None else None,
+        "steps": [s.to_dict() for s in metrics.steps] if metrics is not None else [],
+        "bottleneck": bottleneck,
+        "goals": [g.to_dict() for g in evaluation.goals],
+        "findings": [f.to_dict() for f in evaluation.team_findings],
+        "blockers": {
+            key: sorted({f.issue_key for f in found}) for key, found in evaluation.blockers.items()
+        },
+    }
+
+
+def _num(value: float | None, fmt: str = "{:g}") -> str:
+    return "-" if value is None else fmt.format(round(value, 1))
+
+
+def render_team(evaluation: Evaluation) -> list[str]:
+    """The team summary for a terminal: core metrics, steps, goals, team findings."""
+    metrics = evaluation.metrics
+    lines: list[str] = []
+    if metrics is not None:
+        cycle = metrics.cycle_time
+        cycle_text = (
+            f"p50 {fmt_days(cycle.p50)}, p85 {fmt_days(cycle.p85)}, p95 {fmt_days(cycle.p95)} "
+            f"({cycle.count} finished)"
+            if cycle is not None
+            else "no finished issues"
+        )
+
+        def share(value: float | None) -> str:
+            return "-" if value is None else fmt_share(value)
+
+        lines += [
+            "",
+            f"Team — last {metrics.window_weeks} weeks, in {metrics.unit}",
+            f"  cycle time {cycle_text}",
+            f"  throughput {metrics.throughput_per_week:.1f}/week "
+            f"({', '.join(str(n) for n in metrics.weekly_throughput)}) · WIP {metrics.wip} "
+            f"(aging: {len(metrics.aging_at_risk)} at risk, {len(metrics.aging_off_track)} "
+            f"off track) · reopen rate {share(metrics.reopen_rate)} · blocked "
+            f"{share(metrics.blocked_share)} · flow efficiency {share(metrics.flow_efficiency)}",
+            f"  {'step':<14} {'WIP':>4} {'limit':>6} {'p85':>7} {'limit days':>11} "
+            f"{'breaches':>9} {'over now':>9} {'share':>7}",
+        ]
+        for step in metrics.steps:
+            lines.append(
+                f"  {step.name + (' (waiting)' if step.waiting else ''):<14} {step.wip:>4} "
+                f"{_num(step.wip_limit):>6} {_num(step.p85_days):>7} {_num(step.limit_days):>11} "
+                f"{step.breaches:>9} {step.over_limit:>9} {share(step.share_of_cycle_time):>7}"
+            )
+        if metrics.bottleneck is not None:
+            top = next(s for s in metrics.steps if s.name == metrics.bottleneck)
+            lines.append(
+                f"  bottleneck: {top.name} ({share(top.share_of_cycle_time)} of the cycle time "
+                "of the issues finished in the window)"
+            )
+    if evaluation.goals:
+        lines += ["", "Goals"]
+        for goal in evaluation.goals:
+            lines.append(
+                f"  {goal.name} [{goal.status}]: {round(goal.done, 1):g} of "
+                f"{goal.describe(goal.total)} done ({fmt_share(goal.fraction)}), plan "
+                f"{fmt_share(goal.planned_today)} today"
+            )
+            for checkpoint in goal.checkpoints:
+                forecast = (
+                    f", forecast p85 {checkpoint.forecast_p85}" if checkpoint.forecast_p85 else ""
+                )
+                lines.append(
+                    f"    {checkpoint.name} {checkpoint.date} ({fmt_share(checkpoint.target)}): "
+                    f"{checkpoint.status}{forecast} — {checkpoint.reason}"
+                )
+    if evaluation.team_findings:
+        lines += ["", "Team findings (no labels)"]
+        for finding in evaluation.team_findings:
+            lines.append(
+                f"  {finding.severity.label:<8} {finding.family:<11} {finding.message} "
+                f"[{finding.config_key}]"
+            )
+    return lines
 
 
 def run_to_dict(result: RunResult) -> dict[str, Any]:
@@ -47,6 +138,7 @@ def run_to_dict(result: RunResult) -> dict[str, Any]:
             }
             for v in unhealthy
         ],
+        "team": team_to_dict(evaluation),
         "operations": [op.to_dict() for op in result.plan.operations],
         "deferred": [op.to_dict() for op in result.plan.deferred],
     }
@@ -78,6 +170,8 @@ def render_text(result: RunResult, *, max_writes: int, brief: bool = False) -> s
                     f"  {verdict.issue.key:<10} {finding.severity.label:<8} "
                     f"{finding.family:<11} {finding.message}"
                 )
+    if not brief:
+        lines += render_team(evaluation)
     lines += [
         "",
         f"Operations: {counts['planned']} to perform, {counts['deferred']} deferred "

@@ -50,6 +50,7 @@ def make_issue(
         priority="Medium",
         assignee=assignee,
         labels=labels,
+        flagged=flagged,
         history=tuple(history),
         links=links,
     )
@@ -108,27 +109,44 @@ def demo_config(url: str, state: str, **overrides: Any) -> dict[str, Any]:
 
 
 def write_toml(path: Any, data: dict[str, Any]) -> Any:
-    """A minimal TOML writer for the flat shapes our configs use."""
+    """A small TOML writer for the shapes our configs use: tables, arrays of tables
+    (also nested, e.g. goals.checkpoints), scalars, dates and lists of scalars."""
+    import re
+    from datetime import date
+
+    def key(k: str) -> str:
+        return k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else '"' + k.replace('"', '\\"') + '"'
 
     def value(v: Any) -> str:
         if isinstance(v, bool):
             return "true" if v else "false"
         if isinstance(v, (int, float)):
             return repr(v)
+        if isinstance(v, date):
+            return v.isoformat()
         if isinstance(v, list):
             return "[" + ", ".join(value(x) for x in v) + "]"
         return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
-    lines = [f"{k} = {value(v)}" for k, v in data.items() if not isinstance(v, (dict, list))]
-    for section, body in data.items():
-        if isinstance(body, dict):
-            lines.append(f"[{section}]")
-            lines += [f"{k} = {value(v)}" for k, v in body.items() if not isinstance(v, list)
-                      or not v or not isinstance(v[0], dict)]  # fmt: skip
-            for k, v in body.items():
-                if isinstance(v, list) and v and isinstance(v[0], dict):
-                    for item in v:
-                        lines.append(f"[[{section}.{k}]]")
-                        lines += [f"{ik} = {value(iv)}" for ik, iv in item.items()]
+    def is_tables(v: Any) -> bool:
+        return isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
+
+    lines: list[str] = []
+
+    def table(name: str, body: dict[str, Any], header: str | None) -> None:
+        if header is not None:
+            lines.append(header)
+        for k, v in body.items():
+            if not isinstance(v, dict) and not is_tables(v):
+                lines.append(f"{key(k)} = {value(v)}")
+        for k, v in body.items():
+            inner = f"{name}.{key(k)}" if name else key(k)
+            if isinstance(v, dict):
+                table(inner, v, f"[{inner}]")
+            elif is_tables(v):
+                for item in v:
+                    table(inner, item, f"[[{inner}]]")
+
+    table("", data, None)
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -42,12 +42,32 @@ def test_demo_flags_exactly_the_planted_problems_and_writes_them():
     assert doc["sync"]["summary"]["applied"] == 2 * len(DEMO_PLANTED)
     assert doc["second_sync"]["operations"] == []
     assert doc["second_sync"]["summary"]["applied"] == 0
+    # every finding can be checked: the setting behind it and its evidence
+    for issue in doc["plan"]["issues"]:
+        for finding in issue["findings"]:
+            assert finding["config_key"] and finding["evidence"], (issue["key"], finding)
+    team = doc["plan"]["team"]
+    release, beta = team["goals"]
+    assert (release["name"], release["status"], beta["status"]) == ("Release 1.4", "at-risk",
+                                                                      "on-track")  # fmt: skip
+    assert release["checkpoints"][0]["forecast_p85"] and release["planned_today"] > 0.75
+    assert {s["name"]: s["wip"] for s in team["steps"]} == {"build": 7, "review": 7, "test": 3}
+    assert team["bottleneck"]["step"] == "build"
+    assert team["metrics"]["cycle_time_days"]["p85"] > 4
+    assert {f["rule"] for f in team["findings"]} == {
+        "wip-limit",
+        "checkpoint-at-risk",
+        "cycle-time-p85",
+    }
 
 
 def test_demo_text_names_the_findings():
     result = cli("demo")
     assert result.exit_code == 0
     assert "APP-108" in result.output and "Second sync over unchanged data: 0" in result.output
+    assert "bottleneck: build" in result.output
+    assert "Release 1.4 [at-risk]" in result.output and "forecast p85" in result.output
+    assert "note: set but not acted on" not in result.stderr
 
 
 def test_plan_is_exactly_what_sync_performs(config_file, demo_sim):

@@ -118,3 +118,92 @@ def test_business_time_on_a_dst_workday_never_exceeds_calendar_time():
     start = datetime(2026, 3, 28, 23, 0, tzinfo=UTC)
     end = datetime(2026, 3, 29, 22, 0, tzinfo=UTC)
     assert cal.days_between(start, end) == (end - start) / timedelta(days=1)
+
+
+# -- derived views: visits, done arrivals, reopens, the cycle -----------------------------
+
+
+def test_visits_merge_adjacent_statuses_of_one_step():
+    issue = make_issue(
+        path=[(1, "In Progress"), (2, "Code Review"), (3, "Review"), (4, "In Progress")]
+    )
+    visits = build_timeline(issue, STEPS, at(5)).visits()
+    assert [(v.step, v.start, v.end) for v in visits] == [
+        ("build", at(1), at(2)),
+        ("review", at(2), at(4)),
+        ("build", at(4), None),
+    ]
+
+
+def test_reopens_and_done_arrivals():
+    settings = make_settings(workflow={"done": ["Done", "Closed"]})
+    steps = StepMap.from_settings(settings.workflow)
+    issue = make_issue(
+        path=[(1, "In Progress"), (2, "Done"), (3, "Closed"), (4, "In Progress"), (5, "Done")]
+    )
+    timeline = build_timeline(issue, steps, at(6))
+    assert timeline.done_arrivals() == [at(2), at(5)]  # Done -> Closed is no arrival
+    assert timeline.reopens() == [at(4)]
+    assert timeline.cycle() == (at(1), at(5))
+    assert [i.status for i in timeline.stretch()] == ["In Progress", "Done"]
+
+
+def test_no_cycle_without_a_step_or_while_open():
+    straight = make_issue(path=[(1, "Done")])
+    assert build_timeline(straight, STEPS, at(2)).cycle() is None
+    assert build_timeline(straight, STEPS, at(2)).done_arrivals() == [at(1)]
+    open_issue = make_issue(path=[(1, "In Progress")])
+    assert build_timeline(open_issue, STEPS, at(2)).cycle() is None
+    created_done = make_issue(initial="Done")
+    assert build_timeline(created_done, STEPS, at(2)).done_arrivals() == [at(0)]
+
+
+@given(
+    created=moments,
+    offsets=st.lists(st.floats(min_value=0, max_value=60), max_size=12),
+    names=st.lists(statuses, min_size=12, max_size=12),
+    horizon=st.floats(min_value=0, max_value=90),
+)
+def test_visits_cover_exactly_the_time_in_steps(created, offsets, names, horizon):
+    from dataclasses import replace
+
+    from jira_chase.model import Change
+
+    changes = sorted(
+        (Change(created + timedelta(days=o), "status", None, n) for o, n in zip(offsets, names)),
+        key=lambda c: c.at,
+    )
+    issue = replace(make_issue(), created=created, history=tuple(changes))
+    now = created + timedelta(days=horizon)
+    timeline = build_timeline(issue, STEPS, now)
+    in_steps = sum((i.end_or(now) - i.start for i in timeline.intervals if i.step), timedelta())
+    visited = sum(((v.end or now) - v.start for v in timeline.visits()), timedelta())
+    assert visited == in_steps
+    for earlier, later in zip(timeline.visits(), timeline.visits()[1:]):
+        assert earlier.end is not None and earlier.end <= later.start
+        assert earlier.step != later.step or earlier.end < later.start
+    arrivals, reopens = timeline.done_arrivals(), timeline.reopens()
+    assert len(reopens) in (len(arrivals), len(arrivals) - 1)
+    if timeline.cycle() is not None:
+        start, end = timeline.cycle()
+        assert created <= start < end <= now
+
+
+@given(
+    a=moments,
+    b=moments,
+    c=moments,
+    tz=st.sampled_from(["UTC", "Europe/Berlin", "America/New_York"]),
+    holidays=st.lists(st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31))),
+)
+def test_business_time_adds_up_over_consecutive_intervals(a, b, c, tz, holidays):
+    start, middle, end = sorted((a, b, c))
+    cal = Calendar(CalendarSettings(kind="business", timezone=tz, holidays=holidays))
+    whole = cal.days_between(start, end)
+    parts = cal.days_between(start, middle) + cal.days_between(middle, end)
+    assert abs(whole - parts) < 1e-9
+
+
+def test_local_date_uses_the_calendars_time_zone():
+    cal = Calendar(CalendarSettings(kind="business", timezone="Asia/Shanghai"))
+    assert cal.local_date(datetime(2026, 11, 20, 20, 0, tzinfo=UTC)) == date(2026, 11, 21)

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from jira_chase.config import Settings
-from jira_chase.model import Issue
+from jira_chase.config import OverrideSettings, Settings, StepSettings
+from jira_chase.model import Change, Issue
 from jira_chase.timeline import Calendar, StepMap, Timeline
+
+if TYPE_CHECKING:
+    from jira_chase.rules.goals import GoalStatus
+    from jira_chase.rules.metrics import FlowMetrics
 
 
 @dataclass(frozen=True)
@@ -20,19 +25,92 @@ class Subject:
 
 @dataclass(frozen=True)
 class RuleContext:
+    """The run's settings, calendar and clock. `bot_id` is the tracker id of the account
+    the run signs in as (its own changes are never activity); `metrics` (the team's
+    flow metrics) and `goals` (each goal's status) are measured before the rules run.
+    """
+
     settings: Settings
     steps: StepMap
     calendar: Calendar
     now: datetime
+    bot_id: str | None = None
+    metrics: FlowMetrics | None = None
+    goals: tuple[GoalStatus, ...] | None = None
 
     @classmethod
-    def build(cls, settings: Settings, now: datetime) -> RuleContext:
+    def build(cls, settings: Settings, now: datetime, *, bot_id: str | None = None) -> RuleContext:
         return cls(
             settings=settings,
             steps=StepMap.from_settings(settings.workflow),
             calendar=Calendar(settings.calendar),
             now=now,
+            bot_id=bot_id,
         )
+
+    @property
+    def unit(self) -> str:
+        return "business days" if self.calendar.kind == "business" else "calendar days"
+
+    def step(self, name: str) -> tuple[int, StepSettings]:
+        """The step's index in `workflow.steps` (its place in the workflow) and settings."""
+        return next((i, s) for i, s in enumerate(self.settings.workflow.steps) if s.name == name)
+
+    def is_active(self, step_name: str | None) -> bool:
+        """In a workflow step that is not marked `waiting`."""
+        return step_name is not None and not self.step(step_name)[1].waiting
+
+    def overrides_for(self, issue: Issue) -> list[tuple[int, OverrideSettings]]:
+        """The `[[overrides]]` that apply to the issue, in file order (later ones win)."""
+        return [
+            (i, override)
+            for i, override in enumerate(self.settings.overrides)
+            if _applies(override, issue)
+        ]
+
+    def step_limit(self, issue: Issue, step_name: str) -> tuple[float | None, str]:
+        """The step's time limit for this issue and the config key that set it."""
+        index, step = self.step(step_name)
+        value, key = step.limit_days, f"workflow.steps[{index}].limit_days"
+        for i, override in self.overrides_for(issue):
+            for j, step_override in enumerate(override.steps):
+                if step_override.name == step_name:
+                    value, key = step_override.limit_days, f"overrides[{i}].steps[{j}].limit_days"
+        return value, key
+
+    def threshold(self, issue: Issue, section: str, name: str) -> tuple[Any, str]:
+        """`<section>.<name>` for this issue, after overrides, and the key that set it."""
+        value, key = getattr(getattr(self.settings, section), name), f"{section}.{name}"
+        for i, override in self.overrides_for(issue):
+            part = getattr(override, section, None)
+            if part is not None and name in part.model_fields_set:
+                value, key = getattr(part, name), f"overrides[{i}].{section}.{name}"
+        return value, key
+
+    def is_own_change(self, change: Change) -> bool:
+        """A change the bot made: by the bot's account, or (when the account is not
+        known) a label change that only touched jira-chase's own labels."""
+        if self.bot_id is not None and change.by == self.bot_id:
+            return True
+        if change.field.casefold() != "labels":
+            return False
+        prefix = self.settings.writeback.label_prefix.casefold()
+        before = set((change.from_value or "").casefold().split())
+        after = set((change.to_value or "").casefold().split())
+        touched = before ^ after
+        return bool(touched) and all(label.startswith(prefix) for label in touched)
+
+
+def _applies(override: OverrideSettings, issue: Issue) -> bool:
+    when = override.when
+    for wanted, have in ((when.type, issue.type), (when.priority, issue.priority),
+                         (when.project, issue.project)):  # fmt: skip
+        if wanted is None:
+            continue
+        names = [wanted] if isinstance(wanted, str) else wanted
+        if have is None or have.casefold() not in {n.casefold() for n in names}:
+            return False
+    return True
 
 
 def fmt_days(days: float) -> str:
@@ -44,3 +122,8 @@ def fmt_days(days: float) -> str:
 
 def fmt_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M %Z").strip()
+
+
+def fmt_share(value: float) -> str:
+    """A fraction as a percentage: 0.125 -> '12.5%'."""
+    return f"{round(100 * value, 1):g}%"

@@ -2,28 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from jira_chase.model import Finding, Issue, Link, Severity
 from jira_chase.rules.context import RuleContext, Subject, fmt_days, fmt_time
 
 BLOCKS = "blocks"
+#: The rule whose findings name a blocking issue of another project.
+BLOCKED_BY_OTHER_TEAM = "blocked-by-other-team"
+
+
+def is_blocked_by(link: Link) -> bool:
+    return link.type.casefold() == BLOCKS and link.direction == "inward"
+
+
+def is_unfinished(link: Link, ctx: RuleContext) -> bool:
+    return link.status_category != "done" and not ctx.steps.is_done(link.status)
 
 
 def _blocked_by_other_team(issue: Issue, ctx: RuleContext) -> list[Link]:
     return [
         link
         for link in issue.links
-        if link.type.casefold() == BLOCKS
-        and link.direction == "inward"
-        and link.project != issue.project
-        and link.status_category != "done"
-        and not ctx.steps.is_done(link.status)
+        if is_blocked_by(link) and link.project != issue.project and is_unfinished(link, ctx)
     ]
 
 
-def _flagged_since(issue: Issue) -> datetime:
+def flagged_since(issue: Issue) -> datetime:
     since = issue.created
     for change in issue.history:
         if change.field.casefold() == "flagged" and change.to_value:
@@ -34,36 +40,39 @@ def _flagged_since(issue: Issue) -> datetime:
 def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
     """An unfinished issue blocked for at least `cooperation.blocked_days` — by an
     unfinished issue of another project, or flagged — gets a warn finding naming the
-    blocker."""
-    threshold = ctx.settings.cooperation.blocked_days
-    if threshold is None:
-        return []
+    blocker, its project, status and assignee."""
     findings = []
     for subject in subjects:
         issue = subject.issue
-        if ctx.steps.is_done(issue.status):
+        if subject.timeline.current.done:
+            continue
+        threshold, config_key = ctx.threshold(issue, "cooperation", "blocked_days")
+        if threshold is None:
             continue
         for link in _blocked_by_other_team(issue, ctx):
             since = link.since or issue.created
             days = ctx.calendar.days_between(since, ctx.now)
             if days < threshold:
                 continue
+            owner = link.assignee or "unassigned"
             findings.append(
                 Finding(
                     issue_key=issue.key,
                     family="cooperation",
-                    rule="blocked-by-other-team",
+                    rule=BLOCKED_BY_OTHER_TEAM,
                     severity=Severity.WARN,
                     message=(
-                        f"blocked by {link.key} ({link.project}, {link.status or 'unknown status'})"
-                        f" for {fmt_days(days)}, limit {fmt_days(threshold)}"
+                        f"blocked by {link.key} ({link.project}, "
+                        f"{link.status or 'unknown status'}, {owner}) for {fmt_days(days)}, "
+                        f"limit {fmt_days(threshold)}"
                     ),
-                    config_key="cooperation.blocked_days",
+                    config_key=config_key,
                     volatile=("blocked for",),
                     evidence=(
                         ("blocked by", link.key),
                         ("blocker project", link.project),
                         ("blocker status", link.status or "unknown"),
+                        ("blocker assignee", owner),
                         (
                             "blocked since",
                             fmt_time(since) if link.since else f"{fmt_time(since)} (created)",
@@ -74,7 +83,7 @@ def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
                 )
             )
         if issue.flagged:
-            since = _flagged_since(issue)
+            since = flagged_since(issue)
             days = ctx.calendar.days_between(since, ctx.now)
             if days >= threshold:
                 findings.append(
@@ -86,7 +95,7 @@ def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
                         message=(
                             f"flagged as impeded for {fmt_days(days)}, limit {fmt_days(threshold)}"
                         ),
-                        config_key="cooperation.blocked_days",
+                        config_key=config_key,
                         volatile=("flagged for",),
                         evidence=(
                             ("flagged since", fmt_time(since)),
@@ -96,3 +105,12 @@ def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
                     )
                 )
     return findings
+
+
+def blockers(findings: Iterable[Finding]) -> dict[str, tuple[Finding, ...]]:
+    """Blocking issue key -> the findings (on the issues it blocks) that name it."""
+    named: dict[str, list[Finding]] = {}
+    for finding in findings:
+        if finding.family == "cooperation" and finding.rule == BLOCKED_BY_OTHER_TEAM:
+            named.setdefault(dict(finding.evidence)["blocked by"], []).append(finding)
+    return {key: tuple(found) for key, found in sorted(named.items())}

@@ -6,11 +6,22 @@ from collections.abc import Sequence
 
 from jira_chase.model import Finding, Severity
 from jira_chase.rules.context import RuleContext, Subject, fmt_time
+from jira_chase.timeline import Interval
 
 
 def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
     """Red lines; every finding is critical."""
-    return [f for s in subjects for f in _required_steps(s, ctx)]
+    findings = []
+    for subject in subjects:
+        findings += _required_steps(subject, ctx)
+        findings += _skipped_steps(subject, ctx)
+        findings += _reopens(subject, ctx)
+        findings += _required_fields(subject, ctx)
+    return findings
+
+
+def _path(stretch: Sequence[Interval]) -> str:
+    return " -> ".join(i.status for i in stretch)
 
 
 def _required_steps(subject: Subject, ctx: RuleContext) -> list[Finding]:
@@ -20,17 +31,22 @@ def _required_steps(subject: Subject, ctx: RuleContext) -> list[Finding]:
     issue, timeline = subject.issue, subject.timeline
     required = [(i, s) for i, s in enumerate(ctx.settings.workflow.steps) if s.required]
     current = timeline.current
-    if not required or not ctx.steps.is_done(current.status):
+    if not required or not current.done:
         return []
-    # The stretch of work that led to this arrival in done: back to creation or to the
+    # The arrival in done (moves between done statuses, e.g. Done -> Closed, are not
+    # arrivals), and the stretch of work that led to it: back to creation or to the
     # previous time the issue was done (a reopen starts a new stretch).
+    arrival = len(timeline.intervals) - 1
+    while arrival > 0 and timeline.intervals[arrival - 1].done:
+        arrival -= 1
     stretch = []
-    for interval in reversed(timeline.intervals[:-1]):
-        if ctx.steps.is_done(interval.status):
+    for interval in reversed(timeline.intervals[:arrival]):
+        if interval.done:
             break
         stretch.append(interval)
     visited = {interval.step for interval in stretch if interval.step is not None}
     path = " -> ".join(i.status for i in reversed(stretch)) or "(created)"
+    current = timeline.intervals[arrival]
     findings = []
     for index, step in required:
         if step.name in visited:
@@ -47,6 +63,120 @@ def _required_steps(subject: Subject, ctx: RuleContext) -> list[Finding]:
                     ("required step", f"{step.name} ({', '.join(step.statuses)})"),
                     ("reached", f"{current.status} at {fmt_time(current.start)}"),
                     ("path", f"{path} -> {current.status}"),
+                ),
+            )
+        )
+    return findings
+
+
+def _skipped_steps(subject: Subject, ctx: RuleContext) -> list[Finding]:
+    """No skipped step: an unfinished issue that is now in a step placed after a
+    required step (by order in `workflow.steps`) must have passed the required step
+    since creation or since it last left done. (Once done, `required-step` covers it.)"""
+    issue, timeline = subject.issue, subject.timeline
+    current = timeline.current
+    if current.done or current.step is None:
+        return []
+    position = ctx.step(current.step)[0]
+    stretch = timeline.stretch()
+    visited = {interval.step for interval in stretch if interval.step is not None}
+    findings = []
+    for index, step in enumerate(ctx.settings.workflow.steps[:position]):
+        if not step.required or step.name in visited:
+            continue
+        # The move that jumped past it: the first arrival in a step placed after it.
+        jump = next(
+            i
+            for i, interval in enumerate(stretch)
+            if interval.step is not None and ctx.step(interval.step)[0] > index
+        )
+        before = stretch[jump - 1].status if jump else f"{issue.initial_status} (created)"
+        into = stretch[jump]
+        findings.append(
+            Finding(
+                issue_key=issue.key,
+                family="redline",
+                rule="skipped-step",
+                severity=Severity.CRITICAL,
+                message=(
+                    f"moved past required step '{step.name}' without entering it: "
+                    f"'{before}' -> '{into.status}' on {fmt_time(into.start)}"
+                ),
+                config_key=f"workflow.steps[{index}].required",
+                evidence=(
+                    ("required step", f"{step.name} ({', '.join(step.statuses)})"),
+                    ("skipped by", f"{before} -> {into.status} at {fmt_time(into.start)}"),
+                    ("now in", f"{current.status} (step {current.step})"),
+                    ("path", _path(stretch)),
+                ),
+            )
+        )
+    return findings
+
+
+def _reopens(subject: Subject, ctx: RuleContext) -> list[Finding]:
+    """Reopened more than `redlines.max_reopens` times (a reopen = leaving done)."""
+    issue = subject.issue
+    limit, config_key = ctx.threshold(issue, "redlines", "max_reopens")
+    if limit is None:
+        return []
+    reopens = subject.timeline.reopens()
+    if len(reopens) <= limit:
+        return []
+    return [
+        Finding(
+            issue_key=issue.key,
+            family="redline",
+            rule="max-reopens",
+            severity=Severity.CRITICAL,
+            message=f"reopened {len(reopens)} times, at most {limit} allowed",
+            config_key=config_key,
+            evidence=(
+                ("reopened", str(len(reopens))),
+                ("reopened at", ", ".join(fmt_time(t) for t in reopens)),
+                ("limit", str(limit)),
+            ),
+        )
+    ]
+
+
+def _required_fields(subject: Subject, ctx: RuleContext) -> list[Finding]:
+    """An unfinished issue in the named step / at the named priority / of the named
+    type (every condition given must hold) must have the field set."""
+    issue, timeline = subject.issue, subject.timeline
+    if timeline.current.done:
+        return []
+    findings = []
+    for index, rule in enumerate(ctx.settings.redlines.required_fields):
+        conditions = []
+        if rule.when_step is not None:
+            if timeline.current.step != rule.when_step:
+                continue
+            conditions.append(f"in step {rule.when_step}")
+        if rule.when_priority is not None:
+            if (issue.priority or "").casefold() != rule.when_priority.casefold():
+                continue
+            conditions.append(f"priority {issue.priority}")
+        if rule.when_type is not None:
+            if issue.type.casefold() != rule.when_type.casefold():
+                continue
+            conditions.append(f"type {issue.type}")
+        value = getattr(issue, rule.attribute)
+        if value not in (None, (), ""):
+            continue
+        when = " and ".join(conditions) or "unfinished"
+        findings.append(
+            Finding(
+                issue_key=issue.key,
+                family="redline",
+                rule="required-field",
+                severity=Severity.CRITICAL,
+                message=f"{rule.field} is not set ({when})",
+                config_key=f"redlines.required_fields[{index}]",
+                evidence=(
+                    ("field", rule.field),
+                    ("required when", when),
+                    ("status", timeline.current.status),
                 ),
             )
         )

@@ -1,10 +1,10 @@
-"""Critical steps: time in the current step against its limit."""
+"""Critical steps: time in the current step against its limit, and WIP per step."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from jira_chase.model import Finding, Severity
+from jira_chase.model import Finding, Severity, TeamFinding
 from jira_chase.rules.context import RuleContext, Subject, fmt_days, fmt_time
 
 #: Critical once time in step reaches this multiple of the limit.
@@ -22,16 +22,14 @@ def _stalled(subject: Subject, ctx: RuleContext) -> list[Finding]:
     entered = timeline.current_step_entry()
     if step_name is None or entered is None:
         return []
-    index, step = next(
-        (i, s) for i, s in enumerate(ctx.settings.workflow.steps) if s.name == step_name
-    )
-    if step.limit_days is None:
+    step = ctx.step(step_name)[1]
+    limit, config_key = ctx.step_limit(issue, step_name)
+    if limit is None:
         return []
     days = ctx.calendar.days_between(entered, ctx.now)
-    if days < step.limit_days:
+    if days < limit:
         return []
-    severity = Severity.CRITICAL if days >= CRITICAL_FACTOR * step.limit_days else Severity.WARN
-    unit = "business days" if ctx.calendar.kind == "business" else "calendar days"
+    severity = Severity.CRITICAL if days >= CRITICAL_FACTOR * limit else Severity.WARN
     return [
         Finding(
             issue_key=issue.key,
@@ -39,18 +37,90 @@ def _stalled(subject: Subject, ctx: RuleContext) -> list[Finding]:
             rule="time-in-step",
             severity=severity,
             message=(
-                f"in step '{step.name}' for {fmt_days(days)}, limit {fmt_days(step.limit_days)}"
+                f"in step '{step.name}' for {fmt_days(days)}, limit {fmt_days(limit)}"
                 + (" (2x exceeded)" if severity is Severity.CRITICAL else "")
             ),
-            config_key=f"workflow.steps[{index}].limit_days",
+            config_key=config_key,
             volatile=("time in step",),
             evidence=(
                 ("step", step.name),
                 ("status", timeline.current.status),
                 ("entered", fmt_time(entered)),
-                ("time in step", f"{fmt_days(days)} ({unit})"),
-                ("limit", fmt_days(step.limit_days)),
-                ("critical at", fmt_days(CRITICAL_FACTOR * step.limit_days)),
+                ("time in step", f"{fmt_days(days)} ({ctx.unit})"),
+                ("limit", fmt_days(limit)),
+                ("critical at", fmt_days(CRITICAL_FACTOR * limit)),
             ),
         )
     ]
+
+
+def occupants(subjects: Sequence[Subject], step_name: str) -> list[Subject]:
+    """The issues in the step now, in the order they entered it (then by key)."""
+    inside = [s for s in subjects if s.timeline.current.step == step_name]
+    return sorted(inside, key=lambda s: (s.timeline.current_step_entry(), s.issue.key))
+
+
+def check_wip(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
+    """WIP per step: when a step holds more than its `wip_limit`, every issue that
+    entered it after it was already at the limit (by entry time) gets a warn finding."""
+    findings = []
+    for index, step in enumerate(ctx.settings.workflow.steps):
+        limit = step.wip_limit
+        if limit is None:
+            continue
+        inside = occupants(subjects, step.name)
+        if len(inside) <= limit:
+            continue
+        for position, subject in enumerate(inside[limit:], start=limit):
+            entered = subject.timeline.current_step_entry()
+            assert entered is not None
+            ahead = ", ".join(s.issue.key for s in inside[:position])
+            findings.append(
+                Finding(
+                    issue_key=subject.issue.key,
+                    family="wip",
+                    rule="wip-limit",
+                    severity=Severity.WARN,
+                    message=(
+                        f"entered step '{step.name}' when it already held {position} "
+                        f"issues, limit {limit} (it holds {len(inside)} now)"
+                    ),
+                    config_key=f"workflow.steps[{index}].wip_limit",
+                    evidence=(
+                        ("step", step.name),
+                        ("entered", fmt_time(entered)),
+                        ("already in the step", f"{position} ({ahead})"),
+                        ("in the step now", str(len(inside))),
+                        ("limit", str(limit)),
+                    ),
+                )
+            )
+    return findings
+
+
+def team_wip(subjects: Sequence[Subject], ctx: RuleContext) -> list[TeamFinding]:
+    """A step holding more issues than its `wip_limit`: one team-level warn finding."""
+    findings = []
+    for index, step in enumerate(ctx.settings.workflow.steps):
+        limit = step.wip_limit
+        inside = occupants(subjects, step.name)
+        if limit is None or len(inside) <= limit:
+            continue
+        findings.append(
+            TeamFinding(
+                subject=f"step {step.name}",
+                family="wip",
+                rule="wip-limit",
+                severity=Severity.WARN,
+                message=f"step '{step.name}' holds {len(inside)} issues, limit {limit}",
+                config_key=f"workflow.steps[{index}].wip_limit",
+                evidence=(
+                    ("step", step.name),
+                    ("in the step", str(len(inside))),
+                    ("limit", str(limit)),
+                    ("issues", ", ".join(s.issue.key for s in inside)),
+                    ("over the limit", ", ".join(s.issue.key for s in inside[limit:])),
+                ),
+            )
+        )
+    return findings

@@ -12,23 +12,42 @@ reopen, reassignments, priority changes and comments, all in working hours (Mon-
 09:00-17:30 UTC). A platform team (``OPS``, 25 issues) is not judged; it owns blockers.
 
 A few issues are unhealthy on purpose; ``DEMO_PLANTED`` maps each of them to the rule
-families that should flag it (``stalled``, ``redline``, ``focus``, ``cooperation``):
+families that should flag it under ``jira_chase/demo.toml`` (business days, UTC):
 
-- three issues stuck in Code Review (limit 2 days): since Tue 11-17 09:10 (about 3.3
-  days: warn in calendar and business days), since Thu 11-12 10:30 and since
+- ``stalled``: three issues stuck in Code Review (limit 2 days): since Tue 11-17 09:10
+  (about 3.3 days: warn in calendar and business days), since Thu 11-12 10:30 and since
   Tue 11-10 14:00 (8.2 and 10.1 calendar days, 6.2 and 8.1 business days: critical);
-- one issue stuck in In Progress (limit 5) since Mon 11-09 14:00: 11.1 calendar days
+  one issue stuck in In Progress (limit 5) since Mon 11-09 14:00: 11.1 calendar days
   (critical) or 9.1 business days (warn);
-- two issues that reached Done without Code Review: In Progress -> In QA -> Done (Done
-  11-13) and In Progress -> Done (Done 11-18);
-- one person (Dana) with five issues in active steps, each entered in the last day;
-- one issue blocked since Mon 11-16 16:00 by an OPS issue still in progress.
+- ``aging``: those four are also older than the p85 (one) or p95 (three) cycle time of
+  the last eight weeks (4.9 and 5.8 business days);
+- ``stale`` (no human update for 3.5 business days while in a step): three of the stuck
+  issues, and one started on Mon 11-16 14:00 and not touched since (4.1 days, under the
+  build limit and the p85 cycle time);
+- ``wip``: Code Review holds seven issues, limit 5: the two that entered last;
+- ``redline``: two issues that reached Done without Code Review (In Progress -> In QA
+  -> Done on 11-13, In Progress -> Done on 11-18); one sent from In Progress straight to
+  In QA (skipped the required review); one reopened twice (one reopen allowed); one
+  Highest-priority bug without a due date;
+- ``owner``: one issue in In QA without an assignee;
+- ``estimate``: two Stories in In Progress without an estimate (Stories must be
+  estimated, an override in the demo config);
+- ``goal``: release 1.4 (20 issues, 15 done) is behind its plan to be 90% done by
+  11-27 (75% done, 79% planned today, within the 10% tolerance: at risk), so its five
+  open issues are flagged; the Beta goal is on track;
+- ``focus``: one person (Dana) with five issues in active steps, each entered in the
+  last day;
+- ``cooperation``: one issue blocked since Mon 11-16 16:00 by an OPS issue still in
+  progress.
 
 Everything else is healthy with a wide margin: an issue in an active step entered it
 less than 60% of the step's limit ago in calendar days, nobody else carries more than
 three active issues, In Progress holds fewer than eight, every arrival in Done passed
 Code Review, and the other blocked issues wait on an APP issue (same team) or on an OPS
 issue that is already Done. Links are listed on the blocked issue only (``inward``).
+The team as a whole is judged too (no labels): Code Review is over its WIP limit, the
+p85 cycle time (4.9 business days) is above the demo's 4-day threshold, and release
+1.4's checkpoint is at risk.
 """
 
 from __future__ import annotations
@@ -46,24 +65,42 @@ DEMO_SEED = 20261120
 DEMO_NOW = datetime(2026, 11, 20, 16, 0, tzinfo=timezone.utc)
 _WINDOW_START = DEMO_NOW - timedelta(weeks=8)
 
+
 # Issue key -> the rule families that should flag it; every other APP issue is healthy.
 # The keys follow from the seed (Jira numbers issues in creation order); the tests
-# recompute all four rules from the raw data and hold this table to it.
-_STALLED, _REDLINE = frozenset({"stalled"}), frozenset({"redline"})
-_FOCUS, _COOPERATION = frozenset({"focus"}), frozenset({"cooperation"})
+# recompute the rules from the raw data and hold this table to it.
+def _families(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
 DEMO_PLANTED: dict[str, frozenset[str]] = {
-    "APP-107": _STALLED,  # In Progress since Mon 11-09 14:00 (Order history: offline mode)
-    "APP-108": _STALLED,  # Code Review since Thu 11-12 10:30 (Checkout: retry declined cards)
-    "APP-118": _STALLED,  # Code Review since Tue 11-10 14:00 (Profile: export my data)
-    "APP-122": _REDLINE,  # In Progress -> In QA -> Done on 11-13 (Promo codes: discount ...)
-    "APP-124": _FOCUS,  # APP-124/125/129/133/147: Dana's five active issues, all fresh
-    "APP-125": _FOCUS,
-    "APP-129": _FOCUS,
-    "APP-133": _FOCUS,
-    "APP-139": _STALLED,  # Code Review since Tue 11-17 09:10 (Search: filters by brand)
-    "APP-144": _REDLINE,  # In Progress -> Done on 11-18 (Bump analytics SDK to 5.2)
-    "APP-145": _COOPERATION,  # blocked by OPS-24 (in progress) since Mon 11-16 16:00
-    "APP-147": _FOCUS,
+    "APP-52": _families("redline"),  # reopened twice (Login: sign in with Google)
+    "APP-87": _families("goal"),  # To Do, release 1.4
+    "APP-91": _families("stale"),  # In Progress since Mon 11-16 14:00, untouched since
+    # In Progress since Mon 11-09 14:00 (Order history: offline mode)
+    "APP-107": _families("stalled", "aging", "stale"),
+    # Code Review since Thu 11-12 10:30 (Checkout: retry declined cards), release 1.4
+    "APP-108": _families("stalled", "aging", "stale", "goal"),
+    "APP-110": _families("wip"),  # entered Code Review last (7th, limit 5)
+    "APP-115": _families("redline"),  # In Progress -> In QA, skipping Code Review
+    # Code Review since Tue 11-10 14:00 (Profile: export my data)
+    "APP-118": _families("stalled", "aging", "stale"),
+    "APP-122": _families("redline"),  # In Progress -> In QA -> Done on 11-13
+    "APP-124": _families("focus"),  # APP-124/125/129/133/147: Dana's five active issues
+    "APP-125": _families("focus"),
+    "APP-129": _families("focus", "goal"),
+    "APP-133": _families("focus"),
+    "APP-136": _families("owner"),  # In QA, unassigned
+    # Code Review since Tue 11-17 09:10 (Search: filters by brand)
+    "APP-139": _families("stalled", "aging"),
+    "APP-140": _families("wip"),  # entered Code Review 6th (limit 5)
+    "APP-144": _families("redline"),  # In Progress -> Done on 11-18 (Bump analytics SDK)
+    # blocked by OPS-24 (in progress) since Mon 11-16 16:00; a Story without estimate
+    "APP-145": _families("cooperation", "estimate"),
+    "APP-146": _families("estimate", "goal"),  # a Story without estimate, release 1.4
+    "APP-147": _families("focus"),
+    "APP-149": _families("redline"),  # Highest-priority bug without a due date
+    "APP-150": _families("goal"),  # To Do, release 1.4
 }
 
 _TODO, _BUILD, _REVIEW, _QA, _DONE = "To Do", "In Progress", "Code Review", "In QA", "Done"
@@ -808,6 +845,7 @@ def _generate() -> dict[str, Any]:
         drafts.sort(key=lambda d: d.created)
         for number, draft in enumerate(drafts, start=1):
             draft.key = f"{prefix}-{number}"
+    _plant_by_key({d.key: d for d in app})
     document: dict[str, Any] = {
         "format": "jira-chase-dataset/1",
         "now": _iso(DEMO_NOW),
@@ -824,6 +862,39 @@ def _generate() -> dict[str, Any]:
         "issues": [_issue_json(d) for d in app + ops],
     }
     return document
+
+
+def _plant_by_key(app: dict[str, _Draft]) -> None:
+    """The planted problems made by editing issues the seed already placed (after
+    numbering, without moving any creation time, so every key stays where it was)."""
+    # Reopened a second time (the demo allows one reopen): Done again on 10-30.
+    twice = app["APP-52"]
+    assert twice.status == _DONE and twice.last_event < _at(10, 29, 9)
+    twice.statuses += [
+        (_at(10, 29, 11, 0), _LEAD, _BUILD),
+        (_at(10, 29, 15, 30), "u-ann", _REVIEW),
+        (_at(10, 30, 10, 0), "u-bob", _QA),
+        (_at(10, 30, 14, 20), "u-chen", _DONE),
+    ]
+    # Started on Mon 11-16 14:00 and not touched since: stale (4.1 business days
+    # without an update), yet under the build limit and younger than the p85 cycle time.
+    idle = app["APP-91"]
+    assert idle.status == _TODO and idle.assignee == "u-bob" and idle.last_event < _at(11, 16, 9)
+    assert not [c for c in idle.comments if c[0] > _at(11, 16, 9)]
+    idle.statuses.append((_at(11, 16, 14, 0), "u-bob", _BUILD))
+    # Sent from In Progress straight to In QA: moved past required Code Review.
+    skipped = app["APP-115"]
+    assert [to for _, _, to in skipped.statuses] == [_BUILD, _REVIEW, _QA]
+    (build, _, qa) = skipped.statuses
+    skipped.statuses = [build, (qa[0], skipped.assignee or "u-emeka", _QA)]
+    # In QA with nobody owning it.
+    unowned = app["APP-136"]
+    assert unowned.status == _QA and not [c for c in unowned.changes if c[2] == "assignee"]
+    unowned.assignee = None
+    # A Highest-priority bug without a due date.
+    undated = app["APP-149"]
+    assert undated.priority == "Highest" and undated.status == _TODO
+    undated.duedate = None
 
 
 def _iso(t: datetime) -> str:

@@ -1,14 +1,16 @@
 """The demo dataset: a valid dataset document whose unhealthy issues are exactly the planted ones.
 
 The rule checks here are an independent re-computation from the raw history (not the
-product's rules), in calendar days and in Mon-Fri business days (UTC and Europe/Berlin),
-so the demo keeps telling the same story whichever calendar the demo config uses.
+product's rules). Time in step is checked in calendar days and in Mon-Fri business days
+(UTC and Europe/Berlin), so the stuck issues tell the same story whichever calendar the
+demo config uses; the other families follow the demo config (business days, UTC).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections import Counter
 from datetime import date, datetime, time, timedelta, timezone
@@ -21,9 +23,24 @@ from jira_chase.simulator.demo import DEMO_NOW, DEMO_PLANTED, build_demo_dataset
 
 NOW = datetime(2026, 11, 20, 16, 0, tzinfo=timezone.utc)
 LIMITS = {"In Progress": 5.0, "Code Review": 2.0, "In QA": 3.0}  # the demo config's steps
+WIP_LIMITS = {"In Progress": 8, "Code Review": 5, "In QA": 4}
+STEP_ORDER = ["In Progress", "Code Review", "In QA"]
 DONE = "Done"
 REVIEW = "Code Review"
-FAMILIES = ("stalled", "redline", "focus", "cooperation")
+STALE_DAYS = 3.5
+WINDOW = timedelta(weeks=8)
+FAMILIES = (
+    "stalled",
+    "wip",
+    "redline",
+    "aging",
+    "goal",
+    "stale",
+    "owner",
+    "estimate",
+    "focus",
+    "cooperation",
+)
 FOREIGN_LABELS = {"customer", "backend", "frontend", "tech-debt"}
 BUSINESS_ZONES = (timezone.utc, ZoneInfo("Europe/Berlin"))
 
@@ -52,7 +69,7 @@ ISSUE_KEYS = {
 REQUIRED_ISSUE_KEYS = {"key", "project", "type", "summary", "status", "created"}
 TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})")
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-DIGEST = "7544f48d3bd3b67a8e183aba95537025b403dfaf39dcc170073e8038084d4fed"
+DIGEST = "5addcfc7facd52c53cdfd0a8b3287926ddda00c526ee43c49ccd73ffae46b676"
 
 
 @pytest.fixture(scope="module")
@@ -142,9 +159,112 @@ def skipped_review_arrivals(issue: dict[str, Any]) -> list[bool]:
     return result
 
 
-def is_redline(issue: dict[str, Any]) -> bool:
+def reviewed_since_reopen(issue: dict[str, Any]) -> bool:
+    reviewed = False
+    for h in status_entries(issue):
+        if h["from"] == DONE and h["to"] != DONE:
+            reviewed = False
+        if h["to"] == REVIEW:
+            reviewed = True
+    return reviewed
+
+
+def reopen_count(issue: dict[str, Any]) -> int:
+    return sum(1 for h in status_entries(issue) if h["from"] == DONE and h["to"] != DONE)
+
+
+def redline_rules(issue: dict[str, Any]) -> set[str]:
+    """The demo config's red lines: Code Review before Done and before In QA, at most
+    one reopen, Highest priority with a due date and an assignee, In Progress assigned."""
+    broken = set()
     arrivals = skipped_review_arrivals(issue)
-    return bool(arrivals) and arrivals[-1]
+    if issue["status"] == DONE and arrivals and arrivals[-1]:
+        broken.add("required-step")
+    if issue["status"] == "In QA" and not reviewed_since_reopen(issue):
+        broken.add("skipped-step")
+    if reopen_count(issue) > 1:
+        broken.add("max-reopens")
+    if issue["status"] != DONE:
+        highest = issue.get("priority") == "Highest"
+        if highest and not issue.get("duedate"):
+            broken.add("required-field")
+        if (highest or issue["status"] == "In Progress") and not issue.get("assignee"):
+            broken.add("required-field")
+    return broken
+
+
+def is_redline(issue: dict[str, Any]) -> bool:
+    return bool(redline_rules(issue))
+
+
+def wip_keys(app: list[dict[str, Any]]) -> set[str]:
+    """Issues that entered a step after it already held its WIP limit."""
+    keys = set()
+    for status, limit in WIP_LIMITS.items():
+        inside = sorted((step_entered(i), i["key"]) for i in app if i["status"] == status)
+        keys |= {key for _, key in inside[limit:]}
+    return keys
+
+
+def last_done_arrival(issue: dict[str, Any]) -> datetime:
+    return [ts(h["at"]) for h in status_entries(issue) if h["to"] == DONE][-1]
+
+
+def cycle_times(app: list[dict[str, Any]]) -> list[float]:
+    """Business days from the first step entry to the last arrival in Done, for issues
+    done now that arrived there inside the eight-week window."""
+    times = []
+    for issue in app:
+        if issue["status"] != DONE or last_done_arrival(issue) < NOW - WINDOW:
+            continue
+        starts = [ts(h["at"]) for h in status_entries(issue) if h["to"] in LIMITS]
+        times.append(business_days(starts[0], last_done_arrival(issue), timezone.utc))
+    return times
+
+
+def nearest_rank(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(q * len(ordered))) - 1]
+
+
+def aging_keys(app: list[dict[str, Any]]) -> dict[str, str]:
+    """In-progress issues older than the p85 (at-risk) or p95 (off-track) cycle time."""
+    times = cycle_times(app)
+    p85, p95 = nearest_rank(times, 0.85), nearest_rank(times, 0.95)
+    result = {}
+    for issue in app:
+        if issue["status"] not in LIMITS:
+            continue
+        started = None
+        for h in status_entries(issue):
+            if h["from"] == DONE:
+                started = None
+            if h["to"] in LIMITS and started is None:
+                started = ts(h["at"])
+        assert started is not None
+        age = business_days(started, NOW, timezone.utc)
+        if age > p95:
+            result[issue["key"]] = "off-track"
+        elif age > p85:
+            result[issue["key"]] = "at-risk"
+    return result
+
+
+def idle_days(issue: dict[str, Any], with_comments: bool = True) -> float:
+    """Business days since a person last created, changed or commented on the issue."""
+    moments = [ts(issue["created"])] + [ts(h["at"]) for h in issue["history"]]
+    if with_comments:
+        moments += [ts(c["at"]) for c in issue.get("comments", [])]
+    return business_days(max(moments), NOW, timezone.utc)
+
+
+def is_stale(issue: dict[str, Any], with_comments: bool = True) -> bool:
+    return issue["status"] in LIMITS and idle_days(issue, with_comments) >= STALE_DAYS
+
+
+def goal_keys(app: list[dict[str, Any]]) -> set[str]:
+    """Release 1.4 is at risk: its unfinished issues."""
+    return {i["key"] for i in app if "1.4" in i.get("fixVersions", []) and i["status"] != DONE}
 
 
 def focus_keys(app: list[dict[str, Any]]) -> set[str]:
@@ -397,6 +517,8 @@ def test_stalled_issues_are_exactly_the_planted_ones(app: list[dict[str, Any]]) 
             cal, business = stall_severities(issue)
             assert len(set(business)) == 1, issue["key"]
             severities[(issue["status"], cal, business[0])] += 1
+        elif issue["key"] in planted("stale"):
+            assert calendar_days(start, NOW) < 0.9 * limit, issue["key"]
         else:
             assert calendar_days(start, NOW) < 0.6 * limit, issue["key"]
     assert severities == {
@@ -411,21 +533,66 @@ def test_redline_issues_are_exactly_the_planted_ones(app: list[dict[str, Any]]) 
     for issue in app:
         if issue["key"] not in planted("redline"):
             assert not any(skipped_review_arrivals(issue)), issue["key"]
+    rules = Counter(rule for i in app for rule in redline_rules(i))
+    assert rules == {"required-step": 2, "skipped-step": 1, "max-reopens": 1, "required-field": 1}
     paths = sorted(
-        tuple(h["to"] for h in status_entries(i)) for i in app if i["key"] in planted("redline")
+        tuple(h["to"] for h in status_entries(i))
+        for i in app
+        if "required-step" in redline_rules(i) or "skipped-step" in redline_rules(i)
     )
-    assert paths == [("In Progress", DONE), ("In Progress", "In QA", DONE)]
-    for key in planted("redline"):
-        done_at = ts(status_entries(next(i for i in app if i["key"] == key))[-1]["at"])
-        assert done_at >= NOW - timedelta(weeks=2)
+    assert paths == [
+        ("In Progress", DONE),
+        ("In Progress", "In QA"),
+        ("In Progress", "In QA", DONE),
+    ]
+    for issue in app:
+        if "required-step" in redline_rules(issue):
+            assert ts(status_entries(issue)[-1]["at"]) >= NOW - timedelta(weeks=2)
+
+
+def test_wip_issues_are_exactly_the_planted_ones(app: list[dict[str, Any]]) -> None:
+    assert wip_keys(app) == planted("wip")
+    counts = Counter(i["status"] for i in app if i["status"] in LIMITS)
+    assert counts["Code Review"] == 7 and counts["In Progress"] < 8 and counts["In QA"] < 4
+
+
+def test_aging_issues_are_the_stuck_ones(app: list[dict[str, Any]]) -> None:
+    times = cycle_times(app)
+    assert len(times) > 100
+    assert set(aging_keys(app)) == planted("aging") <= planted("stalled")
+    assert sorted(aging_keys(app).values()) == ["at-risk", "off-track", "off-track", "off-track"]
+
+
+def test_stale_issues_are_exactly_the_planted_ones_with_or_without_comments(
+    app: list[dict[str, Any]],
+) -> None:
+    # The same set whether or not a source reads comments: the margin is hours.
+    assert {i["key"] for i in app if is_stale(i)} == planted("stale")
+    assert {i["key"] for i in app if is_stale(i, with_comments=False)} == planted("stale")
+    assert planted("stale") - planted("stalled") == {"APP-91"}
+
+
+def test_owner_and_estimate_issues_are_exactly_the_planted_ones(app: list[dict[str, Any]]) -> None:
+    active = [i for i in app if i["status"] in LIMITS]
+    assert {i["key"] for i in active if not i.get("assignee")} == planted("owner")
+    stories = [i for i in active if i["type"] == "Story"]
+    assert {i["key"] for i in stories if "estimate" not in i} == planted("estimate")
+
+
+def test_release_1_4_is_behind_plan_within_tolerance(app: list[dict[str, Any]]) -> None:
+    scope = [i for i in app if "1.4" in i.get("fixVersions", [])]
+    done = sum(i["status"] == DONE for i in scope)
+    planned = 0.9 * (date(2026, 11, 20) - date(2026, 10, 1)).days / 57  # 0.9 by 11-27
+    behind = planned - done / len(scope)
+    assert (len(scope), done) == (20, 15) and 0 < behind <= 0.1
+    assert goal_keys(app) == planted("goal")
 
 
 def test_focus_issues_are_exactly_the_planted_ones(app: list[dict[str, Any]]) -> None:
     assert focus_keys(app) == planted("focus")
     active = [i for i in app if i["status"] in LIMITS]
-    load = Counter(i.get("assignee") for i in active)
+    load = Counter(i.get("assignee") for i in active if i.get("assignee"))
     assert sorted(load.values(), reverse=True)[:2] == [5, 3]
-    assert all(i.get("assignee") for i in active)
     assert sum(i["status"] == "In Progress" for i in active) < 8
 
 
@@ -464,4 +631,16 @@ def test_every_planted_issue_is_flagged_by_its_families_only(
             found.add("focus")
         if cross_project_blockers(issue, by_key, done):
             found.add("cooperation")
+        if issue["key"] in wip_keys(app):
+            found.add("wip")
+        if issue["key"] in aging_keys(app):
+            found.add("aging")
+        if issue["key"] in goal_keys(app):
+            found.add("goal")
+        if is_stale(issue):
+            found.add("stale")
+        if issue["status"] in LIMITS and not issue.get("assignee"):
+            found.add("owner")
+        if issue["status"] in LIMITS and issue["type"] == "Story" and "estimate" not in issue:
+            found.add("estimate")
         assert found == set(DEMO_PLANTED.get(issue["key"], frozenset())), issue["key"]

@@ -1,0 +1,362 @@
+"""Goals and checkpoints: where each goal stands against its planned path and forecast.
+
+A goal's scope is JQL matched against the fetched issues (`jira_chase.jql`). Its plan
+runs linearly from 0 on `start` to each checkpoint's `done` fraction on its date (and
+between checkpoints). Each checkpoint is judged:
+
+- met: the done fraction has reached the checkpoint's fraction;
+- off track: its date has passed unmet, or (the next checkpoint only) the goal is
+  behind today's plan by more than `tolerance`;
+- at risk: (the next checkpoint only) behind today's plan by up to `tolerance`, or the
+  Monte Carlo forecast's p85 completion date falls after the checkpoint's date;
+- on track: otherwise.
+
+The forecast replays the goal's weekly throughput (in the goal's unit) over the trailing
+metrics window, since the goal's start: each trial draws past weeks at random until the
+remaining work is done. It is seeded (`metrics.forecast_seed`, the goal and checkpoint
+names), so a run is reproducible.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from jira_chase.config import GoalSettings
+from jira_chase.model import Finding, Severity, TeamFinding
+from jira_chase.rules.context import RuleContext, Subject, fmt_share
+from jira_chase.rules.metrics import WEEK, percentile
+
+Day = date  # `date` is also a field name below
+
+MET, ON_TRACK, AT_RISK, OFF_TRACK, EMPTY = "met", "on-track", "at-risk", "off-track", "empty"
+_RANK = {MET: 0, ON_TRACK: 0, EMPTY: 1, AT_RISK: 1, OFF_TRACK: 2}
+#: Forecasts give up after this many simulated weeks.
+HORIZON_WEEKS = 520
+
+
+@dataclass(frozen=True)
+class CheckpointStatus:
+    index: int
+    name: str
+    date: Day
+    target: float  # fraction of the goal's scope
+    target_units: float
+    status: str  # met | on-track | at-risk | off-track
+    reason: str
+    forecast_p85: Day | None  # None when met, or when there is nothing to forecast from
+    config_key: str  # the setting behind the status
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "date": self.date.isoformat(),
+            "target": self.target,
+            "target_units": round(self.target_units, 2),
+            "status": self.status,
+            "reason": self.reason,
+            "forecast_p85": self.forecast_p85.isoformat() if self.forecast_p85 else None,
+        }
+
+
+@dataclass(frozen=True)
+class GoalStatus:
+    index: int
+    name: str
+    scope: str
+    unit: str
+    tolerance: float
+    issues: tuple[str, ...]  # keys in scope
+    open_issues: tuple[str, ...]  # keys in scope not done
+    total: float  # in the goal's unit
+    done: float
+    unestimated: int  # issues in scope without an estimate (unit = estimate)
+    planned_today: float  # fraction
+    weekly_throughput: tuple[float, ...]
+    checkpoints: tuple[CheckpointStatus, ...]
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 0.0
+
+    @property
+    def behind(self) -> float:
+        return self.planned_today - self.fraction
+
+    @property
+    def judged(self) -> CheckpointStatus | None:
+        """The checkpoint that sets the goal's status: the worst, the earliest first."""
+        worst = max(self.checkpoints, key=lambda c: (_RANK[c.status], -c.index), default=None)
+        return worst if worst is not None and _RANK[worst.status] > 0 else None
+
+    @property
+    def status(self) -> str:
+        if not self.issues:
+            return EMPTY
+        judged = self.judged
+        if judged is not None:
+            return judged.status
+        return MET if all(c.status == MET for c in self.checkpoints) else ON_TRACK
+
+    def describe(self, value: float) -> str:
+        unit = "issues" if self.unit == "issues" else "points"
+        return f"{round(value, 1):g} {unit}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "scope": self.scope,
+            "unit": self.unit,
+            "status": self.status,
+            "issues": len(self.issues),
+            "open_issues": len(self.open_issues),
+            "total": round(self.total, 2),
+            "done": round(self.done, 2),
+            "fraction": round(self.fraction, 3),
+            "planned_today": round(self.planned_today, 3),
+            "unestimated": self.unestimated,
+            "weekly_throughput": [round(x, 2) for x in self.weekly_throughput],
+            "checkpoints": [c.to_dict() for c in self.checkpoints],
+        }
+
+
+def planned(goal: GoalSettings, day: date) -> float:
+    """The plan's fraction done on `day`: linear from 0 at start through each checkpoint."""
+    points = [(goal.start, 0.0)] + [(c.date, c.done) for c in goal.checkpoints]
+    if day <= points[0][0]:
+        return 0.0
+    for (d0, f0), (d1, f1) in zip(points, points[1:]):
+        if day <= d1:
+            return f0 + (f1 - f0) * (day - d0).days / (d1 - d0).days
+    return points[-1][1]
+
+
+def forecast_weeks(
+    samples: Sequence[float], remaining: float, trials: int, rng: random.Random
+) -> float | None:
+    """The p85 number of weeks to finish `remaining` units, replaying weekly samples;
+    None when the samples hold no throughput or the work does not finish in time."""
+    if remaining <= 0:
+        return 0.0
+    if not samples or max(samples) <= 0:
+        return None
+    results = []
+    for _ in range(trials):
+        done, weeks = 0.0, 0.0
+        while weeks < HORIZON_WEEKS:
+            week = rng.choice(samples)
+            if done + week >= remaining:
+                weeks += (remaining - done) / week
+                break
+            done += week
+            weeks += 1
+        results.append(weeks)
+    p85 = percentile(results, 0.85)
+    return None if p85 >= HORIZON_WEEKS else p85
+
+
+def _units(subject: Subject, goal: GoalSettings) -> float:
+    if goal.unit == "issues":
+        return 1.0
+    return subject.issue.estimate or 0.0
+
+
+def judge_goals(subjects: Sequence[Subject], ctx: RuleContext) -> list[GoalStatus]:
+    """Every configured goal's status as of `ctx.now` (pure, seeded)."""
+    return [_judge(i, goal, subjects, ctx) for i, goal in enumerate(ctx.settings.goals)]
+
+
+def _judge(
+    index: int, goal: GoalSettings, subjects: Sequence[Subject], ctx: RuleContext
+) -> GoalStatus:
+    metrics = ctx.settings.metrics
+    today = ctx.calendar.local_date(ctx.now)
+    scope = goal.filter
+    members = [s for s in subjects if scope.matches(s.issue)]
+    total = sum(_units(s, goal) for s in members)
+    finished = [s for s in members if s.timeline.is_done]
+    done = sum(_units(s, goal) for s in finished)
+
+    # Weekly throughput since the goal started (within the metrics window), weeks
+    # counted back from now.
+    goal_start = datetime.combine(goal.start, datetime.min.time(), ctx.calendar.zone)
+    since = max(ctx.now - metrics.window_weeks * WEEK, goal_start)
+    weeks = max(1, int((ctx.now - since) / WEEK))
+    weekly = [0.0] * weeks
+    for subject in finished:
+        arrived = subject.timeline.done_arrivals()[-1]
+        back = int((ctx.now - arrived) / WEEK)
+        if back < weeks:
+            weekly[weeks - 1 - back] += _units(subject, goal)
+
+    planned_today = planned(goal, today)
+    fraction = done / total if total else 0.0
+    behind = planned_today - fraction
+    upcoming = next((i for i, c in enumerate(goal.checkpoints) if c.date >= today), None)
+    statuses = []
+    for j, checkpoint in enumerate(goal.checkpoints):
+        target_units = checkpoint.done * total
+        key = f"goals[{index}].checkpoints[{j}]"
+        forecast: date | None = None
+        if not members or done >= target_units - 1e-9:
+            status, reason, config_key = MET, "reached", f"{key}.done"
+        elif today <= goal.start:
+            status, reason, config_key = ON_TRACK, "not started yet", f"goals[{index}].start"
+        elif checkpoint.date < today:
+            status, config_key = OFF_TRACK, f"{key}.date"
+            reason = (
+                f"date passed with {fmt_share(fraction)} done, {fmt_share(checkpoint.done)} due"
+            )
+        else:
+            rng = random.Random(f"{metrics.forecast_seed}:{goal.name}:{checkpoint.name}")
+            weeks_needed = forecast_weeks(weekly, target_units - done, metrics.forecast_trials, rng)
+            if weeks_needed is not None:
+                forecast = ctx.calendar.local_date(ctx.now + timedelta(weeks=weeks_needed))
+            status, reason, config_key = ON_TRACK, "on plan and forecast in time", f"{key}.date"
+            if j == upcoming and behind > goal.tolerance + 1e-9:
+                status, config_key = OFF_TRACK, f"goals[{index}].tolerance"
+                reason = (
+                    f"behind plan by {fmt_share(behind)} (more than the tolerance "
+                    f"{fmt_share(goal.tolerance)})"
+                )
+            elif j == upcoming and behind > 1e-9:
+                status, config_key = AT_RISK, f"goals[{index}].tolerance"
+                reason = (
+                    f"behind plan by {fmt_share(behind)} (within the tolerance "
+                    f"{fmt_share(goal.tolerance)})"
+                )
+            elif weeks_needed is None:
+                status, config_key = AT_RISK, f"{key}.date"
+                reason = (
+                    f"no forecast: no finished work in the last {weeks} weeks to forecast from"
+                    if max(weekly) <= 0
+                    else "forecast beyond the horizon"
+                )
+            elif forecast is not None and forecast > checkpoint.date:
+                status, config_key = AT_RISK, f"{key}.date"
+                reason = f"forecast p85 {forecast} is after the checkpoint date"
+        statuses.append(
+            CheckpointStatus(
+                index=j,
+                name=checkpoint.name,
+                date=checkpoint.date,
+                target=checkpoint.done,
+                target_units=target_units,
+                status=status,
+                reason=reason,
+                forecast_p85=forecast,
+                config_key=config_key,
+            )
+        )
+    return GoalStatus(
+        index=index,
+        name=goal.name,
+        scope=goal.scope,
+        unit=goal.unit,
+        tolerance=goal.tolerance,
+        issues=tuple(s.issue.key for s in members),
+        open_issues=tuple(s.issue.key for s in members if not s.timeline.is_done),
+        total=total,
+        done=done,
+        unestimated=sum(1 for s in members if s.issue.estimate is None)
+        if goal.unit == "estimate"
+        else 0,
+        planned_today=planned_today,
+        weekly_throughput=tuple(weekly),
+        checkpoints=tuple(statuses),
+    )
+
+
+def _evidence(goal: GoalStatus, checkpoint: CheckpointStatus) -> tuple[tuple[str, str], ...]:
+    due = f"{fmt_share(checkpoint.target)} = {goal.describe(checkpoint.target_units)}"
+    evidence = [
+        ("goal", f"{goal.name} ({goal.scope})"),
+        ("checkpoint", f"{checkpoint.name} on {checkpoint.date}"),
+        ("due by then", due),
+        ("done", f"{round(goal.done, 1):g} of {goal.describe(goal.total)} "
+                 f"({fmt_share(goal.fraction)})"),
+        ("planned today", fmt_share(goal.planned_today)),
+        ("tolerance", fmt_share(goal.tolerance)),
+        ("forecast p85", str(checkpoint.forecast_p85) if checkpoint.forecast_p85 else "none"),
+        ("weekly throughput", ", ".join(f"{x:g}" for x in goal.weekly_throughput)),
+        ("why", checkpoint.reason),
+    ]  # fmt: skip
+    if goal.unestimated:
+        evidence.append(("without estimate", f"{goal.unestimated} issues (count as 0)"))
+    return tuple(evidence)
+
+
+#: Evidence that moves with the clock alone (the plan line, the forecast window).
+VOLATILE = ("planned today", "forecast p85", "weekly throughput", "why")
+
+
+def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
+    """Each unfinished issue of a goal whose checkpoint is at risk or off track gets a
+    finding (warn / critical) naming the goal, checkpoint, plan vs actual and forecast."""
+    statuses = ctx.goals if ctx.goals is not None else judge_goals(subjects, ctx)
+    findings = []
+    for goal in statuses:
+        checkpoint = goal.judged
+        if checkpoint is None or checkpoint.status not in (AT_RISK, OFF_TRACK):
+            continue
+        critical = checkpoint.status == OFF_TRACK
+        forecast = f"; forecast p85 {checkpoint.forecast_p85}" if checkpoint.forecast_p85 else ""
+        for key in goal.open_issues:
+            findings.append(
+                Finding(
+                    issue_key=key,
+                    family="goal",
+                    rule="checkpoint-off-track" if critical else "checkpoint-at-risk",
+                    severity=Severity.CRITICAL if critical else Severity.WARN,
+                    message=(
+                        f"goal '{goal.name}': checkpoint '{checkpoint.name}' ({checkpoint.date}) "
+                        f"{checkpoint.status.replace('-', ' ')}: {fmt_share(goal.fraction)} done, "
+                        f"plan {fmt_share(goal.planned_today)} today{forecast}"
+                    ),
+                    config_key=checkpoint.config_key,
+                    volatile=VOLATILE,
+                    evidence=_evidence(goal, checkpoint),
+                )
+            )
+    return findings
+
+
+def team_goals(statuses: Sequence[GoalStatus]) -> list[TeamFinding]:
+    """A goal at risk or off track (or whose scope matches nothing): team-level."""
+    findings = []
+    for goal in statuses:
+        if goal.status == EMPTY:
+            findings.append(
+                TeamFinding(
+                    subject=f"goal {goal.name}",
+                    family="goal",
+                    rule="empty-scope",
+                    severity=Severity.WARN,
+                    message=f"goal '{goal.name}': its scope matches no issue in the tracker scope",
+                    config_key=f"goals[{goal.index}].scope",
+                    evidence=(("scope", goal.scope),),
+                )
+            )
+            continue
+        checkpoint = goal.judged
+        if checkpoint is None:
+            continue
+        critical = checkpoint.status == OFF_TRACK
+        findings.append(
+            TeamFinding(
+                subject=f"goal {goal.name}",
+                family="goal",
+                rule="checkpoint-off-track" if critical else "checkpoint-at-risk",
+                severity=Severity.CRITICAL if critical else Severity.WARN,
+                message=(
+                    f"goal '{goal.name}': checkpoint '{checkpoint.name}' ({checkpoint.date}) "
+                    f"{checkpoint.status.replace('-', ' ')} — {checkpoint.reason}"
+                ),
+                config_key=checkpoint.config_key,
+                evidence=_evidence(goal, checkpoint)
+                + (("open issues", ", ".join(goal.open_issues)),),
+            )
+        )
+    return findings

@@ -1,0 +1,135 @@
+"""Work habits: stale work, work without an owner, committed work without an estimate."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from jira_chase.model import Finding, Issue, Severity
+from jira_chase.rules.context import RuleContext, Subject, fmt_days, fmt_time
+
+
+def last_human_activity(issue: Issue, ctx: RuleContext) -> tuple[datetime, str | None, str]:
+    """(when, who, what) of the latest thing a person did on the issue up to now:
+    creating it, changing a field, commenting. The bot's own changes and comments
+    never count (see `RuleContext.is_own_change`)."""
+    latest: tuple[datetime, str | None, str] = (
+        issue.created,
+        issue.reporter.id if issue.reporter else None,
+        "created",
+    )
+    for change in issue.history:
+        if latest[0] <= change.at <= ctx.now and not ctx.is_own_change(change):
+            latest = (change.at, change.by, f"changed {change.field}")
+    for comment in issue.comments:
+        own = ctx.bot_id is not None and comment.by == ctx.bot_id
+        if latest[0] <= comment.at <= ctx.now and not own:
+            latest = (comment.at, comment.by, "commented")
+    return latest
+
+
+def _person_name(issue: Issue, person_id: str | None) -> str:
+    for person in (issue.assignee, issue.reporter):
+        if person is not None and person.id == person_id:
+            return person.name
+    return person_id or "unknown"
+
+
+def check_stale(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
+    """Stale: an issue in an active step (not `waiting`) with no human update for
+    `habits.stale_days` gets a warn finding."""
+    findings = []
+    for subject in subjects:
+        issue, step = subject.issue, subject.timeline.current.step
+        if not ctx.is_active(step):
+            continue
+        limit, config_key = ctx.threshold(issue, "habits", "stale_days")
+        if limit is None:
+            continue
+        at, by, what = last_human_activity(issue, ctx)
+        idle = ctx.calendar.days_between(at, ctx.now)
+        if idle < limit:
+            continue
+        findings.append(
+            Finding(
+                issue_key=issue.key,
+                family="stale",
+                rule="no-update",
+                severity=Severity.WARN,
+                message=(
+                    f"no update for {fmt_days(idle)} while in step '{step}', "
+                    f"limit {fmt_days(limit)}"
+                ),
+                config_key=config_key,
+                volatile=("idle for",),
+                evidence=(
+                    ("step", f"{step} ({subject.timeline.current.status})"),
+                    ("last update", f"{fmt_time(at)}: {what} by {_person_name(issue, by)}"),
+                    ("idle for", f"{fmt_days(idle)} ({ctx.unit})"),
+                    ("limit", fmt_days(limit)),
+                ),
+            )
+        )
+    return findings
+
+
+def check_owner(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
+    """No owner: an issue in an active step without an assignee (`habits.require_owner`)."""
+    findings = []
+    for subject in subjects:
+        issue, step = subject.issue, subject.timeline.current.step
+        if not ctx.is_active(step) or issue.assignee is not None:
+            continue
+        required, config_key = ctx.threshold(issue, "habits", "require_owner")
+        if not required:
+            continue
+        entered = subject.timeline.current_step_entry()
+        assert entered is not None
+        findings.append(
+            Finding(
+                issue_key=issue.key,
+                family="owner",
+                rule="no-owner",
+                severity=Severity.WARN,
+                message=f"in step '{step}' without an assignee",
+                config_key=config_key,
+                evidence=(
+                    ("step", f"{step} ({subject.timeline.current.status})"),
+                    ("entered", fmt_time(entered)),
+                    ("assignee", "none"),
+                ),
+            )
+        )
+    return findings
+
+
+def check_estimate(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
+    """No estimate once committed: an issue in any workflow step without an estimate
+    (`habits.require_estimate`)."""
+    findings = []
+    for subject in subjects:
+        issue, step = subject.issue, subject.timeline.current.step
+        if step is None or issue.estimate is not None:
+            continue
+        required, config_key = ctx.threshold(issue, "habits", "require_estimate")
+        if not required:
+            continue
+        entered = subject.timeline.current_step_entry()
+        assert entered is not None
+        findings.append(
+            Finding(
+                issue_key=issue.key,
+                family="estimate",
+                rule="no-estimate",
+                severity=Severity.WARN,
+                message=f"in step '{step}' without an estimate",
+                config_key=config_key,
+                evidence=(
+                    ("step", f"{step} ({subject.timeline.current.status})"),
+                    ("entered", fmt_time(entered)),
+                    ("type", issue.type),
+                    ("estimate", "none"),
+                ),
+            )
+        )
+    return findings

@@ -1,0 +1,439 @@
+"""Core flow metrics over a trailing window, aging work in progress, and thresholds.
+
+Definitions (all durations in the configured calendar; the window is the last
+`metrics.window_weeks` calendar weeks up to now):
+
+- cycle time: from an issue's first entry into any workflow step to its last arrival in
+  a done status, for issues that are done now and arrived there inside the window;
+- throughput: those finished issues per calendar week of the window;
+- WIP: issues in a workflow step now; their age counts from the first entry into a
+  workflow step since creation or since they were last reopened;
+- aging WIP: WIP older than the window's p85 cycle time is at risk, older than p95 off
+  track (only with at least `metrics.min_samples` cycle times);
+- reopen rate: reopens (leaving done) in the window / arrivals in done in the window;
+- blocked share: of all time issues spent in workflow steps inside the window, the
+  part they were flagged or had an unfinished "is blocked by" issue;
+- flow efficiency: of the finished issues' cycle time, the part spent in steps not
+  marked `waiting`;
+- bottleneck: the step holding the largest share of the finished issues' cycle time.
+
+Percentiles are nearest-rank: p85 is the smallest value with at least 85% of the
+values at or below it, so it is always one of the measured values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from jira_chase.model import Finding, Issue, Severity, TeamFinding
+from jira_chase.rules.context import RuleContext, Subject, fmt_days, fmt_share, fmt_time
+from jira_chase.rules.cooperation import is_blocked_by, is_unfinished
+from jira_chase.timeline import Calendar, Timeline
+
+WEEK = timedelta(weeks=1)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (`q` in 0..1) of a non-empty sequence."""
+    ordered = sorted(values)
+    # round() keeps float noise in q * n from pushing the rank one up
+    return ordered[max(1, math.ceil(round(q * len(ordered), 9))) - 1]
+
+
+@dataclass(frozen=True)
+class Percentiles:
+    p50: float
+    p85: float
+    p95: float
+    count: int
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Percentiles | None:
+        if not values:
+            return None
+        return cls(
+            percentile(values, 0.5),
+            percentile(values, 0.85),
+            percentile(values, 0.95),
+            len(values),
+        )
+
+    def to_dict(self) -> dict[str, float | int]:
+        return {
+            "p50": round(self.p50, 2),
+            "p85": round(self.p85, 2),
+            "p95": round(self.p95, 2),
+            "count": self.count,
+        }
+
+
+@dataclass(frozen=True)
+class StepStats:
+    """One workflow step over the window: what is in it now, how long stays took."""
+
+    name: str
+    waiting: bool
+    wip: int
+    wip_limit: int | None
+    limit_days: float | None
+    visits: int  # stays that ended inside the window
+    p85_days: float | None  # of those stays
+    breaches: int  # of those stays, how many reached the step's limit
+    over_limit: int  # issues in the step now at or over their limit
+    share_of_cycle_time: float | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "waiting": self.waiting,
+            "wip": self.wip,
+            "wip_limit": self.wip_limit,
+            "limit_days": self.limit_days,
+            "visits": self.visits,
+            "p85_days": _round(self.p85_days),
+            "breaches": self.breaches,
+            "over_limit": self.over_limit,
+            "share_of_cycle_time": _round(self.share_of_cycle_time, 3),
+        }
+
+
+@dataclass(frozen=True)
+class FlowMetrics:
+    """The team's core process metrics over the trailing window (see the module doc)."""
+
+    window_start: datetime
+    window_end: datetime
+    window_weeks: int
+    unit: str  # "business days" or "calendar days"
+    finished: int
+    cycle_time: Percentiles | None
+    weekly_throughput: tuple[int, ...]  # oldest week first; the last ends now
+    wip: int
+    ages: dict[str, float]  # WIP issue key -> age in days
+    aging_at_risk: tuple[str, ...]
+    aging_off_track: tuple[str, ...]
+    min_samples: int
+    reopens: int
+    done_arrivals: int
+    blocked_share: float | None
+    flow_efficiency: float | None
+    steps: tuple[StepStats, ...]
+    bottleneck: str | None
+
+    @property
+    def throughput_per_week(self) -> float:
+        return self.finished / self.window_weeks
+
+    @property
+    def reopen_rate(self) -> float | None:
+        return self.reopens / self.done_arrivals if self.done_arrivals else None
+
+    @property
+    def percentiles_ready(self) -> bool:
+        """Enough cycle times for percentile-based judgements (aging, p85 threshold)."""
+        return self.cycle_time is not None and self.cycle_time.count >= self.min_samples
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "window": {
+                "weeks": self.window_weeks,
+                "start": self.window_start.isoformat(),
+                "end": self.window_end.isoformat(),
+            },
+            "unit": self.unit,
+            "finished": self.finished,
+            "cycle_time_days": self.cycle_time.to_dict() if self.cycle_time else None,
+            "throughput_per_week": round(self.throughput_per_week, 2),
+            "weekly_throughput": list(self.weekly_throughput),
+            "wip": self.wip,
+            "aging_wip": {
+                "at_risk": list(self.aging_at_risk),
+                "off_track": list(self.aging_off_track),
+            },
+            "reopens": self.reopens,
+            "reopen_rate": _round(self.reopen_rate, 3),
+            "blocked_share": _round(self.blocked_share, 3),
+            "flow_efficiency": _round(self.flow_efficiency, 3),
+        }
+
+
+def _round(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+# --- measuring ------------------------------------------------------------------------
+
+
+def wip_age_start(timeline: Timeline) -> datetime | None:
+    """When the current piece of work started: the first entry into a workflow step
+    since creation or since the issue was last reopened."""
+    return next((i.start for i in timeline.stretch() if i.step is not None), None)
+
+
+def _clipped(
+    calendar: Calendar, start: datetime, end: datetime, lo: datetime, hi: datetime
+) -> float:
+    return calendar.days_between(max(start, lo), min(end, hi))
+
+
+def blocked_periods(issue: Issue, ctx: RuleContext) -> list[tuple[datetime, datetime]]:
+    """When the issue was flagged or had an unfinished blocker, merged, up to now."""
+    periods: list[tuple[datetime, datetime]] = []
+    opened: datetime | None = None
+    seen_flag = False
+    for change in issue.history:
+        if change.field.casefold() != "flagged" or change.at > ctx.now:
+            continue
+        seen_flag = True
+        if change.to_value and opened is None:
+            opened = max(change.at, issue.created)
+        elif not change.to_value and opened is not None:
+            periods.append((opened, change.at))
+            opened = None
+    if opened is not None:
+        periods.append((opened, ctx.now))
+    elif issue.flagged and not seen_flag:
+        periods.append((issue.created, ctx.now))
+    for link in issue.links:
+        if is_blocked_by(link) and is_unfinished(link, ctx):
+            since = max(link.since or issue.created, issue.created)
+            if since < ctx.now:
+                periods.append((since, ctx.now))
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(periods):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
+    """The team's flow metrics as of `ctx.now` (pure)."""
+    settings, cal, now = ctx.settings.metrics, ctx.calendar, ctx.now
+    window_start = now - settings.window_weeks * WEEK
+    steps = ctx.settings.workflow.steps
+
+    cycles: list[float] = []
+    finished_at: list[datetime] = []
+    in_step: dict[str, float] = {s.name: 0.0 for s in steps}
+    active_total = cycle_total = 0.0
+    reopens = arrivals = 0
+    blocked = in_workflow = 0.0
+    visits: dict[str, list[float]] = {s.name: [] for s in steps}
+    breaches: dict[str, int] = {s.name: 0 for s in steps}
+    ages: dict[str, float] = {}
+
+    for subject in subjects:
+        timeline = subject.timeline
+        reopens += sum(1 for t in timeline.reopens() if window_start <= t <= now)
+        arrivals += sum(1 for t in timeline.done_arrivals() if window_start <= t <= now)
+        if timeline.is_done:
+            last = timeline.done_arrivals()[-1]
+            if last >= window_start:
+                finished_at.append(last)
+                cycle = timeline.cycle()
+                if cycle is not None:
+                    start, end = cycle
+                    days = cal.days_between(start, end)
+                    cycles.append(days)
+                    cycle_total += days
+                    for interval in timeline.intervals:
+                        part = _clipped(cal, interval.start, interval.end_or(now), start, end)
+                        if interval.step is not None:
+                            in_step[interval.step] += part
+                            if ctx.is_active(interval.step):
+                                active_total += part
+        elif timeline.current.step is not None:
+            started = wip_age_start(timeline)
+            assert started is not None
+            ages[subject.issue.key] = cal.days_between(started, now)
+        for visit in timeline.visits():
+            if visit.end is not None and window_start <= visit.end <= now:
+                days = cal.days_between(visit.start, visit.end)
+                visits[visit.step].append(days)
+                limit, _ = ctx.step_limit(subject.issue, visit.step)
+                if limit is not None and days >= limit:
+                    breaches[visit.step] += 1
+        periods = blocked_periods(subject.issue, ctx)
+        for interval in timeline.intervals:
+            if interval.step is None:
+                continue
+            lo, hi = max(interval.start, window_start), interval.end_or(now)
+            if hi <= lo:
+                continue
+            in_workflow += cal.days_between(lo, hi)
+            blocked += sum(_clipped(cal, lo, hi, start, end) for start, end in periods)
+
+    weekly = [0] * settings.window_weeks
+    for moment in finished_at:
+        index = min(int((moment - window_start) / WEEK), settings.window_weeks - 1)
+        weekly[index] += 1
+
+    cycle_time = Percentiles.of(cycles)
+    at_risk: list[str] = []
+    off_track: list[str] = []
+    if cycle_time is not None and cycle_time.count >= settings.min_samples:
+        for key, age in ages.items():
+            if age > cycle_time.p95:
+                off_track.append(key)
+            elif age > cycle_time.p85:
+                at_risk.append(key)
+
+    step_stats = []
+    for step in steps:
+        inside = [s for s in subjects if s.timeline.current.step == step.name]
+        over = 0
+        for subject in inside:
+            limit, _ = ctx.step_limit(subject.issue, step.name)
+            entered = subject.timeline.current_step_entry()
+            if limit is not None and entered is not None:
+                over += cal.days_between(entered, now) >= limit
+        stays = visits[step.name]
+        step_stats.append(
+            StepStats(
+                name=step.name,
+                waiting=step.waiting,
+                wip=len(inside),
+                wip_limit=step.wip_limit,
+                limit_days=step.limit_days,
+                visits=len(stays),
+                p85_days=percentile(stays, 0.85) if stays else None,
+                breaches=breaches[step.name],
+                over_limit=over,
+                share_of_cycle_time=in_step[step.name] / cycle_total if cycle_total else None,
+            )
+        )
+    shares = [(s.share_of_cycle_time, s.name) for s in step_stats if s.share_of_cycle_time]
+    bottleneck = max(shares)[1] if shares else None
+
+    return FlowMetrics(
+        window_start=window_start,
+        window_end=now,
+        window_weeks=settings.window_weeks,
+        unit=ctx.unit,
+        finished=len(finished_at),
+        cycle_time=cycle_time,
+        weekly_throughput=tuple(weekly),
+        wip=len(ages),
+        ages=ages,
+        aging_at_risk=tuple(at_risk),
+        aging_off_track=tuple(off_track),
+        min_samples=settings.min_samples,
+        reopens=reopens,
+        done_arrivals=arrivals,
+        blocked_share=blocked / in_workflow if in_workflow else None,
+        flow_efficiency=active_total / cycle_total if cycle_total else None,
+        steps=tuple(step_stats),
+        bottleneck=bottleneck,
+    )
+
+
+# --- judging ----------------------------------------------------------------------------
+
+
+def check_aging(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
+    """Aging WIP (`metrics.aging`): an issue in a workflow step whose age exceeds the
+    window's p85 cycle time gets a warn finding, beyond p95 a critical one."""
+    metrics = ctx.metrics
+    if not ctx.settings.metrics.aging or metrics is None or not metrics.percentiles_ready:
+        return []
+    assert metrics.cycle_time is not None
+    p85, p95 = metrics.cycle_time.p85, metrics.cycle_time.p95
+    findings = []
+    for subject in subjects:
+        key = subject.issue.key
+        if key not in metrics.aging_at_risk and key not in metrics.aging_off_track:
+            continue
+        age = metrics.ages[key]
+        started = wip_age_start(subject.timeline)
+        assert started is not None
+        critical = key in metrics.aging_off_track
+        findings.append(
+            Finding(
+                issue_key=key,
+                family="aging",
+                rule="older-than-p95" if critical else "older-than-p85",
+                severity=Severity.CRITICAL if critical else Severity.WARN,
+                message=(
+                    f"in progress for {fmt_days(age)}, longer than "
+                    f"{'95' if critical else '85'}% of the issues finished in the last "
+                    f"{metrics.window_weeks} weeks took ({fmt_days(p95 if critical else p85)})"
+                ),
+                config_key="metrics.aging",
+                volatile=("age", "p85 cycle time", "p95 cycle time", "finished in window"),
+                evidence=(
+                    ("started", fmt_time(started)),
+                    ("status", subject.timeline.current.status),
+                    ("age", f"{fmt_days(age)} ({ctx.unit})"),
+                    ("p85 cycle time", fmt_days(p85)),
+                    ("p95 cycle time", fmt_days(p95)),
+                    ("finished in window", f"{metrics.cycle_time.count} issues"),
+                ),
+            )
+        )
+    return findings
+
+
+def team_thresholds(metrics: FlowMetrics, ctx: RuleContext) -> list[TeamFinding]:
+    """A core metric past its optional `[metrics]` threshold: a team-level warn finding.
+    `max_*` fire above the threshold, `min_*` below it."""
+    settings = ctx.settings.metrics
+    window = f"last {metrics.window_weeks} weeks"
+    checks: list[tuple[str, str, float | None, float | None, bool, str]] = []
+    if metrics.percentiles_ready:
+        assert metrics.cycle_time is not None
+        checks.append(
+            ("cycle-time-p85", "max_cycle_time_p85_days", metrics.cycle_time.p85,
+             settings.max_cycle_time_p85_days, True, "days")
+        )  # fmt: skip
+    checks += [
+        ("throughput", "min_throughput_per_week", metrics.throughput_per_week,
+         settings.min_throughput_per_week, False, "per week"),
+        ("wip", "max_wip", metrics.wip, settings.max_wip, True, "issues"),
+        ("reopen-rate", "max_reopen_rate", metrics.reopen_rate, settings.max_reopen_rate,
+         True, "share"),
+        ("blocked-share", "max_blocked_share", metrics.blocked_share,
+         settings.max_blocked_share, True, "share"),
+        ("flow-efficiency", "min_flow_efficiency", metrics.flow_efficiency,
+         settings.min_flow_efficiency, False, "share"),
+    ]  # fmt: skip
+    findings = []
+    for rule, key, value, threshold, is_max, unit in checks:
+        if value is None or threshold is None:
+            continue
+        if (value <= threshold) if is_max else (value >= threshold):
+            continue
+
+        def show(x: float, unit: str = unit) -> str:
+            if unit == "share":
+                return fmt_share(x)
+            if unit == "days":
+                return fmt_days(x)
+            return f"{round(x, 2):g} {unit}"
+
+        word = "above" if is_max else "below"
+        findings.append(
+            TeamFinding(
+                subject=f"metric {rule}",
+                family="metrics",
+                rule=rule,
+                severity=Severity.WARN,
+                message=f"{rule.replace('-', ' ')} {show(value)} is {word} "
+                f"{show(threshold)} ({window})",
+                config_key=f"metrics.{key}",
+                evidence=(
+                    ("value", show(value)),
+                    ("threshold", f"{'at most' if is_max else 'at least'} {show(threshold)}"),
+                    (
+                        "window",
+                        f"{fmt_time(metrics.window_start)} to {fmt_time(metrics.window_end)}",
+                    ),
+                    ("finished in window", str(metrics.finished)),
+                ),
+            )
+        )
+    return findings

@@ -1,0 +1,172 @@
+"""evaluate(): the families together, the micromanagement guard, team-level results."""
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import tomllib
+
+from jira_chase.config import ISSUE_FAMILIES, load_settings
+from jira_chase.errors import ConfigError
+from jira_chase.evaluate import Evaluation, evaluate
+from jira_chase.model import Health, Link
+from jira_chase.plan import desired_labels
+from jira_chase.rules import FAMILIES, TEAM_FAMILIES
+from tests.factories import ANN, BOB, at, make_issue, make_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def blocked_by(key: str, project: str = "OPS", status: str = "In Progress") -> Link:
+    category = "done" if status == "Done" else "indeterminate"
+    return Link("Blocks", "inward", key, project, status, category, at(0), assignee="Gus")
+
+
+def test_the_families_are_the_documented_labels():
+    assert tuple(FAMILIES) == ISSUE_FAMILIES
+    assert set(TEAM_FAMILIES) == {"wip", "goal", "metrics"}
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("## What it judges", 1)[1].split("\n## ", 1)[0]
+    assert all(f"| `{family}`" in table for family in ISSUE_FAMILIES)
+
+
+def test_evaluation_keeps_its_old_shape_and_adds_the_team():
+    issue = make_issue(path=[(0, "Code Review")])
+    evaluation = evaluate([issue], make_settings(), at(3))
+    assert isinstance(evaluation, Evaluation) and evaluation.now == at(3)
+    (verdict,) = evaluation.unhealthy()
+    assert evaluation.by_key()["APP-1"] is verdict and verdict.families == ("stalled",)
+    assert evaluation.metrics is not None and evaluation.metrics.wip == 1
+    assert evaluation.goals == () and evaluation.team_findings == () and evaluation.blockers == {}
+
+
+def test_bot_id_is_a_keyword_argument_defaulting_to_none():
+    issue = make_issue(path=[(0, "In Progress")])
+    settings = make_settings(habits={"stale_days": 1})
+    assert evaluate([issue], settings, at(1)).verdicts[0].families == ("stale",)
+    assert evaluate([issue], settings, at(1), bot_id="u-bot").verdicts[0].families == ("stale",)
+
+
+def test_health_is_the_worst_severity_over_all_families():
+    stalled_twice = make_issue("APP-1", path=[(0, "Code Review")])  # critical at 4 days
+    settings = make_settings(habits={"stale_days": 1})
+    verdict = evaluate([stalled_twice], settings, at(4)).verdicts[0]
+    assert verdict.families == ("stale", "stalled") and verdict.health is Health.OFF_TRACK
+    assert [f.family for f in verdict.findings] == ["stalled", "stale"]  # worst first
+
+
+# -- blockers to label ------------------------------------------------------------------------
+
+
+def test_blockers_name_the_other_projects_issues_when_asked():
+    issues = [
+        make_issue("APP-1", path=[(0, "In Progress")], links=(blocked_by("OPS-7"),)),
+        make_issue(
+            "APP-2",
+            path=[(0, "Code Review")],
+            assignee=BOB,
+            links=(blocked_by("OPS-7"), blocked_by("OPS-9")),
+        ),  # fmt: skip
+        make_issue("APP-3", path=[(0, "In Progress")], links=(blocked_by("APP-1", "APP"),)),
+        make_issue("APP-4", path=[(0, "In Progress")], links=(blocked_by("OPS-8", status="Done"),)),
+    ]
+    settings = make_settings(cooperation={"blocked_days": 1, "label_blockers": True})
+    evaluation = evaluate(issues, settings, at(1.5))
+    assert list(evaluation.blockers) == ["OPS-7", "OPS-9"]
+    assert [f.issue_key for f in evaluation.blockers["OPS-7"]] == ["APP-1", "APP-2"]
+    assert dict(evaluation.blockers["OPS-9"][0].evidence)["blocker assignee"] == "Gus"
+    off = make_settings(cooperation={"blocked_days": 1})
+    assert evaluate(issues, off, at(1.5)).blockers == {}
+
+
+def test_label_blockers_is_the_only_key_left_not_acted_on():
+    settings = make_settings(cooperation={"blocked_days": 1, "label_blockers": True})
+    assert settings.unevaluated_keys() == ["cooperation.label_blockers"]
+    example = load_settings(ROOT / "config.example.toml")
+    assert example.unevaluated_keys() == []
+
+
+def test_the_demo_configuration_is_acted_on_in_full():
+    text = (ROOT / "jira_chase" / "demo.toml").read_text()
+    settings = load_settings(data=tomllib.loads(text))
+    assert settings.unevaluated_keys() == []
+    # every issue family has a switch set in the demo
+    assert settings.metrics.aging and settings.goals and settings.redlines.required_fields
+    assert settings.habits.stale_days and settings.habits.require_owner and settings.overrides
+    assert all(step.wip_limit for step in settings.workflow.steps)
+
+
+# -- the micromanagement guard --------------------------------------------------------------
+
+
+def busy_board():
+    """Four items of Ann's in review (focus: warn, wip over review's limit: none set),
+    one stalled 2x (critical)."""
+    return [make_issue(f"APP-{n}", path=[(n / 10, "Code Review")]) for n in range(1, 4)] + [
+        make_issue("APP-9", path=[(-10, "In Progress")], created=-11)
+    ]
+
+
+def families(evaluation):
+    return {v.issue.key: v.families for v in evaluation.unhealthy()}
+
+
+def test_disabled_families_do_not_run():
+    settings = make_settings(rules={"disabled": ["focus", "stalled"]})
+    assert families(evaluate(busy_board(), settings, at(1))) == {}
+
+
+def test_min_severity_drops_warnings_but_never_red_lines():
+    redline = make_issue("APP-20", path=[(0, "In Progress"), (0.5, "Done")], assignee=BOB)
+    settings = make_settings(rules={"min_severity": "critical"})
+    result = families(evaluate([*busy_board(), redline], settings, at(1)))
+    assert result == {"APP-9": ("stalled",), "APP-20": ("redline",)}
+
+
+def test_family_min_severity_wins_over_the_default():
+    settings = make_settings(rules={"family_min_severity": {"focus": "critical"}})
+    result = families(evaluate(busy_board(), settings, at(1)))
+    assert result == {"APP-9": ("stalled",)}
+
+
+def test_unknown_families_are_config_errors_naming_the_key():
+    with pytest.raises(ConfigError) as info:
+        make_settings(rules={"disabled": ["focsu"], "family_min_severity": {"habits": "warn"}})
+    problems = info.value.problems
+    assert problems[0].startswith("rules.disabled: unknown rule family 'focsu' (known: stalled")
+    assert problems[1].startswith("rules.family_min_severity: unknown rule family 'habits'")
+
+
+def test_team_level_findings_never_label_an_issue():
+    issues = [make_issue(f"APP-{n}", path=[(n / 10, "In Progress")], assignee=None)
+              for n in range(1, 6)]  # fmt: skip
+    settings = make_settings(rules={"disabled": ["wip"]}, metrics={"max_wip": 2})
+    evaluation = evaluate(issues, settings, at(1))
+    assert [f.rule for f in evaluation.team_findings] == ["wip"]
+    assert all(desired_labels(v, "chase-") == [] for v in evaluation.verdicts)
+    assert not evaluation.unhealthy()
+
+
+def test_disabling_a_family_switches_off_its_team_findings_too():
+    issues = [make_issue(f"APP-{n}", path=[(n / 10, "In Progress")], assignee=None)
+              for n in range(1, 6)]  # fmt: skip
+    both = make_settings(rules={"disabled": ["wip", "metrics"]}, metrics={"max_wip": 2})
+    assert evaluate(issues, both, at(1)).team_findings == ()
+
+
+def test_overrides_need_a_condition_and_known_steps():
+    with pytest.raises(ConfigError, match=r"overrides\[0\].when: name at least one of"):
+        make_settings(overrides=[{"when": {}}])
+    with pytest.raises(ConfigError, match=r"overrides\[0\].steps\[0\].name names unknown step"):
+        make_settings(overrides=[{"when": {"type": "Bug"},
+                                  "steps": [{"name": "qa", "limit_days": 1}]}])  # fmt: skip
+
+
+def test_evaluation_is_pure_and_repeatable():
+    issues = [replace(i, assignee=ANN) for i in busy_board()]
+    settings = make_settings(
+        goals=[{"name": "g", "scope": "project = APP", "start": "2026-10-01",
+                "checkpoints": [{"name": "c", "date": "2026-12-01", "done": 1.0}]}]
+    )  # fmt: skip
+    first, second = evaluate(issues, settings, at(1)), evaluate(issues, settings, at(1))
+    assert first == second

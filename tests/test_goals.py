@@ -1,0 +1,287 @@
+"""Goals: the JQL scope matcher, the linear plan, checkpoint status and the forecast.
+
+T0 = Monday 2026-11-02 09:00 UTC. The goal starts on 11-02 and must be done by 12-14
+(six weeks); on 11-16 (day 14) the plan says one third.
+"""
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from jira_chase.config import GoalSettings
+from jira_chase.errors import ConfigError
+from jira_chase.evaluate import evaluate
+from jira_chase.jql import FilterError, parse
+from jira_chase.model import Person, Severity
+from jira_chase.rules.goals import forecast_weeks, planned
+from tests.factories import at, make_issue, make_settings
+
+NOW = at(14)
+
+
+# -- the scope matcher ----------------------------------------------------------------------
+
+
+def issue(**fields):
+    return replace(make_issue("APP-7"), **fields)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ('fixVersion = "1.4"', True),
+        ("fixversion = 1.5", False),
+        ("labels = customer", True),
+        ("labels in (x, CUSTOMER)", True),
+        ("labels not in (customer)", False),
+        ("labels != other", True),
+        ("project = APP AND type = Story", True),
+        ("project = OPS OR issuetype = story", True),
+        ("project = OPS OR type = Bug AND priority = High", False),
+        ("(project = OPS OR type = Story) AND priority = High", True),
+        ("NOT priority = Low", True),
+        ("! priority = High", False),
+        ("key = app-7", True),
+        ("issuekey in (APP-1, APP-2)", False),
+        ("parent = APP-1", True),
+        ("parent is empty", False),
+        ("duedate_is_not_a_field = 1 OR status = 'To Do'", None),
+        ("status = 'To Do' ORDER BY key DESC", True),
+        ("assignee = u-ann AND assignee = 'Ann Lee'", True),
+        ("label = customer && project = APP", True),
+    ],
+)
+def test_the_scope_matcher(query, expected):
+    subject = issue(fix_versions=("1.4",), labels=("customer",), priority="High", parent="APP-1")
+    if expected is None:
+        with pytest.raises(FilterError):
+            parse(query)
+        return
+    assert parse(query).matches(subject) is expected
+
+
+def test_negations_never_match_an_empty_field_as_in_jira():
+    bare = issue(labels=(), fix_versions=())
+    assert not parse("labels != customer").matches(bare)
+    assert not parse("NOT labels = customer").matches(bare)
+    assert not parse("fixVersion not in (1.4)").matches(bare)
+    assert parse("labels is empty").matches(bare)
+    assert parse("NOT labels is not empty").matches(bare)
+    assert parse("NOT (labels = a OR fixVersion = b)").matches(
+        issue(labels=("c",), fix_versions=("d",))
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("summary ~ checkout", "field 'summary' is not supported"),
+        ("fixVersion in releasedVersions()", "functions"),
+        ("fixVersion > 1.4", "operator '>' is not supported"),
+        ("(project = APP", "ends too early"),
+        ("project = APP project = OPS", "unexpected 'project'"),
+        ("", "empty"),
+        ("project = APP AND", "ends too early"),
+    ],
+)
+def test_the_scope_matcher_says_what_it_does_not_understand(query, message):
+    with pytest.raises(FilterError, match=message):
+        parse(query)
+
+
+# -- configuration ----------------------------------------------------------------------------
+
+
+def goal(**overrides):
+    base = {
+        "name": "Release 1.4",
+        "scope": 'fixVersion = "1.4"',
+        "start": "2026-11-02",
+        "tolerance": 0.1,
+        "checkpoints": [{"name": "Release", "date": "2026-12-14", "done": 1.0}],
+    }
+    return {**base, **overrides}
+
+
+def goal_settings(**overrides):
+    return make_settings(goals=[goal(**overrides)], focus={"wip_per_person": None})
+
+
+def test_a_bad_scope_is_a_config_error_naming_the_goal():
+    with pytest.raises(ConfigError) as info:
+        goal_settings(scope="text ~ beta")
+    (problem,) = info.value.problems
+    assert problem.startswith("goals[0].scope: field 'text' is not supported here")
+
+
+def test_checkpoints_must_move_forward():
+    with pytest.raises(ConfigError, match=r"goals\[0\]: checkpoints\[1\].date 2026-11-20"):
+        goal_settings(checkpoints=[{"name": "a", "date": "2026-12-01", "done": 0.5},
+                                   {"name": "b", "date": "2026-11-20", "done": 1.0}])  # fmt: skip
+    with pytest.raises(ConfigError, match="never goes backwards"):
+        goal_settings(checkpoints=[{"name": "a", "date": "2026-12-01", "done": 0.8},
+                                   {"name": "b", "date": "2026-12-20", "done": 0.5}])  # fmt: skip
+    with pytest.raises(ConfigError, match="must come after start"):
+        goal_settings(checkpoints=[{"name": "a", "date": "2026-11-02", "done": 0.8}])
+
+
+def test_the_plan_is_linear_from_start_through_each_checkpoint():
+    settings = GoalSettings(
+        **goal(
+            checkpoints=[
+                {"name": "a", "date": "2026-11-12", "done": 0.5},
+                {"name": "b", "date": "2026-11-22", "done": 0.7},
+            ]
+        )  # fmt: skip
+    )
+    assert planned(settings, date(2026, 11, 1)) == 0.0
+    assert planned(settings, date(2026, 11, 7)) == pytest.approx(0.25)
+    assert planned(settings, date(2026, 11, 12)) == 0.5
+    assert planned(settings, date(2026, 11, 17)) == pytest.approx(0.6)
+    assert planned(settings, date(2027, 1, 1)) == 0.7
+
+
+# -- judging ------------------------------------------------------------------------------------
+
+
+def scope(done_days, open_count=None, estimate=None):
+    """Ten issues of release 1.4, finished on the given days; the rest open, plus one
+    issue of another release."""
+    issues = []
+    for n, day in enumerate(done_days, start=1):
+        done = make_issue(f"APP-{n}", path=[(day - 0.5, "Code Review"), (day, "Done")])
+        issues.append(replace(done, fix_versions=("1.4",), estimate=estimate))
+    for n in range(
+        len(done_days) + 1, 11 if open_count is None else len(done_days) + 1 + open_count
+    ):
+        todo = make_issue(f"APP-{n}", assignee=Person(f"u-{n}", f"Dev {n}"))
+        issues.append(replace(todo, fix_versions=("1.4",), estimate=estimate))
+    issues.append(replace(make_issue("APP-99"), fix_versions=("2.0",)))
+    return issues
+
+
+def judged(issues, settings=None):
+    evaluation = evaluate(issues, settings or goal_settings(), NOW)
+    (status,) = evaluation.goals
+    return evaluation, status
+
+
+def goal_findings(evaluation):
+    return {v.issue.key: [f for f in v.findings if f.family == "goal"] for v in evaluation.verdicts}
+
+
+def test_on_plan_and_forecast_in_time_is_on_track():
+    # 4 of 10 done (plan: 33%), two a week: the other 6 take 3 weeks, by 12-07.
+    evaluation, status = judged(scope([2, 5, 9, 12]))
+    assert status.status == "on-track" and status.fraction == 0.4
+    assert status.planned_today == pytest.approx(1 / 3)
+    assert status.weekly_throughput == (2.0, 2.0)
+    (checkpoint,) = status.checkpoints
+    assert checkpoint.forecast_p85 == date(2026, 12, 7)
+    assert not evaluation.unhealthy() and not evaluation.team_findings
+
+
+def test_behind_plan_within_tolerance_is_at_risk_with_findings_on_open_issues():
+    evaluation, status = judged(scope([2, 5, 9]))  # 30% done, 33% planned
+    (checkpoint,) = status.checkpoints
+    assert checkpoint.status == "at-risk" and status.status == "at-risk"
+    assert checkpoint.config_key == "goals[0].tolerance"
+    found = goal_findings(evaluation)
+    assert [k for k, f in found.items() if f] == [f"APP-{n}" for n in range(4, 11)]
+    (finding,) = found["APP-4"]
+    assert finding.severity is Severity.WARN and finding.rule == "checkpoint-at-risk"
+    assert finding.message.startswith(
+        "goal 'Release 1.4': checkpoint 'Release' (2026-12-14) at risk: 30% done, "
+        "plan 33.3% today; forecast p85"
+    )
+    evidence = dict(finding.evidence)
+    assert evidence["done"] == "3 of 10 issues (30%)"
+    assert evidence["planned today"] == "33.3%" and evidence["tolerance"] == "10%"
+    assert evidence["due by then"] == "100% = 10 issues"
+    assert {"planned today", "forecast p85"} <= set(finding.volatile)
+    (team,) = evaluation.team_findings
+    assert team.family == "goal" and team.subject == "goal Release 1.4"
+
+
+def test_further_behind_is_off_track_and_critical():
+    evaluation, status = judged(scope([2, 5]))  # 20% done, 33% planned
+    assert status.status == "off-track"
+    assert goal_findings(evaluation)["APP-3"][0].severity is Severity.CRITICAL
+
+
+def test_a_slow_forecast_puts_an_on_plan_goal_at_risk():
+    # 4 done, all in the first week: the forecast replays weeks of 4 and 0.
+    evaluation, status = judged(scope([1, 2, 3, 4]))
+    (checkpoint,) = status.checkpoints
+    assert status.fraction > status.planned_today
+    assert (
+        checkpoint.status == "at-risk" and checkpoint.config_key == "goals[0].checkpoints[0].date"
+    )
+    assert checkpoint.forecast_p85 is not None and checkpoint.forecast_p85 > date(2026, 12, 14)
+    assert "after the checkpoint date" in checkpoint.reason
+
+
+def test_the_forecast_is_reproducible():
+    first = judged(scope([1, 2, 3, 4]))[1].checkpoints[0].forecast_p85
+    again = judged(scope([1, 2, 3, 4]))[1].checkpoints[0].forecast_p85
+    assert first == again
+
+
+def test_no_recent_throughput_means_no_forecast_and_at_risk():
+    settings = goal_settings(start="2026-10-01")
+    issues = scope([], open_count=10)
+    evaluation, status = judged(issues, settings)
+    (checkpoint,) = status.checkpoints
+    assert checkpoint.forecast_p85 is None
+    assert status.status == "off-track"  # 0% done, plan 59% today
+    assert "behind plan" in checkpoint.reason
+
+
+def test_a_passed_checkpoint_unmet_is_off_track_and_a_met_one_stays_met():
+    checkpoints = [
+        {"name": "Alpha", "date": "2026-11-09", "done": 0.3},
+        {"name": "Release", "date": "2026-12-14", "done": 1.0},
+    ]
+    _, behind = judged(scope([2, 12]), goal_settings(checkpoints=checkpoints))
+    assert [c.status for c in behind.checkpoints][0] == "off-track"
+    assert behind.judged is not None and behind.judged.name == "Alpha"
+    assert behind.judged.config_key == "goals[0].checkpoints[0].date"
+    _, ahead = judged(scope([1, 2, 3, 12]), goal_settings(checkpoints=checkpoints))
+    assert ahead.checkpoints[0].status == "met"
+
+
+def test_all_done_is_met_and_quiet():
+    evaluation, status = judged(scope(list(range(1, 11))))
+    assert status.status == "met" and not evaluation.unhealthy()
+
+
+def test_estimate_unit_counts_points_and_unestimated_issues():
+    issues = scope([2, 5, 9, 12], estimate=2.0)
+    issues[4] = replace(issues[4], estimate=None)
+    evaluation, status = judged(issues, goal_settings(unit="estimate"))
+    assert (status.total, status.done, status.unestimated) == (18.0, 8.0, 1)
+    assert status.to_dict()["unit"] == "estimate"
+
+
+def test_a_scope_matching_nothing_is_reported_to_the_team():
+    evaluation, status = judged(scope([2]), goal_settings(scope="fixVersion = 9.9"))
+    assert status.status == "empty" and not evaluation.unhealthy()
+    (team,) = evaluation.team_findings
+    assert team.rule == "empty-scope" and team.config_key == "goals[0].scope"
+
+
+def test_forecast_weeks_replays_weekly_samples():
+    import random
+
+    rng = random.Random(1)
+    assert forecast_weeks([2.0, 2.0], 6, 100, rng) == 3.0
+    assert forecast_weeks([0.0, 0.0], 6, 100, rng) is None
+    assert forecast_weeks([1.0], 0, 100, rng) == 0.0
+    assert forecast_weeks([4.0], 2, 100, rng) == 0.5
+
+
+def test_a_goal_that_has_not_started_is_on_track_without_a_forecast():
+    evaluation, status = judged(scope([], open_count=10), goal_settings(start="2026-11-20"))
+    assert status.status == "on-track" and status.checkpoints[0].reason == "not started yet"
+    assert not evaluation.unhealthy()
