@@ -388,15 +388,6 @@ class Settings(BaseSettings):
                     )
         return self
 
-    def unevaluated_keys(self) -> list[str]:
-        """Keys this file sets that this version validates but does not act on yet."""
-        keys = []
-        if self.cooperation.label_blockers:
-            # The evaluation names the blockers (`Evaluation.blockers`); the plan does not
-            # label them yet.
-            keys.append("cooperation.label_blockers")
-        return keys
-
 
 def _format_problem(error: Any) -> str:
     loc = ""

@@ -8,7 +8,7 @@ over unchanged data plans nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,6 +25,8 @@ from jira_chase.evaluate import Evaluation, Verdict
 from jira_chase.model import Health, Severity
 
 LABELS = "labels"
+#: Family-like name of the label put on another team's issue that blocks ours.
+BLOCKING = "blocking"
 COMMENT_CREATE = "comment.create"
 COMMENT_UPDATE = "comment.update"
 COMMENT_DELETE = "comment.delete"
@@ -92,11 +94,14 @@ def is_managed(label: str, prefix: str) -> bool:
     return label.casefold().startswith(prefix.casefold())
 
 
-def desired_labels(verdict: Verdict, prefix: str) -> list[str]:
-    """The prefixed labels an issue should carry: its health plus one per rule family."""
+def desired_labels(verdict: Verdict, prefix: str, *, blocking: bool = False) -> list[str]:
+    """The prefixed labels an issue should carry: its health plus one per rule family,
+    and `<prefix>blocking` when it blocks another team's issue (`blocking`)."""
+    labels = [prefix + BLOCKING] if blocking else []
     if verdict.health is Health.HEALTHY:
-        return []
-    return [prefix + verdict.health.value] + [prefix + family for family in verdict.families]
+        return labels
+    health = [prefix + verdict.health.value] + [prefix + f for f in verdict.families]
+    return health + labels
 
 
 def _reason(verdict: Verdict) -> str:
@@ -105,18 +110,48 @@ def _reason(verdict: Verdict) -> str:
     return f"{verdict.health.value}: " + ", ".join(verdict.families)
 
 
-def label_operation(verdict: Verdict, prefix: str) -> Operation | None:
-    current = verdict.issue.labels
-    desired = desired_labels(verdict, prefix)
-    have = {label.casefold() for label in current if is_managed(label, prefix)}
+def _label_diff(
+    current: tuple[str, ...], desired: list[str], managed: Callable[[str], bool]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    have = {label.casefold() for label in current if managed(label)}
     want = {label.casefold() for label in desired}
     add = tuple(label for label in desired if label.casefold() not in have)
-    remove = tuple(
-        label for label in current if is_managed(label, prefix) and label.casefold() not in want
+    remove = tuple(label for label in current if managed(label) and label.casefold() not in want)
+    return add, remove
+
+
+def label_operation(verdict: Verdict, prefix: str, *, blocking: bool = False) -> Operation | None:
+    desired = desired_labels(verdict, prefix, blocking=blocking)
+    add, remove = _label_diff(
+        verdict.issue.labels, desired, lambda label: is_managed(label, prefix)
     )
     if not add and not remove:
         return None
-    return Operation(LABELS, verdict.issue.key, add, remove, verdict.worst, _reason(verdict))
+    reason = _reason(verdict)
+    if blocking:
+        reason += "; blocks another team's issue"
+    return Operation(LABELS, verdict.issue.key, add, remove, verdict.worst, reason)
+
+
+def blocker_operations(
+    evaluation: Evaluation, prefix: str, outside: Mapping[str, tuple[str, ...]]
+) -> list[Operation]:
+    """`<prefix>blocking` on issues outside the scope (`outside`: their current labels)
+    that block an issue in it, and off those that no longer do. Nothing else of another
+    team's issue is touched — not even other labels with our prefix."""
+    label = prefix + BLOCKING
+    ops = []
+    for key, current in sorted(outside.items()):
+        blocked = evaluation.blockers.get(key, ())
+        add, remove = _label_diff(
+            current, [label] if blocked else [], lambda lbl: lbl.casefold() == label.casefold()
+        )
+        if add or remove:
+            keys = ", ".join(sorted({f.issue_key for f in blocked}))
+            reason = f"blocks {keys}" if blocked else "no longer blocks an issue in scope"
+            ops.append(Operation(LABELS, key, add, remove, Severity.WARN if blocked else None,
+                                 reason))  # fmt: skip
+    return ops
 
 
 def comment_operation(
@@ -152,21 +187,30 @@ def plan_writes(
     evaluation: Evaluation,
     writeback: WritebackSettings,
     managed: Mapping[str, ManagedComment] | None = None,
+    outside_blockers: Mapping[str, tuple[str, ...]] | None = None,
 ) -> Plan:
     """Diff every verdict against its issue's labels and managed comment (`managed`, by
-    issue key); keep at most `writeback.max_writes` operations, most severe first, then
-    the oldest issues; defer the rest to the next run."""
+    issue key), and the blocking label against the current labels of blockers outside
+    the scope (`outside_blockers`); keep at most `writeback.max_writes` operations, most
+    severe first, then the oldest issues; defer the rest to the next run."""
     managed = managed or {}
+    prefix = writeback.label_prefix
     candidates: list[tuple[int, datetime, str, int, Operation]] = []
     for verdict in evaluation.verdicts:
+        key = verdict.issue.key
         ops = [
-            label_operation(verdict, writeback.label_prefix),
-            comment_operation(verdict, writeback, managed.get(verdict.issue.key), evaluation.now),
+            label_operation(verdict, prefix, blocking=key in evaluation.blockers),
+            comment_operation(verdict, writeback, managed.get(key), evaluation.now),
         ]
         for order, op in enumerate(ops):
             if op is not None:
                 rank = -int(op.severity) if op.severity is not None else 0
-                candidates.append((rank, verdict.issue.created, verdict.issue.key, order, op))
+                candidates.append((rank, verdict.issue.created, key, order, op))
+    for op in blocker_operations(evaluation, prefix, outside_blockers or {}):
+        rank = -int(op.severity) if op.severity is not None else 0
+        # Another team's issue: after ours of the same severity.
+        candidates.append((rank, datetime.max.replace(tzinfo=evaluation.now.tzinfo),
+                           op.issue_key, 0, op))  # fmt: skip
     candidates.sort(key=lambda c: c[:4])
     ordered = tuple(c[4] for c in candidates)
     budget = writeback.max_writes

@@ -223,3 +223,20 @@ class StateStore:
 
     def forget_comment(self, issue_key: str) -> None:
         self._db.execute("DELETE FROM comments WHERE issue_key = ?", (issue_key,))
+
+    def keys_carrying(self, label: str) -> set[str]:
+        """Issues whose latest successful label change by jira-chase involving `label`
+        added it: those may still carry it and are the only ones we may take it off."""
+        rows = self._db.execute(
+            "SELECT issue_key, payload FROM operations"
+            " WHERE kind = 'labels' AND status = 'done' ORDER BY run_id, seq"
+        ).fetchall()
+        carrying: dict[str, bool] = {}
+        wanted = label.casefold()
+        for row in rows:
+            payload = json.loads(row["payload"])
+            if any(str(lbl).casefold() == wanted for lbl in payload.get("add", [])):
+                carrying[row["issue_key"]] = True
+            elif any(str(lbl).casefold() == wanted for lbl in payload.get("remove", [])):
+                carrying[row["issue_key"]] = False
+        return {key for key, on in carrying.items() if on}

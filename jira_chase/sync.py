@@ -15,7 +15,15 @@ from jira_chase.config import Settings
 from jira_chase.errors import EXIT_OK, EXIT_PARTIAL
 from jira_chase.evaluate import Evaluation, evaluate
 from jira_chase.model import Health
-from jira_chase.plan import COMMENT_DELETE, COMMENT_UPDATE, LABELS, Operation, Plan, plan_writes
+from jira_chase.plan import (
+    BLOCKING,
+    COMMENT_DELETE,
+    COMMENT_UPDATE,
+    LABELS,
+    Operation,
+    Plan,
+    plan_writes,
+)
 from jira_chase.sources.base import Outcome, ServerIdentity, Source, SourceStats
 from jira_chase.state import StateStore
 
@@ -77,6 +85,19 @@ def managed_comments(
     return known
 
 
+def outside_blockers(
+    source: Source, store: StateStore, evaluation: Evaluation, settings: Settings
+) -> dict[str, tuple[str, ...]]:
+    """Current labels of the out-of-scope issues that block ours, and of those we
+    labelled as blocking before (so the label comes off when they stop blocking)."""
+    if not settings.cooperation.label_blockers:
+        return {}
+    in_scope = {v.issue.key for v in evaluation.verdicts}
+    label = settings.writeback.label_prefix + BLOCKING
+    keys = (set(evaluation.blockers) | store.keys_carrying(label)) - in_scope
+    return source.labels_of(sorted(keys)) if keys else {}
+
+
 def batches(operations: Sequence[Operation]) -> Iterator[list[Operation]]:
     """The plan in order, identical label changes together (a source may send them as
     one bulk edit), every other operation on its own."""
@@ -121,9 +142,10 @@ def run(
     try:
         identity = source.identify()
         issues = source.fetch_issues()
-        evaluation = evaluate(issues, settings, now)
+        evaluation = evaluate(issues, settings, now, bot_id=identity.user_id or None)
         managed = managed_comments(source, store, evaluation, settings)
-        plan = plan_writes(evaluation, settings.writeback, managed)
+        outside = outside_blockers(source, store, evaluation, settings)
+        plan = plan_writes(evaluation, settings.writeback, managed, outside)
         result = RunResult(mode, now, identity, evaluation, plan, source.stats, run_id)
         seq = {id(op): n for n, op in enumerate(plan.operations)}
         if not write:

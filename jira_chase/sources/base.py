@@ -65,6 +65,11 @@ class Source(Protocol):
         oldest change first, however many pages and changelog requests that takes."""
         ...
 
+    def labels_of(self, keys: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """Current labels of the given issues, in or out of scope; an issue that does
+        not exist (any more) is left out."""
+        ...
+
     def find_managed_comment(self, issue_key: str) -> ManagedComment | None:
         """The bot's own tagged comment on the issue, if there is one. Only a comment
         written by the signed-in account and carrying the tag counts."""

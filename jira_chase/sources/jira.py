@@ -13,6 +13,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -31,7 +32,7 @@ from jira_chase.comment import (
 )
 from jira_chase.config import JiraSettings
 from jira_chase.errors import IssueError, TrackerError
-from jira_chase.model import Change, Issue, Link, Person
+from jira_chase.model import Change, Comment, Issue, Link, Person
 from jira_chase.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, LABELS, Operation
 from jira_chase.sources.base import Outcome, ServerIdentity, SourceStats
 
@@ -54,6 +55,7 @@ BASE_FIELDS = (
     "parent",
     "issuelinks",
     "project",
+    "comment",
 )
 ESTIMATE_FIELD_NAMES = ("Story point estimate", "Story Points")
 FLAGGED_FIELD_NAMES = ("Flagged",)
@@ -338,7 +340,55 @@ class JiraSource:
                 raise TrackerError(
                     f"malformed issue {key} from Jira: {type(exc).__name__}: {exc}"
                 ) from None
-        return issues
+        return self._fill_blocker_assignees(issues)
+
+    def labels_of(self, keys: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        found: dict[str, tuple[str, ...]] = {}
+        for key in keys:
+            fields = self._issue_fields(key, "labels")
+            if fields is not None:
+                found[key] = tuple(fields.get("labels") or ())
+        return found
+
+    def _issue_fields(self, key: str, fields: str) -> dict[str, Any] | None:
+        """One issue's fields, or None when it does not exist or is not visible."""
+        try:
+            raw = self._get_json(f"issue/{key}", {"fields": fields}, f"reading {key}")
+        except TrackerError as exc:
+            if "HTTP 404" in str(exc):
+                return None
+            raise
+        return raw.get("fields") or {}
+
+    def _fill_blocker_assignees(self, issues: list[Issue]) -> list[Issue]:
+        """Issue links carry the other issue's status but not its assignee, which a
+        cooperation finding names: look the blockers up (in-scope ones from the run)."""
+        assignees = {i.key: (i.assignee.name if i.assignee else None) for i in issues}
+        wanted = sorted(
+            {
+                link.key
+                for issue in issues
+                for link in issue.links
+                if link.direction == "inward"
+                and link.type.casefold() == "blocks"
+                and link.key not in assignees
+            }
+        )
+        for key in wanted:
+            fields = self._issue_fields(key, "assignee")
+            person = _person(fields.get("assignee")) if fields else None
+            assignees[key] = person.name if person else None
+        return [
+            replace(
+                issue,
+                links=tuple(
+                    replace(link, assignee=assignees.get(link.key)) for link in issue.links
+                ),
+            )
+            if issue.links
+            else issue
+            for issue in issues
+        ]
 
     def _search(self, jql: str, fields: list[str]) -> Iterator[dict[str, Any]]:
         if self.cloud:
@@ -712,6 +762,20 @@ def _links(fields: dict[str, Any], changes: list[Change]) -> list[Link]:
     return links
 
 
+def _comments(fields: dict[str, Any]) -> list[Comment]:
+    page = fields.get("comment") or {}
+    comments = []
+    for raw in page.get("comments") or []:
+        author = raw.get("author") or {}
+        comments.append(
+            Comment(
+                at=parse_jira_time(raw["created"]),
+                by=author.get("accountId") or author.get("name"),
+            )
+        )
+    return comments
+
+
 def to_issue(raw: dict[str, Any], estimate_id: str | None, flagged_id: str | None) -> Issue:
     """A Jira issue payload (with `expand=changelog`) -> Issue."""
     fields = raw["fields"]
@@ -737,4 +801,5 @@ def to_issue(raw: dict[str, Any], estimate_id: str | None, flagged_id: str | Non
         flagged=bool(fields.get(flagged_id)) if flagged_id else False,
         history=tuple(changes),
         links=tuple(_links(fields, changes)),
+        comments=tuple(_comments(fields)),
     )
