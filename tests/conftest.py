@@ -1,9 +1,10 @@
-"""Shared fixtures: a small realistic dataset and simulators checked against the Cloud spec.
+"""Shared fixtures: a small realistic dataset and simulators checked against Jira's specs.
 
 ``jira_sim(dataset)`` starts a :class:`JiraSimulator` that records every exchange; when the
 test ends the simulator stops and every recorded answer is validated against Atlassian's
-Jira Cloud OpenAPI document (see ``tests/openapi_check.py``). A test whose answers do not
-validate fails in teardown, naming the request and the problem.
+Jira Cloud OpenAPI document, or with ``deployment="datacenter"`` the Data Center 10.3 one
+(see ``tests/openapi_check.py``). Injected faults are not validated; every real answer is.
+A test whose answers do not validate fails in teardown, naming the request and the problem.
 
     def test_labels(jira_sim, demo_like_dataset):
         sim = jira_sim(demo_like_dataset)
@@ -22,7 +23,15 @@ from typing import Any
 import pytest
 
 from jira_chase.simulator import JiraSimulator
-from tests.openapi_check import CloudSpec, Exchange, load_cloud_spec, validate_exchanges
+from tests.openapi_check import (
+    ApiSpec,
+    CloudSpec,
+    DcSpec,
+    Exchange,
+    load_cloud_spec,
+    load_dc_spec,
+    validate_exchanges,
+)
 
 NOW = datetime(2026, 11, 5, 12, 0, tzinfo=timezone.utc)
 
@@ -232,6 +241,12 @@ def cloud_spec() -> CloudSpec:
     return load_cloud_spec()
 
 
+@pytest.fixture(scope="session")
+def dc_spec() -> DcSpec:
+    """Atlassian's Jira Data Center 10.3 OpenAPI document with our house rules, loaded once."""
+    return load_dc_spec()
+
+
 @pytest.fixture
 def demo_like_dataset() -> dict[str, Any]:
     """A fresh copy of the small realistic dataset (``now`` is 2026-11-05 12:00 UTC)."""
@@ -243,28 +258,43 @@ SimulatorFactory = Callable[..., JiraSimulator]
 
 @pytest.fixture
 def jira_sim(cloud_spec: CloudSpec) -> Iterator[SimulatorFactory]:
-    """Start simulators whose every answer is checked against the Cloud spec at teardown.
+    """Start simulators whose every answer is checked against Jira's spec at teardown.
 
-    ``jira_sim(dataset, clock=None, check_requests=False)`` returns a started
-    :class:`JiraSimulator`; ``check_requests=True`` also validates request bodies.
+    ``jira_sim(dataset, *, deployment="cloud", clock=None, check_requests=False,
+    **options)`` returns a started :class:`JiraSimulator`; ``deployment="datacenter"``
+    validates against the Data Center spec, ``check_requests=True`` also validates request
+    bodies, and ``options`` go to the simulator (``credentials``, ``tokens``, ``faults``,
+    ``latency``, ``max_results_cap``, ``search_window``).
     """
-    started: list[tuple[JiraSimulator, list[Exchange], bool]] = []
+    started: list[tuple[JiraSimulator, list[Exchange], bool, ApiSpec]] = []
 
-    def start(dataset: Any, *, clock: Any = None, check_requests: bool = False) -> JiraSimulator:
+    def start(
+        dataset: Any,
+        *,
+        deployment: str = "cloud",
+        clock: Any = None,
+        check_requests: bool = False,
+        **options: Any,
+    ) -> JiraSimulator:
         exchanges: list[Exchange] = []
         simulator = JiraSimulator(
-            dataset, clock=clock, on_exchange=lambda *args: exchanges.append(Exchange(*args))
+            dataset,
+            deployment=deployment,
+            clock=clock,
+            on_exchange=lambda *args: exchanges.append(Exchange(*args)),
+            **options,
         )
-        started.append((simulator, exchanges, check_requests))
+        spec: ApiSpec = cloud_spec if deployment == "cloud" else load_dc_spec()
+        started.append((simulator, exchanges, check_requests, spec))
         return simulator.start()
 
     yield start
-    for simulator, _, _ in started:
+    for simulator, *_ in started:
         simulator.stop()
     problems = []
-    for _, exchanges, check_requests in started:
+    for _, exchanges, check_requests, spec in started:
         try:
-            validate_exchanges(exchanges, spec=cloud_spec, check_requests=check_requests)
+            validate_exchanges(exchanges, spec=spec, check_requests=check_requests)
         except AssertionError as error:
             problems.append(str(error))
     if problems:

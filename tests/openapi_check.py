@@ -1,9 +1,13 @@
-"""Check recorded HTTP exchanges against Atlassian's Jira Cloud OpenAPI document.
+"""Check recorded HTTP exchanges against Atlassian's Jira OpenAPI documents.
 
-The simulator's answers must be ones real Jira Cloud could give, so every response a test
-provokes is validated against ``specs/jira-cloud-platform-swagger-v3.v3.json``
-(Atlassian's document, byte for byte; see ``specs/PROVENANCE.md``).
-The document is loaded once per process (:func:`load_cloud_spec`).
+The simulator's answers must be ones real Jira could give, so every response a test
+provokes is validated against Atlassian's documents in ``specs/`` (byte for byte; see
+``specs/PROVENANCE.md``): ``jira-cloud-platform-swagger-v3.v3.json`` for the Cloud
+flavour (:class:`CloudSpec`, :func:`load_cloud_spec`) and
+``jira-software-dc-10003-swagger.v3.json`` for Data Center 10.3 (:class:`DcSpec`,
+:func:`load_dc_spec`). Each is loaded once per process. Injected faults that replace
+Jira's answer (429s, 5xx, resets) are skipped; every real answer is checked, also one
+that a fault delivered late or cut (the server records it whole).
 
 The spec alone is loose: almost no schema lists ``required`` properties, issue ``fields``
 are a free-form map, and error statuses have no bodies. On top of it we apply house rules
@@ -24,6 +28,18 @@ are a free-form map, and error statuses have no bodies. On top of it we apply ho
 
 Paths under ``/rest/api/2`` are checked against their ``/rest/api/3`` twins: the Cloud
 document lists only v3, and v2 differs in comment bodies, which the spec leaves untyped.
+
+The Data Center document's server URL is ``/rest``, so its paths are relative to it
+(``/api/2/search`` is ``/rest/api/2/search``; ``/rest/api/latest`` is ``/api/2``). It is
+looser still, and wrong in places; its house rules (:func:`tighten_dc`):
+
+- the same ``required`` lists, Jira time format, error shape and per-field issue schemas
+  as for Cloud, with Data Center's beans (``UserJsonBean``, ``StatusJsonBean``...);
+- user beans, comments and changelog items allow no other properties, so a Cloud-ism
+  (an ``accountId``, a changelog ``fieldId``, an ADF comment body) fails;
+- ``EntityPropertyBean.value`` is any JSON (the spec says string; Jira returns the JSON
+  that was stored); ``ServerInfoBean`` gets the properties Jira sends (the spec has
+  none); ``GET /api/2/field`` answers an array of ``FieldBean`` (the spec says one).
 """
 
 from __future__ import annotations
@@ -43,9 +59,13 @@ from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
+from jira_chase.simulator.faults import REAL_ANSWER
+
 SPEC_ENV = "JIRA_CHASE_CLOUD_SPEC"
 SPEC_NAME = "jira-cloud-platform-swagger-v3.v3.json"
-_BASE = "urn:jira-cloud-spec"
+DC_SPEC_ENV = "JIRA_CHASE_DC_SPEC"
+DC_SPEC_NAME = "jira-software-dc-10003-swagger.v3.json"
+_BASE = "urn:jira-spec"
 
 
 @dataclass(frozen=True)
@@ -59,21 +79,22 @@ class Exchange:
     status: int
     response_headers: dict[str, str]
     response_json: Any
+    fault: str | None = None  # the injected fault kind: not an answer of Jira's
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} -> {self.status}"
 
 
-def spec_path() -> Path:
-    """Where the Cloud spec is: ``$JIRA_CHASE_CLOUD_SPEC``, else the repository's ``specs/``."""
-    if os.environ.get(SPEC_ENV):
-        return Path(os.environ[SPEC_ENV])
+def spec_path(name: str = SPEC_NAME, env: str = SPEC_ENV) -> Path:
+    """Where a spec is: ``$<env>``, else the repository's ``specs/``."""
+    if os.environ.get(env):
+        return Path(os.environ[env])
     repo = Path(__file__).resolve().parents[1]
-    candidate = repo / "specs" / SPEC_NAME
+    candidate = repo / "specs" / name
     if candidate.exists():
         return candidate
     raise FileNotFoundError(
-        f"the Jira Cloud OpenAPI document {SPEC_NAME} is not in specs/; set {SPEC_ENV} to its path"
+        f"the Jira OpenAPI document {name} is not in specs/; set {env} to its path"
     )
 
 
@@ -82,6 +103,13 @@ def load_cloud_spec() -> CloudSpec:
     """The tightened Cloud spec, loaded once per process."""
     with spec_path().open("rb") as handle:
         return CloudSpec(json.load(handle))
+
+
+@lru_cache(maxsize=1)
+def load_dc_spec() -> DcSpec:
+    """The tightened Data Center 10.3 spec, loaded once per process."""
+    with spec_path(DC_SPEC_NAME, DC_SPEC_ENV).open("rb") as handle:
+        return DcSpec(json.load(handle))
 
 
 def _ref(name: str) -> dict[str, Any]:
@@ -127,6 +155,10 @@ _REQUIRED = {
     "Fields": ["summary", "status", "issuetype"],
     "JQLCountResultsBean": ["count"],
     "ErrorCollection": ["errorMessages", "errors"],
+    "SubmittedBulkOperation": ["taskId"],
+    "BulkOperationProgress": ["taskId", "status", "progressPercent", "submittedBy", "created"],
+    "BulkOperationErrorResponse": ["errors"],
+    "PropertyKeys": ["keys"],
 }
 
 _FLAGGED_OPTIONS = {
@@ -190,6 +222,108 @@ def tighten(document: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
+_DC_REQUIRED = {
+    "SearchResultsBean": ["startAt", "maxResults", "total", "issues"],
+    "IssueBean": ["id"],
+    "ChangelogBean": ["startAt", "maxResults", "total", "histories"],
+    "ChangeHistoryBean": ["id", "created", "items"],
+    "ChangeItemBean": ["field", "fieldtype"],
+    "UserJsonBean": ["name", "key", "displayName", "active", "self"],
+    "UserBean": ["name", "key", "displayName", "active", "self"],
+    "CommentJsonBean": ["id", "self", "author", "body", "created", "updated"],
+    "CommentsWithPaginationJsonBean": ["startAt", "maxResults", "total", "comments"],
+    "EntityPropertyBean": ["key", "value"],
+    "EntityPropertiesKeysBean": ["keys"],
+    "FieldBean": ["id", "name", "custom", "navigable", "orderable", "searchable", "clauseNames"],
+    "StatusJsonBean": ["id", "name", "self", "statusCategory"],
+    "StatusCategoryJsonBean": ["id", "key", "name", "colorName"],
+    "IssueTypeJsonBean": ["id", "name", "subtask"],
+    "PriorityJsonBean": ["id", "name"],
+    "VersionBean": ["id", "name"],
+    "ProjectJsonBean": ["id", "key", "name"],
+    "IssueRefJsonBean": ["id", "key", "fields"],
+    "Fields": ["summary", "status", "issuetype"],
+    "ErrorCollection": ["errorMessages", "errors"],
+}
+
+# Beans where a property Data Center does not have is a Cloud-ism that must fail a test.
+_DC_CLOSED = ("UserJsonBean", "UserBean", "ChangeItemBean", "CommentJsonBean")
+
+DC_FIELD_SCHEMAS: dict[str, dict[str, Any]] = {
+    "summary": {"type": "string"},
+    "status": _ref("StatusJsonBean"),
+    "issuetype": _ref("IssueTypeJsonBean"),
+    "priority": _or_null(_ref("PriorityJsonBean")),
+    "assignee": _or_null(_ref("UserJsonBean")),
+    "reporter": _or_null(_ref("UserJsonBean")),
+    "labels": {"type": "array", "items": {"type": "string", "pattern": r"^\S+$"}},
+    "created": {"type": "string", "format": "date-time"},
+    "updated": {"type": "string", "format": "date-time"},
+    "duedate": _or_null({"type": "string", "format": "date"}),
+    "fixVersions": {"type": "array", "items": _ref("VersionBean")},
+    "parent": _or_null(_ref("IssueRefJsonBean")),
+    "issuelinks": {"type": "array", "items": _ref("IssueLinkInIssue")},
+    "project": _ref("ProjectJsonBean"),
+    "comment": _ref("CommentsWithPaginationJsonBean"),
+    "customfield_10106": _or_null({"type": "number"}),
+    "customfield_10000": _or_null(_FLAGGED_OPTIONS),
+}
+
+_DC_SERVER_INFO = {
+    "type": "object",
+    "properties": {
+        "baseUrl": {"type": "string"},
+        "displayUrl": {"type": "string"},
+        "version": {"type": "string"},
+        "versionNumbers": {"type": "array", "items": {"type": "integer"}},
+        "deploymentType": {"type": "string", "enum": ["Server"]},
+        "buildNumber": {"type": "integer"},
+        "buildDate": {"type": "string", "format": "date-time"},
+        "serverTime": {"type": "string", "format": "date-time"},
+        "scmInfo": {"type": "string"},
+        "serverTitle": {"type": "string"},
+    },
+    "required": [
+        "baseUrl",
+        "version",
+        "versionNumbers",
+        "deploymentType",
+        "buildNumber",
+        "serverTime",
+        "serverTitle",
+    ],
+}
+
+
+def tighten_dc(document: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the Data Center spec with the house rules of the module docstring applied."""
+    spec = copy.deepcopy(document)
+    schemas = spec["components"]["schemas"]
+    for name, required in _DC_REQUIRED.items():
+        schemas[name]["required"] = sorted(set(schemas[name].get("required", [])) | set(required))
+    for name in _DC_CLOSED:
+        schemas[name]["additionalProperties"] = False
+    schemas["EntityPropertyBean"]["properties"]["value"] = {}
+    schemas["ServerInfoBean"] = _DC_SERVER_INFO
+    bean = schemas["IssueBean"]
+    bean["properties"]["fields"] = {
+        "type": "object",
+        "properties": DC_FIELD_SCHEMAS,
+        "additionalProperties": False,
+    }
+    bean["anyOf"] = [
+        {"not": {"anyOf": [{"required": ["fields"]}, {"required": ["key"]}]}},
+        {"required": ["key", "self"]},
+    ]
+    in_issue = copy.deepcopy(schemas["issueLinks"])
+    in_issue["required"] = ["id", "type"]
+    in_issue["oneOf"] = [{"required": ["inwardIssue"]}, {"required": ["outwardIssue"]}]
+    schemas["IssueLinkInIssue"] = in_issue
+    answer = spec["paths"]["/api/2/field"]["get"]["responses"]["200"]["content"]
+    answer["application/json"]["schema"] = {"type": "array", "items": _ref("FieldBean")}
+    return spec
+
+
 _JIRA_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{4}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -224,11 +358,13 @@ def _pointer(*parts: str) -> str:
     return "/".join(part.replace("~", "~0").replace("/", "~1") for part in parts)
 
 
-class CloudSpec:
-    """The (tightened) Cloud spec, ready to validate exchanges."""
+class ApiSpec:
+    """A (tightened) Jira OpenAPI document, ready to validate exchanges."""
+
+    name = "Jira"
 
     def __init__(self, document: dict[str, Any]) -> None:
-        self.document = tighten(document)
+        self.document = self.tighten(document)
         resource = Resource.from_contents(self.document, default_specification=DRAFT4)
         self._registry: Registry[Any] = Registry().with_resource(_BASE, resource)
         self._checker = _format_checker()
@@ -240,11 +376,21 @@ class CloudSpec:
         # Literal segments beat variables: /issue/{key}/comment before /issue/{a}/{b}.
         self._templates.sort(key=lambda pair: pair[1].count("{"))
 
+    @staticmethod
+    def tighten(document: dict[str, Any]) -> dict[str, Any]:
+        return document
+
+    def spec_path_of(self, path: str) -> str | None:
+        """The document's path for a request path (None: outside the document)."""
+        return path
+
     def operation(self, method: str, path: str) -> tuple[str, dict[str, Any]] | None:
-        """The path template and operation serving ``method path`` (v2 paths as v3)."""
-        path = re.sub(r"^/rest/api/2/", "/rest/api/3/", path)
+        """The path template and operation serving ``method path``."""
+        mapped = self.spec_path_of(path)
+        if mapped is None:
+            return None
         for pattern, template in self._templates:
-            if pattern.match(path):
+            if pattern.match(mapped):
                 operation = self.document["paths"][template].get(method.lower())
                 if operation is not None:
                     return template, operation
@@ -276,7 +422,9 @@ class CloudSpec:
         found = self.operation(exchange.method, exchange.path)
         if found is None:
             if status < 400:
-                return [f"{exchange.method} {exchange.path} is not an operation of the Cloud spec"]
+                return [
+                    f"{exchange.method} {exchange.path} is not an operation of the {self.name} spec"
+                ]
             return self._errors(error_collection, body)
         template, operation = found
         problems = []
@@ -305,27 +453,58 @@ class CloudSpec:
         return problems + self._errors(pointer, body)
 
 
+class CloudSpec(ApiSpec):
+    """The Jira Cloud platform document with the house rules of :func:`tighten`."""
+
+    name = "Cloud"
+
+    @staticmethod
+    def tighten(document: dict[str, Any]) -> dict[str, Any]:
+        return tighten(document)
+
+    def spec_path_of(self, path: str) -> str | None:
+        return re.sub(r"^/rest/api/2/", "/rest/api/3/", path)
+
+
+class DcSpec(ApiSpec):
+    """The Jira Data Center 10.3 document with the house rules of :func:`tighten_dc`."""
+
+    name = "Data Center"
+
+    @staticmethod
+    def tighten(document: dict[str, Any]) -> dict[str, Any]:
+        return tighten_dc(document)
+
+    def spec_path_of(self, path: str) -> str | None:
+        if not path.startswith("/rest/"):
+            return None
+        return re.sub(r"^/api/latest/", "/api/2/", path[len("/rest") :])
+
+
 def validate_exchanges(
     exchanges: Iterable[Exchange],
     *,
-    spec: CloudSpec | None = None,
+    spec: ApiSpec | None = None,
     check_requests: bool = False,
     allow_server_errors: bool = False,
 ) -> None:
-    """Raise AssertionError listing every exchange that the Cloud spec rejects.
+    """Raise AssertionError listing every exchange that the spec (default: Cloud) rejects.
 
-    A 5xx answer is a problem too unless ``allow_server_errors`` (a simulator error is a
-    bug, not a Jira answer). ``check_requests`` also validates request bodies, for tests
-    of our own client (the ``jira`` library sends nulls the spec does not allow).
+    Injected faults are skipped. A 5xx answer is a problem too unless
+    ``allow_server_errors`` (a simulator error is a bug, not a Jira answer).
+    ``check_requests`` also validates request bodies, for tests of our own client (the
+    ``jira`` library sends nulls the spec does not allow).
     """
     spec = spec or load_cloud_spec()
     report = []
     for exchange in exchanges:
+        if exchange.fault is not None and exchange.fault not in REAL_ANSWER:
+            continue
         problems = spec.problems(exchange, check_request=check_requests)
         if exchange.status >= 500 and not allow_server_errors:
             problems.insert(0, f"server error: {exchange.response_json}")
         report.extend(f"{exchange}: {problem}" for problem in problems)
     if report:
         raise AssertionError(
-            "answers that Jira Cloud's OpenAPI document rejects:\n  " + "\n  ".join(report)
+            f"answers that Jira {spec.name}'s OpenAPI document rejects:\n  " + "\n  ".join(report)
         )

@@ -98,6 +98,10 @@ APPLIED: dict[str, bool] = {
 #: Faults that need a body to cut; without one they act as ``reset-after``.
 NEEDS_BODY = frozenset({TRUNCATED, MALFORMED})
 
+#: Faults that deliver the server's real answer, late or cut: what a server records for
+#: them (``on_exchange``) is that answer. Every other fault replaces the answer.
+REAL_ANSWER = frozenset({SLOW, TRUNCATED, MALFORMED})
+
 
 @dataclass(frozen=True)
 class FaultPlan:
@@ -129,9 +133,7 @@ class FaultPlan:
             raise ValueError("a fault plan needs at least one fault kind")
         unknown = [name for name in names if name not in APPLIED]
         if unknown:
-            raise ValueError(
-                f"unknown fault kind {unknown[0]!r}; known: {', '.join(FAULT_KINDS)}"
-            )
+            raise ValueError(f"unknown fault kind {unknown[0]!r}; known: {', '.join(FAULT_KINDS)}")
         if isinstance(self.kinds, Mapping) and (
             any(weight < 0 for weight in self.kinds.values()) or not sum(self.kinds.values())
         ):

@@ -134,9 +134,7 @@ class Request:
 
     def list_arg(self, name: str) -> list[str]:
         """A comma-separated, possibly repeated parameter as one list of non-empty items."""
-        return [
-            part.strip() for item in self.query.get(name, []) for part in item.split(",")
-        ]
+        return [part.strip() for item in self.query.get(name, []) for part in item.split(",")]
 
 
 @dataclass
@@ -342,8 +340,8 @@ class SimulatorServer:
                 assert self._schedule is not None
                 fault = self._schedule.downgrade(fault, RESET_AFTER)
             if fault is not None and fault.kind not in (SLOW, TRUNCATED, MALFORMED):
-                response = None if fault.kind == RESET_AFTER else self.fault_response(
-                    fault.kind, request
+                response = (
+                    None if fault.kind == RESET_AFTER else self.fault_response(fault.kind, request)
                 )
         elif fault.kind == RESET_BEFORE:
             response = None
@@ -443,9 +441,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _reset(self) -> None:
         """Drop the connection with a TCP reset, as a crashed proxy would."""
         with contextlib.suppress(OSError):
-            self.connection.setsockopt(
-                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
-            )
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib's name

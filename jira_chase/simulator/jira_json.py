@@ -10,14 +10,22 @@ by key, comment bodies are wiki-markup strings, and the custom fields have other
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from jira_chase.simulator.dataset import ChangeItem, Comment, Dataset, History, Issue, Link, User
-from jira_chase.simulator.dataset import link_phrase
+from jira_chase.simulator.dataset import (
+    ChangeItem,
+    Comment,
+    Dataset,
+    History,
+    Issue,
+    Link,
+    User,
+    link_phrase,
+)
 from jira_chase.simulator.jql import CATEGORY_IDS, category_name
-
 
 # The simulator's custom fields, with the ids they have on a typical Jira Cloud site...
 STORY_POINTS_FIELD = "customfield_10016"
@@ -165,12 +173,14 @@ class JiraJson:
     story_points_name = "Story point estimate"
     flagged_field = FLAGGED_FIELD
     flagged_option_id = _FLAGGED_OPTION_ID
+    story_points_type = "com.pyxis.greenhopper.jira:jsw-story-points"
     default_version = "3"
 
     def __init__(self, dataset: Dataset, base_url: str) -> None:
         self.dataset = dataset
         self.base = base_url
         self.all_fields = (*_SYSTEM_FIELDS, self.story_points_field, self.flagged_field)
+        self._users: dict[str, dict[str, Any]] = {}
 
     def api(self, version: str | None = None) -> str:
         return f"{self.base}/rest/api/{version or self.default_version}"
@@ -182,6 +192,17 @@ class JiraJson:
     # small records ------------------------------------------------------------------------
 
     def user(self, user_id: str) -> dict[str, Any]:
+        """A user as issues, comments and changelogs show them.
+
+        Shared between answers (a large page shows the same people thousands of times):
+        do not edit the dict; copy it.
+        """
+        shown = self._users.get(user_id)
+        if shown is None:
+            shown = self._users[user_id] = self.user_json(user_id)
+        return shown
+
+    def user_json(self, user_id: str) -> dict[str, Any]:
         user = self.dataset.users[user_id]
         out: dict[str, Any] = {
             "self": f"{self.api()}/user?accountId={user.id}",
@@ -196,7 +217,7 @@ class JiraJson:
         return out
 
     def myself(self, user: User) -> dict[str, Any]:
-        out = self.user(user.id)
+        out = dict(self.user(user.id))
         out["locale"] = "en_US"
         return out
 
@@ -302,6 +323,10 @@ class JiraJson:
             return body if isinstance(body, str) else adf_to_text(body)
         return text_to_adf(body) if isinstance(body, str) else body
 
+    def property_keys(self, url: str, keys: Iterable[str]) -> dict[str, Any]:
+        """``GET .../properties``: the keys, each with its URL."""
+        return {"keys": [{"key": key, "self": f"{url}/{key}"} for key in keys]}
+
     def comment(
         self, issue: Issue, comment: Comment, version: str, with_properties: bool = False
     ) -> dict[str, Any]:
@@ -400,10 +425,11 @@ class JiraJson:
                 out[key] = value
         return out
 
-    def changelog(self, issue: Issue, cap: int) -> dict[str, Any]:
-        """The latest ``cap`` histories, oldest first; ``startAt``/``total`` show what is left."""
+    def changelog(self, issue: Issue, cap: int | None) -> dict[str, Any]:
+        """The latest ``cap`` histories (None: all), oldest first; ``startAt``/``total`` show
+        what is left."""
         histories = issue.histories
-        start = max(0, len(histories) - cap)
+        start = 0 if cap is None else max(0, len(histories) - cap)
         page = histories[start:]
         return {
             "startAt": start,
@@ -418,10 +444,17 @@ class JiraJson:
         self,
         issue: Issue,
         selection: FieldSelection,
-        version: str = "3",
+        version: str | None = None,
         changelog_cap: int | None = None,
+        *,
+        changelog: bool | None = None,
+        properties: list[str] | None = None,
     ) -> dict[str, Any]:
-        if selection.id_only and changelog_cap is None:
+        """An issue answer. The changelog comes with ``changelog=True`` (all of it, or the
+        latest ``changelog_cap``); a ``changelog_cap`` alone also asks for it."""
+        version = version or self.default_version
+        with_changelog = changelog if changelog is not None else changelog_cap is not None
+        if selection.id_only and not with_changelog and not properties:
             return {"id": issue.id}
         out: dict[str, Any] = {
             "expand": _ISSUE_EXPAND,
@@ -431,7 +464,12 @@ class JiraJson:
         }
         if selection.fields:
             out["fields"] = {name: self.field(issue, name, version) for name in selection.fields}
-        if changelog_cap is not None:
+        if properties:
+            wanted = list(issue.properties) if "*all" in properties else properties
+            out["properties"] = {
+                key: issue.properties[key] for key in wanted if key in issue.properties
+            }
+        if with_changelog:
             out["changelog"] = self.changelog(issue, changelog_cap)
         return out
 
@@ -496,7 +534,7 @@ class JiraJson:
         ) -> dict[str, Any]:
             out: dict[str, Any] = {
                 "id": field_id,
-                "key": field_id,
+                **self._field_key(field_id),
                 "name": name,
                 "custom": False,
                 "orderable": orderable,
@@ -532,37 +570,132 @@ class JiraJson:
             system("issuelinks", "Linked Issues", ["issueLink"], {"type": "array"}),
             system("project", "Project", ["project"], {"type": "project"}),
             system("comment", "Comment", ["comment"], {"type": "comments-page"}, navigable=False),
+            *self.custom_fields(),
+        ]
+
+    def _field_key(self, field_id: str) -> dict[str, str]:
+        return {"key": field_id}
+
+    def custom_fields(self) -> list[dict[str, Any]]:
+        """The two custom fields the simulator serves, as ``GET /field`` lists them."""
+        points_id = int(self.story_points_field.rpartition("_")[2])
+        flagged_id = int(self.flagged_field.rpartition("_")[2])
+        return [
             {
-                "id": STORY_POINTS_FIELD,
-                "key": STORY_POINTS_FIELD,
-                "name": "Story point estimate",
+                "id": self.story_points_field,
+                **self._field_key(self.story_points_field),
+                "name": self.story_points_name,
                 "custom": True,
                 "orderable": True,
                 "navigable": True,
                 "searchable": True,
-                "clauseNames": ["cf[10016]", "Story point estimate"],
+                "clauseNames": [f"cf[{points_id}]", self.story_points_name],
                 "schema": {
                     "type": "number",
-                    "custom": "com.pyxis.greenhopper.jira:jsw-story-points",
-                    "customId": 10016,
+                    "custom": self.story_points_type,
+                    "customId": points_id,
                 },
             },
             {
-                "id": FLAGGED_FIELD,
-                "key": FLAGGED_FIELD,
+                "id": self.flagged_field,
+                **self._field_key(self.flagged_field),
                 "name": "Flagged",
                 "custom": True,
                 "orderable": True,
                 "navigable": True,
                 "searchable": True,
-                "clauseNames": ["cf[10021]", "Flagged", "Flagged[Checkboxes]"],
+                "clauseNames": [f"cf[{flagged_id}]", "Flagged", "Flagged[Checkboxes]"],
                 "schema": {
                     "type": "array",
                     "items": "option",
                     "custom": "com.atlassian.jira.plugin.system.customfieldtypes:multicheckboxes",
-                    "customId": 10021,
+                    "customId": flagged_id,
                 },
             },
         ]
 
 
+class JiraDcJson(JiraJson):
+    """How Jira Data Center 10.3 shows the dataset's records (REST v2)."""
+
+    story_points_field = DC_STORY_POINTS_FIELD
+    story_points_name = "Story Points"
+    story_points_type = "com.atlassian.jira.plugin.system.customfieldtypes:float"
+    flagged_field = DC_FLAGGED_FIELD
+    flagged_option_id = _DC_FLAGGED_OPTION_ID
+    default_version = "2"
+
+    def __init__(self, dataset: Dataset, base_url: str) -> None:
+        super().__init__(dataset, base_url)
+        # Users made on Jira 8.x and later have keys like JIRAUSER10100, apart from names.
+        self.user_keys = {
+            user_id: f"JIRAUSER{10100 + number}" for number, user_id in enumerate(dataset.users)
+        }
+        self.users_by_key = {key: user_id for user_id, key in self.user_keys.items()}
+
+    def user_json(self, user_id: str) -> dict[str, Any]:
+        """A ``UserJsonBean``: ``name`` is the dataset user id, ``key`` its JIRAUSER key."""
+        user = self.dataset.users[user_id]
+        out: dict[str, Any] = {
+            "self": f"{self.api()}/user?username={user.id}",
+            "name": user.id,
+            "key": self.user_keys[user.id],
+            "displayName": user.name,
+            "active": True,
+            "timeZone": "UTC",
+            "avatarUrls": {
+                size: f"{self.base}/secure/useravatar?size={label}&ownerId={user.id}"
+                for size, label in (("48x48", "large"), ("24x24", "small"))
+            },
+        }
+        if user.email:
+            out["emailAddress"] = user.email
+        return out
+
+    def myself(self, user: User) -> dict[str, Any]:
+        out = dict(self.user(user.id))
+        out.update(locale="en_US", deleted=False, expand="groups,applicationRoles")
+        return out
+
+    def change_item(self, issue: Issue, item: ChangeItem) -> dict[str, Any]:
+        """As Cloud, without ``fieldId``, and people named by their user *key*."""
+        out = super().change_item(issue, item)
+        out.pop("fieldId", None)
+        if out["field"] in ("assignee", "reporter"):
+            for side in ("from", "to"):
+                if side in out:
+                    out[side] = self.user_keys.get(out[side], out[side])
+        return out
+
+    def comment(
+        self, issue: Issue, comment: Comment, version: str, with_properties: bool = False
+    ) -> dict[str, Any]:
+        out = super().comment(issue, comment, version, with_properties)
+        del out["jsdPublic"]  # a Jira Service Management Cloud field
+        return out
+
+    def _field_key(self, field_id: str) -> dict[str, str]:
+        return {}
+
+    def comment_page(
+        self,
+        issue: Issue,
+        comments: list[Comment],
+        start_at: int,
+        max_results: int,
+        version: str,
+        with_properties: bool = False,
+    ) -> dict[str, Any]:
+        out = super().comment_page(issue, comments, start_at, max_results, version, with_properties)
+        del out["self"]  # Data Center's page of comments has no link of its own
+        return out
+
+    def issue_type(self, name: str) -> dict[str, Any]:
+        out = super().issue_type(name)
+        del out["hierarchyLevel"]  # a Cloud field
+        return out
+
+    def project(self, key: str) -> dict[str, Any]:
+        out = super().project(key)
+        del out["simplified"]  # a Cloud field (team-managed projects)
+        return out

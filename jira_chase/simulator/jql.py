@@ -245,9 +245,7 @@ class Query:
             SortKey(FIELDS["key"], True),
         )
         scope = binder.project_scope(self.where) if self.where else None
-        return PreparedQuery(
-            self, matches, tuple(_sort_key(dataset, key) for key in order), scope
-        )
+        return PreparedQuery(self, matches, tuple(_sort_key(dataset, key) for key in order), scope)
 
 
 def parse(text: str) -> Query:
