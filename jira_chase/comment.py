@@ -1,15 +1,16 @@
 """The managed comment: one per unhealthy issue, rendered for each tracker.
 
 Pure. A comment is built as a tracker-neutral `CommentDoc` and rendered as Atlassian
-Document Format (Jira Cloud), wiki markup (Jira Data Center) or plain text (plans).
-Everything that comes from the tracker (status names, summaries, people) is data, never
-markup: ADF carries it in text nodes, wiki markup escapes it, so an issue's text cannot
-change a comment's structure or forge the marker that identifies the comment.
+Document Format (Jira Cloud), wiki markup (Jira Data Center), HTML (ZenTao) or plain text
+(plans). Everything that comes from the tracker (status names, summaries, people) is data,
+never markup: ADF carries it in text nodes, wiki markup and HTML escape it, so an issue's
+text cannot change a comment's structure or forge the marker that identifies the comment.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 from dataclasses import dataclass
@@ -194,4 +195,56 @@ def to_wiki(doc: CommentDoc) -> str:
 def parse_wiki_marker(body: str) -> tuple[int, str] | None:
     """(format version, digest) when `body` starts with the bot's marker, else None."""
     match = _ANCHOR.match(body)
+    return (int(match.group(1)), match.group(2)) if match else None
+
+
+# -- ZenTao ----------------------------------------------------------------------------
+#
+# ZenTao keeps a remark as HTML and sanitises it on the way in (`strip_tags` with its
+# `allowedTags`, which drops HTML comments and anything else invisible), so the marker
+# is plain text: the first thing in the comment, small and grey, and it survives any
+# sanitising. Tracker text is HTML-escaped, so it can neither add markup nor put a marker
+# in front of ours.
+
+_ZENTAO_MARKER = re.compile(r"^\[jira-chase:(\d+):([0-9a-z]+)\]")
+_TAG = re.compile(r"<[^>]*>")
+
+
+def zentao_marker(digest: str) -> str:
+    """The plain-text tag that starts the bot's ZenTao comment."""
+    return f"[jira-chase:{FORMAT_VERSION}:{digest}]"
+
+
+def _html(value: str) -> str:
+    return html.escape(" ".join(value.splitlines()), quote=True)
+
+
+def to_zentao_html(doc: CommentDoc) -> str:
+    """HTML for a ZenTao remark, using only tags ZenTao keeps, starting with the marker."""
+    parts = [
+        f'<p><span style="color:#999999;font-size:smaller">{zentao_marker(doc.digest)}</span></p>',
+        f"<p><strong>{_html(doc.heading)}</strong></p>",
+    ]
+    if doc.items:
+        parts.append("<ul>")
+        for item in doc.items:
+            details = [f"<li>{_html(n)}: {_html(v)}</li>" for n, v in item.evidence]
+            details.append(f"<li>threshold set by: <em>{_html(item.config_key)}</em></li>")
+            if item.hint:
+                details.append(f"<li><strong>what to do:</strong> {_html(item.hint)}</li>")
+            parts.append(
+                f"<li><strong>{_html(item.severity.upper())}</strong> "
+                f"{_html(item.family)}/{_html(item.rule)}: {_html(item.message)}"
+                f"<ul>{''.join(details)}</ul></li>"
+            )
+        parts.append("</ul>")
+    parts.append(f"<p><em>{_html(doc.footer)}</em></p>")
+    return "".join(parts)
+
+
+def parse_zentao_marker(body: str) -> tuple[int, str] | None:
+    """(format version, digest) when a ZenTao remark (HTML as stored, or plain text)
+    starts with the bot's marker, else None."""
+    text = html.unescape(_TAG.sub("", body)).lstrip()
+    match = _ZENTAO_MARKER.match(text)
     return (int(match.group(1)), match.group(2)) if match else None

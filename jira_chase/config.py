@@ -93,12 +93,37 @@ class JiraSettings(Section):
 
 
 class ZenTaoSettings(Section):
-    url: str
-    account: str
+    url: str = Field(description="Base URL of the ZenTao site (where index.php lives)")
+    account: str = Field(min_length=1, description="the bot account's login name")
     password: SecretStr = SecretStr("")
-    products: list[int] = []
-    executions: list[int] = []
-    timezone: str = "Asia/Shanghai"
+    products: list[int] = Field(default=[], description="stories and bugs of these products")
+    executions: list[int] = Field(default=[], description="tasks of these executions")
+    timezone: str = Field(default="Asia/Shanghai", description="the server's time zone")
+    timeout: float = Field(default=30.0, gt=0, description="seconds per HTTP request")
+    page_size: int = Field(default=100, ge=1, le=1000)
+    retries: int = Field(default=3, ge=0, le=10)
+    backoff: float = Field(default=2.0, ge=0, le=60)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _has_scope(self) -> ZenTaoSettings:
+        if not self.products and not self.executions:
+            raise ValueError("name at least one of zentao.products or zentao.executions")
+        for name in ("products", "executions"):
+            for i, number in enumerate(getattr(self, name)):
+                if number < 1:
+                    raise ValueError(f"zentao.{name}[{i}] = {number} is not a ZenTao id")
+        return self
 
 
 class CalendarSettings(Section):

@@ -125,6 +125,7 @@ def run_to_dict(result: RunResult) -> dict[str, Any]:
             "off_track": sum(1 for v in unhealthy if v.health is Health.OFF_TRACK),
             "at_risk": sum(1 for v in unhealthy if v.health is Health.AT_RISK),
             "requests": result.stats.requests,
+            "retries": result.stats.retries,
             "outcome": result.outcome,
         },
         "issues": [
@@ -186,7 +187,8 @@ def render_text(result: RunResult, *, max_writes: int, brief: bool = False) -> s
         lines += [
             "",
             f"Applied {counts['applied']} of {counts['planned']} operations, "
-            f"{counts['failed']} failed; {result.stats.requests} requests to the tracker.",
+            f"{counts['failed']} failed; {result.stats.requests} requests to the tracker, "
+            f"{result.stats.retries} retried.",
         ]
         for op, error in result.failed:
             lines.append(f"  failed: {op.issue_key} ({op.reason}): {error}")

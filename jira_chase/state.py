@@ -1,4 +1,5 @@
-"""The SQLite state store: one row per run and one per attempted write.
+"""The SQLite state store: one row per run and one per attempted write, the managed
+comments, and the item snapshots a source caches between runs.
 
 The schema carries a version; opening an older file migrates it forward inside a
 transaction, and a newer one is refused with a clear message rather than misread.
@@ -8,15 +9,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from jira_chase.comment import ManagedComment
 from jira_chase.errors import ConfigError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -56,6 +59,14 @@ _MIGRATIONS: dict[int, str] = {
         comment_id TEXT NOT NULL,
         digest TEXT NOT NULL,
         updated_at TEXT NOT NULL
+    );
+    """,
+    3: """
+    CREATE TABLE item_cache (
+        source TEXT NOT NULL,
+        item_key TEXT NOT NULL,
+        snapshot TEXT NOT NULL,
+        PRIMARY KEY (source, item_key)
     );
     """,
 }
@@ -240,3 +251,25 @@ class StateStore:
             elif any(str(lbl).casefold() == wanted for lbl in payload.get("remove", [])):
                 carrying[row["issue_key"]] = False
         return {key for key, on in carrying.items() if on}
+
+    def cached_items(self, source: str) -> dict[str, dict[str, Any]]:
+        """The item snapshots a source cached on its last complete fetch (item key ->
+        JSON object), so it can skip reading items that have not changed since."""
+        rows = self._db.execute(
+            "SELECT item_key, snapshot FROM item_cache WHERE source = ?", (source,)
+        ).fetchall()
+        return {row["item_key"]: json.loads(row["snapshot"]) for row in rows}
+
+    def save_items(self, source: str, items: Mapping[str, Mapping[str, Any]]) -> None:
+        """Replace the source's cached snapshots with `items`, in one transaction."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute("DELETE FROM item_cache WHERE source = ?", (source,))
+            self._db.executemany(
+                "INSERT INTO item_cache (source, item_key, snapshot) VALUES (?, ?, ?)",
+                [(source, key, json.dumps(item, sort_keys=True)) for key, item in items.items()],
+            )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise

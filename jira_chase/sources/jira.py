@@ -599,25 +599,52 @@ class JiraSource:
         raise ValueError(f"the Jira source cannot apply {op.kind!r} operations")
 
     def _create_comment(self, op: Operation) -> str:
-        """POST the comment; after an answer that leaves it unknown whether the comment
-        was made (connection lost, 5xx), look for it before trying once more."""
+        """POST the comment. A 429 or 503 means Jira did not take it: wait as asked and
+        try again. After an answer that leaves it unknown whether the comment was made
+        (connection lost, timeout, other 5xx, a cut-off answer) look for it first, and
+        try again only when it is not there."""
         url = self._url(f"issue/{op.issue_key}/comment")
         payload = json.dumps(self._comment_payload(op))
-        for attempt in range(2):
+        attempts = self.settings.retries + 1
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
             try:
                 answer = self.client._session.post(url, data=payload).json()
                 return str(answer["id"])
-            except (JIRAError, requests.RequestException, ValueError, KeyError) as exc:
-                status = getattr(exc, "status_code", None)
-                if isinstance(exc, JIRAError) and status is not None and status < 500:
+            except JIRAError as exc:
+                status = exc.status_code or 0
+                if status in (429, 503):
+                    if last:
+                        raise
+                    self._pause(attempt, exc.response)
+                    continue
+                if status < 500:
                     raise
-                existing = self.find_managed_comment(op.issue_key)
-                if existing is not None:
-                    return existing.comment_id
-                if attempt == 1:
-                    raise
-                self.stats.retries += 1
+                error: Exception = exc
+            except (requests.RequestException, ValueError, KeyError) as exc:
+                error = exc
+            existing = self.find_managed_comment(op.issue_key)
+            if existing is not None:
+                return existing.comment_id
+            if last:
+                raise error
+            self._pause(attempt, None)
         raise AssertionError("unreachable")
+
+    def _pause(self, attempt: int, response: requests.Response | None) -> None:
+        """Wait before trying a write again: Retry-After when the answer has one,
+        else the configured exponential backoff with jitter."""
+        self.stats.retries += 1
+        header = response.headers.get("Retry-After") if response is not None else None
+        delay: float | None = None
+        if header:
+            try:
+                delay = Retry().parse_retry_after(header)
+            except Exception:  # an unparsable header: fall back to our own backoff
+                delay = None
+        if delay is None:
+            delay = min(BACKOFF_MAX, self.settings.backoff * 2**attempt) * random.uniform(0.7, 1.3)
+        time.sleep(min(delay, BACKOFF_MAX))
 
     def _apply_labels_bulk(self, ops: list[Operation]) -> list[Outcome] | None:
         """One bulk edit for many identical label changes; None when the bot may not
