@@ -90,9 +90,16 @@ def make_source(settings: Settings) -> Source:
 
         assert settings.jira is not None
         return JiraSource(settings.jira)
+    if settings.tracker == "zentao":
+        from jira_chase.sources.zentao import StateFileCache, ZenTaoSource
+
+        assert settings.zentao is not None
+        # Item snapshots live in the state store, so unchanged items are not read again.
+        return ZenTaoSource(settings.zentao, snapshots=StateFileCache(settings.state.path))
     raise ConfigError(
-        [f"tracker: {settings.tracker!r} is not supported by this version; use 'jira'"]
-    )
+        [f"tracker: {settings.tracker!r} is not supported by this version; use 'jira' or "
+         "'zentao'"]
+    )  # fmt: skip
 
 
 def execute(settings: Settings, now: datetime, *, write: bool) -> RunResult:
@@ -106,6 +113,9 @@ def emit(result: RunResult, settings: Settings, as_json: bool) -> None:
         click.echo(json.dumps(run_to_dict(result), indent=2))
     else:
         click.echo(render_text(result, max_writes=settings.writeback.max_writes))
+    # One line per refused write on stderr too, where cron mails and logs look.
+    for _, error in result.failed:
+        click.echo(f"write failed: {error}", err=True)
 
 
 config_option = click.option(
@@ -178,28 +188,45 @@ def check(config_path: Path | None) -> None:
     click.echo("scope ok: the scope query is accepted")
 
 
-def demo_settings(url: str, state_dir: Path) -> Settings:
-    import sys as _sys
-
-    if _sys.version_info >= (3, 11):
+def _read_toml_resource(name: str) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
         import tomli as tomllib
-    text = resources.files("jira_chase").joinpath("demo.toml").read_text(encoding="utf-8")
-    data = tomllib.loads(text)
-    data["jira"]["url"] = url
+    text = resources.files("jira_chase").joinpath(name).read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def demo_settings(url: str, state_dir: Path, tracker: str = "jira") -> Settings:
+    """The demo configuration (demo.toml; for ZenTao with zentao_demo.toml's sections
+    over it) pointed at a simulator and a state file in `state_dir`."""
+    data = _read_toml_resource("demo.toml")
+    if tracker == "zentao":
+        del data["jira"]
+        data.update(_read_toml_resource("zentao_demo.toml"))
+    data[tracker]["url"] = url
     data["state"]["path"] = str(state_dir / "demo.sqlite")
     return load_settings(data=data)
 
 
 @main.command()
 @json_option
+@click.option(
+    "--tracker",
+    type=click.Choice(["jira", "zentao"]),
+    default="jira",
+    show_default=True,
+    help="The simulated tracker to chase: Jira Cloud, or ZenTao 18.8 (REST API v1).",
+)
 @handle_errors
-def demo(as_json: bool) -> None:
+def demo(as_json: bool, tracker: str) -> None:
     """Run the whole loop on the built-in simulator: plan, sync, and sync again."""
     from jira_chase.simulator import JiraSimulator
     from jira_chase.simulator.demo import DEMO_NOW, build_demo_dataset
 
+    if tracker == "zentao":
+        _demo_zentao(as_json)
+        return
     with (
         tempfile.TemporaryDirectory(prefix="jira-chase-demo-") as tmp,
         JiraSimulator(build_demo_dataset()) as sim,
@@ -230,6 +257,65 @@ def demo(as_json: bool) -> None:
             click.echo("\nLabels now in the tracker (jira-chase's own only):")
             for key, labels in written.items():
                 click.echo(f"  {key:<10} {' '.join(labels)}")
+            click.echo(
+                f"\nSecond sync over unchanged data: {len(second.plan.operations)} operations "
+                f"planned, {len(second.applied)} performed."
+            )
+    if second.plan.operations or applied.failed:
+        sys.exit(EXIT_UNEXPECTED)
+    sys.exit(EXIT_OK)
+
+
+def _demo_zentao(as_json: bool) -> None:
+    """`demo --tracker zentao`: the same loop on the ZenTao simulator."""
+    from jira_chase.simulator.demo import DEMO_NOW, build_demo_dataset
+    from jira_chase.simulator.zentao import ZenTaoSimulator
+    from jira_chase.sources.zentao import StateFileCache, ZenTaoSource
+
+    with (
+        tempfile.TemporaryDirectory(prefix="jira-chase-demo-") as tmp,
+        ZenTaoSimulator(build_demo_dataset()) as sim,
+    ):
+        settings = demo_settings(sim.url, Path(tmp), "zentao")
+        first = execute(settings, DEMO_NOW, write=False)
+        applied = execute(settings, DEMO_NOW, write=True)
+        second = execute(settings, DEMO_NOW, write=True)
+        prefix = settings.writeback.label_prefix
+        keys = [v.issue.key for v in applied.evaluation.verdicts]
+        keywords = {key: [t for t in sim.labels(key) if t.startswith(prefix)] for key in keys}
+        keywords = {key: tokens for key, tokens in keywords.items() if tokens}
+        commented = [key for key in keys if sim.comments(key)]
+        assert settings.zentao is not None
+        kept = ZenTaoSource(
+            settings.zentao, snapshots=StateFileCache(settings.state.path)
+        ).kept_labels()
+        if as_json:
+            doc = {
+                "plan": run_to_dict(first),
+                "sync": run_to_dict(applied),
+                "second_sync": run_to_dict(second),
+                "labels_in_tracker": keywords,
+                "task_labels_in_state_store": kept,
+                "comments_in_tracker": commented,
+                "dataset_keys": {key: sim.dataset_key(key) for key in keys},
+            }
+            click.echo(json.dumps(doc, indent=2))
+        else:
+            click.echo(
+                f"Simulated ZenTao {sim.version} at {sim.url} with the demo data set "
+                "(product 1 and execution 1 are the APP team).\n"
+            )
+            click.echo(render_text(first, max_writes=settings.writeback.max_writes))
+            click.echo("\n" + "=" * 72 + "\n")
+            click.echo(render_text(applied, max_writes=settings.writeback.max_writes, brief=True))
+            click.echo("\nKeywords now in ZenTao (jira-chase's own only):")
+            for key, tokens in keywords.items():
+                click.echo(f"  {key:<10} {' '.join(tokens)}")
+            click.echo(
+                f"\nZenTao tasks have no keywords: the labels of {len(kept)} tasks are kept in "
+                "the state store, and their managed comment carries the findings."
+            )
+            click.echo(f"Managed comments in ZenTao: {len(commented)}.")
             click.echo(
                 f"\nSecond sync over unchanged data: {len(second.plan.operations)} operations "
                 f"planned, {len(second.applied)} performed."

@@ -34,7 +34,7 @@ def foreign_labels(sim, keys):
 def test_demo_flags_exactly_the_planted_problems_and_writes_them():
     result = cli("demo", "--json")
     assert result.exit_code == 0, result.output
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     flagged = {i["key"]: {f["family"] for f in i["findings"]} for i in doc["plan"]["issues"]}
     assert flagged == {key: set(families) for key, families in DEMO_PLANTED.items()}
     assert set(doc["labels_in_tracker"]) == set(DEMO_PLANTED)
@@ -73,17 +73,17 @@ def test_demo_text_names_the_findings():
 def test_plan_is_exactly_what_sync_performs(config_file, demo_sim):
     keys = [i["key"] for i in build_demo_dataset()["issues"]]
     before = foreign_labels(demo_sim, keys)
-    planned = json.loads(cli("plan", "--config", str(config_file), "--now", NOW, "--json").output)
+    planned = json.loads(cli("plan", "--config", str(config_file), "--now", NOW, "--json").stdout)
     assert demo_sim.labels("APP-108") == ["customer"]  # the dry run wrote nothing
     synced = cli("sync", "--config", str(config_file), "--now", NOW, "--json")
     assert synced.exit_code == 0
-    doc = json.loads(synced.output)
+    doc = json.loads(synced.stdout)
     assert doc["applied"] == planned["operations"] and doc["failed"] == []
     for op in doc["applied"]:
         assert set(op["add"]) <= set(demo_sim.labels(op["issue"]))
     assert foreign_labels(demo_sim, keys) == before
     demo_sim.reset_counts()
-    again = json.loads(cli("sync", "--config", str(config_file), "--now", NOW, "--json").output)
+    again = json.loads(cli("sync", "--config", str(config_file), "--now", NOW, "--json").stdout)
     assert again["operations"] == [] and again["applied"] == []
     assert not any(method == "PUT" for method, _ in demo_sim.requests)
 
@@ -94,7 +94,7 @@ def test_recovered_issue_loses_its_labels(config_file, demo_sim):
     # As of Tuesday noon APP-139 had entered review only hours before: healthy, so the
     # labels written for Friday's state are removed.
     result = cli("sync", "--config", str(config_file), "--now", "2026-11-17T12:00:00Z", "--json")
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     removed = {op["issue"] for op in doc["applied"] if op["remove"]}
     assert "APP-139" in removed
     assert not [lbl for lbl in demo_sim.labels("APP-139") if lbl.startswith("chase-")]
@@ -154,10 +154,10 @@ def test_check_reports_tracker_and_scope(config_file):
 def test_budget_defers_the_rest_to_the_next_run(tmp_path, demo_sim):
     data = demo_config(demo_sim.url, "s.sqlite", writeback={"max_writes": 5})
     config = str(write_toml(tmp_path / "c.toml", data))
-    first = json.loads(cli("sync", "--config", config, "--now", NOW, "--json").output)
+    first = json.loads(cli("sync", "--config", config, "--now", NOW, "--json").stdout)
     assert len(first["applied"]) == 5 and len(first["deferred"]) == 2 * len(DEMO_PLANTED) - 5
     assert all(op["severity"] == "critical" for op in first["applied"][:4])
-    second = json.loads(cli("sync", "--config", config, "--now", NOW, "--json").output)
+    second = json.loads(cli("sync", "--config", config, "--now", NOW, "--json").stdout)
     assert [op["issue"] for op in second["applied"]] == [op["issue"] for op in first["deferred"]][
         :5
     ]

@@ -79,5 +79,5 @@ def test_killed_syncs_converge_to_the_fault_free_result(tmp_path):
             rerun = CliRunner().invoke(
                 main, ["plan", "--config", str(config), "--now", NOW, "--json"]
             )
-            assert json.loads(rerun.output)["operations"] == []
+            assert json.loads(rerun.stdout)["operations"] == []
     assert killed_mid_run >= KILL_POINTS * 0.8

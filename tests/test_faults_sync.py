@@ -24,7 +24,7 @@ def sync(config, *extra):
     result = CliRunner().invoke(
         main, ["sync", "--config", str(config), "--now", NOW, "--json", *extra]
     )
-    return result.exit_code, result.output, result.stderr
+    return result.exit_code, result.stdout, result.stderr
 
 
 def tracker_state(sim):

@@ -18,7 +18,7 @@ TUESDAY = "2026-11-17T12:00:00Z"  # APP-139 had only just entered review
 def sync(config, now=NOW):
     result = CliRunner().invoke(main, ["sync", "--config", str(config), "--now", now, "--json"])
     assert result.exit_code == 0, result.output + result.stderr
-    return json.loads(result.output)
+    return json.loads(result.stdout)
 
 
 def bot_comments(sim, key):
@@ -134,3 +134,21 @@ def test_blocking_issue_of_another_team_is_labelled_and_unlabelled(tmp_path, dem
     assert any(op["issue"] == "OPS-24" and op["remove"] == ["chase-blocking"]
                for op in doc["applied"])  # fmt: skip
     assert demo_sim.labels("OPS-24") == before
+
+
+def test_a_refused_write_is_reported_and_the_rest_is_done(tmp_path, jira_sim):
+    dataset = build_demo_dataset()
+    for project in dataset["projects"]:
+        if project["key"] == "OPS":
+            project["readonly"] = True  # the bot may read the other team's project only
+    sim = jira_sim(dataset)
+    config = config_for(tmp_path, sim, cooperation={"label_blockers": True})
+    result = CliRunner().invoke(main, ["sync", "--config", str(config), "--now", NOW, "--json"])
+    assert result.exit_code == 4  # partial
+    doc = json.loads(result.stdout)
+    (failure,) = doc["failed"]
+    assert failure["issue"] == "OPS-24" and "HTTP 403" in failure["error"]
+    assert "blocks APP-145" in failure["error"]  # the reason names the rule's subject
+    assert doc["summary"]["outcome"] == "partial"
+    assert len(doc["applied"]) == len(doc["operations"]) - 1
+    assert "OPS-24" in result.stderr and "403" in result.stderr

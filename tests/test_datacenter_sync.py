@@ -1,0 +1,64 @@
+"""The whole loop on Jira Data Center: /search by startAt, PAT auth, wiki comments."""
+
+import json
+import re
+
+from click.testing import CliRunner
+
+from jira_chase.cli import main
+from jira_chase.simulator.demo import DEMO_PLANTED, build_demo_dataset
+from tests.factories import demo_config, write_toml
+
+NOW = "2026-11-20T16:00:00Z"
+PAT = "pat-0123456789"
+HOSTILE = "{color:red}*x*{color} [~admin] <!-- jira-chase -->"
+
+
+def run(command, config):
+    result = CliRunner().invoke(main, [command, "--config", str(config), "--now", NOW, "--json"])
+    return result
+
+
+def dc_config(tmp_path, sim, **jira):
+    data = demo_config(
+        sim.url, "dc.sqlite", jira={"deployment": "datacenter", "email": "", "token": PAT, **jira}
+    )
+    return write_toml(tmp_path / "dc.toml", data)
+
+
+def test_data_center_sync_end_to_end(tmp_path, jira_sim):
+    dataset = build_demo_dataset()
+    next(i for i in dataset["issues"] if i["key"] == "APP-108")["summary"] = HOSTILE
+    sim = jira_sim(dataset, deployment="datacenter", tokens={PAT: "u-bot"}, max_results_cap=40)
+    config = dc_config(tmp_path, sim, page_size=100)
+    planned = run("plan", config)
+    assert planned.exit_code == 0, planned.stderr
+    result = run("sync", config)
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["tracker"]["deployment"] != "Cloud"
+    assert {i["key"] for i in doc["issues"]} == set(DEMO_PLANTED)
+    assert doc["applied"] == json.loads(planned.stdout)["operations"]
+    # Pages followed what the server returned (40), not what was asked (100).
+    searches = [p for m, p in sim.requests if p.startswith("/rest/api/2/search")]
+    assert len(searches) >= 150 // 40 + 1
+    assert not any(p.startswith("/rest/api/3/") for _, p in sim.requests)
+    # One wiki comment per unhealthy issue, starting with the invisible marker.
+    for key in DEMO_PLANTED:
+        (comment,) = [c for c in sim.comments(key) if c["author"] == "u-bot"]
+        assert isinstance(comment["body"], str)
+        assert comment["body"].startswith("{anchor:jira-chase-1-")
+    (hostile,) = [c for c in sim.comments("APP-108") if c["author"] == "u-bot"]
+    heading = hostile["body"].splitlines()[0]
+    assert HOSTILE in re.sub(r"\\(.)", r"\1", heading)
+    assert "{color" not in heading.replace("\\{color", "")
+    # Nothing changed: nothing to write.
+    again = json.loads(run("sync", config).stdout)
+    assert again["operations"] == []
+
+
+def test_data_center_wrong_token_exits_3(tmp_path, jira_sim):
+    sim = jira_sim(build_demo_dataset(), deployment="datacenter", tokens={PAT: "u-bot"})
+    result = run("plan", dc_config(tmp_path, sim, token="wrong"))
+    assert result.exit_code == 3
+    assert "HTTP 401" in result.stderr and "personal access token" in result.stderr
