@@ -152,3 +152,29 @@ def test_a_refused_write_is_reported_and_the_rest_is_done(tmp_path, jira_sim):
     assert doc["summary"]["outcome"] == "partial"
     assert len(doc["applied"]) == len(doc["operations"]) - 1
     assert "OPS-24" in result.stderr and "403" in result.stderr
+
+
+def bulk_requests(sim):
+    return [p for m, p in sim.requests if m == "POST" and p.endswith("/bulk/issues/fields")]
+
+
+def test_many_identical_label_changes_go_through_bulk_edit(tmp_path, demo_sim):
+    doc = sync(config_for(tmp_path, demo_sim))
+    changes = [(tuple(op["add"]), tuple(op["remove"])) for op in doc["applied"]
+               if op["kind"] == "labels"]  # fmt: skip
+    assert max(changes.count(c) for c in changes) >= 5  # the demo has such a group
+    assert bulk_requests(demo_sim)
+    for op in doc["applied"]:
+        assert set(op["add"]) <= set(demo_sim.labels(op["issue"]))
+
+
+def test_without_bulk_permission_labels_are_written_issue_by_issue(tmp_path, jira_sim):
+    dataset = build_demo_dataset()
+    for user in dataset["users"]:
+        if user["id"] == "u-bot":
+            user["bulkChange"] = False
+    sim = jira_sim(dataset)
+    doc = sync(config_for(tmp_path, sim))
+    assert doc["failed"] == []
+    assert all(set(op["add"]) <= set(sim.labels(op["issue"])) for op in doc["applied"])
+    assert len(bulk_requests(sim)) == 1  # tried once, refused, then per issue
