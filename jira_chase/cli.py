@@ -270,7 +270,6 @@ def _demo_zentao(as_json: bool) -> None:
     """`demo --tracker zentao`: the same loop on the ZenTao simulator."""
     from jira_chase.simulator.demo import DEMO_NOW, build_demo_dataset
     from jira_chase.simulator.zentao import ZenTaoSimulator
-    from jira_chase.sources.zentao import StateFileCache, ZenTaoSource
 
     with (
         tempfile.TemporaryDirectory(prefix="jira-chase-demo-") as tmp,
@@ -284,18 +283,18 @@ def _demo_zentao(as_json: bool) -> None:
         keys = [v.issue.key for v in applied.evaluation.verdicts]
         keywords = {key: [t for t in sim.labels(key) if t.startswith(prefix)] for key in keys}
         keywords = {key: tokens for key, tokens in keywords.items() if tokens}
-        commented = [key for key in keys if sim.comments(key)]
         assert settings.zentao is not None
-        kept = ZenTaoSource(
-            settings.zentao, snapshots=StateFileCache(settings.state.path)
-        ).kept_labels()
+        bot = settings.zentao.account
+        commented = [key for key in keys if any(c["actor"] == bot for c in sim.comments(key))]
+        unlabelled = [v.issue.key for v in applied.evaluation.unhealthy()
+                      if not v.issue.labels_supported]  # fmt: skip
         if as_json:
             doc = {
                 "plan": run_to_dict(first),
                 "sync": run_to_dict(applied),
                 "second_sync": run_to_dict(second),
                 "labels_in_tracker": keywords,
-                "task_labels_in_state_store": kept,
+                "unhealthy_without_labels": unlabelled,
                 "comments_in_tracker": commented,
                 "dataset_keys": {key: sim.dataset_key(key) for key in keys},
             }
@@ -312,10 +311,10 @@ def _demo_zentao(as_json: bool) -> None:
             for key, tokens in keywords.items():
                 click.echo(f"  {key:<10} {' '.join(tokens)}")
             click.echo(
-                f"\nZenTao tasks have no keywords: the labels of {len(kept)} tasks are kept in "
-                "the state store, and their managed comment carries the findings."
+                f"\nZenTao tasks have no keywords: {len(unlabelled)} unhealthy tasks carry their "
+                "findings in the managed comment only."
             )
-            click.echo(f"Managed comments in ZenTao: {len(commented)}.")
+            click.echo(f"Items with the managed comment in ZenTao: {len(commented)}.")
             click.echo(
                 f"\nSecond sync over unchanged data: {len(second.plan.operations)} operations "
                 f"planned, {len(second.applied)} performed."

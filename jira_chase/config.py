@@ -172,6 +172,11 @@ class WorkflowSettings(Section):
             raise ValueError(f"step names must be unique, repeated: {', '.join(dup_names)}")
         owner: dict[str, str] = {}
         done = {d.casefold() for d in self.done}
+        for status in [*self.done, *(s for step in self.steps for s in step.statuses)]:
+            # `type:status` qualifies a status by issue type (ZenTao's types share names).
+            kind, colon, name = status.partition(":")
+            if colon and (not kind.strip() or not name.strip()):
+                raise ValueError(f"status {status!r} must be a name or type:name")
         for step in self.steps:
             for status in step.statuses:
                 key = status.casefold()

@@ -86,6 +86,9 @@ class Issue:
     flagged: bool = False
     history: tuple[Change, ...] = ()
     links: tuple[Link, ...] = ()
+    #: False where the tracker has no labels for this kind of item (ZenTao tasks have
+    #: no keywords): the plan then writes only the managed comment.
+    labels_supported: bool = True
     comments: tuple[Comment, ...] = ()
 
     @property

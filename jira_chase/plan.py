@@ -121,6 +121,8 @@ def _label_diff(
 
 
 def label_operation(verdict: Verdict, prefix: str, *, blocking: bool = False) -> Operation | None:
+    if not verdict.issue.labels_supported:
+        return None
     desired = desired_labels(verdict, prefix, blocking=blocking)
     add, remove = _label_diff(
         verdict.issue.labels, desired, lambda label: is_managed(label, prefix)

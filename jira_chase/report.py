@@ -124,6 +124,7 @@ def run_to_dict(result: RunResult) -> dict[str, Any]:
             **result.counts(),
             "off_track": sum(1 for v in unhealthy if v.health is Health.OFF_TRACK),
             "at_risk": sum(1 for v in unhealthy if v.health is Health.AT_RISK),
+            "without_labels": sum(1 for v in unhealthy if not v.issue.labels_supported),
             "requests": result.stats.requests,
             "retries": result.stats.retries,
             "outcome": result.outcome,
@@ -163,6 +164,12 @@ def render_text(result: RunResult, *, max_writes: int, brief: bool = False) -> s
         f"({off} off-track, {counts['unhealthy'] - off} at-risk), "
         f"{counts['findings']} findings.",
     ]
+    unlabelled = sum(1 for v in unhealthy if not v.issue.labels_supported)
+    if unlabelled:
+        lines.append(
+            f"{unlabelled} of them cannot carry labels in this tracker (ZenTao tasks have no "
+            "keywords): their managed comment carries the findings."
+        )
     if unhealthy and not brief:
         lines += ["", "Findings"]
         for verdict in unhealthy:

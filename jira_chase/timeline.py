@@ -64,7 +64,12 @@ class Calendar:
 
 @dataclass(frozen=True)
 class StepMap:
-    """Which workflow step (if any) each status belongs to, and which statuses are done."""
+    """Which workflow step (if any) each status belongs to, and which statuses are done.
+
+    A configured name may be qualified by an issue type, `type:status` (`bug:active`), for
+    trackers whose types share status names (ZenTao). For an issue of that type the
+    qualified name decides alone, step and done alike; a plain name matches every type.
+    """
 
     step_of_status: dict[str, str]
     done_statuses: frozenset[str]
@@ -76,13 +81,20 @@ class StepMap:
         }
         return cls(mapping, frozenset(s.casefold() for s in workflow.done))
 
-    def step(self, status: str | None) -> str | None:
+    def _key(self, status: str, issue_type: str | None) -> str:
+        if issue_type is not None:
+            qualified = f"{issue_type.casefold()}:{status.casefold()}"
+            if qualified in self.step_of_status or qualified in self.done_statuses:
+                return qualified
+        return status.casefold()
+
+    def step(self, status: str | None, issue_type: str | None = None) -> str | None:
         if status is None:
             return None
-        return self.step_of_status.get(status.casefold())
+        return self.step_of_status.get(self._key(status, issue_type))
 
-    def is_done(self, status: str | None) -> bool:
-        return status is not None and status.casefold() in self.done_statuses
+    def is_done(self, status: str | None, issue_type: str | None = None) -> bool:
+        return status is not None and self._key(status, issue_type) in self.done_statuses
 
 
 @dataclass(frozen=True)
@@ -207,8 +219,10 @@ def build_timeline(issue: Issue, steps: StepMap, now: datetime) -> Timeline:
             break
         at = max(change.at, issue.created)
         if at > start:
-            intervals.append(Interval(status, steps.step(status), start, at, steps.is_done(status)))
+            step, done = steps.step(status, issue.type), steps.is_done(status, issue.type)
+            intervals.append(Interval(status, step, start, at, done))
             start = at
         status = change.to_value or status
-    intervals.append(Interval(status, steps.step(status), start, None, steps.is_done(status)))
+    step, done = steps.step(status, issue.type), steps.is_done(status, issue.type)
+    intervals.append(Interval(status, step, start, None, done))
     return Timeline(issue.key, tuple(intervals))

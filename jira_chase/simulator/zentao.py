@@ -71,8 +71,34 @@ KEYWORDS_MAX_CHARS = 255
 LOCK_AFTER_FAILURES = 6
 #: Tags ZenTao keeps in a remark (`$config->allowedTags`); everything else is stripped.
 ALLOWED_TAGS = frozenset(
-    "p span h1 h2 h3 h4 h5 em u strong br ol ul li img a b font hr pre div table td th tr "
-    "tbody".split()
+    (
+        "p",
+        "span",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "em",
+        "u",
+        "strong",
+        "br",
+        "ol",
+        "ul",
+        "li",
+        "img",
+        "a",
+        "b",
+        "font",
+        "hr",
+        "pre",
+        "div",
+        "table",
+        "td",
+        "th",
+        "tr",
+        "tbody",
+    )
 )
 _LOGIN_PAGE = (
     "<html><meta charset='utf-8'/><script>self.location="
@@ -187,8 +213,14 @@ class ZenTaoSimulator(SimulatorServer):
             route, params, error = self.router.find(request.method, request.path)
             if error is not None or route is None:
                 status = error.status if error is not None else 404
-                return Response(status, {"error": "404 Not found" if status == 404 else
-                                         f"Method {request.method} is not allowed"})  # fmt: skip
+                return Response(
+                    status,
+                    {
+                        "error": "404 Not found"
+                        if status == 404
+                        else f"Method {request.method} is not allowed"
+                    },
+                )
             request.params = params
             try:
                 if request.path.startswith(API) and route.handler != self._tokens:
@@ -254,8 +286,12 @@ class ZenTaoSimulator(SimulatorServer):
         record = self.world.accounts.get(account or "")
         if record is None:
             return None
-        return {"id": record.id, "account": record.account, "avatar": "",
-                "realname": record.realname}  # fmt: skip
+        return {
+            "id": record.id,
+            "account": record.account,
+            "avatar": "",
+            "realname": record.realname,
+        }
 
     def realname(self, account: str) -> str:
         record = self.world.accounts.get(account)
@@ -375,8 +411,10 @@ class ZenTaoSimulator(SimulatorServer):
         limit = max(1, request.int_arg("limit", default_limit))
         page = max(1, request.int_arg("page", 1))
         start = (page - 1) * limit
-        return Response(200, {"page": page, "total": len(rows), "limit": limit,
-                              key: rows[start : start + limit]})  # fmt: skip
+        return Response(
+            200,
+            {"page": page, "total": len(rows), "limit": limit, key: rows[start : start + limit]},
+        )
 
     # -- API endpoints -------------------------------------------------------------------
 
@@ -400,8 +438,11 @@ class ZenTaoSimulator(SimulatorServer):
         if not good:
             self._failures[account] = failures + 1
             left = LOCK_AFTER_FAILURES - failures - 1
-            raise _error(400, "Login failed. Please check your account and password. "
-                              f"You have {left} more chances.")  # fmt: skip
+            raise _error(
+                400,
+                "Login failed. Please check your account and password. "
+                f"You have {left} more chances.",
+            )
         self._failures.pop(account, None)
         token = secrets.token_hex(13)
         self._sessions[token] = _Session(account)
@@ -428,10 +469,17 @@ class ZenTaoSimulator(SimulatorServer):
         if not self.users_visible:
             raise _error(400, "error: no company-browse priv.")
         rows = [
-            {"id": r.id, "dept": 0, "account": r.account, "realname": r.realname,
-             "role": "dev", "pinyin": "", "email": r.email or ""}
+            {
+                "id": r.id,
+                "dept": 0,
+                "account": r.account,
+                "realname": r.realname,
+                "role": "dev",
+                "pinyin": "",
+                "email": r.email or "",
+            }
             for r in sorted(self.world.accounts.values(), key=lambda r: -r.id)
-        ]  # fmt: skip
+        ]
         return self._page(request, rows, "users", 20)
 
     def _product_or_404(self, request: Request) -> int:
@@ -442,26 +490,53 @@ class ZenTaoSimulator(SimulatorServer):
 
     def _product(self, request: Request) -> Response:
         product = self.world.products[self._product_or_404(request)]
-        return Response(200, {
-            "id": product.id, "program": 0, "name": product.name, "code": product.key,
-            "type": "normal", "status": "normal", "desc": "", "PO": None, "QD": None,
-            "RD": None, "acl": "open", "createdDate": None, "deleted": False,
-        })  # fmt: skip
+        return Response(
+            200,
+            {
+                "id": product.id,
+                "program": 0,
+                "name": product.name,
+                "code": product.key,
+                "type": "normal",
+                "status": "normal",
+                "desc": "",
+                "PO": None,
+                "QD": None,
+                "RD": None,
+                "acl": "open",
+                "createdDate": None,
+                "deleted": False,
+            },
+        )
 
     def _execution(self, request: Request) -> Response:
         number = int(request.params["id"])
         execution = self.world.executions.get(number)
         if execution is None:
             raise _error(404, "404 Not found")
-        return Response(200, {
-            "id": execution.id, "project": execution.id, "name": execution.name,
-            "code": execution.code, "type": "sprint", "parent": execution.id,
-            "status": "doing", "begin": None, "end": None, "openedBy": None,
-            "openedDate": None, "delay": 0, "progress": 0, "deleted": False,
-        })  # fmt: skip
+        return Response(
+            200,
+            {
+                "id": execution.id,
+                "project": execution.id,
+                "name": execution.name,
+                "code": execution.code,
+                "type": "sprint",
+                "parent": execution.id,
+                "status": "doing",
+                "begin": None,
+                "end": None,
+                "openedBy": None,
+                "openedDate": None,
+                "delay": 0,
+                "progress": 0,
+                "deleted": False,
+            },
+        )
 
-    def _items(self, kind: str, *, product: int | None = None, execution: int | None = None
-               ) -> list[Item]:  # fmt: skip
+    def _items(
+        self, kind: str, *, product: int | None = None, execution: int | None = None
+    ) -> list[Item]:
         return [
             item
             for item in self.world.items.values()
@@ -484,32 +559,44 @@ class ZenTaoSimulator(SimulatorServer):
         product = self._product_or_404(request)
         # The status parameter is a browse type: `allstory` is every story, and a plain
         # `all` matches none (checked on a live 18.8 server).
-        items = self._browse(self._items("story", product=product),
-                             request.arg("status") or "unclosed", "allstory")  # fmt: skip
+        items = self._browse(
+            self._items("story", product=product), request.arg("status") or "unclosed", "allstory"
+        )
         return self._page(request, [self.item_json(i) for i in items], "stories", 500)
 
     def _bugs(self, request: Request) -> Response:
         product = self._product_or_404(request)
-        items = self._browse(self._items("bug", product=product),
-                             request.arg("status") or "unclosed", "all")  # fmt: skip
+        items = self._browse(
+            self._items("bug", product=product), request.arg("status") or "unclosed", "all"
+        )
         return self._page(request, [self.item_json(i) for i in items], "bugs", 20)
 
     def _tasks(self, request: Request) -> Response:
         number = int(request.params["id"])
         if number not in self.world.executions:
             raise _error(404, "404 Not found")
-        items = self._browse(self._items("task", execution=number),
-                             request.arg("status") or "all", "all")  # fmt: skip
+        items = self._browse(
+            self._items("task", execution=number), request.arg("status") or "all", "all"
+        )
         return self._page(request, [self.item_json(i) for i in items], "tasks", 100)
 
     def _plans(self, request: Request) -> Response:
         product = self._product_or_404(request)
         rows = [
-            {"id": p.id, "product": p.product, "branch": 0, "parent": 0, "title": p.title,
-             "desc": "", "begin": None, "end": None, "deleted": False}
+            {
+                "id": p.id,
+                "product": p.product,
+                "branch": 0,
+                "parent": 0,
+                "title": p.title,
+                "desc": "",
+                "begin": None,
+                "end": None,
+                "deleted": False,
+            }
             for p in self.world.plans.values()
             if p.product == product
-        ]  # fmt: skip
+        ]
         return self._page(request, rows, "plans", 20)
 
     def _item_or_404(self, kind: str, request: Request) -> Item:
@@ -527,8 +614,14 @@ class ZenTaoSimulator(SimulatorServer):
                 for a in sorted(item.actions, key=lambda a: (a.date, a.id))
             ]
             if kind == "story":
-                body.update(spec="", verify="", reviewer=list(item.reviewer), notReview=[],
-                            tasks=[], bugs=[])  # fmt: skip
+                body.update(
+                    spec="",
+                    verify="",
+                    reviewer=list(item.reviewer),
+                    notReview=[],
+                    tasks=[],
+                    bugs=[],
+                )
             return Response(200, body)
 
         return detail
@@ -557,8 +650,9 @@ class ZenTaoSimulator(SimulatorServer):
             if kind == "story" and isinstance(reviewer, list):
                 item.reviewer = [str(r) for r in reviewer if r]
             if rows:
-                self.world.add_action(item, "edited", request.params["account"], self.now(),
-                                      history=rows)  # fmt: skip
+                self.world.add_action(
+                    item, "edited", request.params["account"], self.now(), history=rows
+                )
             return Response(200, self.item_json(item))
 
         return edit
@@ -571,13 +665,24 @@ class ZenTaoSimulator(SimulatorServer):
 
     def _web(self, request: Request) -> Response:
         if request.arg("mode") == "getconfig":
-            return Response(200, {
-                "version": self.version, "requestType": "PATH_INFO", "requestFix": "-",
-                "moduleVar": "m", "methodVar": "f", "viewVar": "t", "sessionVar": "zentaosid",
-                "sessionName": "zentaosid", "sessionID": secrets.token_hex(13),
-                "random": secrets.randbelow(10000), "expiredTime": "1440",
-                "serverTime": int(self.now().timestamp()),
-            }, content_type="text/html; charset=utf-8")  # fmt: skip
+            return Response(
+                200,
+                {
+                    "version": self.version,
+                    "requestType": "PATH_INFO",
+                    "requestFix": "-",
+                    "moduleVar": "m",
+                    "methodVar": "f",
+                    "viewVar": "t",
+                    "sessionVar": "zentaosid",
+                    "sessionName": "zentaosid",
+                    "sessionID": secrets.token_hex(13),
+                    "random": secrets.randbelow(10000),
+                    "expiredTime": "1440",
+                    "serverTime": int(self.now().timestamp()),
+                },
+                content_type="text/html; charset=utf-8",
+            )
         if request.method != "POST" or request.arg("m") != "action":
             return _html(404, "<html><body>404 Not Found</body></html>")
         account = self._session_account(request.arg("zentaosid"))

@@ -359,9 +359,7 @@ class ZenTaoWorld:
                     plan_key = (product, version)
                     if plan_key not in plan_ids:
                         plan_ids[plan_key] = len(plan_ids) + 1
-                        self.plans[plan_ids[plan_key]] = Plan(
-                            plan_ids[plan_key], product, version
-                        )
+                        self.plans[plan_ids[plan_key]] = Plan(plan_ids[plan_key], product, version)
                     plans.append(plan_ids[plan_key])
             item = self._make_item(kind, counters[kind], issue, product, plans)
             self.items[item.key] = item
@@ -538,8 +536,9 @@ def load_world(
 ) -> ZenTaoWorld:
     """Load a dataset (a Dataset, dict, JSON text or path) as ZenTao shows it."""
     document = read_document(source)
+    raw: dict[str, Any] = {}
     if isinstance(document, Dataset):
-        dataset, raw = document, {}
+        dataset = document
     else:
         stripped, raw = split_status_map(document)
         dataset = load_dataset(stripped)

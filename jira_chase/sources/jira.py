@@ -326,13 +326,10 @@ class JiraSource:
         estimate_id = self._custom_field(ESTIMATE_FIELD_NAMES)
         flagged_id = self._custom_field(FLAGGED_FIELD_NAMES)
         fields = list(BASE_FIELDS) + [f for f in (estimate_id, flagged_id) if f]
-        raws = list(self._search(self.settings.scope, fields))
-        if self.cloud:
-            self._complete_changelogs(raws)
-        issues = []
-        for raw in raws:
-            if isinstance(raw, dict) and "key" in raw and "id" in raw:
-                self._issue_ids[str(raw["key"])] = str(raw["id"])
+        issues: list[Issue] = []
+        truncated: list[dict[str, Any]] = []
+
+        def convert(raw: dict[str, Any]) -> None:
             try:
                 issues.append(to_issue(raw, estimate_id, flagged_id))
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -340,6 +337,22 @@ class JiraSource:
                 raise TrackerError(
                     f"malformed issue {key} from Jira: {type(exc).__name__}: {exc}"
                 ) from None
+
+        # Convert page by page so only the issues whose changelog Cloud cut short are
+        # held as raw JSON (memory stays near the size of the domain objects).
+        for raw in self._search(self.settings.scope, fields):
+            if isinstance(raw, dict) and "key" in raw and "id" in raw:
+                self._issue_ids[str(raw["key"])] = str(raw["id"])
+            changelog = raw.get("changelog") or {} if isinstance(raw, dict) else {}
+            if self.cloud and len(changelog.get("histories", [])) < int(changelog.get("total", 0)):
+                truncated.append(raw)
+            else:
+                convert(raw)
+        for start in range(0, len(truncated), BULK_CHANGELOG_MAX_ISSUES):
+            chunk = truncated[start : start + BULK_CHANGELOG_MAX_ISSUES]
+            self._complete_changelogs(chunk)
+            for raw in chunk:
+                convert(raw)
         return self._fill_blocker_assignees(issues)
 
     def labels_of(self, keys: Sequence[str]) -> dict[str, tuple[str, ...]]:

@@ -1,0 +1,130 @@
+"""How long a `jira-chase plan` and `sync` take, and how much memory they use, against a
+simulated Jira holding a large generated dataset.
+
+    python benchmarks/bench_sync.py --issues 20000
+    python benchmarks/bench_sync.py --issues 20000 --deployment datacenter
+
+The simulator runs in its own process (started with `jira-chase simulator`), so the
+client's peak RSS is measured alone. Prints wall time, peak RSS, requests and the plan
+size for a dry run, a first sync and a second (idle) sync.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CONFIG = """
+tracker = "jira"
+[jira]
+url = "{url}"
+deployment = "{deployment}"
+email = "bot@example.com"
+token = "{token}"
+scope = "project in (APP, OPS, WEB)"
+page_size = {page_size}
+[calendar]
+kind = "business"
+[workflow]
+done = ["Done", "Closed"]
+[[workflow.steps]]
+name = "build"
+statuses = ["In Progress"]
+limit_days = 5
+wip_limit = 40
+[[workflow.steps]]
+name = "review"
+statuses = ["Code Review"]
+limit_days = 2
+required = true
+[[workflow.steps]]
+name = "test"
+statuses = ["In QA"]
+limit_days = 3
+[[workflow.steps]]
+name = "blocked"
+statuses = ["Blocked"]
+waiting = true
+[focus]
+wip_per_person = 5
+[cooperation]
+blocked_days = 2
+[metrics]
+aging = true
+[writeback]
+max_writes = 100000
+[state]
+path = "state.sqlite"
+"""
+
+
+def child_run(args: list[str], tmp: Path) -> tuple[float, float, dict]:
+    """Run one jira-chase command in a child; (seconds, its own peak RSS MiB, JSON)."""
+    out_path, err_path = tmp / "out.json", tmp / "err.txt"
+    start = time.perf_counter()
+    with out_path.open("w") as out, err_path.open("w") as err:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "jira_chase.cli", *args], stdout=out, stderr=err
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 4):
+        raise SystemExit(f"{args[0]} failed ({code}): {err_path.read_text().strip()}")
+    return seconds, usage.ru_maxrss / 1024, json.loads(out_path.read_text())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--issues", type=int, default=20000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--deployment", choices=["cloud", "datacenter"], default="cloud")
+    parser.add_argument("--page-size", type=int, default=100)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data.json"
+        with data.open("w") as fh:
+            subprocess.run(
+                [sys.executable, "-m", "jira_chase.cli", "simulator", "--generate",
+                 str(args.issues), "--seed", str(args.seed)], stdout=fh, check=True,
+            )  # fmt: skip
+        server = subprocess.Popen(
+            [sys.executable, "-m", "jira_chase.cli", "simulator", "--dataset", str(data),
+             "--port", "0", "--deployment", args.deployment],
+            stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            assert server.stdout is not None
+            url = server.stdout.readline().split(" at ")[1].strip()
+            config = Path(tmp) / "chase.toml"
+            config.write_text(
+                CONFIG.format(
+                    url=url, deployment=args.deployment, token="t", page_size=args.page_size
+                )  # fmt: skip
+            )
+            now = ["--now", "2026-11-20T16:00:00Z", "--json", "--config", str(config)]
+            print(f"{args.issues} issues, {args.deployment}, page size {args.page_size}")
+            for label, command in (("plan", "plan"), ("sync 1", "sync"), ("sync 2", "sync")):
+                seconds, rss, doc = child_run([command, *now], Path(tmp))
+                summary = doc["summary"]
+                print(
+                    f"  {label:<7} {seconds:7.1f} s  peak RSS {rss:7.0f} MiB  "
+                    f"requests {summary['requests']:>6}  issues {summary['issues']:>6}  "
+                    f"unhealthy {summary['unhealthy']:>5}  planned {summary['planned']:>5}  "
+                    f"applied {summary['applied']:>5}"
+                )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    main()

@@ -1,0 +1,392 @@
+"""The ZenTao source against the ZenTao simulator over real sockets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+import requests
+
+from jira_chase.comment import RECOVERED, CommentDoc, CommentItem, parse_zentao_marker
+from jira_chase.config import ZenTaoSettings
+from jira_chase.errors import IssueError, TrackerError
+from jira_chase.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, LABELS, Operation
+from jira_chase.simulator.demo import build_demo_dataset
+from jira_chase.simulator.faults import FaultPlan
+from jira_chase.simulator.zentao import ZenTaoSimulator
+from jira_chase.sources.zentao import ZenTaoSource, edit_keywords, keyword_tokens
+from tests.conftest import build_demo_like_dataset
+
+
+class MemoryCache:
+    """The item cache as a dict (the state store keeps it in SQLite)."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def cached_items(self, source: str) -> dict[str, dict[str, Any]]:
+        return {k: dict(v) for k, v in self.items.get(source, {}).items()}
+
+    def save_items(self, source: str, items: Any) -> None:
+        self.items[source] = {k: dict(v) for k, v in items.items()}
+
+
+@pytest.fixture
+def zentao_sim() -> Iterator[Any]:
+    started: list[ZenTaoSimulator] = []
+
+    def start(dataset: Any = None, **options: Any) -> ZenTaoSimulator:
+        sim = ZenTaoSimulator(dataset or build_demo_like_dataset(), **options)
+        started.append(sim.start())
+        return sim
+
+    yield start
+    for sim in started:
+        sim.stop()
+
+
+def settings(url: str, **overrides: Any) -> ZenTaoSettings:
+    base: dict[str, Any] = {"url": url, "account": "bot", "password": "pw", "products": [1],
+                            "executions": [1], "backoff": 0}  # fmt: skip
+    return ZenTaoSettings(**{**base, **overrides})
+
+
+def doc(digest: str = "d1", summary: str = "Checkout page") -> CommentDoc:
+    item = CommentItem("warn", "stalled", "time-in-step", "in step 'review' for 3 days",
+                       "workflow.steps[1].limit_days", (("step", "review"),), None)  # fmt: skip
+    return CommentDoc(f"jira-chase: {summary} is at risk", (item,), "As of now.", digest)
+
+
+def details_read(sim: ZenTaoSimulator) -> list[str]:
+    return [p for m, p in sim.requests if m == "GET" and p.split("/")[-2] in
+            ("stories", "tasks", "bugs")]  # fmt: skip
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def test_fetches_stories_bugs_and_tasks_with_readable_keys(zentao_sim):
+    sim = zentao_sim()
+    issues = {i.key: i for i in ZenTaoSource(settings(sim.url)).fetch_issues()}
+    app = [k for k in sim.world.by_dataset_key if k.startswith("APP-")]
+    assert set(issues) == {sim.key_of(k) for k in app}
+    story = issues[sim.key_of("APP-1")]
+    assert (story.key, story.project, story.type, story.priority) == ("story-1", "P1", "Story",
+                                                                      "Medium")  # fmt: skip
+    assert story.status == "developed" and story.labels == ("customer",)
+    assert story.assignee is not None
+    assert (story.assignee.id, story.assignee.name) == ("ann", "Ann Lee")
+    assert story.fix_versions == ("Beta",) and story.estimate == 3
+    task = issues[sim.key_of("APP-4")]
+    assert (task.project, task.type, task.status) == ("E1", "Task", "closed")
+    bug = issues[sim.key_of("APP-2")]
+    assert bug.duedate is not None and bug.duedate.isoformat() == "2026-11-01"
+
+
+def test_history_is_the_status_log_in_utc_with_accounts(zentao_sim):
+    sim = zentao_sim(server_timezone="Asia/Shanghai")
+    source = ZenTaoSource(settings(sim.url, timezone="Asia/Shanghai"))
+    story = {i.key: i for i in source.fetch_issues()}[sim.key_of("APP-1")]
+    raw = build_demo_like_dataset()["issues"][0]["history"]
+    stages = {"To Do": "wait", "In Progress": "developing", "Code Review": "developed"}
+    expected = [
+        (h["at"], stages[h["from"]], stages[h["to"]]) for h in raw if h["field"] == "status"
+    ]
+    got = [(c.at.isoformat(), c.from_value, c.to_value) for c in story.status_changes]
+    assert got == [(datetime.fromisoformat(at).isoformat(), a, b) for at, a, b in expected]
+    assert all(c.by == "ann" for c in story.status_changes)
+    assignee = next(c for c in story.history if c.field == "assignee")
+    assert (assignee.from_value, assignee.to_value) == ("bob", "ann")
+    assert story.initial_status == "wait"
+
+
+def test_the_wrong_time_zone_shifts_every_change(zentao_sim):
+    sim = zentao_sim(server_timezone="Asia/Shanghai")
+    right = ZenTaoSource(settings(sim.url)).fetch_issues()
+    wrong = ZenTaoSource(settings(sim.url, timezone="UTC")).fetch_issues()
+    first = right[0].status_changes[0].at
+    shifted = next(i for i in wrong if i.key == right[0].key).status_changes[0].at
+    assert (shifted - first).total_seconds() == 8 * 3600
+
+
+def test_pages_follow_limit_and_total(zentao_sim):
+    sim = zentao_sim(build_demo_dataset())
+    source = ZenTaoSource(settings(sim.url, page_size=17, account=sim.account_of("u-bot")))
+    issues = source.fetch_issues()
+    assert len(issues) == 150
+    lists = [p for m, p in sim.requests if p.endswith(("/stories", "/bugs", "/tasks"))]
+    stories = sum(1 for i in issues if i.type == "Story")
+    assert lists.count("/api.php/v1/products/1/stories") == -(-stories // 17)
+
+
+def test_only_items_edited_since_the_last_run_are_read_again(zentao_sim):
+    sim = zentao_sim()
+    cache = MemoryCache()
+    first = ZenTaoSource(settings(sim.url), snapshots=cache).fetch_issues()
+    assert len(details_read(sim)) == len(first)
+    sim.reset_counts()
+    again = ZenTaoSource(settings(sim.url), snapshots=cache).fetch_issues()
+    assert details_read(sim) == [] and again == first
+    http = requests.Session()
+    token = requests.post(f"{sim.url}/api.php/v1/tokens", json={"account": "cat", "password": "x"})
+    http.headers["Token"] = token.json()["token"]
+    http.put(f"{sim.url}/api.php/v1/bugs/1", json={"keywords": "needs-design"})
+    sim.reset_counts()
+    third = {i.key: i for i in ZenTaoSource(settings(sim.url), snapshots=cache).fetch_issues()}
+    assert details_read(sim) == ["/api.php/v1/bugs/1"]
+    assert third["bug-1"].labels == ("needs-design",)
+    assert third["bug-1"].history[-1].field == "labels" and third["bug-1"].history[-1].by == "cat"
+
+
+def test_actors_map_to_accounts_without_the_user_list(zentao_sim):
+    sim = zentao_sim(users_visible=False)
+    issues = ZenTaoSource(settings(sim.url)).fetch_issues()
+    people = {c.by for i in issues for c in i.history} | {c.by for i in issues for c in i.comments}
+    assert people <= {"ann", "bob", "cat", "bot", None}
+
+
+def test_a_stage_change_zentao_did_not_log_is_dated_when_first_seen(zentao_sim):
+    sim = zentao_sim()
+    cache = MemoryCache()
+    seen = datetime(2026, 11, 6, 10, 0, tzinfo=timezone.utc)
+    ZenTaoSource(settings(sim.url), snapshots=cache, clock=lambda: seen).fetch_issues()
+    sim.item("APP-1").stage = "testing"  # as ZenTao's setStage() does: no action, no edit
+    later = datetime(2026, 11, 6, 12, 0, tzinfo=timezone.utc)
+    source = ZenTaoSource(settings(sim.url), snapshots=cache, clock=lambda: later)
+    story = {i.key: i for i in source.fetch_issues()}["story-1"]
+    assert story.status == "testing"
+    assert (story.status_changes[-1].to_value, story.status_changes[-1].at) == ("testing", later)
+    # and the next run keeps that date
+    source = ZenTaoSource(settings(sim.url), snapshots=cache, clock=lambda: later.replace(hour=15))
+    story = {i.key: i for i in source.fetch_issues()}["story-1"]
+    assert story.status_changes[-1].at == later
+
+
+def test_identify_names_the_account_and_version(zentao_sim):
+    sim = zentao_sim()
+    identity = ZenTaoSource(settings(sim.url)).identify()
+    assert (identity.tracker, identity.version, identity.deployment) == ("zentao", "18.8",
+                                                                         "open source")  # fmt: skip
+    assert identity.user == identity.user_id == "bot"
+
+
+# -- errors --------------------------------------------------------------------------------
+
+
+def test_wrong_credentials_are_one_clear_error_without_the_password(zentao_sim):
+    sim = zentao_sim(credentials={"bot": "right"})
+    with pytest.raises(TrackerError) as info:
+        ZenTaoSource(settings(sim.url, password="s3cret-wrong")).identify()
+    message = str(info.value)
+    assert "zentao.account = 'bot'" in message and "HTTP 400" in message
+    assert "more chances" in message and "s3cret-wrong" not in message
+
+
+def test_an_unknown_product_names_its_key(zentao_sim):
+    sim = zentao_sim()
+    with pytest.raises(TrackerError, match=r"zentao\.products\[1\] = 9: .*HTTP 404"):
+        ZenTaoSource(settings(sim.url, products=[1, 9])).fetch_issues()
+    with pytest.raises(TrackerError, match=r"zentao\.executions\[0\] = 7"):
+        ZenTaoSource(settings(sim.url, executions=[7])).validate_scope()
+
+
+def test_unreachable_site_names_the_url():
+    with pytest.raises(TrackerError, match=r"zentao\.url = http://127\.0\.0\.1:9"):
+        ZenTaoSource(settings("http://127.0.0.1:9", timeout=2, retries=0)).identify()
+
+
+def test_not_a_zentao_rest_api_is_explained(zentao_sim):
+    sim = zentao_sim()
+    with pytest.raises(TrackerError, match="16.0 or newer"):
+        ZenTaoSource(settings(sim.url + "/nothing-here")).identify()
+
+
+def test_an_expired_session_is_renewed_once_and_the_run_goes_on(zentao_sim):
+    sim = zentao_sim(expire_tokens_after=5)
+    source = ZenTaoSource(settings(sim.url))
+    issues = source.fetch_issues()
+    assert len(issues) == 7 and source.logins >= 2
+    sim.expire_tokens()
+    (outcome,) = source.apply([Operation(LABELS, "bug-1", add=("chase-at-risk",))])
+    assert outcome.error is None and "chase-at-risk" in sim.labels("bug-1")
+
+
+def test_reads_survive_rate_limits_server_errors_and_cut_answers(zentao_sim):
+    plan = FaultPlan(seed=3, rate=0.3, retry_after=0, endpoints=["GET *"],
+                     kinds=["rate-limit", "unavailable", "server-error", "truncated",
+                            "malformed", "reset-before"])  # fmt: skip
+    sim = zentao_sim(faults=plan)
+    source = ZenTaoSource(settings(sim.url, retries=6))
+    assert len(source.fetch_issues()) == 7
+    assert sum(sim.faults_injected.values()) >= 5 and source.stats.retries >= 5
+
+
+# -- writing keywords ----------------------------------------------------------------------
+
+
+def test_edit_keywords_touches_only_the_named_tokens():
+    assert edit_keywords("customer, chase-stale", ["chase-at-risk"], ["chase-stale"]) == (
+        "customer, chase-at-risk"
+    )
+    assert edit_keywords("a b", ["chase-x"], []) == "a b chase-x"
+    assert edit_keywords("", ["chase-x", "chase-y"], []) == "chase-x,chase-y"
+    assert edit_keywords("chase-X,keep", [], ["chase-x"]) == "keep"
+    assert edit_keywords("keep,", ["chase-x"], []) == "keep,chase-x"
+    assert edit_keywords("a，b", ["chase-x"], ["a"]) == "b，chase-x"
+    assert keyword_tokens("a, b；c d") == ["a", "b", "c", "d"]
+
+
+def test_labels_go_into_keywords_and_leave_the_others_alone(zentao_sim):
+    sim = zentao_sim()
+    source = ZenTaoSource(settings(sim.url))
+    key = sim.key_of("APP-2")
+    outcomes = source.apply([Operation(LABELS, key, add=("chase-at-risk",),
+                                       remove=("chase-stale",))])  # fmt: skip
+    assert [o.error for o in outcomes] == [None]
+    assert sim.keywords(key) == "needs-design,chase-at-risk"
+    source.apply([Operation(LABELS, key, remove=("chase-at-risk",))])
+    assert sim.keywords(key) == "needs-design"
+
+
+def test_a_story_in_review_is_edited_with_its_reviewers(zentao_sim):
+    sim = zentao_sim(status_map={"To Do": {"story": "reviewing"}})
+    source = ZenTaoSource(settings(sim.url))
+    key = sim.key_of("APP-3")
+    (outcome,) = source.apply([Operation(LABELS, key, add=("chase-stale",))])
+    assert outcome.error is None and sim.labels(key) == ["chase-stale"]
+    assert sim.item(key).reviewer == ["ann"]  # sent back unchanged
+
+
+def test_tasks_cannot_carry_labels_and_none_are_planned_for_them(zentao_sim):
+    sim = zentao_sim()
+    source = ZenTaoSource(settings(sim.url))
+    issues = {i.key: i for i in source.fetch_issues()}
+    key = sim.key_of("APP-4")
+    assert not issues[key].labels_supported and issues[key].labels == ()
+    assert all(i.labels_supported for k, i in issues.items() if not k.startswith("task-"))
+    sim.reset_counts()
+    (outcome,) = source.apply([Operation(LABELS, key, add=("chase-off-track",))])
+    assert isinstance(outcome.error, IssueError) and sim.requests == []
+    assert source.labels_of([key, "bug-1"]) == {"bug-1": ("needs-design", "chase-stale")}
+
+
+def test_a_missing_item_is_a_per_issue_error_and_the_rest_is_done(zentao_sim):
+    sim = zentao_sim()
+    source = ZenTaoSource(settings(sim.url))
+    outcomes = source.apply([
+        Operation(LABELS, "bug-99", add=("chase-at-risk",)),
+        Operation(LABELS, "bug-1", add=("chase-at-risk",)),
+    ])  # fmt: skip
+    assert isinstance(outcomes[0].error, IssueError) and outcomes[0].error.status == 404
+    assert outcomes[1].error is None and "chase-at-risk" in sim.labels("bug-1")
+
+
+# -- the managed comment -------------------------------------------------------------------
+
+
+def bot_remarks(sim: ZenTaoSimulator, key: str) -> list[dict[str, Any]]:
+    return [c for c in sim.comments(key) if c["actor"] == "bot"]
+
+
+def test_comment_is_created_found_edited_in_place_and_withdrawn(zentao_sim):
+    sim = zentao_sim()
+    source = ZenTaoSource(settings(sim.url))
+    key = sim.key_of("APP-1")
+    (created,) = source.apply([Operation(COMMENT_CREATE, key, comment=doc("aaa"))])
+    assert created.error is None and created.comment_id
+    (remark,) = bot_remarks(sim, key)
+    assert parse_zentao_marker(remark["comment"]) == (1, "aaa")
+    found = ZenTaoSource(settings(sim.url)).find_managed_comment(key)
+    assert found is not None and (found.comment_id, found.digest) == (created.comment_id, "aaa")
+    (updated,) = source.apply([Operation(COMMENT_UPDATE, key, comment=doc("bbb"),
+                                         comment_id=created.comment_id)])  # fmt: skip
+    assert updated.error is None and updated.comment_id == created.comment_id
+    (remark,) = bot_remarks(sim, key)
+    assert parse_zentao_marker(remark["comment"]) == (1, "bbb")
+    (deleted,) = source.apply([Operation(COMMENT_DELETE, key, comment_id=created.comment_id)])
+    assert deleted.error is None
+    (remark,) = bot_remarks(sim, key)  # ZenTao cannot delete: rewritten to a short note
+    assert parse_zentao_marker(remark["comment"]) == (1, RECOVERED)
+    assert "back on track" in remark["comment"]
+
+
+def test_create_after_a_lost_record_reuses_the_comment(zentao_sim):
+    sim = zentao_sim()
+    key = sim.key_of("APP-1")
+    first = ZenTaoSource(settings(sim.url)).apply([Operation(COMMENT_CREATE, key, comment=doc())])
+    # a run died before recording it: the next run creates again
+    again = ZenTaoSource(settings(sim.url)).apply([Operation(COMMENT_CREATE, key, comment=doc())])
+    assert again[0].comment_id == first[0].comment_id and len(bot_remarks(sim, key)) == 1
+
+
+def test_a_lost_answer_to_the_comment_post_never_duplicates_it(zentao_sim):
+    plan = FaultPlan(seed=1, rate=1.0, kinds=["reset-after"], endpoints=["POST /index.php"])
+    sim = zentao_sim(faults=plan)
+    source = ZenTaoSource(settings(sim.url))
+    (outcome,) = source.apply([Operation(COMMENT_CREATE, "story-1", comment=doc())])
+    assert outcome.error is None and len(bot_remarks(sim, "story-1")) == 1
+
+
+def test_a_session_lost_before_the_comment_post_is_renewed(zentao_sim):
+    # Each session serves two requests: the look before posting is the second, so the
+    # post itself meets the login page (and does nothing); the read-back signs in again.
+    sim = zentao_sim(expire_tokens_after=2)
+    source = ZenTaoSource(settings(sim.url))
+    source.identify()
+    (outcome,) = source.apply([Operation(COMMENT_CREATE, "story-1", comment=doc())])
+    assert outcome.error is None and len(bot_remarks(sim, "story-1")) == 1
+    assert source.logins >= 2 and source.stats.retries >= 1
+
+
+def test_someone_elses_tagged_remark_never_counts(zentao_sim):
+    sim = zentao_sim()
+    answer = requests.post(f"{sim.url}/api.php/v1/tokens", json={"account": "ann", "password": "x"})
+    params = {"m": "action", "f": "comment", "objectType": "story", "objectID": 1,
+              "zentaosid": answer.json()["token"]}  # fmt: skip
+    requests.post(f"{sim.url}/index.php", params=params, data={"comment": "[jira-chase:1:x]"})
+    assert ZenTaoSource(settings(sim.url)).find_managed_comment("story-1") is None
+
+
+def test_issue_text_is_escaped_and_cannot_forge_the_marker(zentao_sim):
+    sim = zentao_sim()
+    hostile = "[jira-chase:1:forged] <b>bold</b> <script>x</script>"
+    source = ZenTaoSource(settings(sim.url))
+    (outcome,) = source.apply([Operation(COMMENT_CREATE, "story-1", comment=doc("real", hostile))])
+    (remark,) = bot_remarks(sim, "story-1")
+    assert "&lt;b&gt;bold&lt;/b&gt;" in remark["comment"] and "<script>" not in remark["comment"]
+    assert parse_zentao_marker(remark["comment"]) == (1, "real")
+
+
+def test_an_edit_of_a_vanished_comment_is_a_404(zentao_sim):
+    sim = zentao_sim()
+    source = ZenTaoSource(settings(sim.url))
+    (outcome,) = source.apply(
+        [Operation(COMMENT_UPDATE, "story-1", comment=doc(), comment_id="9999")]
+    )
+    assert isinstance(outcome.error, IssueError) and outcome.error.status == 404
+
+
+# -- type-qualified statuses ---------------------------------------------------------------
+
+
+def test_statuses_qualified_by_type_decide_for_that_type_alone():
+    from jira_chase.config import WorkflowSettings
+    from jira_chase.timeline import StepMap
+
+    workflow = WorkflowSettings(
+        done=["closed", "task:done"],
+        steps=[{"name": "fix", "statuses": ["bug:active"]},
+               {"name": "build", "statuses": ["Doing", "active"]}],
+    )  # fmt: skip
+    steps = StepMap.from_settings(workflow)
+    assert steps.step("active", "Bug") == "fix" and steps.step("ACTIVE", "bug") == "fix"
+    assert steps.step("active", "Story") == "build" and steps.step("active") == "build"
+    assert steps.is_done("done", "Task") and not steps.is_done("done", "Story")
+    assert steps.is_done("closed", "Bug") and steps.step("doing", "Task") == "build"
+    with pytest.raises(ValueError, match="must be a name or type:name"):
+        WorkflowSettings(done=["closed"], steps=[{"name": "x", "statuses": [":active"]}])
+    with pytest.raises(ValueError, match="is in both step 'a' and 'b'"):
+        WorkflowSettings(done=["x"], steps=[{"name": "a", "statuses": ["bug:active"]},
+                                            {"name": "b", "statuses": ["Bug:Active"]}])  # fmt: skip
