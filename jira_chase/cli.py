@@ -197,13 +197,18 @@ def _read_toml_resource(name: str) -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def demo_settings(url: str, state_dir: Path, tracker: str = "jira") -> Settings:
+def demo_settings(
+    url: str, state_dir: Path, tracker: str = "jira", deployment: str = "cloud"
+) -> Settings:
     """The demo configuration (demo.toml; for ZenTao with zentao_demo.toml's sections
     over it) pointed at a simulator and a state file in `state_dir`."""
     data = _read_toml_resource("demo.toml")
     if tracker == "zentao":
         del data["jira"]
         data.update(_read_toml_resource("zentao_demo.toml"))
+    elif deployment == "datacenter":
+        # Data Center signs in with a personal access token alone.
+        data["jira"].update({"deployment": "datacenter", "email": ""})
     data[tracker]["url"] = url
     data["state"]["path"] = str(state_dir / "demo.sqlite")
     return load_settings(data=data)
@@ -216,10 +221,17 @@ def demo_settings(url: str, state_dir: Path, tracker: str = "jira") -> Settings:
     type=click.Choice(["jira", "zentao"]),
     default="jira",
     show_default=True,
-    help="The simulated tracker to chase: Jira Cloud, or ZenTao 18.8 (REST API v1).",
+    help="The simulated tracker to chase: Jira, or ZenTao 18.8 (REST API v1).",
+)
+@click.option(
+    "--deployment",
+    type=click.Choice(["cloud", "datacenter"]),
+    default="cloud",
+    show_default=True,
+    help="For Jira: Cloud (REST v3) or Data Center 10.3 (REST v2, personal access token).",
 )
 @handle_errors
-def demo(as_json: bool, tracker: str) -> None:
+def demo(as_json: bool, tracker: str, deployment: str) -> None:
     """Run the whole loop on the built-in simulator: plan, sync, and sync again."""
     from jira_chase.simulator import JiraSimulator
     from jira_chase.simulator.demo import DEMO_NOW, build_demo_dataset
@@ -229,9 +241,9 @@ def demo(as_json: bool, tracker: str) -> None:
         return
     with (
         tempfile.TemporaryDirectory(prefix="jira-chase-demo-") as tmp,
-        JiraSimulator(build_demo_dataset()) as sim,
+        JiraSimulator(build_demo_dataset(), deployment=deployment) as sim,
     ):
-        settings = demo_settings(sim.url, Path(tmp))
+        settings = demo_settings(sim.url, Path(tmp), deployment=deployment)
         first = execute(settings, DEMO_NOW, write=False)
         applied = execute(settings, DEMO_NOW, write=True)
         second = execute(settings, DEMO_NOW, write=True)
@@ -250,7 +262,8 @@ def demo(as_json: bool, tracker: str) -> None:
             }
             click.echo(json.dumps(doc, indent=2))
         else:
-            click.echo(f"Simulated Jira Cloud at {sim.url} with the demo data set.\n")
+            flavour = "Cloud" if deployment == "cloud" else "Data Center"
+            click.echo(f"Simulated Jira {flavour} at {sim.url} with the demo data set.\n")
             click.echo(render_text(first, max_writes=settings.writeback.max_writes))
             click.echo("\n" + "=" * 72 + "\n")
             click.echo(render_text(applied, max_writes=settings.writeback.max_writes, brief=True))

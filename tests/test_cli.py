@@ -31,8 +31,9 @@ def foreign_labels(sim, keys):
     return {key: [lbl for lbl in sim.labels(key) if not lbl.startswith("chase-")] for key in keys}
 
 
-def test_demo_flags_exactly_the_planted_problems_and_writes_them():
-    result = cli("demo", "--json")
+@pytest.mark.parametrize("deployment", ["cloud", "datacenter"])
+def test_demo_flags_exactly_the_planted_problems_and_writes_them(deployment):
+    result = cli("demo", "--json", "--deployment", deployment)
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     flagged = {i["key"]: {f["family"] for f in i["findings"]} for i in doc["plan"]["issues"]}

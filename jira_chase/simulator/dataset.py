@@ -48,7 +48,8 @@ _PROJECT_KEYS = _PROJECT_REQUIRED | {"readonly"}
 _USER_REQUIRED = frozenset({"id", "name"})
 _USER_KEYS = _USER_REQUIRED | {"email", "bulkChange"}
 _STATUS_REQUIRED = frozenset({"name", "category"})
-_STATUS_KEYS = _STATUS_REQUIRED
+# `zentao`: how the ZenTao simulator shows the status per item type; it validates it.
+_STATUS_KEYS = _STATUS_REQUIRED | {"zentao"}
 _ISSUE_REQUIRED = frozenset({"key", "project", "type", "summary", "status", "created"})
 _ISSUE_KEYS = _ISSUE_REQUIRED | {
     "priority",
