@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
@@ -20,7 +19,6 @@ from typing import Any, TypeVar
 import requests
 from jira import JIRA, JIRAError
 from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from jira_chase.comment import (
     FORMAT_VERSION,
@@ -35,6 +33,7 @@ from jira_chase.errors import IssueError, TrackerError
 from jira_chase.model import Change, Comment, Issue, Link, Person
 from jira_chase.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, LABELS, Operation
 from jira_chase.sources.base import Outcome, ServerIdentity, SourceStats
+from jira_chase.sources.http import BODY_ERRORS, backoff_delay, retry_policy
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -65,11 +64,6 @@ BULK_CHANGELOG_MAX_ISSUES = 1000
 BULK_EDIT_MAX_ISSUES = 1000
 #: Identical label changes on at least this many issues go through Cloud bulk edit.
 BULK_EDIT_MIN_ISSUES = 5
-RETRY_STATUSES = (429, 500, 502, 503, 504)
-#: Atlassian's recommended cap on a single backoff pause, in seconds.
-BACKOFF_MAX = 30.0
-#: Errors in reading a body after the status line: the answer was cut off.
-BODY_ERRORS = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 
 
 def parse_jira_time(value: str) -> datetime:
@@ -104,27 +98,6 @@ def _error_text(exc: JIRAError) -> str:
             if messages:
                 return "; ".join(str(m) for m in messages)
     return (exc.text or "no details").strip()
-
-
-def retry_policy(retries: int, backoff: float, methods: Sequence[str]) -> Retry:
-    """urllib3's Retry, set up the way Atlassian asks: retry 429 and 5xx and connection
-    failures a bounded number of times, honour Retry-After (seconds or an HTTP date),
-    otherwise back off exponentially with jitter, capped at 30 s. Only `methods` are
-    retried after the request may have reached the server."""
-    return Retry(
-        total=retries,
-        connect=retries,
-        read=retries,
-        status=retries,
-        other=0,
-        allowed_methods=frozenset(methods),
-        status_forcelist=RETRY_STATUSES,
-        backoff_factor=backoff,
-        backoff_max=BACKOFF_MAX,
-        backoff_jitter=backoff * 0.3,
-        respect_retry_after_header=True,
-        raise_on_status=False,
-    )
 
 
 class JiraSource:
@@ -205,8 +178,7 @@ class JiraSource:
                 if attempt == self.settings.retries:
                     raise self._run_error(doing, exc) from None
                 self.stats.retries += 1
-                time.sleep(min(BACKOFF_MAX, self.settings.backoff * 2**attempt)
-                           * random.uniform(0.7, 1.3))  # fmt: skip
+                time.sleep(backoff_delay(attempt, self.settings.backoff))
             except (JIRAError, requests.RequestException, ValueError, KeyError) as exc:
                 if isinstance(exc, ValueError) and attempt < self.settings.retries:
                     # A body that is not JSON: a truncated answer; read again.
@@ -645,19 +617,10 @@ class JiraSource:
         raise AssertionError("unreachable")
 
     def _pause(self, attempt: int, response: requests.Response | None) -> None:
-        """Wait before trying a write again: Retry-After when the answer has one,
-        else the configured exponential backoff with jitter."""
+        """Wait before trying a write again (Retry-After when the answer has one)."""
         self.stats.retries += 1
         header = response.headers.get("Retry-After") if response is not None else None
-        delay: float | None = None
-        if header:
-            try:
-                delay = Retry().parse_retry_after(header)
-            except Exception:  # an unparsable header: fall back to our own backoff
-                delay = None
-        if delay is None:
-            delay = min(BACKOFF_MAX, self.settings.backoff * 2**attempt) * random.uniform(0.7, 1.3)
-        time.sleep(min(delay, BACKOFF_MAX))
+        time.sleep(backoff_delay(attempt, self.settings.backoff, header))
 
     def _apply_labels_bulk(self, ops: list[Operation]) -> list[Outcome] | None:
         """One bulk edit for many identical label changes; None when the bot may not

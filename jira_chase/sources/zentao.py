@@ -33,7 +33,6 @@ delete a remark: `comment.delete` rewrites it to a short "back on track" note.
 from __future__ import annotations
 
 import logging
-import random
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -44,7 +43,6 @@ from zoneinfo import ZoneInfo
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from jira_chase.comment import (
     RECOVERED,
@@ -58,6 +56,7 @@ from jira_chase.errors import IssueError, TrackerError
 from jira_chase.model import Change, Comment, Issue, Person
 from jira_chase.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, LABELS, Operation
 from jira_chase.sources.base import Outcome, ServerIdentity, SourceStats
+from jira_chase.sources.http import BODY_ERRORS, backoff_delay, retry_policy
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +69,6 @@ INITIAL_STATUS = {"story": "draft", "task": "wait", "bug": "active"}
 #: Story statuses that make ZenTao require `reviewer` on an edit.
 IN_REVIEW = ("draft", "reviewing", "changing")
 KEYWORDS_MAX_CHARS = 255
-RETRY_STATUSES = (429, 500, 502, 503, 504)
-BACKOFF_MAX = 30.0
-BODY_ERRORS = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 #: Bumped when the cached snapshot's shape changes; older entries are read again.
 CACHE_VERSION = 1
 _SEPARATORS = r"[,，;；、\s]+"
@@ -159,26 +155,6 @@ def edit_keywords(text: str, add: Sequence[str], remove: Sequence[str]) -> str:
             parts.append(label)
             present.add(label.casefold())
     return separator.join(parts)
-
-
-def retry_policy(retries: int, backoff: float, methods: Sequence[str]) -> Retry:
-    """Retry 429, 5xx and connection failures a bounded number of times, honouring
-    Retry-After, else backing off exponentially with jitter (capped at 30 s); only
-    `methods` are repeated once the request may have reached the server."""
-    return Retry(
-        total=retries,
-        connect=retries,
-        read=retries,
-        status=retries,
-        other=0,
-        allowed_methods=frozenset(methods),
-        status_forcelist=RETRY_STATUSES,
-        backoff_factor=backoff,
-        backoff_max=BACKOFF_MAX,
-        backoff_jitter=backoff * 0.3,
-        respect_retry_after_header=True,
-        raise_on_status=False,
-    )
 
 
 def _detail(response: requests.Response) -> str:
@@ -349,8 +325,7 @@ class ZenTaoSource:
                 if attempt == self.settings.retries:
                     raise _Malformed(str(exc)) from None
                 self.stats.retries += 1
-                pause = min(BACKOFF_MAX, self.settings.backoff * 2**attempt)
-                time.sleep(pause * random.uniform(0.7, 1.3))
+                time.sleep(backoff_delay(attempt, self.settings.backoff))
         raise AssertionError("unreachable")
 
     def _read(self, path: str, params: Mapping[str, Any] | None, doing: str) -> dict[str, Any]:

@@ -1,0 +1,54 @@
+"""What every tracker source does the same way over HTTP: the retry policy and pauses.
+
+Retries live in urllib3's `Retry` on the session's adapters (429 and 5xx and lost
+connections, Retry-After honoured, exponential backoff with jitter); `backoff_delay`
+serves the few places the adapters cannot see — a body cut off after the status line,
+or a write that must not be repeated blindly.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+import requests
+from urllib3.exceptions import InvalidHeader
+from urllib3.util.retry import Retry
+
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+#: Atlassian's recommended cap on a single backoff pause, in seconds.
+BACKOFF_MAX = 30.0
+#: Errors in reading a body after the status line: the answer was cut off.
+BODY_ERRORS = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
+
+
+def retry_policy(retries: int, backoff: float, methods: Sequence[str]) -> Retry:
+    """Retry 429, 5xx and connection failures up to `retries` times, honouring
+    Retry-After (seconds or an HTTP date), else backing off from `backoff` seconds,
+    doubling, with jitter, capped at 30 s. Only `methods` are repeated once the request
+    may have reached the server."""
+    return Retry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        other=0,
+        allowed_methods=frozenset(methods),
+        status_forcelist=RETRY_STATUSES,
+        backoff_factor=backoff,
+        backoff_max=BACKOFF_MAX,
+        backoff_jitter=backoff * 0.3,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+
+
+def backoff_delay(attempt: int, backoff: float, retry_after: str | None = None) -> float:
+    """Seconds to wait before try `attempt + 1`: the server's Retry-After when it sent a
+    readable one, else `backoff * 2**attempt` with ±30% jitter; never over 30 s."""
+    if retry_after:
+        try:
+            return min(BACKOFF_MAX, Retry().parse_retry_after(retry_after))
+        except InvalidHeader:
+            pass
+    return min(BACKOFF_MAX, backoff * 2**attempt) * random.uniform(0.7, 1.3)
