@@ -178,3 +178,21 @@ def test_without_bulk_permission_labels_are_written_issue_by_issue(tmp_path, jir
     assert doc["failed"] == []
     assert all(set(op["add"]) <= set(sim.labels(op["issue"])) for op in doc["applied"])
     assert len(bulk_requests(sim)) == 1  # tried once, refused, then per issue
+
+
+def test_changing_one_issue_changes_only_its_comment(tmp_path, demo_sim):
+    config = config_for(tmp_path, demo_sim)
+    sync(config)
+    before = {key: bot_comments(demo_sim, key) for key in DEMO_PLANTED}
+    # Someone sends APP-122 (done without review) back to review: still unhealthy?
+    # Its red line is gone while it is not done, so its comment must change.
+    demo_sim.move("APP-122", "Code Review", "u-emeka")
+    doc = sync(config, "2026-11-20T16:30:00Z")
+    touched = {op["issue"] for op in doc["applied"]}
+    assert touched == {"APP-122"}
+    for key in DEMO_PLANTED:
+        if key != "APP-122":
+            assert bot_comments(demo_sim, key) == before[key]
+    (after,) = bot_comments(demo_sim, "APP-122")
+    assert after["id"] == before["APP-122"][0]["id"]
+    assert after["body"] != before["APP-122"][0]["body"]

@@ -86,6 +86,8 @@ def check_wip(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
                         f"issues, limit {limit} (it holds {len(inside)} now)"
                     ),
                     config_key=f"workflow.steps[{index}].wip_limit",
+                    # How full the step is now moves with other issues, not this one.
+                    volatile=("in the step now",),
                     evidence=(
                         ("step", step.name),
                         ("entered", fmt_time(entered)),

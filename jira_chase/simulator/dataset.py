@@ -325,6 +325,18 @@ class Dataset:
         issue.updated = at
         return entry
 
+    def set_status(self, issue: Issue, status: str, by: str, at: datetime) -> History:
+        """Move ``issue`` to ``status`` as a person would in the tracker's UI: a ``status``
+        history entry by ``by`` at ``at``."""
+        if status not in self.statuses:
+            raise DatasetError(f"dataset: issue {issue.key}: unknown status {status!r}")
+        item = ChangeItem("status", issue.status, status)
+        entry = History(self._new_id(), at, by, (item,))
+        issue.status = status
+        _append_history(issue, entry)
+        issue.updated = at
+        return entry
+
     def add_comment(
         self,
         issue: Issue,

@@ -156,6 +156,12 @@ class JiraSimulator(SimulatorServer):
                 raise KeyError(key)
             return found
 
+    def move(self, key: str, status: str, by: str) -> None:
+        """Move an issue to another status now, as a person in the tracker would (tests
+        use it to change an issue's history between runs)."""
+        with self.api.lock:
+            self.dataset.set_status(self.issue(key), status, by, self.clock())
+
     def labels(self, key: str) -> list[str]:
         with self.api.lock:
             return list(self.issue(key).labels)
