@@ -473,8 +473,14 @@ class JiraSource:
     def find_managed_comment(self, issue_key: str) -> ManagedComment | None:
         """The bot's own comment on the issue, recognised by its tag (Cloud: a comment
         property; Data Center: the invisible anchor its body starts with) and by being
-        written by the bot, so no one else's text can pass for it."""
+        written by the bot, so no one else's text can pass for it. The oldest one wins
+        should there be more."""
+        found = self._managed_comments(issue_key)
+        return found[0] if found else None
+
+    def _managed_comments(self, issue_key: str) -> list[ManagedComment]:
         bot = self.bot_id()
+        found: list[ManagedComment] = []
         start = 0
         while True:
             params: dict[str, Any] = {"startAt": start, "maxResults": 100, "orderBy": "created"}
@@ -490,10 +496,10 @@ class JiraSource:
                     continue
                 digest = self._comment_digest(comment)
                 if digest is not None:
-                    return ManagedComment(issue_key, str(comment["id"]), digest)
+                    found.append(ManagedComment(issue_key, str(comment["id"]), digest))
             start += len(comments)
             if not comments or start >= int(page.get("total", 0)):
-                return None
+                return found
 
     def _comment_digest(self, comment: dict[str, Any]) -> str | None:
         if self.cloud:
@@ -591,11 +597,15 @@ class JiraSource:
         url = self._url(f"issue/{op.issue_key}/comment")
         payload = json.dumps(self._comment_payload(op))
         attempts = self.settings.retries + 1
+        uncertain = False
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
                 answer = self.client._session.post(url, data=payload).json()
-                return str(answer["id"])
+                created = str(answer["id"])
+                if uncertain:
+                    self._remove_duplicates(op.issue_key, keep=created)
+                return created
             except JIRAError as exc:
                 status = exc.status_code or 0
                 if status in (429, 503):
@@ -613,8 +623,24 @@ class JiraSource:
                 return existing.comment_id
             if last:
                 raise error
+            uncertain = True
             self._pause(attempt, None)
         raise AssertionError("unreachable")
+
+    def _remove_duplicates(self, issue_key: str, *, keep: str) -> None:
+        """After a create that followed a lost answer, a server that was merely slow may
+        have made the first comment after all: keep one, delete the others, so there is
+        never more than one managed comment."""
+        for extra in self._managed_comments(issue_key):
+            if extra.comment_id != keep:
+                log.info("%s: deleting duplicate managed comment %s", issue_key, extra.comment_id)
+                try:
+                    self.client._session.delete(
+                        self._url(f"issue/{issue_key}/comment/{extra.comment_id}")
+                    )
+                except JIRAError as exc:
+                    if exc.status_code != 404:
+                        raise
 
     def _pause(self, attempt: int, response: requests.Response | None) -> None:
         """Wait before trying a write again (Retry-After when the answer has one)."""

@@ -1,6 +1,7 @@
 """The Jira source against the simulator over real sockets, with the real `jira` library."""
 
 import pytest
+import requests
 
 from jira_chase.config import JiraSettings
 from jira_chase.errors import IssueError, TrackerError
@@ -89,3 +90,27 @@ def test_unreachable_site_is_a_tracker_error():
 def test_identify_reports_the_bot(demo_sim):
     identity = JiraSource(settings(demo_sim.url)).identify()
     assert identity.deployment == "Cloud" and identity.user == "chase-bot@example.com"
+
+
+def test_duplicate_managed_comments_collapse_to_the_one_kept(demo_sim):
+    """A slow server can make a comment after its answer was lost and the retry made a
+    second one; the source then keeps one and deletes the other."""
+    from jira_chase.comment import PROPERTY_KEY
+
+    body = {"type": "doc", "version": 1, "content": [
+        {"type": "paragraph", "content": [{"type": "text", "text": "x"}]}]}  # fmt: skip
+    tag = [{"key": PROPERTY_KEY, "value": {"version": 1, "digest": "d"}}]
+    ids = []
+    for _ in range(2):
+        answer = requests.post(
+            f"{demo_sim.url}/rest/api/3/issue/APP-108/comment",
+            json={"body": body, "properties": tag},
+            auth=("chase-bot@example.com", "t"),
+            timeout=10,
+        )
+        ids.append(answer.json()["id"])
+    source = JiraSource(settings(demo_sim.url))
+    assert source.find_managed_comment("APP-108").comment_id == ids[0]  # the oldest
+    source._remove_duplicates("APP-108", keep=ids[1])
+    bots = [c["id"] for c in demo_sim.comments("APP-108") if c["author"] == "u-bot"]
+    assert bots == [ids[1]]
