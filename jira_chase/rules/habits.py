@@ -73,6 +73,33 @@ def check_stale(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
     return findings
 
 
+def _missing(
+    subject: Subject,
+    family: str,
+    rule: str,
+    what: str,
+    config_key: str,
+    extra: tuple[tuple[str, str], ...] = (),
+) -> Finding:
+    """A warn finding for an issue sitting in its step without `what`."""
+    step = subject.timeline.current.step
+    entered = subject.timeline.current_step_entry()
+    assert entered is not None
+    return Finding(
+        issue_key=subject.issue.key,
+        family=family,
+        rule=rule,
+        severity=Severity.WARN,
+        message=f"in step '{step}' without {what}",
+        config_key=config_key,
+        evidence=(
+            ("step", f"{step} ({subject.timeline.current.status})"),
+            ("entered", fmt_time(entered)),
+            *extra,
+        ),
+    )
+
+
 def check_owner(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
     """No owner: an issue in an active step without an assignee (`habits.require_owner`)."""
     findings = []
@@ -81,25 +108,9 @@ def check_owner(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
         if not ctx.is_active(step) or issue.assignee is not None:
             continue
         required, config_key = ctx.threshold(issue, "habits", "require_owner")
-        if not required:
-            continue
-        entered = subject.timeline.current_step_entry()
-        assert entered is not None
-        findings.append(
-            Finding(
-                issue_key=issue.key,
-                family="owner",
-                rule="no-owner",
-                severity=Severity.WARN,
-                message=f"in step '{step}' without an assignee",
-                config_key=config_key,
-                evidence=(
-                    ("step", f"{step} ({subject.timeline.current.status})"),
-                    ("entered", fmt_time(entered)),
-                    ("assignee", "none"),
-                ),
-            )
-        )
+        if required:
+            findings.append(_missing(subject, "owner", "no-owner", "an assignee", config_key,
+                                     (("assignee", "none"),)))  # fmt: skip
     return findings
 
 
@@ -112,24 +123,9 @@ def check_estimate(subjects: Sequence[Subject], ctx: RuleContext) -> list[Findin
         if step is None or issue.estimate is not None:
             continue
         required, config_key = ctx.threshold(issue, "habits", "require_estimate")
-        if not required:
-            continue
-        entered = subject.timeline.current_step_entry()
-        assert entered is not None
-        findings.append(
-            Finding(
-                issue_key=issue.key,
-                family="estimate",
-                rule="no-estimate",
-                severity=Severity.WARN,
-                message=f"in step '{step}' without an estimate",
-                config_key=config_key,
-                evidence=(
-                    ("step", f"{step} ({subject.timeline.current.status})"),
-                    ("entered", fmt_time(entered)),
-                    ("type", issue.type),
-                    ("estimate", "none"),
-                ),
+        if required:
+            extra = (("type", issue.type), ("estimate", "none"))
+            findings.append(
+                _missing(subject, "estimate", "no-estimate", "an estimate", config_key, extra)
             )
-        )
     return findings
