@@ -68,3 +68,19 @@ def test_sync_under_faults_matches_a_fault_free_run(tmp_path, jira_sim):
         assert json.loads(out)["operations"] == []
     # Across the seeds every endpoint the client used failed at least once.
     assert used - faulted == set()
+
+
+def test_data_center_sync_under_faults_matches_a_fault_free_run(tmp_path, jira_sim):
+    pat = {"token": "pat-1", "deployment": "datacenter", "email": ""}
+    clean = jira_sim(build_demo_dataset(), deployment="datacenter")
+    config = write_toml(tmp_path / "a.toml", demo_config(clean.url, "a.sqlite", jira=pat))
+    code, _, err = sync(config)
+    assert code == 0, err
+    plan = FaultPlan(seed=11, rate=0.25, delay=1.0, retry_after=1)
+    faulty = jira_sim(build_demo_dataset(), deployment="datacenter", faults=plan)
+    data = demo_config(faulty.url, "b.sqlite", jira={**pat, **CLIENT})
+    code, out, err = sync(write_toml(tmp_path / "b.toml", data))
+    assert code == 0, err
+    assert json.loads(out)["summary"]["retries"] > 0
+    assert sum(faulty.faults_injected.values()) >= 0.2 * faulty.request_count
+    assert tracker_state(faulty) == tracker_state(clean)
