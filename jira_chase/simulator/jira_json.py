@@ -55,25 +55,7 @@ _SYSTEM_FIELDS = (
 )
 
 # All issue fields the Cloud simulator serves; ``comment`` is not navigable, as in Jira.
-ALL_FIELDS = (
-    "summary",
-    "status",
-    "issuetype",
-    "priority",
-    "assignee",
-    "reporter",
-    "labels",
-    "created",
-    "updated",
-    "duedate",
-    "fixVersions",
-    "parent",
-    "issuelinks",
-    "project",
-    "comment",
-    STORY_POINTS_FIELD,
-    FLAGGED_FIELD,
-)
+ALL_FIELDS = (*_SYSTEM_FIELDS, STORY_POINTS_FIELD, FLAGGED_FIELD)
 NAVIGABLE_FIELDS = tuple(name for name in ALL_FIELDS if name != "comment")
 
 _CATEGORY_COLOURS = {"new": "blue-gray", "indeterminate": "yellow", "done": "green"}
