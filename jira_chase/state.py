@@ -19,7 +19,7 @@ from typing import Any
 from jira_chase.comment import ManagedComment
 from jira_chase.errors import ConfigError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -67,6 +67,15 @@ _MIGRATIONS: dict[int, str] = {
         item_key TEXT NOT NULL,
         snapshot TEXT NOT NULL,
         PRIMARY KEY (source, item_key)
+    );
+    """,
+    4: """
+    CREATE TABLE facts (
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (kind, key)
     );
     """,
 }
@@ -251,6 +260,22 @@ class StateStore:
             elif any(str(lbl).casefold() == wanted for lbl in payload.get("remove", [])):
                 carrying[row["issue_key"]] = False
         return {key for key, on in carrying.items() if on}
+
+    # -- facts a source learns about the tracker (see sources/base.py: Memory) --------
+
+    def recall(self, kind: str) -> dict[str, str]:
+        """Every fact of one kind (key -> value) remembered from earlier runs."""
+        rows = self._db.execute("SELECT key, value FROM facts WHERE kind = ?", (kind,)).fetchall()
+        return {row["key"]: row["value"] for row in rows}
+
+    def remember(self, kind: str, key: str, value: str) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO facts (kind, key, value, at) VALUES (?, ?, ?, ?)",
+            (kind, key, value, _utcnow()),
+        )
+
+    def forget(self, kind: str, key: str) -> None:
+        self._db.execute("DELETE FROM facts WHERE kind = ? AND key = ?", (kind, key))
 
     def cached_items(self, source: str) -> dict[str, dict[str, Any]]:
         """The item snapshots a source cached on its last complete fetch (item key ->

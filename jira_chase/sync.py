@@ -24,7 +24,7 @@ from jira_chase.plan import (
     Plan,
     plan_writes,
 )
-from jira_chase.sources.base import Outcome, ServerIdentity, Source, SourceStats
+from jira_chase.sources.base import Outcome, ScratchMemory, ServerIdentity, Source, SourceStats
 from jira_chase.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -140,6 +140,8 @@ def run(
     mode = "sync" if write else "plan"
     run_id = store.start_run(mode, now)
     try:
+        # A dry run reads what earlier runs learnt about the tracker but keeps nothing.
+        source.use_memory(store if write else ScratchMemory(store))
         identity = source.identify()
         issues = source.fetch_issues()
         evaluation = evaluate(issues, settings, now, bot_id=identity.user_id or None)

@@ -46,3 +46,19 @@ def test_unwritable_location_names_the_key(tmp_path):
     blocker.write_text("")
     with pytest.raises(ConfigError, match="state.path"):
         StateStore(blocker / "s.sqlite")
+
+
+def test_facts_are_kept_between_runs_and_a_scratch_overlay_never_writes(tmp_path):
+    from jira_chase.sources.base import ScratchMemory
+
+    with StateStore(tmp_path / "s.sqlite") as store:
+        store.remember("notify", "APP", "silent")
+        store.remember("notify", "OPS", "noisy")
+        store.forget("notify", "OPS")
+        overlay = ScratchMemory(store)
+        overlay.remember("notify", "WEB", "noisy")
+        overlay.forget("notify", "APP")
+        assert overlay.recall("notify") == {"WEB": "noisy"}
+    with StateStore(tmp_path / "s.sqlite") as store:
+        assert store.recall("notify") == {"APP": "silent"}
+        assert store.recall("other") == {}

@@ -42,6 +42,42 @@ class Outcome:
     comment_id: str | None = None
 
 
+class Memory(Protocol):
+    """Facts a source learns about the tracker and keeps between runs (the state store
+    implements it): e.g. where the bot may write silently, items the tracker refuses to
+    edit. `kind` groups facts; keys and values are strings the source chooses."""
+
+    def recall(self, kind: str) -> dict[str, str]: ...
+
+    def remember(self, kind: str, key: str, value: str) -> None: ...
+
+    def forget(self, kind: str, key: str) -> None: ...
+
+
+class ScratchMemory:
+    """A Memory that keeps facts for one run only: a source's default, and the overlay a
+    dry run uses so that it reads what earlier runs learnt but never writes the store."""
+
+    def __init__(self, base: Memory | None = None):
+        self._base = base
+        self._facts: dict[str, dict[str, str | None]] = {}
+
+    def recall(self, kind: str) -> dict[str, str]:
+        known = dict(self._base.recall(kind)) if self._base is not None else {}
+        for key, value in self._facts.get(kind, {}).items():
+            if value is None:
+                known.pop(key, None)
+            else:
+                known[key] = value
+        return known
+
+    def remember(self, kind: str, key: str, value: str) -> None:
+        self._facts.setdefault(kind, {})[key] = value
+
+    def forget(self, kind: str, key: str) -> None:
+        self._facts.setdefault(kind, {})[key] = None
+
+
 class Source(Protocol):
     """A tracker seen as issues in, label/comment operations out.
 
@@ -51,6 +87,11 @@ class Source(Protocol):
     """
 
     stats: SourceStats
+
+    def use_memory(self, memory: Memory) -> None:
+        """Keep what the source learns about the tracker in `memory` from now on (the
+        run passes the state store; a dry run a read-only overlay of it)."""
+        ...
 
     def identify(self) -> ServerIdentity:
         """Who we are talking to and as whom; proves the credentials work."""

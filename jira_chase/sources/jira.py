@@ -32,7 +32,7 @@ from jira_chase.config import JiraSettings
 from jira_chase.errors import IssueError, TrackerError
 from jira_chase.model import Change, Comment, Issue, Link, Person
 from jira_chase.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, LABELS, Operation
-from jira_chase.sources.base import Outcome, ServerIdentity, SourceStats
+from jira_chase.sources.base import Memory, Outcome, ScratchMemory, ServerIdentity, SourceStats
 from jira_chase.sources.http import BODY_ERRORS, backoff_delay, retry_policy
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,7 @@ class JiraSource:
     def __init__(self, settings: JiraSettings):
         self.settings = settings
         self.stats = SourceStats()
+        self.memory: Memory = ScratchMemory()
         self.cloud = settings.deployment == "cloud"
         self.api = "3" if self.cloud else "2"
         self._field_ids: dict[str, str] | None = None
@@ -239,6 +240,9 @@ class JiraSource:
         return self._call(doing, post)
 
     # -- the contract ---------------------------------------------------------------
+
+    def use_memory(self, memory: Memory) -> None:
+        self.memory = memory
 
     def identify(self) -> ServerIdentity:
         info = self._server_info

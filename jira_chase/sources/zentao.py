@@ -55,7 +55,7 @@ from jira_chase.config import ZenTaoSettings
 from jira_chase.errors import IssueError, TrackerError
 from jira_chase.model import Change, Comment, Issue, Person
 from jira_chase.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, LABELS, Operation
-from jira_chase.sources.base import Outcome, ServerIdentity, SourceStats
+from jira_chase.sources.base import Memory, Outcome, ScratchMemory, ServerIdentity, SourceStats
 from jira_chase.sources.http import BODY_ERRORS, backoff_delay, retry_policy
 
 log = logging.getLogger(__name__)
@@ -196,6 +196,7 @@ class ZenTaoSource:
         self.settings = settings
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.stats = SourceStats()
+        self.memory: Memory = ScratchMemory()
         self.snapshots = snapshots
         self.base = settings.url.rstrip("/")
         self.api = self.base + "/api.php/v1"
@@ -441,6 +442,9 @@ class ZenTaoSource:
         return self._utc(value)
 
     # -- the contract ---------------------------------------------------------------------
+
+    def use_memory(self, memory: Memory) -> None:
+        self.memory = memory
 
     def identify(self) -> ServerIdentity:
         profile = self.profile()
