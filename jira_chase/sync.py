@@ -189,10 +189,10 @@ def outside_scope(
         for key in left_labels:
             if key not in managed:
                 # Found by its labels after a lost state: its comment is to be found too.
-                found = source.managed_comments(key)
-                if found:
-                    managed[key] = found[0]
-                    store.save_comment(found[0])
+                comments = source.managed_comments(key)
+                if comments:
+                    managed[key] = comments[0]
+                    store.save_comment(comments[0])
     return left_labels, {key: labels[key] for key in sorted(blockers) if key in labels}
 
 
