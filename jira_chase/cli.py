@@ -225,8 +225,10 @@ def check(config_path: Path | None) -> None:
         f"tracker ok: {identity.tracker} {identity.deployment} {identity.version} at "
         f"{identity.url}, signed in as {identity.user}"
     )
-    source.validate_scope()
-    click.echo("scope ok: the scope query is accepted")
+    count = source.validate_scope()
+    click.echo(f"scope ok: the scope query is accepted and matches {count} issues")
+    if count == 0:
+        click.echo("warning: the scope matches no issues: check it before the first sync", err=True)
 
 
 def _read_toml_resource(name: str) -> dict[str, Any]:

@@ -291,17 +291,22 @@ class JiraSource:
         ids = self.field_ids()
         return next((ids[n] for n in names if n in ids), None)
 
-    def validate_scope(self) -> None:
+    def validate_scope(self) -> int:
         if self.cloud:
             body = {"jql": self.settings.scope, "fields": ["id"], "maxResults": 1}
             self._post_json("search/jql", body, "checking jira.scope")
-            return
-        self._call(
+            # The enhanced search has no total; Cloud counts apart (an estimate).
+            count = self._post_json(
+                "search/approximate-count", {"jql": self.settings.scope}, "counting jira.scope"
+            )
+            return int(count.get("count") or 0)
+        page = self._call(
             "checking jira.scope",
             lambda: self.client.search_issues(
                 self.settings.scope, maxResults=1, fields="id", json_result=True
             ),
         )
+        return int(page.get("total") or 0)
 
     def fetch_issues(self) -> list[Issue]:
         estimate_id = self._custom_field(ESTIMATE_FIELD_NAMES)
