@@ -30,6 +30,7 @@ from jira_chase.comment import (
 )
 from jira_chase.config import JiraSettings
 from jira_chase.errors import IssueError, TrackerError
+from jira_chase.jql import without_order_by
 from jira_chase.model import Change, Comment, Issue, Link, Person
 from jira_chase.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, LABELS, Operation
 from jira_chase.sources.base import Memory, Outcome, ScratchMemory, ServerIdentity, SourceStats
@@ -354,9 +355,11 @@ class JiraSource:
     ) -> dict[str, tuple[str, ...]]:
         if not labels or not projects:
             return {}
+        # Outside the scope only: the scope's own issues come with the run's search.
         jql = (
             f"project in ({', '.join(jql_string(p) for p in sorted(projects))}) AND "
-            f"labels in ({', '.join(jql_string(label) for label in labels)}) ORDER BY key"
+            f"labels in ({', '.join(jql_string(label) for label in labels)}) AND "
+            f"NOT ({without_order_by(self.settings.scope)}) ORDER BY key"
         )
         found: dict[str, tuple[str, ...]] = {}
         for raw in self._search(jql, ["labels"], expand=None, doing="looking for our labels"):
