@@ -92,7 +92,8 @@ def make_source(settings: Settings, store: StateStore | None = None) -> Source:
         from jira_chase.sources.jira import JiraSource
 
         assert settings.jira is not None
-        return JiraSource(settings.jira)
+        # Issue snapshots live in the state store: a run reads only what changed.
+        return JiraSource(settings.jira, snapshots=store)
     if settings.tracker == "zentao":
         from jira_chase.sources.zentao import ZenTaoSource
 
