@@ -406,8 +406,9 @@ class JiraSource:
 
     def _scope_keys(self) -> set[str]:
         """Every key in the scope, listed with the largest page the site allows."""
+        # Cloud answers `fields: ["id"]` with ids alone; asking for the key adds it.
         keys = self._search(
-            self.settings.scope, ["id"], expand=None, doing="listing jira.scope",
+            self.settings.scope, ["key"], expand=None, doing="listing jira.scope",
             max_results=KEY_PAGE_SIZE if self.cloud else 1000,
         )  # fmt: skip
         return {str(raw["key"]) for raw in keys}
