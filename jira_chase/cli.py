@@ -1,51 +1,53 @@
 """The `jira-chase` command: each command parses options, makes one library call and
-renders the result. Library errors become one-line messages and documented exit codes:
-
-0 ok · 1 unexpected error · 2 configuration or usage · 3 tracker failed the run ·
-4 partial (some writes failed; the rest were done)
-"""
+hands the result to the output layer (output.py, report.py, history.py). Library errors
+become one-line messages and documented exit codes (EXIT_CODES below)."""
 
 from __future__ import annotations
 
 import json
-import logging
+import os
 import sys
-import tempfile
 from collections.abc import Callable
-from datetime import date, datetime, timezone
 from functools import wraps
-from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from jira_chase import __version__
-from jira_chase.config import Settings, load_settings
+from jira_chase.config import load_settings
 from jira_chase.errors import EXIT_OK, EXIT_UNEXPECTED, ChaseError, ConfigError
-from jira_chase.report import render_text, run_to_dict
-from jira_chase.sources.base import Source
-from jira_chase.state import StateStore
-from jira_chase.sync import RunResult, run
+from jira_chase.output import LOG_FORMATS, TEXT, Output
+from jira_chase.report import outcome_line, run_to_dict, summary_lines
+from jira_chase.runner import execute, make_source, metrics_written, parse_now
 
 F = TypeVar("F", bound=Callable[..., Any])
-log = logging.getLogger("jira_chase")
+OUTPUT = "jira_chase.output"
+
+EXIT_CODES = """\b
+Exit codes:
+  0  ok
+  1  unexpected error
+  2  configuration or usage problem (one line per problem, naming the key)
+  3  the tracker failed the run (credentials, scope query, unreachable)
+  4  partial: some writes failed, the rest were done
+  5  another run holds the state file's lock"""
 
 
-def parse_now(value: str | None) -> datetime:
-    """`--now`: an ISO 8601 time (UTC when it has no offset) or a date (midnight UTC)."""
-    if value is None:
-        return datetime.now(timezone.utc)
-    text = value.strip()
-    try:
-        if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), datetime.min.time(), timezone.utc)
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfigError(
-            [f"--now: {value!r} is not an ISO 8601 time like 2026-11-20T16:00:00Z"]
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+def output() -> Output:
+    meta = click.get_current_context().meta
+    if OUTPUT not in meta:
+        meta[OUTPUT] = Output()
+    out: Output = meta[OUTPUT]
+    return out
+
+
+def use_output(out: Output) -> Output:
+    """Make `out` the command's voice: errors and log records go through it."""
+    ctx = click.get_current_context()
+    ctx.meta[OUTPUT] = out
+    out.install_logging(bool(ctx.find_root().params.get("verbose")))
+    return out
 
 
 def handle_errors(func: F) -> F:
@@ -56,66 +58,35 @@ def handle_errors(func: F) -> F:
         verbose = bool(click.get_current_context().find_root().params.get("verbose"))
         try:
             return func(*args, **kwargs)
-        except ConfigError as exc:
-            for problem in exc.problems:
-                click.echo(f"config error: {problem}", err=True)
-            sys.exit(exc.exit_code)
-        except ChaseError as exc:
-            if verbose:
-                log.exception("run failed")
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("interrupted; the next run finishes the job", err=True)
-            sys.exit(130)
         except click.exceptions.Exit:
             raise
+        except ConfigError as exc:
+            for problem in exc.problems:
+                output().error(f"config error: {problem}")
+            code = exc.exit_code
+        except ChaseError as exc:
+            output().error(f"error: {exc}", exc_info=verbose)
+            code = exc.exit_code
+        except KeyboardInterrupt:
+            output().error("interrupted; the next run finishes the job")
+            code = 130
         except Exception as exc:
-            if verbose:
-                log.exception("unexpected error")
-            else:
-                click.echo(
-                    f"unexpected error: {type(exc).__name__}: {exc} (rerun with --verbose "
-                    "for details)",
-                    err=True,
-                )
-            sys.exit(EXIT_UNEXPECTED)
+            output().error(
+                f"unexpected error: {type(exc).__name__}: {exc}"
+                + ("" if verbose else " (rerun with --verbose for details)"),
+                exc_info=verbose,
+            )
+            code = EXIT_UNEXPECTED
+        output().outcome(f"jira-chase failed with exit code {code}", exit_code=code,
+                         outcome="failed")  # fmt: skip
+        sys.exit(code)
 
     return wrapper  # type: ignore[return-value]
 
 
-def make_source(settings: Settings) -> Source:
-    if settings.tracker == "jira":
-        from jira_chase.sources.jira import JiraSource
-
-        assert settings.jira is not None
-        return JiraSource(settings.jira)
-    if settings.tracker == "zentao":
-        from jira_chase.sources.zentao import StateFileCache, ZenTaoSource
-
-        assert settings.zentao is not None
-        # Item snapshots live in the state store, so unchanged items are not read again.
-        return ZenTaoSource(settings.zentao, snapshots=StateFileCache(settings.state.path))
-    raise ConfigError(
-        [f"tracker: {settings.tracker!r} is not supported by this version; use 'jira' or "
-         "'zentao'"]
-    )  # fmt: skip
-
-
-def execute(settings: Settings, now: datetime, *, write: bool) -> RunResult:
-    source = make_source(settings)
-    with StateStore(settings.state.path) as store:
-        return run(source, settings, store, now, write=write)
-
-
-def emit(result: RunResult, settings: Settings, as_json: bool) -> None:
-    if as_json:
-        click.echo(json.dumps(run_to_dict(result), indent=2))
-    else:
-        click.echo(render_text(result, max_writes=settings.writeback.max_writes))
-    # One line per refused write on stderr too, where cron mails and logs look.
-    for _, error in result.failed:
-        click.echo(f"write failed: {error}", err=True)
+def command(**kwargs: Any) -> Callable[[F], Any]:
+    """A subcommand whose --help ends with the exit codes."""
+    return main.command(epilog=EXIT_CODES, **kwargs)
 
 
 config_option = click.option(
@@ -130,91 +101,179 @@ now_option = click.option(
     default=None,
     help="Judge as of this ISO 8601 time instead of the real clock (reproduce a run).",
 )
-json_option = click.option("--json", "as_json", is_flag=True, help="Print the run as JSON.")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def run_options(func: F) -> F:
+    """The output options of `plan` and `sync`."""
+    for option in reversed(
+        [
+            config_option,
+            now_option,
+            json_option,
+            click.option("--details", is_flag=True, help="List every finding and operation."),
+            click.option(
+                "-q", "--quiet", is_flag=True, help="Print errors and the one-line outcome only."
+            ),
+            click.option(
+                "--log-format",
+                type=click.Choice(LOG_FORMATS),
+                default=TEXT,
+                show_default=True,
+                help="json: one JSON object per event line (start, phase, write failure, "
+                "outcome), for log shippers.",
+            ),
+            click.option(
+                "--metrics-file",
+                type=click.Path(dir_okay=False, path_type=Path),
+                default=None,
+                help="Write the run's metrics here in Prometheus text format "
+                "(node_exporter textfile collector).",
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
 @click.version_option(__version__, prog_name="jira-chase")
-@click.option("-v", "--verbose", is_flag=True, help="Log requests and show tracebacks.")
+@click.option("-v", "--verbose", is_flag=True, help="Log each request and show tracebacks.")
 def main(verbose: bool) -> None:
-    """Chase the process, not the result: judge process health in Jira and write it
-    back as labels."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+    """Chase the process, not the result: judge process health in Jira and ZenTao and
+    write it back as labels and one comment."""
+    output().install_logging(verbose)
+
+
+def run_command(mode: str, options: dict[str, Any]) -> None:
+    """`plan` and `sync`: run, then speak to the audience the options name."""
+    as_json = options["as_json"]
+    out = use_output(
+        Output(
+            quiet=options["quiet"],
+            log_format=options["log_format"],
+            details=options["details"],
+            events_on_stderr=as_json,
+        )
     )
-
-
-@main.command()
-@config_option
-@now_option
-@json_option
-@handle_errors
-def plan(config_path: Path | None, now: str | None, as_json: bool) -> None:
-    """Dry run: print exactly the operations `sync` would perform; write nothing."""
-    settings = load_settings(config_path)
-    result = execute(settings, parse_now(now), write=False)
-    emit(result, settings, as_json)
-
-
-@main.command()
-@config_option
-@now_option
-@json_option
-@handle_errors
-def sync(config_path: Path | None, now: str | None, as_json: bool) -> None:
-    """Judge the scope and write health labels back to the tracker."""
-    settings = load_settings(config_path)
-    result = execute(settings, parse_now(now), write=True)
-    emit(result, settings, as_json)
+    out.event("start", command=mode, version=__version__, pid=os.getpid())
+    with metrics_written(options["metrics_file"], mode) as watched:
+        settings = load_settings(options["config_path"])
+        now = parse_now(options["now"])
+        watched.source = make_source(settings)
+        with out.progress() as progress:
+            watched.finished = execute(settings, now, write=mode == "sync",
+                                       progress=progress, source=watched.source)  # fmt: skip
+    finished = watched.finished
+    assert finished is not None
+    result, duration = finished.result, finished.duration
+    if as_json:
+        click.echo(json.dumps(run_to_dict(result, settings, duration), indent=2))
+    else:
+        out.say(summary_lines(result, settings, duration=duration, details=out.details))
+    out.outcome(outcome_line(result, duration), outcome=result.outcome,
+                exit_code=result.exit_code, counts=result.counts(),
+                requests=result.stats.requests, retries=result.stats.retries,
+                duration_seconds=round(duration, 3))  # fmt: skip
     sys.exit(result.exit_code)
 
 
-@main.command()
-@config_option
+@command()
+@run_options
 @handle_errors
-def check(config_path: Path | None) -> None:
+def plan(**options: Any) -> None:
+    """Dry run: print exactly the operations `sync` would perform; write nothing."""
+    run_command("plan", options)
+
+
+@command()
+@run_options
+@handle_errors
+def sync(**options: Any) -> None:
+    """Judge the scope and write health labels and comments back to the tracker.
+
+    On a terminal a progress display shows each phase; in cron only the summary is
+    printed (--quiet: one line)."""
+    run_command("sync", options)
+
+
+@command()
+@config_option
+@json_option
+@handle_errors
+def check(config_path: Path | None, as_json: bool) -> None:
     """Validate the configuration, the credentials and the scope query."""
     settings = load_settings(config_path)
     source = make_source(settings)
     identity = source.identify()
-    click.echo(f"config ok: {config_path or 'from $JIRA_CHASE_CONFIG'}")
+    source.validate_scope()
+    where = str(config_path) if config_path else "from $JIRA_CHASE_CONFIG"
+    if as_json:
+        doc = {
+            "format": "jira-chase-check/1",
+            "config": where,
+            "tracker": {
+                "kind": identity.tracker,
+                "deployment": identity.deployment,
+                "version": identity.version,
+                "url": identity.url,
+                "user": identity.user,
+            },
+            "scope": "ok",
+        }
+        click.echo(json.dumps(doc, indent=2))
+        return
+    click.echo(f"config ok: {where}")
     click.echo(
         f"tracker ok: {identity.tracker} {identity.deployment} {identity.version} at "
         f"{identity.url}, signed in as {identity.user}"
     )
-    source.validate_scope()
     click.echo("scope ok: the scope query is accepted")
 
 
-def _read_toml_resource(name: str) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
-    text = resources.files("jira_chase").joinpath(name).read_text(encoding="utf-8")
-    return tomllib.loads(text)
+@command()
+@config_option
+@click.option("--last", type=click.IntRange(1), default=20, show_default=True,
+              help="How many runs to show, newest first.")  # fmt: skip
+@json_option
+@handle_errors
+def runs(config_path: Path | None, last: int, as_json: bool) -> None:
+    """List the recorded runs: outcome, counts, duration, requests, goals."""
+    from jira_chase.history import render_runs, runs_to_dict
+    from jira_chase.state import StateStore
+
+    settings = load_settings(config_path)
+    with StateStore(settings.state.path) as store:
+        records = store.runs(last)
+    if as_json:
+        click.echo(json.dumps(runs_to_dict(records, settings), indent=2))
+    else:
+        click.echo("\n".join(render_runs(records, settings)))
 
 
-def demo_settings(
-    url: str, state_dir: Path, tracker: str = "jira", deployment: str = "cloud"
-) -> Settings:
-    """The demo configuration (demo.toml; for ZenTao with zentao_demo.toml's sections
-    over it) pointed at a simulator and a state file in `state_dir`."""
-    data = _read_toml_resource("demo.toml")
-    if tracker == "zentao":
-        del data["jira"]
-        data.update(_read_toml_resource("zentao_demo.toml"))
-    elif deployment == "datacenter":
-        # Data Center signs in with a personal access token alone.
-        data["jira"].update({"deployment": "datacenter", "email": ""})
-    data[tracker]["url"] = url
-    data["state"]["path"] = str(state_dir / "demo.sqlite")
-    return load_settings(data=data)
+@command()
+@click.argument("key")
+@config_option
+@now_option
+@json_option
+@handle_errors
+def explain(key: str, config_path: Path | None, now: str | None, as_json: bool) -> None:
+    """Why KEY is flagged: its timeline (status, step, entry, days), every finding with
+    its evidence, and what the last sync wrote on it. Writes nothing."""
+    from jira_chase import runner
+    from jira_chase.history import explanation_to_dict, render_explanation
+
+    settings = load_settings(config_path)
+    out = output()
+    with out.progress() as progress:
+        found = runner.explain(settings, key, parse_now(now), progress=progress)
+    if as_json:
+        click.echo(json.dumps(explanation_to_dict(found, settings), indent=2))
+    else:
+        click.echo("\n".join(render_explanation(found, settings)))
 
 
-@main.command()
+@command()
 @json_option
 @click.option(
     "--tracker",
@@ -233,111 +292,14 @@ def demo_settings(
 @handle_errors
 def demo(as_json: bool, tracker: str, deployment: str) -> None:
     """Run the whole loop on the built-in simulator: plan, sync, and sync again."""
-    from jira_chase.simulator import JiraSimulator
-    from jira_chase.simulator.demo import DEMO_NOW, build_demo_dataset
+    from jira_chase.demo import run_demo
 
-    if tracker == "zentao":
-        _demo_zentao(as_json)
-        return
-    with (
-        tempfile.TemporaryDirectory(prefix="jira-chase-demo-") as tmp,
-        JiraSimulator(build_demo_dataset(), deployment=deployment) as sim,
-    ):
-        settings = demo_settings(sim.url, Path(tmp), deployment=deployment)
-        first = execute(settings, DEMO_NOW, write=False)
-        applied = execute(settings, DEMO_NOW, write=True)
-        second = execute(settings, DEMO_NOW, write=True)
-        prefix = settings.writeback.label_prefix
-        written = {
-            v.issue.key: [label for label in sim.labels(v.issue.key) if label.startswith(prefix)]
-            for v in applied.evaluation.verdicts
-        }
-        written = {key: labels for key, labels in written.items() if labels}
-        if as_json:
-            doc = {
-                "plan": run_to_dict(first),
-                "sync": run_to_dict(applied),
-                "second_sync": run_to_dict(second),
-                "labels_in_tracker": written,
-            }
-            click.echo(json.dumps(doc, indent=2))
-        else:
-            flavour = "Cloud" if deployment == "cloud" else "Data Center"
-            click.echo(f"Simulated Jira {flavour} at {sim.url} with the demo data set.\n")
-            click.echo(render_text(first, max_writes=settings.writeback.max_writes))
-            click.echo("\n" + "=" * 72 + "\n")
-            click.echo(render_text(applied, max_writes=settings.writeback.max_writes, brief=True))
-            click.echo("\nLabels now in the tracker (jira-chase's own only):")
-            for key, labels in written.items():
-                click.echo(f"  {key:<10} {' '.join(labels)}")
-            click.echo(
-                f"\nSecond sync over unchanged data: {len(second.plan.operations)} operations "
-                f"planned, {len(second.applied)} performed."
-            )
-    if second.plan.operations or applied.failed:
-        sys.exit(EXIT_UNEXPECTED)
-    sys.exit(EXIT_OK)
+    lines, ok = run_demo(tracker, deployment, as_json)
+    click.echo("\n".join(lines))
+    sys.exit(EXIT_OK if ok else EXIT_UNEXPECTED)
 
 
-def _demo_zentao(as_json: bool) -> None:
-    """`demo --tracker zentao`: the same loop on the ZenTao simulator."""
-    from jira_chase.simulator.demo import DEMO_NOW, build_demo_dataset
-    from jira_chase.simulator.zentao import ZenTaoSimulator
-
-    with (
-        tempfile.TemporaryDirectory(prefix="jira-chase-demo-") as tmp,
-        ZenTaoSimulator(build_demo_dataset()) as sim,
-    ):
-        settings = demo_settings(sim.url, Path(tmp), "zentao")
-        first = execute(settings, DEMO_NOW, write=False)
-        applied = execute(settings, DEMO_NOW, write=True)
-        second = execute(settings, DEMO_NOW, write=True)
-        prefix = settings.writeback.label_prefix
-        keys = [v.issue.key for v in applied.evaluation.verdicts]
-        keywords = {key: [t for t in sim.labels(key) if t.startswith(prefix)] for key in keys}
-        keywords = {key: tokens for key, tokens in keywords.items() if tokens}
-        assert settings.zentao is not None
-        bot = settings.zentao.account
-        commented = [key for key in keys if any(c["actor"] == bot for c in sim.comments(key))]
-        unlabelled = [v.issue.key for v in applied.evaluation.unhealthy()
-                      if not v.issue.labels_supported]  # fmt: skip
-        if as_json:
-            doc = {
-                "plan": run_to_dict(first),
-                "sync": run_to_dict(applied),
-                "second_sync": run_to_dict(second),
-                "labels_in_tracker": keywords,
-                "unhealthy_without_labels": unlabelled,
-                "comments_in_tracker": commented,
-                "dataset_keys": {key: sim.dataset_key(key) for key in keys},
-            }
-            click.echo(json.dumps(doc, indent=2))
-        else:
-            click.echo(
-                f"Simulated ZenTao {sim.version} at {sim.url} with the demo data set "
-                "(product 1 and execution 1 are the APP team).\n"
-            )
-            click.echo(render_text(first, max_writes=settings.writeback.max_writes))
-            click.echo("\n" + "=" * 72 + "\n")
-            click.echo(render_text(applied, max_writes=settings.writeback.max_writes, brief=True))
-            click.echo("\nKeywords now in ZenTao (jira-chase's own only):")
-            for key, tokens in keywords.items():
-                click.echo(f"  {key:<10} {' '.join(tokens)}")
-            click.echo(
-                f"\nZenTao tasks have no keywords: {len(unlabelled)} unhealthy tasks carry their "
-                "findings in the managed comment only."
-            )
-            click.echo(f"Items with the managed comment in ZenTao: {len(commented)}.")
-            click.echo(
-                f"\nSecond sync over unchanged data: {len(second.plan.operations)} operations "
-                f"planned, {len(second.applied)} performed."
-            )
-    if second.plan.operations or applied.failed:
-        sys.exit(EXIT_UNEXPECTED)
-    sys.exit(EXIT_OK)
-
-
-@main.command()
+@command()
 @click.option(
     "--dataset",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),

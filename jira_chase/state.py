@@ -19,7 +19,7 @@ from typing import Any
 from jira_chase.comment import ManagedComment
 from jira_chase.errors import ConfigError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -78,6 +78,12 @@ _MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (kind, key)
     );
     """,
+    5: """
+    ALTER TABLE runs ADD COLUMN duration_seconds REAL;
+    ALTER TABLE runs ADD COLUMN requests INTEGER;
+    ALTER TABLE runs ADD COLUMN retries INTEGER;
+    ALTER TABLE runs ADD COLUMN details TEXT;
+    """,
 }
 
 
@@ -97,6 +103,12 @@ class RunRecord:
     failed: int
     deferred: int
     error: str | None
+    #: What the run cost (None for runs recorded before these were kept).
+    duration_seconds: float | None = None
+    requests: int | None = None
+    retries: int | None = None
+    #: Compact JSON: counts by health, family and goal status, team metrics, goals.
+    details: str | None = None
 
 
 RUN_COUNTS = ("issues", "unhealthy", "findings", "planned", "applied", "failed", "deferred")
@@ -217,6 +229,46 @@ class StateStore:
             sql + " WHERE id = :id",
             {**counts, "finished_at": _utcnow(), "outcome": outcome, "error": error, "id": run_id},
         )
+
+    def record_run_cost(
+        self,
+        run_id: int,
+        *,
+        duration_seconds: float,
+        requests: int,
+        retries: int,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        """What the run took and the team's state it saw (compact JSON), for `runs`."""
+        self._db.execute(
+            "UPDATE runs SET duration_seconds = ?, requests = ?, retries = ?, details = ?"
+            " WHERE id = ?",
+            (
+                round(duration_seconds, 3),
+                requests,
+                retries,
+                json.dumps(details, separators=(",", ":")) if details is not None else None,
+                run_id,
+            ),
+        )
+
+    def last_run_id(self) -> int:
+        """The id of the newest run, 0 when there is none."""
+        row = self._db.execute("SELECT MAX(id) AS id FROM runs").fetchone()
+        return int(row["id"] or 0)
+
+    def last_operations(self, issue_key: str) -> tuple[RunRecord, list[dict[str, object]]] | None:
+        """The newest `sync` run that attempted a write on the issue, with those writes."""
+        row = self._db.execute(
+            "SELECT runs.* FROM runs JOIN operations ON operations.run_id = runs.id"
+            " WHERE operations.issue_key = ? AND runs.mode = 'sync'"
+            " ORDER BY runs.id DESC LIMIT 1",
+            (issue_key,),
+        ).fetchone()
+        if row is None:
+            return None
+        ops = [op for op in self.operations(int(row["id"])) if op["issue_key"] == issue_key]
+        return RunRecord(**dict(row)), ops
 
     def runs(self, limit: int = 20) -> list[RunRecord]:
         rows = self._db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()

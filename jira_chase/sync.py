@@ -24,6 +24,7 @@ from jira_chase.plan import (
     Plan,
     plan_writes,
 )
+from jira_chase.progress import JUDGING, NO_PROGRESS, PULLING, WRITING, Progress
 from jira_chase.sources.base import Outcome, ScratchMemory, ServerIdentity, Source, SourceStats
 from jira_chase.state import StateStore
 
@@ -130,9 +131,16 @@ def _record_outcome(store: StateStore, outcome: Outcome) -> None:
 
 
 def run(
-    source: Source, settings: Settings, store: StateStore, now: datetime, *, write: bool
+    source: Source,
+    settings: Settings,
+    store: StateStore,
+    now: datetime,
+    *,
+    write: bool,
+    progress: Progress = NO_PROGRESS,
 ) -> RunResult:
     """Judge the tracker's scope as of `now`; with `write`, perform the plan.
+    `progress` hears of each phase (pulling, judging, writing) and each failed write.
 
     Per-issue write failures are recorded and the run goes on; anything else aborts
     the run, which is then recorded as failed with its error.
@@ -143,8 +151,11 @@ def run(
         # A dry run reads what earlier runs learnt about the tracker but keeps nothing.
         source.use_memory(store if write else ScratchMemory(store))
         identity = source.identify()
-        issues = source.fetch_issues()
+        progress.phase(PULLING)
+        issues = source.fetch_issues(progress)
+        progress.phase(JUDGING, len(issues))
         evaluation = evaluate(issues, settings, now, bot_id=identity.user_id or None)
+        progress.advance(len(issues))
         managed = managed_comments(source, store, evaluation, settings)
         outside = outside_blockers(source, store, evaluation, settings)
         plan = plan_writes(evaluation, settings.writeback, managed, outside)
@@ -155,6 +166,7 @@ def run(
                 store.record_operation(run_id, seq[id(op)], op.issue_key, op.kind,
                                        op.to_dict(), "planned")  # fmt: skip
         else:
+            progress.phase(WRITING, len(plan.operations))
             for batch in batches(plan.operations):
                 for op in batch:
                     store.record_operation(run_id, seq[id(op)], op.issue_key, op.kind,
@@ -168,9 +180,10 @@ def run(
                     else:
                         result.failed.append((op, str(outcome.error)))
                         status, error = "failed", str(outcome.error)
-                        log.warning("%s", outcome.error)
+                        progress.write_failed(op, error)
                     store.record_operation(run_id, seq[id(op)], op.issue_key, op.kind,
                                            op.to_dict(), status, error)  # fmt: skip
+                    progress.advance()
             # Report in plan order, whatever order the batches went in.
             result.applied.sort(key=lambda op: seq[id(op)])
             result.failed.sort(key=lambda failure: seq[id(failure[0])])

@@ -32,6 +32,7 @@ from jira_chase.config import JiraSettings
 from jira_chase.errors import IssueError, TrackerError
 from jira_chase.model import Change, Comment, Issue, Link, Person
 from jira_chase.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, LABELS, Operation
+from jira_chase.progress import NO_PROGRESS, Progress
 from jira_chase.sources.base import Memory, Outcome, ScratchMemory, ServerIdentity, SourceStats
 from jira_chase.sources.http import BODY_ERRORS, backoff_delay, retry_policy
 
@@ -298,7 +299,8 @@ class JiraSource:
             ),
         )
 
-    def fetch_issues(self) -> list[Issue]:
+    def fetch_issues(self, progress: Progress | None = None) -> list[Issue]:
+        progress = progress or NO_PROGRESS
         estimate_id = self._custom_field(ESTIMATE_FIELD_NAMES)
         flagged_id = self._custom_field(FLAGGED_FIELD_NAMES)
         fields = list(BASE_FIELDS) + [f for f in (estimate_id, flagged_id) if f]
@@ -316,7 +318,8 @@ class JiraSource:
 
         # Convert page by page so only the issues whose changelog Cloud cut short are
         # held as raw JSON (memory stays near the size of the domain objects).
-        for raw in self._search(self.settings.scope, fields):
+        for raw in self._search(self.settings.scope, fields, progress):
+            progress.advance()
             if isinstance(raw, dict) and "key" in raw and "id" in raw:
                 self._issue_ids[str(raw["key"])] = str(raw["id"])
             changelog = raw.get("changelog") or {} if isinstance(raw, dict) else {}
@@ -379,11 +382,13 @@ class JiraSource:
             for issue in issues
         ]
 
-    def _search(self, jql: str, fields: list[str]) -> Iterator[dict[str, Any]]:
+    def _search(
+        self, jql: str, fields: list[str], progress: Progress = NO_PROGRESS
+    ) -> Iterator[dict[str, Any]]:
         if self.cloud:
             yield from self._search_cloud(jql, fields)
         else:
-            yield from self._search_datacenter(jql, fields)
+            yield from self._search_datacenter(jql, fields, progress)
 
     def _search_cloud(self, jql: str, fields: list[str]) -> Iterator[dict[str, Any]]:
         token: str | None = None
@@ -409,7 +414,9 @@ class JiraSource:
                 raise TrackerError("Jira repeated a search page token; stopping to avoid a loop")
             seen.add(token)
 
-    def _search_datacenter(self, jql: str, fields: list[str]) -> Iterator[dict[str, Any]]:
+    def _search_datacenter(
+        self, jql: str, fields: list[str], progress: Progress = NO_PROGRESS
+    ) -> Iterator[dict[str, Any]]:
         start = 0
         while True:
             page = self._call(
@@ -426,6 +433,8 @@ class JiraSource:
             issues = page.get("issues")
             if not isinstance(issues, list):
                 raise TrackerError("Jira's search answer has no 'issues' list")
+            if isinstance(page.get("total"), int):
+                progress.advance(0, total=page["total"])
             yield from issues
             # Page by what the server returned: Data Center silently caps maxResults.
             start += len(issues)

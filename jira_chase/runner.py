@@ -1,0 +1,174 @@
+"""What the `plan`, `sync`, `explain` and `demo` commands share: building the source,
+timing a run, recording what it cost in the run history, and the metrics file."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from jira_chase import metrics_file
+from jira_chase.config import Settings
+from jira_chase.errors import EXIT_UNEXPECTED, ChaseError, ConfigError
+from jira_chase.evaluate import evaluate
+from jira_chase.history import Explanation, run_details
+from jira_chase.progress import JUDGING, NO_PROGRESS, PULLING, Progress
+from jira_chase.sources.base import ScratchMemory, Source, SourceStats
+from jira_chase.state import StateStore
+from jira_chase.sync import RunResult, run
+
+EXIT_INTERRUPTED = 130
+
+
+def parse_now(value: str | None) -> datetime:
+    """`--now`: an ISO 8601 time (UTC when it has no offset) or a date (midnight UTC)."""
+    if value is None:
+        return datetime.now(timezone.utc)
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), datetime.min.time(), timezone.utc)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(
+            [f"--now: {value!r} is not an ISO 8601 time like 2026-11-20T16:00:00Z"]
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def make_source(settings: Settings) -> Source:
+    if settings.tracker == "jira":
+        from jira_chase.sources.jira import JiraSource
+
+        assert settings.jira is not None
+        return JiraSource(settings.jira)
+    if settings.tracker == "zentao":
+        from jira_chase.sources.zentao import StateFileCache, ZenTaoSource
+
+        assert settings.zentao is not None
+        # Item snapshots live in the state store, so unchanged items are not read again.
+        return ZenTaoSource(settings.zentao, snapshots=StateFileCache(settings.state.path))
+    raise ConfigError(
+        [f"tracker: {settings.tracker!r} is not supported by this version; use 'jira' or "
+         "'zentao'"]
+    )  # fmt: skip
+
+
+@dataclass
+class Finished:
+    result: RunResult
+    duration: float
+
+
+def execute(
+    settings: Settings,
+    now: datetime,
+    *,
+    write: bool,
+    progress: Progress = NO_PROGRESS,
+    source: Source | None = None,
+) -> Finished:
+    """One run, timed, with its cost and the team's state recorded in the run history
+    (also when it fails: outcome, duration and requests)."""
+    source = source if source is not None else make_source(settings)
+    started = time.monotonic()
+    with StateStore(settings.state.path) as store:
+        before = store.last_run_id()
+        try:
+            result = run(source, settings, store, now, write=write, progress=progress)
+        except BaseException:
+            run_id = store.last_run_id()
+            if run_id > before:
+                store.record_run_cost(
+                    run_id,
+                    duration_seconds=time.monotonic() - started,
+                    requests=source.stats.requests,
+                    retries=source.stats.retries,
+                )
+            raise
+        duration = time.monotonic() - started
+        store.record_run_cost(
+            result.run_id,
+            duration_seconds=duration,
+            requests=result.stats.requests,
+            retries=result.stats.retries,
+            details=run_details(result),
+        )
+    return Finished(result, duration)
+
+
+@dataclass
+class Watched:
+    """What the block inside `metrics_written` tells it: the run once finished, and
+    the source (whose request counts a failed run still reports)."""
+
+    finished: Finished | None = None
+    source: Source | None = None
+
+
+@contextmanager
+def metrics_written(path: Path | None, mode: str) -> Iterator[Watched]:
+    """Write the metrics file when the block ends, however it ends (a config error, a
+    tracker failure, an interrupt): monitoring must see failed runs too."""
+    watched = Watched()
+    started = time.monotonic()
+    outcome, exit_code = "failed", EXIT_UNEXPECTED
+    try:
+        yield watched
+        if watched.finished is not None:
+            outcome = watched.finished.result.outcome
+            exit_code = watched.finished.result.exit_code
+    except ChaseError as exc:
+        exit_code = exc.exit_code
+        raise
+    except KeyboardInterrupt:
+        outcome, exit_code = "interrupted", EXIT_INTERRUPTED
+        raise
+    finally:
+        if path is not None:
+            done = watched.finished
+            stats = (
+                done.result.stats
+                if done is not None
+                else watched.source.stats
+                if watched.source is not None
+                else SourceStats()
+            )
+            text = metrics_file.render(
+                mode=mode,
+                outcome=outcome,
+                exit_code=exit_code,
+                duration=done.duration if done is not None else time.monotonic() - started,
+                requests=stats.requests,
+                retries=stats.retries,
+                result=done.result if done is not None else None,
+            )
+            metrics_file.write(path, text)
+
+
+def explain(
+    settings: Settings, key: str, now: datetime, *, progress: Progress = NO_PROGRESS
+) -> Explanation:
+    """Judge the scope as of `now` without recording a run or writing to the tracker,
+    and return one issue's verdict with the writes the last sync made on it."""
+    source = make_source(settings)
+    with StateStore(settings.state.path) as store:
+        source.use_memory(ScratchMemory(store))
+        identity = source.identify()
+        progress.phase(PULLING)
+        issues = source.fetch_issues(progress)
+        progress.phase(JUDGING, len(issues))
+        evaluation = evaluate(issues, settings, now, bot_id=identity.user_id or None)
+        progress.advance(len(issues))
+        verdict = next((v for v in evaluation.verdicts if v.issue.key.casefold() ==
+                        key.casefold()), None)  # fmt: skip
+        if verdict is None:
+            raise ConfigError(
+                [f"explain: {key} is not in the scope the configuration chases; check the key "
+                 "and the scope query"]
+            )  # fmt: skip
+        last = store.last_operations(verdict.issue.key)
+    return Explanation(verdict, now, last[0] if last else None, last[1] if last else [])
