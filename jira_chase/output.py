@@ -32,7 +32,6 @@ from rich.progress import (
     TaskID,
     TextColumn,
     TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 from rich.progress import Progress as RichProgress
 from rich.text import Text
@@ -55,6 +54,17 @@ class RateColumn(ProgressColumn):
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
         return Text("" if speed is None else f"{speed:,.0f}/s", style="progress.data.speed")
+
+
+class EtaColumn(ProgressColumn):
+    """Time left, once the total and a rate are known."""
+
+    def render(self, task: Task) -> Text:
+        left = task.time_remaining
+        if task.finished or left is None:
+            return Text("")
+        minutes, seconds = divmod(int(left), 60)
+        return Text(f"ETA {minutes}:{seconds:02d}", style="progress.remaining")
 
 
 class Output:
@@ -154,8 +164,7 @@ class Output:
                 MofNCompleteColumn(),
                 RateColumn(),
                 TimeElapsedColumn(),
-                TextColumn("left"),
-                TimeRemainingColumn(),
+                EtaColumn(),
                 console=self.err,
                 transient=True,
                 refresh_per_second=8,
