@@ -160,10 +160,8 @@ def run_command(mode: str, options: dict[str, Any]) -> None:
     with metrics_written(options["metrics_file"], mode) as watched:
         settings = load_settings(options["config_path"])
         now = parse_now(options["now"])
-        watched.source = make_source(settings)
         with out.progress() as progress:
-            watched.finished = execute(settings, now, write=mode == "sync",
-                                       progress=progress, source=watched.source)  # fmt: skip
+            execute(settings, now, write=mode == "sync", progress=progress, watched=watched)
     finished = watched.finished
     assert finished is not None
     result, duration = finished.result, finished.duration

@@ -46,14 +46,18 @@ def demo_settings(
 
 
 def comment_example(result: RunResult) -> list[str]:
-    """The managed comment of the most severe issue, as plain text, indented."""
-    for op in result.plan.operations:
-        if op.kind == COMMENT_CREATE and op.comment is not None:
-            return [f"The managed comment jira-chase writes on {op.issue_key}, as the team "
-                    "reads it there:", ""] + [
-                f"  | {line}" for line in to_text(op.comment).splitlines()
-            ]  # fmt: skip
-    return []
+    """The managed comment with the most findings (the first such in plan order: the
+    most severe), as plain text, indented."""
+    created = [op for op in result.plan.operations
+               if op.kind == COMMENT_CREATE and op.comment is not None]  # fmt: skip
+    if not created:
+        return []
+    op = max(created, key=lambda o: len(o.comment.items) if o.comment else 0)
+    assert op.comment is not None
+    heading = (
+        f"The managed comment jira-chase writes on {op.issue_key}, as the team reads it there:"
+    )
+    return [heading, ""] + [f"  | {line}" for line in to_text(op.comment).splitlines()]
 
 
 def show(

@@ -63,31 +63,46 @@ class Finished:
     duration: float
 
 
+@dataclass
+class Watched:
+    """What the block inside `metrics_written` tells it: the run once finished, and
+    the source (whose request counts a failed run still reports)."""
+
+    finished: Finished | None = None
+    source: Source | None = None
+
+
 def execute(
     settings: Settings,
     now: datetime,
     *,
     write: bool,
     progress: Progress = NO_PROGRESS,
-    source: Source | None = None,
+    watched: Watched | None = None,
 ) -> Finished:
     """One run, timed, with its cost and the team's state recorded in the run history
-    (also when it fails: outcome, duration and requests)."""
-    source = source if source is not None else make_source(settings)
+    — also when it fails, even before the tracker answered: outcome, error, duration
+    and requests. `watched` learns of the source as soon as there is one."""
+    watched = watched if watched is not None else Watched()
     started = time.monotonic()
     with StateStore(settings.state.path) as store:
         before = store.last_run_id()
         try:
-            result = run(source, settings, store, now, write=write, progress=progress)
-        except BaseException:
+            watched.source = make_source(settings)
+            result = run(watched.source, settings, store, now, write=write, progress=progress)
+        except BaseException as exc:
             run_id = store.last_run_id()
-            if run_id > before:
-                store.record_run_cost(
-                    run_id,
-                    duration_seconds=time.monotonic() - started,
-                    requests=source.stats.requests,
-                    retries=source.stats.retries,
-                )
+            if run_id == before:  # the source failed before the run began
+                run_id = store.start_run("sync" if write else "plan", now)
+                ending = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+                store.finish_run(run_id, ending, {}, error=str(exc) or type(exc).__name__)
+            stats = watched.source.stats if watched.source is not None else SourceStats()
+            store.record_run_cost(
+                run_id,
+                duration_seconds=time.monotonic() - started,
+                requests=stats.requests,
+                retries=stats.retries,
+            )
             raise
         duration = time.monotonic() - started
         store.record_run_cost(
@@ -97,16 +112,8 @@ def execute(
             retries=result.stats.retries,
             details=run_details(result),
         )
-    return Finished(result, duration)
-
-
-@dataclass
-class Watched:
-    """What the block inside `metrics_written` tells it: the run once finished, and
-    the source (whose request counts a failed run still reports)."""
-
-    finished: Finished | None = None
-    source: Source | None = None
+    watched.finished = Finished(result, duration)
+    return watched.finished
 
 
 @contextmanager
