@@ -82,6 +82,7 @@ class Output:
         self.quiet = quiet
         self.log_format = log_format
         self.details = details
+        self.verbose = False
         self.started = time.monotonic()
         self._events: TextIO = sys.stderr if events_on_stderr else sys.stdout
         # The consoles write to whatever sys.stdout/sys.stderr are now (a test runner
@@ -140,11 +141,12 @@ class Output:
                 root.removeHandler(handler)
         root.addHandler(_OutputHandler(self))
         root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+        self.verbose = verbose
 
     def log(self, record: logging.LogRecord, message: str) -> None:
         if self.json_log:
             self.event("log", level=record.levelname.lower(), logger=record.name, message=message)
-        elif not self.quiet or record.levelno >= logging.ERROR:
+        elif not self.quiet or self.verbose or record.levelno >= logging.ERROR:
             stamp = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
             self.err.print(f"{stamp} {record.levelname.lower()} {record.name}: {message}")
 

@@ -15,7 +15,8 @@ from jira_chase.config import Settings
 from jira_chase.errors import EXIT_UNEXPECTED, ChaseError, ConfigError
 from jira_chase.evaluate import evaluate
 from jira_chase.history import Explanation, run_details
-from jira_chase.progress import JUDGING, NO_PROGRESS, PULLING, Progress
+from jira_chase.plan import Operation
+from jira_chase.progress import JUDGING, NO_PROGRESS, PULLING, WRITING, Progress
 from jira_chase.sources.base import ScratchMemory, Source, SourceStats
 from jira_chase.state import StateStore
 from jira_chase.sync import RunResult, run
@@ -72,6 +73,36 @@ class Watched:
     source: Source | None = None
 
 
+class _Tally:
+    """Passes progress on and remembers the totals, so a run cut short can still say
+    how many issues it judged and how many writes it planned."""
+
+    def __init__(self, inner: Progress):
+        self.inner = inner
+        self.totals: dict[str, int] = {}
+        self.current = ""
+
+    def phase(self, name: str, total: int | None = None) -> None:
+        self.current = name
+        if total is not None:
+            self.totals[name] = total
+        self.inner.phase(name, total)
+
+    def advance(self, count: int = 1, *, total: int | None = None) -> None:
+        self.inner.advance(count, total=total)
+
+    def write_failed(self, operation: Operation, error: str) -> None:
+        self.inner.write_failed(operation, error)
+
+    def counts(self, writes: dict[str, int]) -> dict[str, int]:
+        counts = dict(writes)
+        if JUDGING in self.totals:
+            counts["issues"] = self.totals[JUDGING]
+        if WRITING in self.totals:
+            counts["planned"] = self.totals[WRITING]
+        return counts
+
+
 def execute(
     settings: Settings,
     now: datetime,
@@ -84,12 +115,13 @@ def execute(
     — also when it fails, even before the tracker answered: outcome, error, duration
     and requests. `watched` learns of the source as soon as there is one."""
     watched = watched if watched is not None else Watched()
+    tally = _Tally(progress)
     started = time.monotonic()
     with StateStore(settings.state.path) as store:
         before = store.last_run_id()
         try:
             watched.source = make_source(settings)
-            result = run(watched.source, settings, store, now, write=write, progress=progress)
+            result = run(watched.source, settings, store, now, write=write, progress=tally)
         except BaseException as exc:
             run_id = store.last_run_id()
             if run_id == before:  # the source failed before the run began
@@ -97,6 +129,7 @@ def execute(
                 ending = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
                 store.finish_run(run_id, ending, {}, error=str(exc) or type(exc).__name__)
             stats = watched.source.stats if watched.source is not None else SourceStats()
+            store.set_counts(run_id, tally.counts(store.write_counts(run_id)))
             store.record_run_cost(
                 run_id,
                 duration_seconds=time.monotonic() - started,

@@ -252,6 +252,29 @@ class StateStore:
             ),
         )
 
+    def write_counts(self, run_id: int) -> dict[str, int]:
+        """What a run got through from its operations: for a run cut short, whose
+        counts were never totted up."""
+        rows = self._db.execute(
+            "SELECT status, COUNT(*) AS n FROM operations WHERE run_id = ? GROUP BY status",
+            (run_id,),
+        ).fetchall()
+        by_status = {row["status"]: int(row["n"]) for row in rows}
+        return {
+            "planned": sum(by_status.values()),
+            "applied": by_status.get("done", 0),
+            "failed": by_status.get("failed", 0),
+        }
+
+    def set_counts(self, run_id: int, counts: Mapping[str, int]) -> None:
+        unknown = set(counts) - set(RUN_COUNTS)
+        if unknown:
+            raise ValueError(f"unknown run counts: {sorted(unknown)}")
+        if counts:
+            assignments = ", ".join(f"{name} = :{name}" for name in counts)
+            self._db.execute(f"UPDATE runs SET {assignments} WHERE id = :id",
+                             {**counts, "id": run_id})  # fmt: skip
+
     def last_run_id(self) -> int:
         """The id of the newest run, 0 when there is none."""
         row = self._db.execute("SELECT MAX(id) AS id FROM runs").fetchone()

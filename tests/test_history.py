@@ -132,3 +132,37 @@ def test_a_version_4_state_file_migrates_keeping_its_runs(tmp_path):
         assert again.duration_seconds == 1.25 and json.loads(again.details or "") == {
             "health": {"healthy": 12}
         }
+
+
+def test_an_interrupted_sync_records_what_it_got_through(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from jira_chase.simulator import JiraSimulator
+
+    with JiraSimulator(build_demo_dataset(), latency=0.02) as sim:
+        config = write_toml(tmp_path / "c.toml", demo_config(sim.url, "s.sqlite"))
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "jira_chase.cli", "sync", "--quiet", "--config",
+             str(config), "--now", NOW],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            if sum(1 for method, _ in sim.requests if method == "PUT") >= 5:
+                proc.send_signal(signal.SIGINT)
+                break
+            time.sleep(0.005)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted; the next run finishes the job" in err
+    (run,) = json.loads(cli("runs", "--json", "--config", str(config)).stdout)["runs"]
+    assert run["outcome"] == "interrupted" and run["counts"]["issues"] == 150
+    assert (
+        run["counts"]["applied"] >= 5 and run["counts"]["planned"] == 44 > run["counts"]["applied"]
+    )
+    assert run["requests"] > 0 and run["duration_seconds"] > 0

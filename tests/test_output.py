@@ -291,3 +291,16 @@ def test_the_step_table_stays_aligned_after_a_waiting_step(tmp_path, big_sim):
     assert len({len(row) for row in table}) == 1, table
     wip_end = table[0].index("WIP") + len("WIP")
     assert all(row[wip_end - 1].isdigit() for row in table[1:]), table
+
+
+def test_verbose_adds_a_line_per_request(tmp_path, jira_sim):
+    sim = jira_sim(build_demo_dataset())
+    config = str(write_toml(tmp_path / "c.toml", demo_config(sim.url, "s.sqlite")))
+    request = '"POST /rest/api/3/search/jql HTTP/1.1" 200'
+    plain = cli("plan", "--config", config, "--now", NOW)
+    assert request not in plain.stderr and plain.stderr == ""
+    verbose = cli("-v", "plan", "--quiet", "--config", config, "--now", NOW)
+    assert verbose.exit_code == 0
+    assert any(request in line for line in verbose.stderr.splitlines())
+    (outcome,) = verbose.stdout.splitlines()
+    assert outcome.startswith("jira-chase plan ok: 150 issues")
