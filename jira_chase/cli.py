@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -104,6 +105,27 @@ now_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 
 
+wait_option = click.option(
+    "--wait",
+    type=click.FloatRange(0),
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for another run on the same state file before giving up (exit 5).",
+)
+force_option = click.option(
+    "--force",
+    is_flag=True,
+    help="Accept a scope that suddenly matches far fewer issues than the last run "
+    "(the run then cleans the issues that left it).",
+)
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    # SIGTERM (cron timeouts, systemd stop) ends the run like Ctrl-C: recorded with the
+    # writes it made, lock released, and the next run finishes the job.
+    raise KeyboardInterrupt
+
+
 def run_options(func: F) -> F:
     """The output options of `plan` and `sync`."""
     for option in reversed(
@@ -160,8 +182,12 @@ def run_command(mode: str, options: dict[str, Any]) -> None:
     with metrics_written(options["metrics_file"], mode) as watched:
         settings = load_settings(options["config_path"])
         now = parse_now(options["now"])
+        if mode == "sync":
+            signal.signal(signal.SIGTERM, _terminate)
         with out.progress() as progress:
-            execute(settings, now, write=mode == "sync", progress=progress, watched=watched)
+            execute(settings, now, write=mode == "sync", wait=options.get("wait", 0.0),
+                    force=options.get("force", False), progress=progress,
+                    watched=watched)  # fmt: skip
     finished = watched.finished
     assert finished is not None
     result, duration = finished.result, finished.duration
@@ -186,9 +212,12 @@ def plan(**options: Any) -> None:
 
 @command()
 @run_options
+@wait_option
+@force_option
 @handle_errors
 def sync(**options: Any) -> None:
-    """Judge the scope and write health labels and comments back to the tracker.
+    """Judge the scope and write health labels and comments back to the tracker. One run
+    at a time per state file: another run's lock makes this one exit 5 without writing.
 
     On a terminal a progress display shows each phase; in cron only the summary is
     printed (--quiet: one line)."""
@@ -204,7 +233,7 @@ def check(config_path: Path | None, as_json: bool) -> None:
     settings = load_settings(config_path)
     source = make_source(settings)
     identity = source.identify()
-    source.validate_scope()
+    count = source.validate_scope()
     where = str(config_path) if config_path else "from $JIRA_CHASE_CONFIG"
     if as_json:
         doc = {
@@ -217,7 +246,7 @@ def check(config_path: Path | None, as_json: bool) -> None:
                 "url": identity.url,
                 "user": identity.user,
             },
-            "scope": "ok",
+            "scope": {"ok": True, "matches": count},
         }
         click.echo(json.dumps(doc, indent=2))
         return
@@ -226,7 +255,9 @@ def check(config_path: Path | None, as_json: bool) -> None:
         f"tracker ok: {identity.tracker} {identity.deployment} {identity.version} at "
         f"{identity.url}, signed in as {identity.user}"
     )
-    click.echo("scope ok: the scope query is accepted")
+    click.echo(f"scope ok: the scope query is accepted and matches {count} issues")
+    if count == 0:
+        output().error("warning: the scope matches no issues: check it before the first sync")
 
 
 @command()

@@ -3,6 +3,7 @@ timing a run, recording what it cost in the run history, and the metrics file.""
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from jira_chase.history import Explanation, run_details
 from jira_chase.plan import Operation
 from jira_chase.progress import JUDGING, NO_PROGRESS, PULLING, WRITING, Progress
 from jira_chase.sources.base import ScratchMemory, Source, SourceStats
-from jira_chase.state import StateStore
+from jira_chase.state import StateStore, run_lock, unusable_state
 from jira_chase.sync import RunResult, run
 
 EXIT_INTERRUPTED = 130
@@ -40,18 +41,19 @@ def parse_now(value: str | None) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def make_source(settings: Settings) -> Source:
+def make_source(settings: Settings, store: StateStore | None = None) -> Source:
     if settings.tracker == "jira":
         from jira_chase.sources.jira import JiraSource
 
         assert settings.jira is not None
-        return JiraSource(settings.jira)
+        # Issue snapshots live in the state store: a run reads only what changed.
+        return JiraSource(settings.jira, snapshots=store)
     if settings.tracker == "zentao":
-        from jira_chase.sources.zentao import StateFileCache, ZenTaoSource
+        from jira_chase.sources.zentao import ZenTaoSource
 
         assert settings.zentao is not None
         # Item snapshots live in the state store, so unchanged items are not read again.
-        return ZenTaoSource(settings.zentao, snapshots=StateFileCache(settings.state.path))
+        return ZenTaoSource(settings.zentao, snapshots=store)
     raise ConfigError(
         [f"tracker: {settings.tracker!r} is not supported by this version; use 'jira' or "
          "'zentao'"]
@@ -108,43 +110,68 @@ def execute(
     now: datetime,
     *,
     write: bool,
+    wait: float = 0.0,
+    force: bool = False,
     progress: Progress = NO_PROGRESS,
     watched: Watched | None = None,
 ) -> Finished:
-    """One run, timed, with its cost and the team's state recorded in the run history
-    — also when it fails, even before the tracker answered: outcome, error, duration
-    and requests. `watched` learns of the source as soon as there is one."""
+    """One run, timed. `sync` holds the state file's lock for the whole run (waiting up
+    to `wait` seconds for another run) and records in the run history what the run cost
+    and the team's state it saw — also when it fails, even before the tracker answered.
+    `plan` reads a snapshot of the state and never writes it, so it needs no lock.
+    `watched` learns of the source as soon as there is one."""
     watched = watched if watched is not None else Watched()
+    path = settings.state.path
+    try:
+        if not write:
+            with StateStore(path, readonly=True) as store:
+                return _timed(settings, store, now, False, force, progress, watched)
+        with run_lock(path, wait), StateStore(path) as store:
+            return _timed(settings, store, now, True, force, progress, watched)
+    except sqlite3.Error as exc:
+        # The state file failed under the run (disk full, file removed or replaced).
+        raise unusable_state(path, exc) from exc
+
+
+def _timed(
+    settings: Settings,
+    store: StateStore,
+    now: datetime,
+    write: bool,
+    force: bool,
+    progress: Progress,
+    watched: Watched,
+) -> Finished:
     tally = _Tally(progress)
     started = time.monotonic()
-    with StateStore(settings.state.path) as store:
-        before = store.last_run_id()
-        try:
-            watched.source = make_source(settings)
-            result = run(watched.source, settings, store, now, write=write, progress=tally)
-        except BaseException as exc:
-            run_id = store.last_run_id()
-            if run_id == before:  # the source failed before the run began
-                run_id = store.start_run("sync" if write else "plan", now)
-                ending = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-                store.finish_run(run_id, ending, {}, error=str(exc) or type(exc).__name__)
-            stats = watched.source.stats if watched.source is not None else SourceStats()
-            store.set_counts(run_id, tally.counts(store.write_counts(run_id)))
-            store.record_run_cost(
-                run_id,
-                duration_seconds=time.monotonic() - started,
-                requests=stats.requests,
-                retries=stats.retries,
-            )
-            raise
-        duration = time.monotonic() - started
+    before = store.last_run_id()
+    try:
+        watched.source = make_source(settings, store)
+        result = run(watched.source, settings, store, now, write=write, force=force,
+                     progress=tally)  # fmt: skip
+    except BaseException as exc:
+        run_id = store.last_run_id()
+        if run_id == before:  # the source failed before the run began
+            run_id = store.start_run("sync" if write else "plan", now)
+            ending = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            store.finish_run(run_id, ending, {}, error=str(exc) or type(exc).__name__)
+        stats = watched.source.stats if watched.source is not None else SourceStats()
+        store.set_counts(run_id, tally.counts(store.write_counts(run_id)))
         store.record_run_cost(
-            result.run_id,
-            duration_seconds=duration,
-            requests=result.stats.requests,
-            retries=result.stats.retries,
-            details=run_details(result),
+            run_id,
+            duration_seconds=time.monotonic() - started,
+            requests=stats.requests,
+            retries=stats.retries,
         )
+        raise
+    duration = time.monotonic() - started
+    store.record_run_cost(
+        result.run_id,
+        duration_seconds=duration,
+        requests=result.stats.requests,
+        retries=result.stats.retries,
+        details=run_details(result),
+    )
     watched.finished = Finished(result, duration)
     return watched.finished
 
@@ -194,8 +221,8 @@ def explain(
 ) -> Explanation:
     """Judge the scope as of `now` without recording a run or writing to the tracker,
     and return one issue's verdict with the writes the last sync made on it."""
-    source = make_source(settings)
-    with StateStore(settings.state.path) as store:
+    with StateStore(settings.state.path, readonly=True) as store:
+        source = make_source(settings, store)
         source.use_memory(ScratchMemory(store))
         identity = source.identify()
         progress.phase(PULLING)

@@ -31,8 +31,7 @@ def test_runs_lists_outcome_counts_cost_and_team_state_on_cloud(tmp_path, jira_s
     assert cli("sync", "--config", str(write_toml(tmp_path / "bad.toml", bad))).exit_code == 3
 
     doc = json.loads(cli("runs", "--json", "--config", config).stdout)
-    failed, synced, planned = doc["runs"]
-    assert (planned["mode"], planned["outcome"]) == ("plan", "ok")
+    failed, synced = doc["runs"]  # a dry run writes nothing to the state file
     assert synced["counts"]["applied"] == 44 and synced["requests"] > 0
     assert synced["duration_seconds"] > 0 and synced["started_at"].endswith("+00:00")
     assert synced["health"] == {"healthy": 128, "at-risk": 14, "off-track": 8}

@@ -79,6 +79,24 @@ def test_cron_output_on_2000_issues_is_short_quiet_is_one_line_json_lines_parse(
     config = str(write_toml(tmp_path / "c.toml", generated_config(big_sim.url, "s.sqlite")))
     now = ["--now", GENERATED_NOW, "--config", config]
 
+    logged = cli("sync", "--log-format", "json", *now)
+    assert logged.exit_code == 0
+    events = [json.loads(line) for line in logged.output.splitlines()]
+    names = [e["event"] for e in events]
+    assert names[0] == "start" and names[-1] == "outcome"
+    assert [e["phase"] for e in events if e["event"] == "phase"] == [
+        "pulling",
+        "judging",
+        "writing",
+    ]
+    outcome = events[-1]
+    assert outcome["outcome"] == "ok" and outcome["exit_code"] == 0
+    assert outcome["counts"]["issues"] == 2000 and outcome["counts"]["applied"] == 60
+    # The first run reads every issue (later ones only what changed since).
+    judging = next(e for e in events if e.get("phase") == "judging")
+    assert judging["previous"] == {"phase": "pulling", "items": 2000,
+                                   "seconds": judging["previous"]["seconds"]}  # fmt: skip
+
     first = cli("sync", *now)
     assert first.exit_code == 0, first.output
     lines = first.output.splitlines()
@@ -96,23 +114,6 @@ def test_cron_output_on_2000_issues_is_short_quiet_is_one_line_json_lines_parse(
     assert quiet.exit_code == 0
     (line,) = quiet.output.splitlines()
     assert line.startswith("jira-chase sync ok: 2000 issues,") and "60 writes applied" in line
-
-    logged = cli("sync", "--log-format", "json", *now)
-    assert logged.exit_code == 0
-    events = [json.loads(line) for line in logged.output.splitlines()]
-    names = [e["event"] for e in events]
-    assert names[0] == "start" and names[-1] == "outcome"
-    assert [e["phase"] for e in events if e["event"] == "phase"] == [
-        "pulling",
-        "judging",
-        "writing",
-    ]
-    outcome = events[-1]
-    assert outcome["outcome"] == "ok" and outcome["exit_code"] == 0
-    assert outcome["counts"]["issues"] == 2000 and outcome["counts"]["applied"] == 60
-    judging = next(e for e in events if e.get("phase") == "judging")
-    assert judging["previous"] == {"phase": "pulling", "items": 2000,
-                                   "seconds": judging["previous"]["seconds"]}  # fmt: skip
 
     details = cli("sync", "--details", *now)
     assert len(details.output.splitlines()) > 200  # every finding and operation
@@ -261,7 +262,10 @@ def test_check_as_json(tmp_path, jira_sim):
     result = cli("check", "--json", "--config", config)
     assert result.exit_code == 0
     doc = json.loads(result.stdout)
-    assert doc["tracker"]["user"] == "chase-bot@example.com" and doc["scope"] == "ok"
+    assert doc["tracker"]["user"] == "chase-bot@example.com" and doc["scope"] == {
+        "ok": True,
+        "matches": 150,
+    }
 
 
 def test_times_are_in_the_team_time_zone(tmp_path, jira_sim):
