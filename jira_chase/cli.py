@@ -1,6 +1,6 @@
 """The `jira-chase` command: each command parses options, makes one library call and
 hands the result to the output layer (output.py, report.py, history.py). Library errors
-become one-line messages and documented exit codes (EXIT_CODES below)."""
+become one-line messages and documented exit codes (cli_support.py: EXIT_CODES)."""
 
 from __future__ import annotations
 
@@ -9,153 +9,37 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from jira_chase import __version__
+from jira_chase.cli_support import (
+    EXIT_CODES,
+    F,
+    config_option,
+    force_option,
+    handle_errors,
+    json_option,
+    now_option,
+    output,
+    run_options,
+    terminate,
+    use_output,
+    wait_option,
+)
 from jira_chase.config import load_settings
-from jira_chase.errors import EXIT_OK, EXIT_UNEXPECTED, ChaseError, ConfigError
-from jira_chase.output import LOG_FORMATS, TEXT, Output
+from jira_chase.errors import EXIT_OK, EXIT_UNEXPECTED
+from jira_chase.output import Output
 from jira_chase.report import outcome_line, run_to_dict, summary_lines
 from jira_chase.runner import execute, make_source, metrics_written, parse_now
-
-F = TypeVar("F", bound=Callable[..., Any])
-OUTPUT = "jira_chase.output"
-
-EXIT_CODES = """\b
-Exit codes:
-  0  ok
-  1  unexpected error
-  2  configuration or usage problem (one line per problem, naming the key)
-  3  the tracker failed the run (credentials, scope query, unreachable)
-  4  partial: some writes failed, the rest were done
-  5  another run holds the state file's lock"""
-
-
-def output() -> Output:
-    meta = click.get_current_context().meta
-    if OUTPUT not in meta:
-        meta[OUTPUT] = Output()
-    out: Output = meta[OUTPUT]
-    return out
-
-
-def use_output(out: Output) -> Output:
-    """Make `out` the command's voice: errors and log records go through it."""
-    ctx = click.get_current_context()
-    ctx.meta[OUTPUT] = out
-    out.install_logging(bool(ctx.find_root().params.get("verbose")))
-    return out
-
-
-def handle_errors(func: F) -> F:
-    """Turn library errors into one line per problem on stderr and the exit code."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        verbose = bool(click.get_current_context().find_root().params.get("verbose"))
-        try:
-            return func(*args, **kwargs)
-        except click.exceptions.Exit:
-            raise
-        except ConfigError as exc:
-            for problem in exc.problems:
-                output().error(f"config error: {problem}")
-            code = exc.exit_code
-        except ChaseError as exc:
-            output().error(f"error: {exc}", exc_info=verbose)
-            code = exc.exit_code
-        except KeyboardInterrupt:
-            output().error("interrupted; the next run finishes the job")
-            code = 130
-        except Exception as exc:
-            output().error(
-                f"unexpected error: {type(exc).__name__}: {exc}"
-                + ("" if verbose else " (rerun with --verbose for details)"),
-                exc_info=verbose,
-            )
-            code = EXIT_UNEXPECTED
-        output().outcome(f"jira-chase failed with exit code {code}", exit_code=code,
-                         outcome="failed")  # fmt: skip
-        sys.exit(code)
-
-    return wrapper  # type: ignore[return-value]
+from jira_chase.simulator_command import simulator
 
 
 def command(**kwargs: Any) -> Callable[[F], Any]:
     """A subcommand whose --help ends with the exit codes."""
     return main.command(epilog=EXIT_CODES, **kwargs)
-
-
-config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="TOML configuration file (default: $JIRA_CHASE_CONFIG).",
-)
-now_option = click.option(
-    "--now",
-    default=None,
-    help="Judge as of this ISO 8601 time instead of the real clock (reproduce a run).",
-)
-json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-
-
-wait_option = click.option(
-    "--wait",
-    type=click.FloatRange(0),
-    default=0.0,
-    show_default=True,
-    help="Seconds to wait for another run on the same state file before giving up (exit 5).",
-)
-force_option = click.option(
-    "--force",
-    is_flag=True,
-    help="Accept a scope that suddenly matches far fewer issues than the last run "
-    "(the run then cleans the issues that left it).",
-)
-
-
-def _terminate(signum: int, frame: Any) -> None:
-    # SIGTERM (cron timeouts, systemd stop) ends the run like Ctrl-C: recorded with the
-    # writes it made, lock released, and the next run finishes the job.
-    raise KeyboardInterrupt
-
-
-def run_options(func: F) -> F:
-    """The output options of `plan` and `sync`."""
-    for option in reversed(
-        [
-            config_option,
-            now_option,
-            json_option,
-            click.option("--details", is_flag=True, help="List every finding and operation."),
-            click.option(
-                "-q", "--quiet", is_flag=True, help="Print errors and the one-line outcome only."
-            ),
-            click.option(
-                "--log-format",
-                type=click.Choice(LOG_FORMATS),
-                default=TEXT,
-                show_default=True,
-                help="json: one JSON object per event line (start, phase, write failure, "
-                "outcome), for log shippers.",
-            ),
-            click.option(
-                "--metrics-file",
-                type=click.Path(dir_okay=False, path_type=Path),
-                default=None,
-                help="Write the run's metrics here in Prometheus text format "
-                "(node_exporter textfile collector).",
-            ),
-        ]
-    ):
-        func = option(func)
-    return func
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
@@ -183,7 +67,7 @@ def run_command(mode: str, options: dict[str, Any]) -> None:
         settings = load_settings(options["config_path"])
         now = parse_now(options["now"])
         if mode == "sync":
-            signal.signal(signal.SIGTERM, _terminate)
+            signal.signal(signal.SIGTERM, terminate)
         with out.progress() as progress:
             execute(settings, now, write=mode == "sync", wait=options.get("wait", 0.0),
                     force=options.get("force", False), progress=progress,
@@ -206,7 +90,8 @@ def run_command(mode: str, options: dict[str, Any]) -> None:
 @run_options
 @handle_errors
 def plan(**options: Any) -> None:
-    """Dry run: print exactly the operations `sync` would perform; write nothing."""
+    """Dry run: judge and plan exactly the writes `sync` would perform (--details lists
+    them); write nothing to the tracker or the state file."""
     run_command("plan", options)
 
 
@@ -267,7 +152,7 @@ def check(config_path: Path | None, as_json: bool) -> None:
 @json_option
 @handle_errors
 def runs(config_path: Path | None, last: int, as_json: bool) -> None:
-    """List the recorded runs: outcome, counts, duration, requests, goals."""
+    """List the recorded syncs: outcome, counts, duration, requests, goal statuses."""
     from jira_chase.history import render_runs, runs_to_dict
     from jira_chase.state import StateStore
 
@@ -328,102 +213,7 @@ def demo(as_json: bool, tracker: str, deployment: str) -> None:
     sys.exit(EXIT_OK if ok else EXIT_UNEXPECTED)
 
 
-@command()
-@click.option(
-    "--dataset",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="Dataset JSON file (format: jira-chase-dataset/1); default: the demo data.",
-)
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8080, show_default=True, help="Port to listen on (0: any).")
-@click.option(
-    "--deployment",
-    type=click.Choice(["cloud", "datacenter"]),
-    default="cloud",
-    show_default=True,
-    help="Serve Jira Cloud (REST v3) or Jira Data Center 10.3 (REST v2, PAT auth).",
-)
-@click.option(
-    "--faults",
-    "fault_rate",
-    type=click.FloatRange(0, 1),
-    default=0.0,
-    show_default=True,
-    help="Share of requests that fail (429, 5xx, resets, slow or cut answers).",
-)
-@click.option(
-    "--fault-seed", type=int, default=0, show_default=True, help="Seed of the fault schedule."
-)
-@click.option(
-    "--fault-kinds",
-    default=None,
-    help="Comma-separated fault kinds to inject (default: all), e.g. rate-limit,reset-after.",
-)
-@click.option(
-    "--fault-delay",
-    type=click.FloatRange(0),
-    default=1.0,
-    show_default=True,
-    help="Seconds a 'slow' fault holds its answer back.",
-)
-@click.option(
-    "--latency",
-    type=click.FloatRange(0),
-    default=0.0,
-    show_default=True,
-    help="Seconds added to every request, to model a remote site.",
-)
-@click.option(
-    "--generate",
-    "generate_count",
-    type=click.IntRange(0),
-    default=None,
-    help="Write a generated dataset of N issues as JSON to stdout and exit (no server).",
-)
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the --generate data.")
-@handle_errors
-def simulator(
-    dataset: Path | None,
-    host: str,
-    port: int,
-    deployment: str,
-    fault_rate: float,
-    fault_seed: int,
-    fault_kinds: str | None,
-    fault_delay: float,
-    latency: float,
-    generate_count: int | None,
-    seed: int,
-) -> None:
-    """Serve a simulated Jira (Cloud or Data Center) over HTTP until interrupted, or write
-    a generated dataset with --generate."""
-    from jira_chase.simulator import load_dataset
-    from jira_chase.simulator.demo import build_demo_dataset
-    from jira_chase.simulator.faults import FAULT_KINDS, FaultPlan, parse_kinds
-    from jira_chase.simulator.generate import write_dataset
-    from jira_chase.simulator.server import run as serve
-
-    if generate_count is not None:
-        write_dataset(sys.stdout, generate_count, seed)
-        sys.stdout.flush()
-        return
-    try:
-        kinds = parse_kinds(fault_kinds) if fault_kinds else FAULT_KINDS
-    except ValueError as exc:
-        raise ConfigError([f"--fault-kinds: {exc}"]) from None
-    if not kinds:
-        raise ConfigError(["--fault-kinds: name at least one fault kind"])
-    plan = (
-        FaultPlan(seed=fault_seed, rate=fault_rate, kinds=kinds, delay=fault_delay)
-        if fault_rate > 0
-        else None
-    )
-    try:
-        data = load_dataset(dataset if dataset is not None else build_demo_dataset())
-    except ValueError as exc:
-        raise ConfigError([f"--dataset: {exc}"]) from None
-    serve(data, host, port, deployment=deployment, faults=plan, latency=latency)
+main.add_command(simulator)
 
 
 if __name__ == "__main__":  # pragma: no cover

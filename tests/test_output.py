@@ -252,6 +252,7 @@ def test_every_command_names_the_exit_codes_in_its_help():
         assert result.exit_code == 0
         assert "Exit codes:" in result.output, name
         assert "5  another run holds the state file's lock" in result.output, name
+        assert "3  the tracker failed the run" in result.output, name
     readme = (ROOT / "README.md").read_text()
     assert "`5` another run holds the state file's lock" in readme
 
