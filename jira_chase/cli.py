@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from jira_chase import __version__
+from jira_chase import __version__, metrics_file
 from jira_chase.cli_support import (
     EXIT_CODES,
     F,
@@ -63,6 +63,8 @@ def run_command(mode: str, options: dict[str, Any]) -> None:
         )
     )
     out.event("start", command=mode, version=__version__, pid=os.getpid())
+    if options["metrics_file"] is not None:
+        metrics_file.check_writable(options["metrics_file"])
     with metrics_written(options["metrics_file"], mode) as watched:
         settings = load_settings(options["config_path"])
         now = parse_now(options["now"])

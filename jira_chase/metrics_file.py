@@ -109,9 +109,19 @@ def render(
     return "\n".join(line for family in families for line in family.lines()) + "\n"
 
 
+def check_writable(path: Path) -> None:
+    """Refuse a metrics file whose directory is missing before the run, not after it."""
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir() or not os.access(directory, os.W_OK):
+        raise ConfigError(
+            [f"--metrics-file: cannot write {path}: {directory} is not a writable directory"]
+        )
+
+
 def write(path: Path, text: str) -> None:
     """Replace the file at `path` with `text` in one rename."""
     directory = path.parent if str(path.parent) else Path(".")
+    tmp: str | None = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -119,4 +129,6 @@ def write(path: Path, text: str) -> None:
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except OSError as exc:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
         raise ConfigError([f"--metrics-file: cannot write {path}: {exc}"]) from exc

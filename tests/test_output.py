@@ -246,6 +246,16 @@ def test_metrics_file_is_prometheus_text_for_ok_and_failed_runs(tmp_path, jira_s
     assert failed[("jira_chase_run_outcome", (("mode", "sync"), ("outcome", "failed")))] == 1
 
 
+def test_a_metrics_file_in_a_missing_directory_is_refused_before_the_run(tmp_path, jira_sim):
+    sim = jira_sim(build_demo_dataset())
+    config = str(write_toml(tmp_path / "c.toml", demo_config(sim.url, "s.sqlite")))
+    missing = tmp_path / "nowhere" / "jira_chase.prom"
+    result = cli("sync", "--config", config, "--metrics-file", str(missing))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("config error: --metrics-file: cannot write")
+    assert not [p for p in sim.requests if p[0] == "PUT"]  # nothing was written
+
+
 def test_every_command_names_the_exit_codes_in_its_help():
     for name in [None, *main.commands]:
         result = cli(*([name] if name else []), "--help")
