@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import formatdate
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl
 from zoneinfo import ZoneInfo
 
 from jira_chase.simulator import faults
@@ -58,11 +58,11 @@ from jira_chase.simulator.http import (
 from jira_chase.simulator.server import dataset_clock
 from jira_chase.simulator.zentao_data import (
     Action,
-    HistoryRow,
     Item,
     ZenTaoWorld,
     load_world,
 )
+from jira_chase.simulator.zentao_edit import Editor, Refused, php_form
 
 __all__ = ["ZenTaoSimulator", "run"]
 
@@ -103,6 +103,14 @@ ALLOWED_TAGS = frozenset(
 _LOGIN_PAGE = (
     "<html><meta charset='utf-8'/><script>self.location="
     "'/index.php?m=user&f=login&referer=';</script></html>"
+)
+_BUG_LIST_PAGE = (
+    "<html><meta charset='utf-8'/><script>parent.location='/index.php?m=bug&f=browse';"
+    "</script></html>"
+)
+#: The web forms the simulator serves (module, method); each needs `?zentaosid=`.
+_WEB_FORMS = frozenset(
+    {("action", "comment"), ("action", "editComment"), ("bug", "batchEdit"), ("story", "edit")}
 )
 _RELOAD_PAGE = (
     "<html><meta charset='utf-8'/><style>body{background:white}</style>"
@@ -184,6 +192,7 @@ class ZenTaoSimulator(SimulatorServer):
         super().__init__(
             host=host, port=port, on_exchange=on_exchange, faults=faults, latency=latency
         )
+        self.editor = Editor(self.world, self.zone, self.now)
         self.router = Router()
         self._add_routes()
 
@@ -306,6 +315,7 @@ class ZenTaoSimulator(SimulatorServer):
 
     def item_json(self, item: Item) -> dict[str, Any]:
         source = item.source
+        row = self.editor.stored(item) if item.kind != "task" else {}
         common: dict[str, Any] = {
             "id": item.id,
             "pri": item.pri,
@@ -320,24 +330,36 @@ class ZenTaoSimulator(SimulatorServer):
             else None,
             "deleted": False,
         }
+        if row:
+            common.update(
+                title=row["title"],
+                keywords=row["keywords"],
+                product=row["product"],
+                branch=row["branch"],
+                module=row["module"],
+                plan=row["plan"],
+                color=row["color"],
+                mailto=[self.user(a) for a in str(row["mailto"]).split(",") if a],
+                assignedDate=self.utc(row["assignedDate"]),
+                closedBy=self.user(row["closedBy"]),
+                closedDate=self.utc(row["closedDate"]),
+            )
         deadline = self.world.deadline(item)
         if item.kind == "story":
-            plan = ",".join(str(p) for p in item.plans)
             return {
                 **common,
-                "product": item.product,
-                "branch": 0,
-                "module": 0,
-                "plan": plan,
-                "title": source.summary,
-                "type": "story",
-                "category": "feature",
-                "estimate": source.estimate or 0,
+                "type": row["type"],
+                "category": row["category"],
+                "source": row["source"],
+                "sourceNote": row["sourceNote"],
+                "estimate": row["estimate"],
                 "stage": item.stage,
-                "keywords": item.keywords,
-                "parent": 0,
-                "reviewedBy": None,
-                "closedReason": "done" if item.status == "closed" else "",
+                "parent": row["parent"],
+                "linkStories": row["linkStories"],
+                "feedbackBy": row["feedbackBy"],
+                "notifyEmail": row["notifyEmail"],
+                "reviewedBy": row["reviewedBy"] or None,
+                "closedReason": row["closedReason"],
                 "version": 1,
             }
         if item.kind == "task":
@@ -359,28 +381,29 @@ class ZenTaoSimulator(SimulatorServer):
                 "finishedDate": self.utc(self._last(item, "status", "done")),
                 "closedReason": "done" if item.status == "closed" else "",
             }
-        resolved = item.status in ("resolved", "closed")
         return {
             **common,
-            "product": item.product,
-            "project": item.execution,
-            "execution": item.execution,
-            "module": 0,
-            "story": 0,
-            "task": 0,
-            "plan": item.plans[0] if item.plans else 0,
-            "title": source.summary,
-            "keywords": item.keywords,
-            "severity": 3,
-            "type": "codeerror",
+            "project": row["project"],
+            "execution": row["execution"],
+            "story": row["story"],
+            "task": row["task"],
+            "severity": row["severity"],
+            "type": row["type"],
             "statusName": {"active": "Active", "resolved": "Resolved", "closed": "Closed"}.get(
                 item.status, item.status
             ),
-            "confirmed": 1 if item.assigned_to else 0,
+            "confirmed": row["confirmed"],
             "activatedCount": sum(1 for a in item.actions if a.action == "activated"),
-            "deadline": deadline.isoformat() if deadline else None,
-            "resolution": "fixed" if resolved else "",
-            "resolvedDate": self.utc(self._last(item, "status", "resolved")) if resolved else None,
+            "openedBuild": row["openedBuild"],
+            "os": row["os"],
+            "browser": row["browser"],
+            "deadline": row["deadline"].isoformat() if row["deadline"] else None,
+            "resolvedBy": self.user(row["resolvedBy"]),
+            "resolution": row["resolution"],
+            "resolvedDate": self.utc(row["resolvedDate"]),
+            "resolvedBuild": row["resolvedBuild"],
+            "duplicateBug": row["duplicateBug"],
+            "linkBug": row["linkBug"],
         }
 
     def action_json(self, item: Item, action: Action) -> dict[str, Any]:
@@ -634,25 +657,26 @@ class ZenTaoSimulator(SimulatorServer):
             except ApiError:
                 body = None  # ZenTao reads JSON bodies only; anything else changes nothing
             fields = body if isinstance(body, dict) else {}
-            reviewer = fields.get("reviewer")
-            if kind == "story" and item.status in ("draft", "reviewing") and not reviewer:
-                raise _error(400, {"reviewer": "『Reviewer』should not be blank."})
-            rows: list[HistoryRow] = []
-            if kind != "task" and "keywords" in fields:
-                keywords = fields["keywords"]
-                if not isinstance(keywords, str):
-                    raise _error(400, {"keywords": "『Keywords』should be a string."})
-                if len(keywords) > KEYWORDS_MAX_CHARS:
-                    raise _error(400, {"keywords": "『Keywords』length should be <= 255."})
-                if keywords != item.keywords:
-                    rows.append(HistoryRow("keywords", item.keywords, keywords))
-                    item.keywords = keywords
-            if kind == "story" and isinstance(reviewer, list):
-                item.reviewer = [str(r) for r in reviewer if r]
-            if rows:
-                self.world.add_action(
-                    item, "edited", request.params["account"], self.now(), history=rows
-                )
+            if kind == "task":
+                return Response(200, self.item_json(item))
+            keywords = fields.get("keywords")
+            if keywords is not None and not isinstance(keywords, str):
+                raise _error(400, {"keywords": "『Keywords』should be a string."})
+            if isinstance(keywords, str) and len(keywords) > KEYWORDS_MAX_CHARS:
+                raise _error(400, {"keywords": "『Keywords』length should be <= 255."})
+            actor = request.params["account"]
+            if kind == "story":
+                if item.status in ("draft", "reviewing") and not fields.get("reviewer"):
+                    raise _error(400, {"reviewer": "『Reviewer』should not be blank."})
+                try:
+                    self.editor.story_put(item, fields, actor)
+                except Refused as exc:
+                    raise _error(400, exc.fields) from None
+            else:
+                # The bug controller answers a failed check with status "error", which
+                # the entry does not recognise (it looks for "fail"): 200, nothing kept.
+                with contextlib.suppress(Refused):
+                    self.editor.bug_put(item, fields, actor)
             return Response(200, self.item_json(item))
 
         return edit
@@ -683,18 +707,52 @@ class ZenTaoSimulator(SimulatorServer):
                 },
                 content_type="text/html; charset=utf-8",
             )
-        if request.method != "POST" or request.arg("m") != "action":
+        module, method = request.arg("m"), request.arg("f")
+        if request.method != "POST" or (module, method) not in _WEB_FORMS:
             return _html(404, "<html><body>404 Not Found</body></html>")
         account = self._session_account(request.arg("zentaosid"))
         if account is None:
             return _html(200, _LOGIN_PAGE)
-        form = {k: v[0] for k, v in parse_qs(request.body.decode("utf-8", "replace")).items()}
-        method = request.arg("f")
+        text = request.body.decode("utf-8", "replace")
+        if module == "bug":
+            return self._bug_batch_edit(request, account, php_form(parse_qsl(text, True)))
+        if module == "story":
+            return self._story_edit(request, account, php_form(parse_qsl(text, True)))
+        form = {k: v[0] for k, v in parse_qs(text).items()}
         if method == "comment":
             return self._comment(request, account, form)
-        if method == "editComment":
-            return self._edit_comment(request, account, form)
-        return _html(404, "<html><body>404 Not Found</body></html>")
+        return self._edit_comment(request, account, form)
+
+    def _bug_batch_edit(self, request: Request, account: str, form: dict[str, Any]) -> Response:
+        """`bug-batchEdit` (module/bug/control.php `batchEdit()`): with `titles` posted,
+        `batchUpdate()` each bug of `bugIDList`; a failed check stops at that bug."""
+        if not form.get("titles"):
+            return _html(200, _BUG_LIST_PAGE)
+        ids = form.get("bugIDList")
+        numbers = list(ids.values()) if isinstance(ids, dict) else list(ids or ())
+        for number in numbers:
+            item = self.world.find("bug", int(number)) if str(number).isdigit() else None
+            if item is None:
+                return _html(500, "<html><body>Fatal error: bug not found</body></html>")
+            try:
+                self.editor.bug_batch_edit(item, form, account)
+            except KeyError as exc:
+                return _html(500, f"<html><body>TypeError: missing {exc}</body></html>")
+            except Refused as exc:
+                return _html(200, f"<script>alert('bug#{item.id}{exc}')</script>")
+        return _html(200, _BUG_LIST_PAGE)
+
+    def _story_edit(self, request: Request, account: str, form: dict[str, Any]) -> Response:
+        """`story-edit` (module/story/control.php `edit()`) posted: `storyModel::update()`."""
+        item = self.world.find("story", request.int_arg("storyID", 0))
+        if item is None:
+            return _html(200, "<script>alert('Access denied.');history.back();</script>")
+        if form:
+            try:
+                self.editor.story_update(item, form, account)
+            except Refused as exc:
+                return _html(200, f"<script>alert('{exc}')</script>")
+        return _html(200, _RELOAD_PAGE)
 
     def _comment(self, request: Request, account: str, form: dict[str, str]) -> Response:
         kind = (request.arg("objectType") or "").lower()

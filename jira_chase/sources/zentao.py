@@ -32,6 +32,7 @@ delete a remark: `comment.delete` rewrites it to a short "back on track" note.
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 import time
@@ -69,6 +70,10 @@ INITIAL_STATUS = {"story": "draft", "task": "wait", "bug": "active"}
 #: Story statuses that make ZenTao require `reviewer` on an edit.
 IN_REVIEW = ("draft", "reviewing", "changing")
 KEYWORDS_MAX_CHARS = 255
+#: Memory kind: items ZenTao refuses to edit (key -> "<lastEditedDate>\t<cause>").
+REFUSED = "zentao.refuses-keywords"
+#: What a keyword write may change besides the keywords: ZenTao's own bookkeeping.
+_BOOKKEEPING = frozenset({"keywords", "lastEditedBy", "lastEditedDate", "actions", "preAndNext"})
 #: Bumped when the cached snapshot's shape changes; older entries are read again.
 CACHE_VERSION = 1
 _SEPARATORS = r"[,，;；、\s]+"
@@ -181,6 +186,59 @@ def edition(version: str) -> str:
     return "open source" if version[:1].isdigit() else "unknown edition"
 
 
+def _raw(value: Any) -> str:
+    """A value as the form posts it: ZenTao shows posted text HTML-escaped and escapes
+    it again when it is posted, so what it shows is unescaped once."""
+    return "" if value is None else html.unescape(str(value))
+
+
+def _account(user: Any) -> str:
+    """The account of a user field (an object in API answers, a plain account in raw
+    rows)."""
+    if isinstance(user, dict):
+        return str(user.get("account") or "")
+    return str(user or "")
+
+
+def _bug_form(item: Mapping[str, Any], wanted: str) -> list[tuple[str, str]]:
+    """The batch edit form for one bug (`bugModel::batchUpdate()`). It writes exactly
+    these fields from the form, recomputes only what their change implies (none here,
+    each is posted as stored) and leaves every other field as stored."""
+    n = str(item.get("id"))
+    deadline = item.get("deadline")
+    form = [
+        (f"bugIDList[{n}]", n),
+        (f"titles[{n}]", _raw(item.get("title"))),
+        (f"types[{n}]", _raw(item.get("type"))),
+        (f"severities[{n}]", _raw(item.get("severity"))),
+        (f"pris[{n}]", _raw(item.get("pri"))),
+        (f"colors[{n}]", _raw(item.get("color"))),
+        (f"plans[{n}]", _raw(item.get("plan") or 0)),
+        (f"branches[{n}]", _raw(item.get("branch") or 0)),
+        (f"modules[{n}]", _raw(item.get("module") or 0)),
+        (f"assignedTos[{n}]", _account(item.get("assignedTo"))),
+        (f"deadlines[{n}]", deadline if isinstance(deadline, str) and deadline else "0000-00-00"),
+        (f"resolvedBys[{n}]", _account(item.get("resolvedBy"))),
+        (f"keywords[{n}]", html.unescape(wanted)),
+        (f"resolutions[{n}]", _raw(item.get("resolution"))),
+        (f"duplicateBugs[{n}]", _raw(item.get("duplicateBug") or 0)),
+    ]
+    for field, name in (("os", "os"), ("browser", "browsers")):
+        values = [v for v in _raw(item.get(field)).split(",") if v]
+        form += [(f"{name}[{n}][]", v) for v in values or [""]]
+    return form
+
+
+def _refusal(kind: str, item: Mapping[str, Any]) -> str | None:
+    """Why ZenTao answered an edit but kept none of it, when the item shows why."""
+    if kind == "bug" and item.get("resolution") == "duplicate":
+        return (
+            f"bug {item.get('id')} is resolved as duplicate; ZenTao rejects edits to it "
+            "(it names no bug it duplicates)"
+        )
+    return None
+
+
 class ZenTaoSource:
     """The Source contract over ZenTao's REST API v1 (see sources/base.py and the module
     doc). `snapshots` keeps item snapshots between runs; without it every item's history
@@ -222,6 +280,9 @@ class ZenTaoSource:
         self._accounts: dict[str, str | None] = {}  # realname -> account (None: ambiguous)
         self._fresh: dict[str, list[dict[str, Any]]] = {}  # actions read in this run
         self._entries: dict[str, dict[str, Any]] | None = None  # the item cache
+        #: Kinds whose keyword write changed other fields in this run -> the item it did.
+        self._unsafe: dict[str, str] = {}
+        self._refusals: dict[str, str] | None = None  # REFUSED facts, read once a run
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -445,6 +506,22 @@ class ZenTaoSource:
 
     def use_memory(self, memory: Memory) -> None:
         self.memory = memory
+        self._refusals = None
+
+    def _refuses_labels(self, key: str, row: Mapping[str, Any]) -> bool:
+        """ZenTao refused to edit this item before and it has not changed since: its
+        labels are not tried again (its comment still carries the findings)."""
+        if self._refusals is None:
+            self._refusals = self.memory.recall(REFUSED)
+        fact = self._refusals.get(key)
+        if fact is None:
+            return False
+        edited, _, cause = fact.partition("\t")
+        if edited != str(row.get("lastEditedDate") or ""):
+            self.memory.forget(REFUSED, key)  # it was edited since: try again
+            return False
+        log.info("%s: not labelled: %s", key, cause)
+        return True
 
     def identify(self) -> ServerIdentity:
         profile = self.profile()
@@ -761,7 +838,7 @@ class ZenTaoSource:
             else None,
             history=tuple(changes),
             comments=tuple(comments),
-            labels_supported=kind != "task",
+            labels_supported=kind != "task" and not self._refuses_labels(key, row),
         )
 
     def labels_of(self, keys: Sequence[str]) -> dict[str, tuple[str, ...]]:
@@ -868,8 +945,17 @@ class ZenTaoSource:
         raise ValueError(f"the ZenTao source cannot apply {op.kind!r} operations")
 
     def _apply_labels(self, op: Operation, kind: str, number: int) -> None:
+        """Write the keywords through the web form that keeps every other field (a bug:
+        the batch edit; a story: the edit form, posted with the fields it would
+        otherwise reset), then read the item back and compare every field."""
         if kind == "task":
             raise IssueError(op.issue_key, "ZenTao tasks have no keywords to label")
+        if kind in self._unsafe:
+            raise IssueError(
+                op.issue_key,
+                f"keywords not written: writing those of {self._unsafe[kind]} changed other "
+                f"fields, so jira-chase writes no {kind} keywords for the rest of this run",
+            )
         path = f"/{KINDS[kind][1]}/{number}"
         item = self._get(path)
         self._fresh[op.issue_key] = [a for a in item.get("actions") or () if isinstance(a, dict)]
@@ -877,49 +963,132 @@ class ZenTaoSource:
         wanted = edit_keywords(current, op.add, op.remove)
         if wanted == current:
             return
-        if len(wanted) > KEYWORDS_MAX_CHARS:
+        if len(html.unescape(wanted)) > KEYWORDS_MAX_CHARS:
             raise IssueError(
                 op.issue_key,
                 f"its keywords would grow past ZenTao's "
                 f"{KEYWORDS_MAX_CHARS} characters ({op.reason})",
             )
-        body: dict[str, Any] = {"keywords": wanted}
+        if kind == "bug":
+            product = int(item.get("product") or 0)
+            self._post_form("bug", "batchEdit", {"productID": product}, _bug_form(item, wanted))
+        else:
+            form = self._story_form(op.issue_key, item, wanted)
+            self._post_form("story", "edit", {"storyID": number}, form)
+        after = self._get(path)
+        self._fresh[op.issue_key] = [a for a in after.get("actions") or () if isinstance(a, dict)]
+        self._verify(op, kind, item, after)
+
+    def _story_form(self, key: str, item: Mapping[str, Any], wanted: str) -> list[tuple[str, str]]:
+        """`storyModel::update()` resets what is not posted: `assignedDate` (unless
+        `assignedTo` is the same), `mailto`, `plan`, `notifyEmail`, `linkStories`, and
+        `feedbackBy` (unless `source` is a feedback source); `reviewer` is required in
+        `draft` and `changing`. Unposted title, spec and verify are kept as stored."""
         status = item.get("status")
-        if kind == "story" and status in IN_REVIEW:
-            # ZenTao refuses to edit a story under review unless its reviewers are sent.
-            reviewers = [
-                r.get("account") if isinstance(r, dict) else r for r in item.get("reviewer") or ()
-            ]
-            reviewers = [r for r in reviewers if isinstance(r, str) and r]
-            if not reviewers:
+        assignee = _account(item.get("assignedTo")) or ("closed" if status == "closed" else "")
+        form = [
+            ("product", _raw(item.get("product"))),
+            ("source", _raw(item.get("source"))),
+            ("feedbackBy", _raw(item.get("feedbackBy"))),
+            ("notifyEmail", _raw(item.get("notifyEmail"))),
+            ("assignedTo", assignee),
+            ("linkStories", _raw(item.get("linkStories"))),
+            ("keywords", html.unescape(wanted)),
+        ]
+        if item.get("type") == "requirement":
+            form.append(("linkRequirements", _raw(item.get("linkRequirements"))))
+        # The plans after an empty first element, as the form's select posts them: a
+        # non-empty first element moves a story in stage `wait` to `planned`.
+        plans = re.findall(r"\d+", str(item.get("plan") or ""))
+        form += [("plan[]", p) for p in ["", *plans]]
+        form += [("mailto[]", a) for a in map(_account, item.get("mailto") or ()) if a]
+        if status in ("draft", "changing"):
+            reviewers = [_account(r) for r in item.get("reviewer") or ()]
+            if not any(reviewers):
                 raise IssueError(
-                    op.issue_key,
+                    key,
                     f"a story in status {status!r} can be edited only "
                     "with its reviewers, and ZenTao lists none for it",
                 )
-            body["reviewer"] = reviewers
-        response = self._send("PUT", path, json=body)
-        if response.status_code >= 400:
-            raise _HttpError(response.status_code, _detail(response))
-        try:
-            stored = response.json().get("keywords")
-        except (ValueError, AttributeError):
-            stored = self._get(path).get("keywords")
+            form += [("reviewer[]", r) for r in reviewers if r]
+        return form
+
+    def _verify(
+        self, op: Operation, kind: str, before: Mapping[str, Any], after: Mapping[str, Any]
+    ) -> None:
+        """Every field ZenTao shows must be as it was, but the keywords and the edit's
+        bookkeeping; the edit's history must log only the keywords. Otherwise the write
+        was lossy: a data-safety failure, and no more keywords of this kind this run."""
+        key = op.issue_key
+        changed = {
+            field: (before.get(field), after.get(field))
+            for field in sorted(set(before) | set(after))
+            if field not in _BOOKKEEPING and before.get(field) != after.get(field)
+        }
+        seen = {str(a.get("id")) for a in before.get("actions") or () if isinstance(a, dict)}
+        for action in after.get("actions") or ():
+            if not isinstance(action, dict) or str(action.get("id")) in seen:
+                continue
+            for row in action.get("history") or ():
+                field = str(row.get("field") if isinstance(row, dict) else "?")
+                if field != "keywords" and field not in changed:
+                    changed[field] = (row.get("old"), row.get("new"))
+        if changed:
+            self._unsafe[kind] = key
+            detail = "; ".join(f"{f} {old!r} -> {new!r}" for f, (old, new) in changed.items())
+            raise IssueError(
+                key,
+                f"DATA SAFETY: writing its keywords also changed {', '.join(changed)} "
+                f"({detail}); jira-chase writes no {kind} keywords for the rest of this run. "
+                "Restore those fields in ZenTao and report this ZenTao version",
+            )
+        stored = after.get("keywords")
         tokens = {t.casefold() for t in keyword_tokens(stored)}
-        if any(a.casefold() not in tokens for a in op.add) or any(
+        if all(a.casefold() in tokens for a in op.add) and not any(
             r.casefold() in tokens for r in op.remove
         ):
-            raise IssueError(op.issue_key, f"ZenTao did not keep the keywords (it has {stored!r})")
+            return
+        if stored != before.get("keywords"):
+            raise IssueError(key, f"ZenTao did not keep the keywords (it has {stored!r})")
+        cause = _refusal(kind, after)
+        if cause is None:
+            privilege = "bug-batchEdit" if kind == "bug" else "story-edit"
+            raise IssueError(
+                key,
+                f"ZenTao kept nothing of the keyword edit ({op.reason}): zentao.account "
+                f"needs the privilege {privilege}, or ZenTao rejects edits to this {kind}",
+            )
+        self.memory.remember(REFUSED, key, f"{after.get('lastEditedDate') or ''}\t{cause}")
+        raise IssueError(
+            key,
+            f"{cause}; jira-chase leaves its labels alone until the {kind} changes "
+            "(its comment still carries the findings)",
+        )
+
+    def _post_form(
+        self, module: str, method: str, params: Mapping[str, Any], form: Sequence[tuple[str, str]]
+    ) -> None:
+        """POST a web form (`index.php?m=<module>&f=<method>`) with the API session as
+        `zentaosid` (which also exempts it from ZenTao's referer check). The answer is
+        an HTML page whatever happened, so callers read the item back to know. A login
+        page means the session ended: sign in again and post once more."""
+        for attempt in range(2):
+            query = {"m": module, "f": method, **params, "zentaosid": self._session()}
+            response = self.http.post(
+                self.base + "/index.php",
+                params=query,
+                data=list(form),
+                timeout=self.settings.timeout,
+            )
+            if response.status_code >= 400:
+                raise _HttpError(response.status_code, _detail(response))
+            if "f=login" not in response.text or attempt:
+                return
+            log.info("ZenTao answered its sign-in page (the session expired); signing in again")
+            self._token = None
 
     def _post_remark(self, method: str, params: Mapping[str, Any], form: Mapping[str, str]) -> None:
-        """POST to `index.php?m=action&f=<method>` with the API session. The answer is an
-        HTML page whatever happened, so callers read the item back to know."""
-        query = {"m": "action", "f": method, **params, "zentaosid": self._session()}
-        response = self.http.post(
-            self.base + "/index.php", params=query, data=dict(form), timeout=self.settings.timeout
-        )
-        if response.status_code >= 400:
-            raise _HttpError(response.status_code, _detail(response))
+        self._post_form("action", method, params, list(form.items()))
 
     def _create_comment(self, key: str, kind: str, number: int, doc: CommentDoc) -> str:
         """Look for the tagged remark first (a run may have died after posting it), post

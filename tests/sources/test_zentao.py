@@ -137,7 +137,8 @@ def test_only_items_edited_since_the_last_run_are_read_again(zentao_sim):
     third = {i.key: i for i in ZenTaoSource(settings(sim.url), snapshots=cache).fetch_issues()}
     assert details_read(sim) == ["/api.php/v1/bugs/1"]
     assert third["bug-1"].labels == ("needs-design",)
-    assert third["bug-1"].history[-1].field == "labels" and third["bug-1"].history[-1].by == "cat"
+    labelled = [c for c in third["bug-1"].history if c.field == "labels"]
+    assert labelled[-1].to_value == "needs-design" and labelled[-1].by == "cat"
 
 
 def test_actors_map_to_accounts_without_the_user_list(zentao_sim):
@@ -331,13 +332,13 @@ def test_a_lost_answer_to_the_comment_post_never_duplicates_it(zentao_sim):
 
 def test_a_session_lost_before_the_comment_post_is_renewed(zentao_sim):
     # Each session serves two requests: the look before posting is the second, so the
-    # post itself meets the login page (and does nothing); the read-back signs in again.
+    # post itself meets the login page (and does nothing): it signs in and posts again.
     sim = zentao_sim(expire_tokens_after=2)
     source = ZenTaoSource(settings(sim.url))
     source.identify()
     (outcome,) = source.apply([Operation(COMMENT_CREATE, "story-1", comment=doc())])
     assert outcome.error is None and len(bot_remarks(sim, "story-1")) == 1
-    assert source.logins >= 2 and source.stats.retries >= 1
+    assert source.logins >= 2
 
 
 def test_someone_elses_tagged_remark_never_counts(zentao_sim):
