@@ -16,9 +16,18 @@ It answers as ZenTao 18.8 does (see ``specs/zentao-api-facts.md``):
 - top-level dates are ISO 8601 UTC (``…Z``), user fields are user objects, and the
   ``actions[]`` of ``GET /stories|tasks|bugs/:id`` carry raw server-local dates
   (``server_timezone``) and the actor's realname;
-- ``PUT /stories|bugs/:id`` edits ``keywords`` (an ``edited`` action with a
-  ``keywords`` history row); a story in ``draft`` or ``reviewing`` is refused with 400
-  ``{"error": {"reviewer": …}}`` unless ``reviewer`` is sent; tasks have no keywords;
+- ``PUT /stories|bugs/:id`` edits as 18.8 does (:mod:`.zentao_edit`): a bug is rebuilt
+  from the PUT's fixed field subset, so a keywords-only PUT also erases the deadline,
+  OS and browser, moves ``resolvedDate``/``closedDate`` to now and logs ``linkBug 0 →
+  ''``, and a bug resolved as a duplicate answers 200 and keeps nothing; a story
+  loses ``linkStories`` and its ``assignedDate`` moves. A story in ``draft`` or
+  ``reviewing`` is refused with 400 ``{"error": {"reviewer": …}}`` unless ``reviewer``
+  is sent; tasks have no keywords. Every edit logs an ``edited`` action with one
+  history row per changed field;
+- ``POST /index.php?m=bug&f=batchEdit&productID=…`` (the batch edit form: fixed fields,
+  each from the form) and ``…m=story&f=edit&storyID=…`` (the edit form) edit as 18.8's
+  ``batchUpdate()`` and ``update()`` do; a failed check answers an alert and keeps
+  nothing;
 - ``POST /index.php?m=action&f=comment&objectType=…&objectID=…&zentaosid=…`` (form field
   ``comment``) adds a ``commented`` action and ``…&f=editComment&actionID=…`` (form field
   ``lastComment``) rewrites one and moves its date to now; both answer HTML, keep only
@@ -104,6 +113,10 @@ _LOGIN_PAGE = (
     "<html><meta charset='utf-8'/><script>self.location="
     "'/index.php?m=user&f=login&referer=';</script></html>"
 )
+_DENIED_PAGE = (
+    "<html><meta charset='utf-8'/><script>alert('Sorry, you have no permission.');"
+    "history.back();</script></html>"
+)
 _BUG_LIST_PAGE = (
     "<html><meta charset='utf-8'/><script>parent.location='/index.php?m=bug&f=browse';"
     "</script></html>"
@@ -158,6 +171,10 @@ class ZenTaoSimulator(SimulatorServer):
       company-browse privilege.
     - ``server_timezone``: the zone of the raw action dates; ``version``: what
       ``getconfig`` reports; ``faults``/``latency`` as for every simulator.
+    - ``edit_resets``: fields every edit also empties, as a lossy server would (to test
+      that the client notices); ``denied``: privileges (``bug-batchEdit``,
+      ``story-edit``, ``action-comment``) the account lacks: ZenTao answers its
+      no-permission page and does nothing.
     """
 
     def __init__(
@@ -176,7 +193,10 @@ class ZenTaoSimulator(SimulatorServer):
         version: str = "18.8",
         faults: FaultPlan | None = None,
         latency: float = 0.0,
+        edit_resets: tuple[str, ...] = (),
+        denied: tuple[str, ...] = (),
     ) -> None:
+        self.denied = frozenset(denied)
         self.world: ZenTaoWorld = load_world(dataset, status_map)
         self.dataset = self.world.dataset
         self.clock = clock or dataset_clock(self.dataset.now)
@@ -192,7 +212,7 @@ class ZenTaoSimulator(SimulatorServer):
         super().__init__(
             host=host, port=port, on_exchange=on_exchange, faults=faults, latency=latency
         )
-        self.editor = Editor(self.world, self.zone, self.now)
+        self.editor = Editor(self.world, self.zone, self.now, tuple(edit_resets))
         self.router = Router()
         self._add_routes()
 
@@ -713,6 +733,8 @@ class ZenTaoSimulator(SimulatorServer):
         account = self._session_account(request.arg("zentaosid"))
         if account is None:
             return _html(200, _LOGIN_PAGE)
+        if f"{module}-{method}" in self.denied:
+            return _html(200, _DENIED_PAGE)
         text = request.body.decode("utf-8", "replace")
         if module == "bug":
             return self._bug_batch_edit(request, account, php_form(parse_qsl(text, True)))
@@ -804,6 +826,26 @@ class ZenTaoSimulator(SimulatorServer):
     def dataset_key(self, zentao_key: str) -> str:
         """The dataset key of a ZenTao item (``story-5`` -> ``APP-7``)."""
         return self.item(zentao_key).source.key
+
+    def set_fields(self, ref: str, **row: Any) -> None:
+        """Store columns of an item as ZenTao would (see ``Item.row``): dates as aware
+        datetimes (``deadline`` a date), people as accounts, None for empty."""
+        with self.lock:
+            item = self.item(ref)
+            for field, value in row.items():
+                if field == "status":
+                    item.status = value
+                elif field == "assignedTo":
+                    item.assigned_to = value
+                elif field == "keywords":
+                    item.keywords = value
+                else:
+                    item.row[field] = value
+
+    def stored(self, ref: str) -> dict[str, Any]:
+        """The item's stored row (what every edit is checked against)."""
+        with self.lock:
+            return self.editor.stored(self.item(ref))
 
     def keywords(self, ref: str) -> str:
         with self.lock:

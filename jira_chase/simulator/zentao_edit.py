@@ -86,6 +86,11 @@ _NOT_COLUMNS = frozenset(
     {"uid", "comment", "files", "labels", "contactListMenu", "reviewer", "needNotReview",
      "notifyEmail_", "deleteFiles", "steps", "spec", "verify", "lastEditedDate"}
 )  # fmt: skip
+KEYWORDS_MAX_CHARS = 255
+#: The empty value of a field `Editor.resets` empties (text fields: "").
+_EMPTY: dict[str, Any] = {f: None for f in _DATE_FIELDS | _TIME_FIELDS} | {
+    f: 0 for f in _INT_FIELDS
+}
 #: Fields `common::createChanges` never logs.
 _UNLOGGED = frozenset({"lastEditedDate", "lastEditedBy", "assignedDate", "uid"})
 
@@ -112,10 +117,18 @@ class Refused(Exception):
 class Editor:
     """The stored rows of the simulator's items and 18.8's edit paths over them."""
 
-    def __init__(self, world: ZenTaoWorld, zone: ZoneInfo, now: Callable[[], datetime]):
+    def __init__(
+        self,
+        world: ZenTaoWorld,
+        zone: ZoneInfo,
+        now: Callable[[], datetime],
+        resets: tuple[str, ...] = (),
+    ):
         self.world = world
         self.zone = zone
         self.now = now
+        #: Fields every edit also empties (a lossy server, for tests of the client).
+        self.resets = resets
 
     # -- the stored row ---------------------------------------------------------------
 
@@ -234,6 +247,9 @@ class Editor:
         """`dao->update()->data($new)` then `createChanges($old, $new)` and the `Edited`
         action with those history rows (none when nothing logged changed)."""
         now = self.now()
+        if len(str(new.get("keywords", ""))) > KEYWORDS_MAX_CHARS:
+            raise Refused({"keywords": "『Keywords』length should be <= 255."})
+        new = {**new, **{f: _EMPTY.get(f, "") for f in self.resets if f in old}}
         rows: list[HistoryRow] = []
         for field, value in new.items():
             if field in _NOT_COLUMNS or field not in old:

@@ -956,7 +956,7 @@ class ZenTaoSource:
         wanted = edit_keywords(current, op.add, op.remove)
         if wanted == current:
             return
-        if len(html.unescape(wanted)) > KEYWORDS_MAX_CHARS:
+        if len(wanted) > KEYWORDS_MAX_CHARS:  # as stored: HTML-escaped
             raise IssueError(
                 op.issue_key,
                 f"its keywords would grow past ZenTao's "
