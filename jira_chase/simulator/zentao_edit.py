@@ -201,7 +201,8 @@ class Editor:
                 resolvedBuild="",
                 duplicateBug=0,
                 linkBug="0",
-                confirmed=1 if item.assigned_to else 0,
+                # Resolving confirms a bug (`bugModel::resolve()`).
+                confirmed=1 if item.assigned_to or item.status != "active" else 0,
             )
         row.update(item.row)
         return row

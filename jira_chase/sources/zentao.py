@@ -208,6 +208,23 @@ def _bug_form(item: Mapping[str, Any], wanted: str) -> list[tuple[str, str]]:
     return form
 
 
+def _edit_side_effect(item: Mapping[str, Any]) -> str | None:
+    """What the batch edit would change besides the keywords: for a resolved bug it
+    confirms it, and one not closed it assigns to its opener when nobody has it (as
+    resolving does; a bug seldom lacks either)."""
+    if not item.get("resolution"):
+        return None
+    number = item.get("id")
+    if str(item.get("confirmed") or "0") in ("0", ""):
+        return f"bug {number} is resolved but not confirmed; any ZenTao edit of it confirms it"
+    if item.get("status") != "closed" and not _account(item.get("assignedTo")):
+        return (
+            f"bug {number} is resolved and assigned to nobody; any ZenTao edit of it "
+            "assigns it to whoever opened it"
+        )
+    return None
+
+
 def _refusal(kind: str, item: Mapping[str, Any]) -> str | None:
     """Why ZenTao answered an edit but kept none of it, when the item shows why."""
     if kind == "bug" and item.get("resolution") == "duplicate":
@@ -962,15 +979,22 @@ class ZenTaoSource:
                 f"its keywords would grow past ZenTao's "
                 f"{KEYWORDS_MAX_CHARS} characters ({op.reason})",
             )
+        if kind == "bug" and (cause := _edit_side_effect(item)) is not None:
+            self._refuse(op.issue_key, kind, item, cause)
         if kind == "bug":
-            product = int(item.get("product") or 0)
-            self._post_form("bug", "batchEdit", {"productID": product}, _bug_form(item, wanted))
+            module, method = "bug", "batchEdit"
+            params, form = {"productID": int(item.get("product") or 0)}, _bug_form(item, wanted)
         else:
-            form = self._story_form(op.issue_key, item, wanted)
-            self._post_form("story", "edit", {"storyID": number}, form)
+            module, method = "story", "edit"
+            params, form = {"storyID": number}, self._story_form(op.issue_key, item, wanted)
+        lost: Exception | None = None
+        try:
+            self._post_form(module, method, params, form)
+        except (requests.ConnectionError, requests.Timeout, *BODY_ERRORS) as exc:
+            lost = exc  # it may or may not have been made: the read-back tells
         after = self._get(path)
         self._fresh[op.issue_key] = [a for a in after.get("actions") or () if isinstance(a, dict)]
-        self._verify(op, kind, item, after)
+        self._verify(op, kind, item, after, lost)
 
     def _story_form(self, key: str, item: Mapping[str, Any], wanted: str) -> list[tuple[str, str]]:
         """`storyModel::update()` resets what is not posted: `assignedDate` (unless
@@ -1007,7 +1031,12 @@ class ZenTaoSource:
         return form
 
     def _verify(
-        self, op: Operation, kind: str, before: Mapping[str, Any], after: Mapping[str, Any]
+        self,
+        op: Operation,
+        kind: str,
+        before: Mapping[str, Any],
+        after: Mapping[str, Any],
+        lost: Exception | None = None,
     ) -> None:
         """Every field ZenTao shows must be as it was, but the keywords and the edit's
         bookkeeping; the edit's history must log only the keywords. Otherwise the write
@@ -1043,15 +1072,25 @@ class ZenTaoSource:
             return
         if stored != before.get("keywords"):
             raise IssueError(key, f"ZenTao did not keep the keywords (it has {stored!r})")
+        if lost is not None:
+            raise IssueError(
+                key,
+                f"the keyword edit got no answer ({type(lost).__name__}) and ZenTao has not "
+                "made it; the next run tries again",
+            )
         cause = _refusal(kind, after)
         if cause is None:
             privilege = "bug-batchEdit" if kind == "bug" else "story-edit"
             raise IssueError(
                 key,
-                f"ZenTao kept nothing of the keyword edit ({op.reason}): zentao.account "
+                "ZenTao kept nothing of the keyword edit: zentao.account "
                 f"needs the privilege {privilege}, or ZenTao rejects edits to this {kind}",
             )
-        self.memory.remember(REFUSED, key, f"{after.get('lastEditedDate') or ''}\t{cause}")
+        self._refuse(key, kind, after, cause)
+
+    def _refuse(self, key: str, kind: str, item: Mapping[str, Any], cause: str) -> None:
+        """Remember that this item cannot be labelled as it is, and say why, once."""
+        self.memory.remember(REFUSED, key, f"{item.get('lastEditedDate') or ''}\t{cause}")
         raise IssueError(
             key,
             f"{cause}; jira-chase leaves its labels alone until the {kind} changes "
