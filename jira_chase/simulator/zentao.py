@@ -173,8 +173,8 @@ class ZenTaoSimulator(SimulatorServer):
       ``getconfig`` reports; ``faults``/``latency`` as for every simulator.
     - ``edit_resets``: fields every edit also empties, as a lossy server would (to test
       that the client notices); ``denied``: privileges (``bug-batchEdit``,
-      ``story-edit``, ``action-comment``) the account lacks: ZenTao answers its
-      no-permission page and does nothing.
+      ``story-edit``, ``bug-view``, …) the account lacks: the API answers 403 ``{"error":
+      "Access not allowed"}``, a web form ZenTao's no-permission page, and nothing changes.
     """
 
     def __init__(
@@ -376,6 +376,7 @@ class ZenTaoSimulator(SimulatorServer):
                 "stage": item.stage,
                 "parent": row["parent"],
                 "linkStories": row["linkStories"],
+                "linkRequirements": row["linkRequirements"],
                 "feedbackBy": row["feedbackBy"],
                 "notifyEmail": row["notifyEmail"],
                 "reviewedBy": row["reviewedBy"] or None,
@@ -650,6 +651,7 @@ class ZenTaoSimulator(SimulatorServer):
 
     def _detail(self, kind: str) -> Callable[[Request], Response]:
         def detail(request: Request) -> Response:
+            self._check_priv(kind, "view")
             item = self._item_or_404(kind, request)
             body = self.item_json(item)
             body["actions"] = [
@@ -671,6 +673,7 @@ class ZenTaoSimulator(SimulatorServer):
 
     def _edit(self, kind: str) -> Callable[[Request], Response]:
         def edit(request: Request) -> Response:
+            self._check_priv(kind, "edit")
             item = self._item_or_404(kind, request)
             try:
                 body = request.json()
@@ -700,6 +703,11 @@ class ZenTaoSimulator(SimulatorServer):
             return Response(200, self.item_json(item))
 
         return edit
+
+    def _check_priv(self, module: str, method: str) -> None:
+        """`entry::checkPriv()`: 403 for a controller the account may not use."""
+        if f"{module}-{method}" in self.denied:
+            raise _error(403, "Access not allowed")
 
     def _no_comments(self, request: Request) -> Response:
         # The route is in the table but its entry file does not exist (checked live).
@@ -839,6 +847,8 @@ class ZenTaoSimulator(SimulatorServer):
                     item.assigned_to = value
                 elif field == "keywords":
                     item.keywords = value
+                elif field == "reviewer":
+                    item.reviewer = list(value)
                 else:
                     item.row[field] = value
 

@@ -172,6 +172,7 @@ class Editor:
                 sourceNote="",
                 parent=0,
                 linkStories="",
+                linkRequirements="",
                 feedbackBy="",
                 notifyEmail="",
                 reviewedBy="",
@@ -423,6 +424,8 @@ class Editor:
         new.setdefault("branch", old["branch"])
         if not p.get("linkStories"):
             new["linkStories"] = ""
+        if old["type"] == "requirement" and not p.get("linkRequirements"):
+            new["linkRequirements"] = ""
         if p.get("assignedTo", "") != old["assignedTo"]:
             new["assignedDate"] = now
         if p.get("source", "") not in FEEDBACK_SOURCES:

@@ -42,6 +42,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from jira_chase.comment import (
@@ -163,6 +164,18 @@ def edition(version: str) -> str:
         if version.lower().startswith(prefix):
             return name
     return "open source" if version[:1].isdigit() else "unknown edition"
+
+
+def _timed_out(exc: Exception) -> bool:
+    """A timeout, also one the retrying adapter wrapped (a read that timed out on the
+    last try surfaces as a ConnectionError around urllib3's ReadTimeoutError)."""
+    if isinstance(exc, requests.Timeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    errors = urllib3.exceptions
+    if isinstance(reason, errors.NewConnectionError):  # a refused connection, not slow
+        return False
+    return isinstance(reason, errors.TimeoutError)
 
 
 def _raw(value: Any) -> str:
@@ -302,7 +315,7 @@ class ZenTaoSource:
                     f"{self.settings.account!r} lacks a privilege ({exc.detail})"
                 )
             return TrackerError(f"ZenTao answered HTTP {exc.status} while {doing}: {exc.detail}")
-        if isinstance(exc, requests.Timeout):
+        if _timed_out(exc):
             return TrackerError(
                 f"ZenTao did not answer within zentao.timeout = {self.settings.timeout:g}s "
                 f"while {doing} ({self.base})"

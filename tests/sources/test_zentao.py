@@ -417,13 +417,80 @@ def test_a_lossy_write_is_a_data_safety_failure_and_stops_that_type(zentao_sim):
 
 
 def test_a_change_only_the_history_shows_is_a_data_safety_failure(zentao_sim):
-    # `linkBug` is a column the API answer may not show; its history row still counts.
-    sim = zentao_sim(edit_resets=("linkBug",))
-    sim.set_fields("bug-1", linkBug="2")
+    # A copy list stored with a leading comma reads as the same people, and the edit
+    # form can only post the people: the stored text changes, and only the edit's
+    # history row shows it.
+    sim = zentao_sim()
+    sim.set_fields("story-1", mailto=",ann,cat")
     (outcome,) = ZenTaoSource(settings(sim.url)).apply(
-        [Operation(LABELS, "bug-1", add=("chase-at-risk",))]
+        [Operation(LABELS, "story-1", add=("chase-at-risk",))]
     )
-    assert outcome.error is not None and "also changed linkBug" in str(outcome.error)
+    assert outcome.error is not None
+    assert "also changed mailto (mailto ',ann,cat' -> 'ann,cat')" in str(outcome.error)
+
+
+def test_keywords_zentao_changed_otherwise_are_reported(zentao_sim):
+    sim = zentao_sim(edit_resets=("keywords",))  # the edit keeps no keywords at all
+    source = ZenTaoSource(settings(sim.url))
+    sim.reset_counts()
+    done, wrong = source.apply([
+        Operation(LABELS, "bug-1", add=("chase-stale",)),  # already there: nothing to do
+        Operation(LABELS, "bug-1", add=("chase-at-risk",)),
+    ])  # fmt: skip
+    assert done.error is None
+    assert wrong.error is not None
+    assert str(wrong.error) == "bug-1: ZenTao did not keep the keywords (it has '')"
+    assert [m for m, p in sim.requests if p == "/index.php"] == ["POST"]
+
+
+def test_a_requirement_keeps_its_linked_requirements(zentao_sim):
+    sim = zentao_sim()
+    sim.set_fields("story-1", type="requirement", linkRequirements="3")
+    assert round_trip(sim, "story-1")[-1] == "customer"
+
+
+def test_a_draft_story_without_reviewers_is_not_edited(zentao_sim):
+    sim = zentao_sim(status_map={"To Do": {"story": "draft"}})
+    key = sim.key_of("APP-3")
+    sim.set_fields(key, reviewer=[])
+    (outcome,) = ZenTaoSource(settings(sim.url)).apply([Operation(LABELS, key, add=("x",))])
+    assert outcome.error is not None and "ZenTao lists none for it" in str(outcome.error)
+
+
+def test_reads_and_writes_zentao_refuses_are_mapped_to_clear_errors(zentao_sim):
+    sim = zentao_sim(denied=("bug-view",))
+    source = ZenTaoSource(settings(sim.url))
+    with pytest.raises(TrackerError, match=r"HTTP 403 while .*zentao.account = 'bot' lacks a "
+                       r"privilege \(Access not allowed\)"):  # fmt: skip
+        source.fetch_issues()
+    (outcome,) = source.apply([Operation(LABELS, "bug-1", add=("x",))])
+    assert outcome.error is not None and outcome.error.status == 403
+    # Every session ends at once: the write signs in again, is refused again, and the
+    # run stops there.
+    sim = zentao_sim(expire_tokens_after=0)
+    source = ZenTaoSource(settings(sim.url))
+    with pytest.raises(TrackerError, match="HTTP 401 while writing bug-1, also after signing"):
+        source.apply([Operation(LABELS, "bug-1", add=("x",))])
+    with pytest.raises(TrackerError, match="HTTP 401 while reading the signed-in account"):
+        source.identify()
+
+
+def test_timeouts_cut_answers_and_broken_sign_ins_are_mapped_to_clear_errors(zentao_sim):
+    slow = FaultPlan(seed=1, rate=1.0, kinds=["slow"], delay=1.0, endpoints=["GET *"])
+    sim = zentao_sim(faults=slow)
+    with pytest.raises(TrackerError, match=r"did not answer within zentao.timeout = 0.3s"):
+        ZenTaoSource(settings(sim.url, timeout=0.3, retries=0)).identify()
+    cut = FaultPlan(seed=1, rate=1.0, kinds=["malformed"], endpoints=["GET /api.php/v1/bugs/*"])
+    sim = zentao_sim(faults=cut)
+    source = ZenTaoSource(settings(sim.url, retries=0))
+    (outcome,) = source.apply([Operation(LABELS, "bug-1", add=("x",))])
+    assert outcome.error is not None and "labels () failed" in str(outcome.error)
+    with pytest.raises(TrackerError, match="unexpected answer from ZenTao while reading bug-1"):
+        source.labels_of(["bug-1"])
+    token = FaultPlan(seed=1, rate=1.0, kinds=["malformed"], endpoints=["POST /api.php/v1/tokens"])
+    sim = zentao_sim(faults=token)
+    with pytest.raises(TrackerError, match="while signing in at .*/tokens: no token"):
+        ZenTaoSource(settings(sim.url)).identify()
 
 
 def test_a_duplicate_zentao_refuses_is_said_once_and_not_retried(zentao_sim):
