@@ -21,13 +21,21 @@ Actors are realnames: they are mapped back to accounts through `GET /users` and 
 objects the lists carry; a name that cannot be mapped stays the person's id.
 
 Writes: health labels are prefixed tokens in `keywords` (stories and bugs; other
-keywords are left as they are), sent with the story's `reviewer` where ZenTao insists;
-tasks have no keywords, so their issues are marked `labels_supported=False` and only
-their managed comment carries the findings. The managed comment is a remark made through the web
-endpoint `index.php?m=action&f=comment` with the API token as the session, edited in
-place with `f=editComment`, found by the plain-text marker it starts with, and every
-write is checked by reading the item back (those endpoints answer HTML). ZenTao cannot
-delete a remark: `comment.delete` rewrites it to a short "back on track" note.
+keywords are left as they are). ZenTao 18.8's REST PUT rebuilds a bug from a subset of
+its fields (losing the deadline, OS, browser, and moving the resolved and closed dates)
+and drops a story's links, so keywords go through the web forms that keep every other
+field: a bug's batch edit (`bugModel::batchUpdate()`) and a story's edit form
+(`storyModel::update()`), posted with the fields they would otherwise reset. Each write
+is verified by reading the item back: any other field that changed is a data-safety
+failure that stops keyword writes to that kind for the run; an item ZenTao will not
+edit (a duplicate naming no bug) is remembered (`REFUSED`) and left alone until it
+changes. Tasks have no keywords, so their issues are marked `labels_supported=False`
+and only their managed comment carries the findings. The managed comment is a remark
+made through the web endpoint `index.php?m=action&f=comment` with the API token as the
+session, edited in place with `f=editComment`, found by the plain-text marker it starts
+with, and every write is checked by reading the item back (those endpoints answer
+HTML). ZenTao cannot delete a remark: `comment.delete` rewrites it to a short "back on
+track" note.
 """
 
 from __future__ import annotations
@@ -147,7 +155,9 @@ def _detail(response: requests.Response) -> str:
     try:
         body = response.json()
     except ValueError:
-        text = re.sub(r"\s+", " ", response.text or "").strip()
+        # An HTML page (a proxy's, or ZenTao's own): its text, without the markup.
+        text = re.sub(r"<[^>]*>", " ", response.text or "")
+        text = re.sub(r"\s+", " ", text).strip()
         return text[:200] or response.reason or "no details"
     error = body.get("error", body) if isinstance(body, dict) else body
     if isinstance(error, dict):

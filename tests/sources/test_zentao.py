@@ -487,6 +487,13 @@ def test_timeouts_cut_answers_and_broken_sign_ins_are_mapped_to_clear_errors(zen
     assert outcome.error is not None and "labels () failed" in str(outcome.error)
     with pytest.raises(TrackerError, match="unexpected answer from ZenTao while reading bug-1"):
         source.labels_of(["bug-1"])
+    proxy = FaultPlan(seed=1, rate=1.0, kinds=["bad-gateway"], endpoints=["GET /api.php/v1/bugs/*"])
+    sim = zentao_sim(faults=proxy)
+    (outcome,) = ZenTaoSource(settings(sim.url, retries=0)).apply(
+        [Operation(LABELS, "bug-1", add=("x",))]
+    )
+    assert outcome.error is not None and outcome.error.status == 502
+    assert str(outcome.error).endswith("HTTP 502 on labels (): 502 Bad Gateway")
     token = FaultPlan(seed=1, rate=1.0, kinds=["malformed"], endpoints=["POST /api.php/v1/tokens"])
     sim = zentao_sim(faults=token)
     with pytest.raises(TrackerError, match="while signing in at .*/tokens: no token"):
