@@ -439,7 +439,8 @@ class Editor:
         new.setdefault("title", old["title"])
         if "reviewer" in post:
             item.reviewer = reviewers
-        if old["status"] in ("draft", "changing") and "reviewer" in post:
+        # `strpos('draft,changing', $status) != false`: 0 for a draft is false in PHP.
+        if old["status"] == "changing" and "reviewer" in post:
             new["reviewedBy"] = ""
         self.save(item, old, new, actor)
 

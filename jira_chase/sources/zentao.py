@@ -1042,6 +1042,14 @@ class ZenTaoSource:
         plans = re.findall(r"\d+", str(item.get("plan") or ""))
         form += [("plan[]", p) for p in ["", *plans]]
         form += [("mailto[]", a) for a in map(_account, item.get("mailto") or ()) if a]
+        if status == "changing" and item.get("reviewedBy"):
+            self._refuse(
+                key,
+                "story",
+                item,
+                f"story {item.get('id')} is being changed and names who reviewed it; "
+                "ZenTao's edit of such a story clears that",
+            )
         if status in ("draft", "changing"):
             reviewers = [_account(r) for r in item.get("reviewer") or ()]
             if not any(reviewers):

@@ -449,6 +449,18 @@ def test_a_requirement_keeps_its_linked_requirements(zentao_sim):
     assert round_trip(sim, "story-1")[-1] == "customer"
 
 
+def test_a_changing_story_is_labelled_unless_the_edit_would_clear_its_reviews(zentao_sim):
+    sim = zentao_sim(status_map={"To Do": {"story": "changing"}})
+    key = sim.key_of("APP-3")
+    assert round_trip(sim, key)[-1] == ""
+    sim.set_fields(key, reviewedBy="ann")
+    source = ZenTaoSource(settings(sim.url))
+    (outcome,) = source.apply([Operation(LABELS, key, add=("chase-stale",))])
+    assert outcome.error is not None
+    assert "is being changed and names who reviewed it" in str(outcome.error)
+    assert sim.stored(key)["reviewedBy"] == "ann" and set(source.memory.recall(REFUSED)) == {key}
+
+
 def test_a_draft_story_without_reviewers_is_not_edited(zentao_sim):
     sim = zentao_sim(status_map={"To Do": {"story": "draft"}})
     key = sim.key_of("APP-3")
