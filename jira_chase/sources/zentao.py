@@ -75,8 +75,6 @@ KINDS = {"story": ("Story", "stories"), "task": ("Task", "tasks"), "bug": ("Bug"
 PRIORITIES = {"1": "Highest", "2": "High", "3": "Medium", "4": "Low"}
 #: The status an item has when it is opened (the `opened` action has no history).
 INITIAL_STATUS = {"story": "draft", "task": "wait", "bug": "active"}
-#: Story statuses that make ZenTao require `reviewer` on an edit.
-IN_REVIEW = ("draft", "reviewing", "changing")
 KEYWORDS_MAX_CHARS = 255
 #: Memory kind: items ZenTao refuses to edit (key -> "<lastEditedDate>\t<cause>").
 REFUSED = "zentao.refuses-keywords"
