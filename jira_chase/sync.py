@@ -160,7 +160,8 @@ def outside_scope(
     blockers: set[str] = set()
     if settings.cooperation.label_blockers:
         blockers = (set(evaluation.blockers) | store.keys_carrying(prefix + BLOCKING)) - in_scope
-    projects = {v.issue.project for v in evaluation.verdicts}
+    scope_projects = {v.issue.project for v in evaluation.verdicts}
+    projects = set(scope_projects)
     if settings.cooperation.label_blockers:
         projects |= {link.project for v in evaluation.verdicts for link in v.issue.links}
     found = source.find_labelled(writable_labels(prefix), sorted(projects))
@@ -169,8 +170,11 @@ def outside_scope(
         if key in in_scope:
             continue
         if not only_blocking(current):
-            left.add(key)
-            labels[key] = current
+            # Health labels are ours only in the scope's projects: in another team's
+            # project they may be another setup's (each owns its label prefix).
+            if key.rsplit("-", 1)[0] in scope_projects or key in owned:
+                left.add(key)
+                labels[key] = current
         elif key in linked and settings.cooperation.label_blockers:
             blockers.add(key)
             labels[key] = current
