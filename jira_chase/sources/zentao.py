@@ -124,6 +124,12 @@ def keyword_tokens(text: str | None) -> list[str]:
     return [t for t in re.split(_SEPARATORS, text or "") if t]
 
 
+def _keywords(value: Any) -> str:
+    """Keywords as people wrote them: ZenTao stores and shows posted text HTML-escaped
+    (`a&b` is `a&amp;b`, whose `;` is no separator)."""
+    return html.unescape(str(value or ""))
+
+
 def edit_keywords(text: str, add: Sequence[str], remove: Sequence[str]) -> str:
     """`text` with the tokens in `remove` taken out (case-insensitively) and those in
     `add` appended; every other keyword and the separators between them stay as written,
@@ -219,7 +225,7 @@ def _bug_form(item: Mapping[str, Any], wanted: str) -> list[tuple[str, str]]:
         (f"assignedTos[{n}]", _account(item.get("assignedTo"))),
         (f"deadlines[{n}]", deadline if isinstance(deadline, str) and deadline else "0000-00-00"),
         (f"resolvedBys[{n}]", _account(item.get("resolvedBy"))),
-        (f"keywords[{n}]", html.unescape(wanted)),
+        (f"keywords[{n}]", wanted),
         (f"resolutions[{n}]", _raw(item.get("resolution"))),
         (f"duplicateBugs[{n}]", _raw(item.get("duplicateBug") or 0)),
     ]
@@ -790,8 +796,8 @@ class ZenTaoSource:
                         Change(
                             at,
                             "labels",
-                            " ".join(keyword_tokens(old)) or None,
-                            " ".join(keyword_tokens(new)) or None,
+                            " ".join(keyword_tokens(_keywords(old))) or None,
+                            " ".join(keyword_tokens(_keywords(new))) or None,
                             by,
                         )
                     )
@@ -842,7 +848,7 @@ class ZenTaoSource:
         estimate = row.get("estimate")
         parent = int(row.get("parent") or 0) if str(row.get("parent") or "0").isdigit() else 0
         # Tasks have no keywords: they carry no labels, only the managed comment.
-        labels = () if kind == "task" else tuple(keyword_tokens(row.get("keywords")))
+        labels = () if kind == "task" else tuple(keyword_tokens(_keywords(row.get("keywords"))))
         return Issue(
             key=key,
             project=project,
@@ -884,7 +890,9 @@ class ZenTaoSource:
             except (_Malformed, requests.RequestException) as exc:
                 raise self._run_error(f"reading {key}", exc) from None
             # Tasks have no keywords: they exist, and carry none.
-            found[key] = () if kind == "task" else tuple(keyword_tokens(item.get("keywords")))
+            found[key] = (
+                () if kind == "task" else tuple(keyword_tokens(_keywords(item.get("keywords"))))
+            )
         return found
 
     def find_labelled(
@@ -1000,11 +1008,11 @@ class ZenTaoSource:
         path = f"/{KINDS[kind][1]}/{number}"
         item = self._get(path)
         self._fresh[op.issue_key] = [a for a in item.get("actions") or () if isinstance(a, dict)]
-        current = str(item.get("keywords") or "")
+        current = _keywords(item.get("keywords"))
         wanted = edit_keywords(current, op.add, op.remove)
         if wanted == current:
             return
-        if len(wanted) > KEYWORDS_MAX_CHARS:  # as stored: HTML-escaped
+        if len(html.escape(wanted)) > KEYWORDS_MAX_CHARS:  # as stored: HTML-escaped
             raise IssueError(
                 op.issue_key,
                 f"its keywords would grow past ZenTao's "
@@ -1041,7 +1049,7 @@ class ZenTaoSource:
             ("notifyEmail", _raw(item.get("notifyEmail"))),
             ("assignedTo", assignee),
             ("linkStories", _raw(item.get("linkStories"))),
-            ("keywords", html.unescape(wanted)),
+            ("keywords", wanted),
         ]
         if item.get("type") == "requirement":
             form.append(("linkRequirements", _raw(item.get("linkRequirements"))))
@@ -1104,7 +1112,7 @@ class ZenTaoSource:
                 "Restore those fields in ZenTao and report this ZenTao version",
             )
         stored = after.get("keywords")
-        tokens = {t.casefold() for t in keyword_tokens(stored)}
+        tokens = {t.casefold() for t in keyword_tokens(_keywords(stored))}
         if all(a.casefold() in tokens for a in op.add) and not any(
             r.casefold() in tokens for r in op.remove
         ):

@@ -370,6 +370,17 @@ def test_an_active_bug_and_a_duplicate_of_another_keep_every_field(zentao_sim):
     assert round_trip(sim, "bug-2")[0] == "infra,chase-stale"
 
 
+def test_keywords_are_read_as_written_not_as_zentao_escapes_them(zentao_sim):
+    sim = zentao_sim()
+    sim.set_fields("bug-1", keywords="R&amp;D")  # ZenTao stores "R&D" HTML-escaped
+    source = ZenTaoSource(settings(sim.url))
+    assert {i.key: i for i in source.fetch_issues()}["bug-1"].labels == ("R&D",)
+    (outcome,) = source.apply([Operation(LABELS, "bug-1", add=("chase-stale",))])
+    assert outcome.error is None
+    assert sim.keywords("bug-1") == "R&amp;D,chase-stale"  # a comma: `;` of `&amp;` is none
+    assert source.labels_of(["bug-1"]) == {"bug-1": ("R&D", "chase-stale")}
+
+
 @pytest.mark.parametrize(
     ("fields", "cause"),
     [
