@@ -49,9 +49,21 @@ ISSUE_FAMILIES = (
     "estimate",
     "focus",
     "cooperation",
+    "hygiene",
 )
-#: Every family `[rules]` can name; `metrics` judges only the team (no issue labels).
-RULE_FAMILIES = (*ISSUE_FAMILIES, "metrics")
+#: Every family `[rules]` can name; `metrics` and `skills` judge only the team (no issue
+#: labels).
+RULE_FAMILIES = (*ISSUE_FAMILIES, "metrics", "skills")
+
+#: The rules of the `hygiene` family, each switchable in `hygiene.disabled`.
+HYGIENE_RULES = (
+    "no-step",
+    "edited-in-done",
+    "backward-moves",
+    "created-in-step",
+    "resolution",
+    "open-child",
+)
 
 #: Issue fields `redlines.required_fields[].field` may name (lower case) -> the
 #: attribute of `model.Issue` that holds it.
@@ -292,6 +304,34 @@ class MetricsSettings(Section):
     min_flow_efficiency: float | None = Field(default=None, ge=0, le=1)
 
 
+class SkillsSettings(Section):
+    """Where knowledge sits in one head: per area, and per `required` step's exits."""
+
+    area: Literal["component", "labels", "parent"] = "component"
+    max_share: float = Field(default=0.8, gt=0, le=1)
+    min_issues: int = Field(default=5, ge=1)
+    name_people: bool = False
+
+
+class HygieneSettings(Section):
+    """Whether the tracker is used as the process intends."""
+
+    max_backward_moves: int = Field(default=2, ge=0)
+    min_process_share: float | None = Field(default=None, ge=0, le=1)
+    disabled: list[str] = []
+
+    @field_validator("disabled")
+    @classmethod
+    def _known_rules(cls, value: list[str]) -> list[str]:
+        unknown = [name for name in value if name not in HYGIENE_RULES]
+        if unknown:
+            raise ValueError(
+                f"unknown hygiene rule{'s' if len(unknown) > 1 else ''} "
+                f"{', '.join(repr(n) for n in unknown)} (known: {', '.join(HYGIENE_RULES)})"
+            )
+        return value
+
+
 class OverrideWhen(Section):
     """Which issues an override applies to: every key given must match; a list matches
     any of its values; names compare case-insensitively."""
@@ -380,6 +420,8 @@ class Settings(BaseSettings):
     focus: FocusSettings = FocusSettings()
     cooperation: CooperationSettings = CooperationSettings()
     metrics: MetricsSettings = MetricsSettings()
+    skills: SkillsSettings = SkillsSettings()
+    hygiene: HygieneSettings = HygieneSettings()
     overrides: list[OverrideSettings] = []
     rules: RulesSettings = RulesSettings()
     writeback: WritebackSettings = WritebackSettings()

@@ -9,7 +9,17 @@ from datetime import datetime
 
 from jira_chase.config import Settings
 from jira_chase.model import Finding, Health, Issue, Severity, TeamFinding
-from jira_chase.rules import FAMILIES, RuleContext, Subject, cooperation, goals, metrics, steps
+from jira_chase.rules import (
+    FAMILIES,
+    RuleContext,
+    Subject,
+    cooperation,
+    goals,
+    hygiene,
+    metrics,
+    skills,
+    steps,
+)
 from jira_chase.rules.goals import GoalStatus
 from jira_chase.rules.metrics import FlowMetrics
 from jira_chase.timeline import Timeline, build_timeline
@@ -56,6 +66,9 @@ class Evaluation:
     metrics: FlowMetrics | None = None
     goals: tuple[GoalStatus, ...] = ()
     blockers: Mapping[str, tuple[Finding, ...]] = field(default_factory=dict)
+    #: Of the issues finished in the window, how many look like the process (None when
+    #: the `hygiene` family is disabled).
+    process: hygiene.ProcessShare | None = None
 
     def unhealthy(self) -> list[Verdict]:
         return [v for v in self.verdicts if v.findings]
@@ -100,6 +113,12 @@ def evaluate(
         team += goals.team_goals(goal_statuses)
     if "metrics" not in settings.rules.disabled:
         team += metrics.team_thresholds(flow, ctx)
+    if "skills" not in settings.rules.disabled:
+        team += skills.team_skills(subjects, ctx)
+    process = None
+    if "hygiene" not in settings.rules.disabled:
+        process = hygiene.measure(subjects, ctx)
+        team += hygiene.team_share(process, ctx)
     team = [f for f in team if _reported(f.family, f.severity, settings)]
 
     verdicts = []
@@ -115,6 +134,7 @@ def evaluate(
         metrics=flow,
         goals=goal_statuses,
         blockers=cooperation.blockers(kept) if settings.cooperation.label_blockers else {},
+        process=process,
     )
 
 

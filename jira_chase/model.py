@@ -97,6 +97,10 @@ class Issue:
     comments_complete: bool = False
     #: The tracker's category of the current status (Jira: new, indeterminate, done).
     status_category: str | None = None
+    #: How a finished issue ended (Jira resolution, ZenTao close reason); None if unknown.
+    resolution: str | None = None
+    #: The areas of the product the issue belongs to (Jira components).
+    components: tuple[str, ...] = ()
 
     @property
     def status_changes(self) -> tuple[Change, ...]:

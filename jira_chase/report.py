@@ -33,6 +33,7 @@ def team_to_dict(evaluation: Evaluation) -> dict[str, Any]:
         "bottleneck": bottleneck,
         "goals": [g.to_dict() for g in evaluation.goals],
         "findings": [f.to_dict() for f in evaluation.team_findings],
+        "process": evaluation.process.to_dict() if evaluation.process is not None else None,
         "blockers": {
             key: sorted({f.issue_key for f in found}) for key, found in evaluation.blockers.items()
         },
@@ -104,6 +105,8 @@ def render_team(evaluation: Evaluation) -> list[str]:
                     f"    {checkpoint.name} {checkpoint.date} ({fmt_share(checkpoint.target)}): "
                     f"{checkpoint.status}{forecast} — {checkpoint.reason}"
                 )
+    if evaluation.process is not None:
+        lines += ["", f"Process: {evaluation.process.describe()}"]
     if evaluation.team_findings:
         lines += ["", "Team findings (no labels)"]
         for finding in evaluation.team_findings:

@@ -14,7 +14,16 @@ from collections.abc import Callable, Sequence
 
 from jira_chase.config import ISSUE_FAMILIES, RULE_FAMILIES
 from jira_chase.model import Finding
-from jira_chase.rules import cooperation, focus, goals, habits, metrics, redlines, steps
+from jira_chase.rules import (
+    cooperation,
+    focus,
+    goals,
+    habits,
+    hygiene,
+    metrics,
+    redlines,
+    steps,
+)
 from jira_chase.rules.context import RuleContext, Subject
 
 Rule = Callable[[Sequence[Subject], RuleContext], list[Finding]]
@@ -31,10 +40,11 @@ FAMILIES: dict[str, Rule] = {
     "estimate": habits.check_estimate,
     "focus": focus.check,
     "cooperation": cooperation.check,
+    "hygiene": hygiene.check,
 }
 
-#: Families with team-level findings (`metrics` has no issue-level part).
-TEAM_FAMILIES = ("wip", "goal", "metrics")
+#: Families with team-level findings (`metrics` and `skills` have no issue-level part).
+TEAM_FAMILIES = ("wip", "goal", "metrics", "hygiene", "skills")
 
 assert tuple(FAMILIES) == ISSUE_FAMILIES
 assert set(TEAM_FAMILIES) <= set(RULE_FAMILIES)

@@ -1,0 +1,227 @@
+"""Hygiene: is the tracker used as the process intends?
+
+Per-issue warn findings (family `hygiene`), each rule switchable in `hygiene.disabled`:
+
+- `no-step`: finished without ever entering a workflow step (straight from a new
+  status to done);
+- `edited-in-done`: the status changed while the issue was done, without a reopen
+  (from one done status to another);
+- `backward-moves`: moved backwards in the step order (to an earlier step, or from a
+  step back to a status of no step) more than `hygiene.max_backward_moves` times;
+  leaving done is a reopen, not a backward move;
+- `created-in-step`: created directly in a workflow step or a done status;
+- `resolution` (Jira): a done issue without a resolution, or an open issue with one.
+  Judged only when some issue in scope has a resolution: a site whose workflows never
+  set one would otherwise flag every finished issue;
+- `open-child`: an unfinished sub-task or child whose parent (in scope) is done.
+
+And a team-level share: of the issues finished in the metrics window, the part whose
+history looks like the process (no hygiene finding), the number that says whether every
+other figure can be trusted. Below `hygiene.min_process_share` it is a warn finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from jira_chase.model import Finding, Severity, TeamFinding
+from jira_chase.rules.context import RuleContext, Subject, fmt_share, fmt_time
+
+
+@dataclass(frozen=True)
+class ProcessShare:
+    """Of the issues finished in the window, how many look like the process."""
+
+    finished: int
+    clean: int
+
+    @property
+    def share(self) -> float | None:
+        return self.clean / self.finished if self.finished else None
+
+    def to_dict(self) -> dict[str, object]:
+        share = self.share
+        return {
+            "finished": self.finished,
+            "clean": self.clean,
+            "share": None if share is None else round(share, 3),
+        }
+
+    def describe(self) -> str:
+        if self.share is None:
+            return "no finished issues in the window"
+        return (
+            f"{fmt_share(self.share)} of finished issues passed through the steps "
+            f"({self.clean} of {self.finished})"
+        )
+
+
+class _Scope:
+    """What the rules need to know about the whole scope, gathered in one pass."""
+
+    def __init__(self, subjects: Sequence[Subject], ctx: RuleContext):
+        self.done = {s.issue.key for s in subjects if s.timeline.is_done}
+        self.resolutions = ctx.settings.tracker == "jira" and any(
+            s.issue.resolution is not None for s in subjects
+        )
+        steps = ctx.settings.workflow.steps
+        self.rank = {step.name: i for i, step in enumerate(steps)}
+        self.off = set(ctx.settings.hygiene.disabled)
+
+
+def _finding(
+    subject: Subject, rule: str, message: str, config_key: str, *evidence: tuple[str, str]
+) -> Finding:
+    return Finding(
+        issue_key=subject.issue.key,
+        family="hygiene",
+        rule=rule,
+        severity=Severity.WARN,
+        message=message,
+        config_key=config_key,
+        evidence=evidence,
+    )
+
+
+def _judge(subject: Subject, ctx: RuleContext, scope: _Scope) -> list[Finding]:
+    issue, timeline = subject.issue, subject.timeline
+    intervals = timeline.intervals
+    first = intervals[0]
+    found: list[Finding] = []
+    switch = "hygiene.disabled"
+
+    if "created-in-step" not in scope.off and (first.step is not None or first.done):
+        where = f"step '{first.step}'" if first.step is not None else "done"
+        found.append(_finding(
+            subject, "created-in-step",
+            f"created directly in '{first.status}' ({where}), not in a new status",
+            switch, ("created in", first.status), ("created", fmt_time(issue.created)),
+        ))  # fmt: skip
+    if (
+        "no-step" not in scope.off
+        and timeline.is_done
+        and not first.done
+        and all(i.step is None for i in intervals)
+    ):
+        path = " -> ".join(i.status for i in intervals)
+        found.append(_finding(
+            subject, "no-step",
+            f"finished without entering a workflow step ({path})",
+            switch, ("path", path), ("finished", fmt_time(timeline.done_arrivals()[-1])),
+        ))  # fmt: skip
+    if "edited-in-done" not in scope.off:
+        edits = [
+            (a, b) for a, b in zip(intervals, intervals[1:], strict=False) if a.done and b.done
+        ]
+        if edits:
+            a, b = edits[-1]
+            found.append(_finding(
+                subject, "edited-in-done",
+                f"status changed while done, without a reopen: '{a.status}' -> '{b.status}' "
+                f"on {fmt_time(b.start)}",
+                switch, ("change", f"{a.status} -> {b.status}"), ("at", fmt_time(b.start)),
+                ("changes while done", str(len(edits))),
+            ))  # fmt: skip
+    if "backward-moves" not in scope.off:
+        found += _backward(subject, ctx, scope)
+    if "resolution" not in scope.off and scope.resolutions:
+        if timeline.is_done and issue.resolution is None:
+            found.append(_finding(
+                subject, "resolution", f"done ('{issue.status}') without a resolution",
+                switch, ("status", issue.status), ("resolution", "none"),
+            ))  # fmt: skip
+        elif not timeline.is_done and issue.resolution is not None:
+            found.append(_finding(
+                subject, "resolution",
+                f"open ('{issue.status}') with resolution '{issue.resolution}'",
+                switch, ("status", issue.status), ("resolution", issue.resolution),
+            ))  # fmt: skip
+    if (
+        "open-child" not in scope.off
+        and not timeline.is_done
+        and issue.parent is not None
+        and issue.parent in scope.done
+    ):
+        found.append(_finding(
+            subject, "open-child",
+            f"still '{issue.status}' under {issue.parent}, which is done",
+            switch, ("parent", issue.parent), ("status", issue.status),
+        ))  # fmt: skip
+    return found
+
+
+def _backward(subject: Subject, ctx: RuleContext, scope: _Scope) -> list[Finding]:
+    """Moves to an earlier place in the step order: a status of no step ranks before
+    every step, done after them; leaving done (a reopen) is not counted."""
+    limit, config_key = ctx.threshold(subject.issue, "hygiene", "max_backward_moves")
+    intervals = subject.timeline.intervals
+    last = len(scope.rank)
+    moves = []
+    for before, after in zip(intervals, intervals[1:], strict=False):
+        if before.done or before.step is None:
+            continue
+        rank = last if after.done else scope.rank[after.step] if after.step is not None else -1
+        if rank < scope.rank[before.step]:
+            moves.append((before, after))
+    if len(moves) <= limit:
+        return []
+    before, after = moves[-1]
+    return [
+        _finding(
+            subject,
+            "backward-moves",
+            f"moved backwards in the step order {len(moves)} times, limit {limit} "
+            f"(last: '{before.status}' -> '{after.status}' on {fmt_time(after.start)})",
+            config_key,
+            ("backward moves", str(len(moves))),
+            ("limit", str(limit)),
+            ("last", f"{before.status} -> {after.status}"),
+        )
+    ]
+
+
+def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
+    """Every enabled hygiene rule over every issue (one pass over the histories)."""
+    scope = _Scope(subjects, ctx)
+    findings: list[Finding] = []
+    for subject in subjects:
+        findings += _judge(subject, ctx, scope)
+    return findings
+
+
+def measure(subjects: Sequence[Subject], ctx: RuleContext) -> ProcessShare:
+    """The issues finished in the metrics window, and how many have no hygiene finding."""
+    scope = _Scope(subjects, ctx)
+    window_start = ctx.now - timedelta(weeks=ctx.settings.metrics.window_weeks)
+    finished = clean = 0
+    for subject in subjects:
+        timeline = subject.timeline
+        if timeline.is_done and window_start <= timeline.done_arrivals()[-1] <= ctx.now:
+            finished += 1
+            clean += not _judge(subject, ctx, scope)
+    return ProcessShare(finished, clean)
+
+
+def team_share(share: ProcessShare, ctx: RuleContext) -> list[TeamFinding]:
+    """A warn finding when the share is below `hygiene.min_process_share`."""
+    floor = ctx.settings.hygiene.min_process_share
+    if floor is None or share.share is None or share.share >= floor:
+        return []
+    return [
+        TeamFinding(
+            subject="process share",
+            family="hygiene",
+            rule="process-share",
+            severity=Severity.WARN,
+            message=f"only {share.describe()}, limit {fmt_share(floor)}",
+            config_key="hygiene.min_process_share",
+            evidence=(
+                ("finished issues", str(share.finished)),
+                ("through the steps", str(share.clean)),
+                ("share", fmt_share(share.share)),
+                ("limit", fmt_share(floor)),
+            ),
+        )
+    ]

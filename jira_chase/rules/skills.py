@@ -1,0 +1,153 @@
+"""Skills: where the team's knowledge sits in one head.
+
+Two team-level judgements over the metrics window (`metrics.window_weeks`), never a
+label on anyone's issue:
+
+- knowledge concentration: per area (`skills.area`: the issue's Jira components, its
+  labels, or its parent), the finished issues and who they were assigned to when they
+  finished. An area with at least `skills.min_issues` finished issues where one person
+  holds at least `skills.max_share` of them is a warn finding;
+- review spread: for each `required` step, who moved issues out of it (the person in
+  the history entry that left the step). At least `skills.min_issues` such moves with
+  one person making at least `skills.max_share` of them is a bottleneck of people.
+
+People are named only with `skills.name_people = true`; otherwise "one person".
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+
+from jira_chase.model import Issue, Severity, TeamFinding
+from jira_chase.rules.context import RuleContext, Subject, fmt_share
+
+CONCENTRATION = "knowledge-concentration"
+REVIEW_SPREAD = "review-spread"
+
+#: `skills.area` -> how the area is named in findings.
+AREA_NAMES = {"component": "component", "labels": "label", "parent": "parent"}
+
+
+def areas(issue: Issue, ctx: RuleContext) -> Iterable[str]:
+    """The issue's areas under `skills.area` (jira-chase's own labels are no area)."""
+    kind = ctx.settings.skills.area
+    if kind == "component":
+        return issue.components
+    if kind == "labels":
+        prefix = ctx.settings.writeback.label_prefix.casefold()
+        return [label for label in issue.labels if not label.casefold().startswith(prefix)]
+    return (issue.parent,) if issue.parent else ()
+
+
+def team_skills(subjects: Sequence[Subject], ctx: RuleContext) -> list[TeamFinding]:
+    """Knowledge concentration per area and review spread per required step (one pass
+    over the histories)."""
+    settings = ctx.settings.skills
+    weeks = ctx.settings.metrics.window_weeks
+    window_start = ctx.now - timedelta(weeks=weeks)
+    required = [s.name for s in ctx.settings.workflow.steps if s.required]
+    names: dict[str, str] = {}
+    summaries: dict[str, str] = {}
+    by_area: dict[str, Counter[str | None]] = {}
+    exits: dict[str, Counter[str]] = {name: Counter() for name in required}
+
+    for subject in subjects:
+        issue, timeline = subject.issue, subject.timeline
+        summaries[issue.key] = issue.summary
+        for person in (issue.assignee, issue.reporter):
+            if person is not None:
+                names.setdefault(person.id, person.name)
+        if timeline.is_done and window_start <= timeline.done_arrivals()[-1] <= ctx.now:
+            owner = issue.assignee.id if issue.assignee is not None else None
+            for area in dict.fromkeys(areas(issue, ctx)):
+                by_area.setdefault(area, Counter())[owner] += 1
+        if not required:
+            continue
+        for change in issue.status_changes:
+            if change.at > ctx.now:
+                break
+            if change.at < window_start or change.by is None or ctx.is_own_change(change):
+                continue
+            left = ctx.steps.step(change.from_value, issue.type)
+            if left in exits and ctx.steps.step(change.to_value, issue.type) != left:
+                exits[left][change.by] += 1
+
+    def who(person: str) -> str:
+        return names.get(person, person) if settings.name_people else "one person"
+
+    def top(counts: Counter[str] | Counter[str | None]) -> tuple[str, int] | None:
+        people = [(n, p) for p, n in counts.items() if p is not None]
+        if not people:
+            return None
+        count, person = min(people, key=lambda item: (-item[0], item[1]))
+        return person, count
+
+    findings: list[TeamFinding] = []
+    window = f"{weeks} week{'s' if weeks != 1 else ''}"
+    limits = (
+        ("limit", fmt_share(settings.max_share)),
+        ("minimum issues", str(settings.min_issues)),
+        ("window", window),
+    )
+    kind = AREA_NAMES[settings.area]
+    for area, counts in sorted(by_area.items()):
+        total = sum(counts.values())
+        leader = top(counts)
+        if leader is None or total < settings.min_issues:
+            continue
+        person, count = leader
+        if count / total < settings.max_share:
+            continue
+        title = f"{area} ({summaries[area]})" if kind == "parent" and area in summaries else area
+        findings.append(
+            TeamFinding(
+                subject=f"{kind} {area}",
+                family="skills",
+                rule=CONCENTRATION,
+                severity=Severity.WARN,
+                message=(
+                    f"{title}: {count} of {total} finished issues by {who(person)} in {window}"
+                ),
+                config_key="skills.max_share",
+                evidence=(
+                    (kind, area),
+                    ("finished issues", str(total)),
+                    ("by one person", str(count)),
+                    *((("person", who(person)),) if settings.name_people else ()),
+                    ("share", fmt_share(count / total)),
+                    *limits,
+                ),
+            )
+        )
+    for step, movers in exits.items():
+        total = sum(movers.values())
+        leader = top(movers)
+        if leader is None or total < settings.min_issues:
+            continue
+        person, count = leader
+        if count / total < settings.max_share:
+            continue
+        findings.append(
+            TeamFinding(
+                subject=f"step {step}",
+                family="skills",
+                rule=REVIEW_SPREAD,
+                severity=Severity.WARN,
+                message=(
+                    f"{count} of {total} moves out of required step '{step}' made by "
+                    f"{who(person)} in {window}: a bottleneck of people, not of process"
+                ),
+                config_key="skills.max_share",
+                evidence=(
+                    ("step", step),
+                    ("moves out", str(total)),
+                    ("by one person", str(count)),
+                    *((("person", who(person)),) if settings.name_people else ()),
+                    ("share", fmt_share(count / total)),
+                    *limits,
+                ),
+            )
+        )
+    return findings
