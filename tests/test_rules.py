@@ -117,8 +117,11 @@ def test_reopen_after_done_needs_review_again():
 
 def test_created_directly_in_done_counts_as_skipping():
     issue = make_issue(initial="Done")
-    (finding,) = findings([issue], at(1))["APP-1"]
-    assert finding.family == "redline"
+    found = findings([issue], at(1))["APP-1"]
+    assert sorted((f.family, f.rule) for f in found) == [
+        ("hygiene", "created-in-step"),
+        ("redline", "required-step"),
+    ]
 
 
 # -- WIP per step ---------------------------------------------------------------------

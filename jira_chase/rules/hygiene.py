@@ -88,21 +88,25 @@ def _finding(
 def _judge(subject: Subject, ctx: RuleContext, scope: _Scope) -> list[Finding]:
     issue, timeline = subject.issue, subject.timeline
     intervals = timeline.intervals
-    first = intervals[0]
+    # The status the issue was created in (a move in the same instant still counts: the
+    # timeline drops the empty interval, the history keeps it).
+    created_in = issue.initial_status
+    created_step = ctx.steps.step(created_in, issue.type)
+    created_done = ctx.steps.is_done(created_in, issue.type)
     found: list[Finding] = []
     switch = "hygiene.disabled"
 
-    if "created-in-step" not in scope.off and (first.step is not None or first.done):
-        where = f"step '{first.step}'" if first.step is not None else "done"
+    if "created-in-step" not in scope.off and (created_step is not None or created_done):
+        where = f"step '{created_step}'" if created_step is not None else "done"
         found.append(_finding(
             subject, "created-in-step",
-            f"created directly in '{first.status}' ({where}), not in a new status",
-            switch, ("created in", first.status), ("created", fmt_time(issue.created)),
+            f"created directly in '{created_in}' ({where}), not in a new status",
+            switch, ("created in", created_in), ("created", fmt_time(issue.created)),
         ))  # fmt: skip
     if (
         "no-step" not in scope.off
         and timeline.is_done
-        and not first.done
+        and not created_done
         and all(i.step is None for i in intervals)
     ):
         path = " -> ".join(i.status for i in intervals)

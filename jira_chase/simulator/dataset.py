@@ -59,6 +59,7 @@ _ISSUE_KEYS = _ISSUE_REQUIRED | {
     "updated",
     "duedate",
     "fixVersions",
+    "components",
     "parent",
     "estimate",
     "flagged",
@@ -193,6 +194,7 @@ class Issue:
     flagged: bool
     links: list[Link]
     comments: list[Comment]
+    components: list[str] = field(default_factory=list)
     # Validated dataset history entries, their first reserved id, and extra entries made
     # at load (links): consumed when ``histories`` is first read.
     history_source: list[dict[str, Any]] = field(default_factory=list, repr=False)
@@ -286,6 +288,9 @@ class Dataset:
         )
         self.version_ids: dict[tuple[str, str], str] = _ids_by_first_use(
             [(issue.project, name) for issue in issues.values() for name in issue.fix_versions]
+        )
+        self.component_ids: dict[tuple[str, str], str] = _ids_by_first_use(
+            [(issue.project, name) for issue in issues.values() for name in issue.components]
         )
 
     # -- lookups -------------------------------------------------------------------------
@@ -698,6 +703,10 @@ class _Loader:
         for version in fix_versions:
             if type(version) is not str or not version:
                 raise DatasetError(f"dataset: {where}: fixVersion {version!r} must be a string")
+        components = _list(record, "components", where)
+        for component in components:
+            if type(component) is not str or not component:
+                raise DatasetError(f"dataset: {where}: component {component!r} must be a string")
         estimate = record.get("estimate")
         if estimate is not None and (type(estimate) not in (int, float)):
             raise DatasetError(f"dataset: {where}: estimate must be a number, got {estimate!r}")
@@ -735,6 +744,7 @@ class _Loader:
             flagged=flagged,
             links=[],
             comments=comments,
+            components=list(components),
             history_source=list(raw_history),
             history_first_id=self.next_id + 1,
         )

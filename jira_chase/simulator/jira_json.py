@@ -48,6 +48,7 @@ _SYSTEM_FIELDS = (
     "updated",
     "duedate",
     "fixVersions",
+    "components",
     "parent",
     "issuelinks",
     "project",
@@ -264,6 +265,10 @@ class JiraJson:
             "released": False,
         }
 
+    def component(self, project: str, name: str) -> dict[str, Any]:
+        component_id = self.dataset.component_ids[(project, name)]
+        return {"self": f"{self.api()}/component/{component_id}", "id": component_id, "name": name}
+
     def issue_summary(self, issue: Issue) -> dict[str, Any]:
         """An issue as a link or parent shows it: id, key and four fields."""
         fields: dict[str, Any] = {
@@ -477,6 +482,8 @@ class JiraJson:
             return issue.duedate.isoformat() if issue.duedate else None
         if name == "fixVersions":
             return [self.version(issue.project, v) for v in issue.fix_versions]
+        if name == "components":
+            return [self.component(issue.project, c) for c in issue.components]
         if name == "parent":
             if issue.parent is None:
                 return None
@@ -548,6 +555,9 @@ class JiraJson:
             system("updated", "Updated", ["updated", "updatedDate"], {"type": "datetime"}),
             system("duedate", "Due date", ["due", "duedate"], {"type": "date"}),
             system("fixVersions", "Fix versions", ["fixVersion"], {"type": "array"}),
+            system(
+                "components", "Component/s", ["component"], {"type": "array", "items": "component"}
+            ),
             system("parent", "Parent", ["parent"], None),
             system("issuelinks", "Linked Issues", ["issueLink"], {"type": "array"}),
             system("project", "Project", ["project"], {"type": "project"}),
