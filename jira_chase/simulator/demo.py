@@ -38,7 +38,16 @@ families that should flag it under ``jira_chase/demo.toml`` (business days, UTC)
 - ``focus``: one person (Dana) with five issues in active steps, each entered in the
   last day;
 - ``cooperation``: one issue blocked since Mon 11-16 16:00 by an OPS issue still in
-  progress.
+  progress;
+- ``hygiene``: the long-history issue moved backwards 13 times (two allowed); and five
+  issues from before the window, numbered APP-151 to APP-155 after the rest so no key
+  moves and no window metric changes: one went To Do -> Done (also a ``redline``), one
+  Done -> Closed a week after it was done, one was created directly in In Progress, and a
+  sub-task is still To Do under its finished story;
+- ``skills`` (team findings, ``DEMO_PLANTED_TEAM``): every issue's component is its
+  product area (the summary's prefix); six of the seven "Release engineering" chores
+  finished in the window are Chen's, and the lead moved every issue but her own out of
+  Code Review.
 
 Everything else is healthy with a wide margin: an issue in an active step entered it
 less than 60% of the step's limit ago in calendar days, nobody else carries more than
@@ -59,7 +68,7 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["DEMO_NOW", "DEMO_PLANTED", "DEMO_SEED", "build_demo_dataset"]
+__all__ = ["DEMO_NOW", "DEMO_PLANTED", "DEMO_PLANTED_TEAM", "DEMO_SEED", "build_demo_dataset"]
 
 DEMO_SEED = 20261120
 DEMO_NOW = datetime(2026, 11, 20, 16, 0, tzinfo=timezone.utc)
@@ -101,9 +110,30 @@ DEMO_PLANTED: dict[str, frozenset[str]] = {
     "APP-147": _families("focus"),
     "APP-149": _families("redline"),  # Highest-priority bug without a due date
     "APP-150": _families("goal"),  # To Do, release 1.4
+    # Twelve review round trips and a QA bounce: 13 backward moves (2 allowed)
+    "APP-3": _families("hygiene"),
+    # Planted from before the window, numbered after the rest (see
+    # _plant_skills_and_hygiene): To Do -> Done, which also skips the required review
+    "APP-151": _families("hygiene", "redline"),
+    "APP-152": _families("hygiene"),  # Done -> Closed a week later: edited in done
+    "APP-153": _families("hygiene"),  # created directly in In Progress
+    "APP-155": _families("hygiene"),  # a sub-task still To Do under the finished APP-154
 }
 
+#: The team findings (family, rule, subject) of the skills family the demo must show:
+#: Chen did six of the seven Release engineering chores finished in the window, and the
+#: lead moved nearly every issue out of Code Review.
+DEMO_PLANTED_TEAM: frozenset[tuple[str, str, str]] = frozenset(
+    {
+        ("skills", "knowledge-concentration", "component Release engineering"),
+        ("skills", "review-spread", "step review"),
+    }
+)
+
 _TODO, _BUILD, _REVIEW, _QA, _DONE = "To Do", "In Progress", "Code Review", "In QA", "Done"
+_CLOSED = "Closed"  # a second done status: archived after release
+#: The component of chores that belong to no product area; most of it is Chen's.
+_RELEASE_COMPONENT = "Release engineering"
 
 _USERS: list[tuple[str, str, str]] = [
     ("u-ann", "Ann Lee", "ann.lee@example.com"),
@@ -382,10 +412,13 @@ class _Draft:
     fix_versions: list[str] = field(default_factory=list)
     duedate: date | None = None
     key: str = ""
+    initial: str = "To Do"  # the status it was created in
+    components: list[str] = field(default_factory=list)
+    parent: str | None = None
 
     @property
     def status(self) -> str:
-        return self.statuses[-1][2] if self.statuses else _TODO
+        return self.statuses[-1][2] if self.statuses else self.initial
 
     @property
     def last_event(self) -> datetime:
@@ -846,6 +879,7 @@ def _generate() -> dict[str, Any]:
         for number, draft in enumerate(drafts, start=1):
             draft.key = f"{prefix}-{number}"
     _plant_by_key({d.key: d for d in app})
+    app += _plant_skills_and_hygiene(gen, app)
     document: dict[str, Any] = {
         "format": "jira-chase-dataset/1",
         "now": _iso(DEMO_NOW),
@@ -858,6 +892,7 @@ def _generate() -> dict[str, Any]:
             {"name": _REVIEW, "category": "indeterminate"},
             {"name": _QA, "category": "indeterminate"},
             {"name": _DONE, "category": "done"},
+            {"name": _CLOSED, "category": "done"},
         ],
         "issues": [_issue_json(d) for d in app + ops],
     }
@@ -897,13 +932,74 @@ def _plant_by_key(app: dict[str, _Draft]) -> None:
     undated.duedate = None
 
 
+def _plant_skills_and_hygiene(gen: _Generator, app: list[_Draft]) -> list[_Draft]:
+    """Where knowledge sits in one head, and the tracker used against the process.
+
+    Every issue gets its product area (the summary's prefix) as its component; chores
+    without one are "Release engineering" when Chen did them, and one more (six of
+    seven: concentrated). The lead moves every issue out of Code Review but her own (a
+    bottleneck of people). Five issues from before the window, numbered after the rest,
+    plant each hygiene case without touching the window's metrics. Returns them.
+    """
+    window_end = DEMO_NOW
+    chores: list[_Draft] = []
+    for draft in app:
+        if ":" in draft.summary:
+            draft.components = [draft.summary.split(":", 1)[0]]
+        elif draft.status == _DONE and _WINDOW_START <= draft.last_event <= window_end:
+            chores.append(draft)
+        # Farah reviews; her own work goes to Ann.
+        reviewer = "u-ann" if draft.assignee == _LEAD else _LEAD
+        prev = draft.initial
+        for i, (at, by, to) in enumerate(draft.statuses):
+            if prev == _REVIEW and to != _REVIEW:
+                draft.statuses[i] = (at, reviewer, to)
+            prev = to
+    chens = [d for d in chores if d.assignee == "u-chen"]
+    other = next(d for d in chores if d.assignee != "u-chen")
+    assert len(chens) == 6
+    for draft in [*chens, other]:
+        draft.components = [_RELEASE_COMPONENT]
+
+    def old(owner: str, summary: str, kind: str, steps: list[tuple[str, datetime]]) -> _Draft:
+        draft = gen.new_app(_WINDOW_START, kind, summary)
+        draft.fix_versions, draft.labels, draft.priority = [], [], "Medium"
+        _explicit(gen, draft, owner, steps, wait=240)
+        return draft
+
+    # Closed without ever being worked on in a step: To Do -> Done.
+    no_step = old("u-bob", "Fix the typo in the App Store description", "Task",
+                  [(_DONE, _at(9, 8, 11, 0))])  # fmt: skip
+    # Changed from Done to Closed a week later: a status edit in done, not a reopen.
+    through = [(_BUILD, _at(9, 1, 10, 0)), (_REVIEW, _at(9, 2, 14, 0)),
+               (_QA, _at(9, 3, 11, 0)), (_DONE, _at(9, 4, 15, 0))]  # fmt: skip
+    edited = old("u-emeka", "Settings: font size option", "Story",
+                 [*through, (_CLOSED, _at(9, 11, 10, 0))])  # fmt: skip
+    # Created straight into In Progress.
+    in_step = old("u-dana", "Reviews: sort by newest", "Story", through[1:])
+    in_step.initial = _BUILD
+    in_step.created = _at(9, 1, 10, 0)
+    # A finished story with a sub-task still open.
+    parent = old("u-ann", "Wishlist: wishlist badge on the tab bar", "Story", through)
+    child = gen.new_app(_WINDOW_START, "Task", "Wishlist: badge artwork for dark mode")
+    child.type, child.priority, child.fix_versions, child.labels = "Subtask", "Medium", [], []
+    child.created, child.assignee = _at(9, 1, 11, 0), "u-ann"
+    planted = [no_step, edited, in_step, parent, child]
+    for number, draft in enumerate(planted, start=len(app) + 1):
+        draft.key = f"APP-{number}"
+        if ":" in draft.summary:
+            draft.components = [draft.summary.split(":", 1)[0]]
+    child.parent = parent.key
+    return planted
+
+
 def _iso(t: datetime) -> str:
     return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _issue_json(d: _Draft) -> dict[str, Any]:
     entries: list[tuple[datetime, int, dict[str, Any]]] = []
-    prev = _TODO
+    prev = d.initial
     for order, (at, by, to) in enumerate(d.statuses):
         entries.append((at, order, {"by": by, "field": "status", "from": prev, "to": to}))
         prev = to
@@ -934,6 +1030,10 @@ def _issue_json(d: _Draft) -> dict[str, Any]:
         issue["duedate"] = d.duedate.isoformat()
     if d.fix_versions:
         issue["fixVersions"] = list(d.fix_versions)
+    if d.components:
+        issue["components"] = list(d.components)
+    if d.parent:
+        issue["parent"] = d.parent
     if d.estimate is not None:
         issue["estimate"] = d.estimate
     issue["history"] = history
