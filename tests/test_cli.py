@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from jira_chase.cli import main
-from jira_chase.simulator.demo import DEMO_PLANTED, build_demo_dataset
+from jira_chase.simulator.demo import DEMO_PLANTED, DEMO_PLANTED_TEAM, build_demo_dataset
 from jira_chase.state import StateStore
 from tests.factories import demo_config, write_toml
 
@@ -55,11 +55,18 @@ def test_demo_flags_exactly_the_planted_problems_and_writes_them(deployment):
     assert {s["name"]: s["wip"] for s in team["steps"]} == {"build": 7, "review": 7, "test": 3}
     assert team["bottleneck"]["step"] == "build"
     assert team["metrics"]["cycle_time_days"]["p85"] > 4
-    assert {f["rule"] for f in team["findings"]} == {
+    assert {f["rule"] for f in team["findings"] if f["family"] != "skills"} == {
         "wip-limit",
         "checkpoint-at-risk",
         "cycle-time-p85",
     }
+    skills = {(f["family"], f["rule"], f["subject"]) for f in team["findings"]
+              if f["family"] == "skills"}  # fmt: skip
+    assert skills == DEMO_PLANTED_TEAM
+    # the demo names nobody (skills.name_people = false)
+    assert all("one person" in f["message"] for f in team["findings"] if f["family"] == "skills")
+    # the long rework story's backward moves are the only hygiene finding in the window
+    assert team["process"]["finished"] - team["process"]["clean"] == 1
 
 
 def test_demo_text_names_the_findings():
@@ -67,6 +74,10 @@ def test_demo_text_names_the_findings():
     assert result.exit_code == 0
     assert "APP-108" in result.output and "Second sync over unchanged data: 0" in result.output
     assert "bottleneck: build" in result.output
+    assert "Process: 99.1% of finished issues passed through the steps (112 of 113)" in (
+        result.output
+    )
+    assert "Release engineering: 6 of 7 finished issues by one person in 8 weeks" in result.output
     assert "Release 1.4 [at-risk]" in result.output and "forecast p85" in result.output
     assert "note: set but not acted on" not in result.stderr
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from jira_chase.simulator.demo import DEMO_NOW, DEMO_PLANTED, build_demo_dataset
+from jira_chase.simulator.demo import DEMO_NOW, DEMO_PLANTED, DEMO_PLANTED_TEAM, build_demo_dataset
 
 NOW = datetime(2026, 11, 20, 16, 0, tzinfo=timezone.utc)
 LIMITS = {"In Progress": 5.0, "Code Review": 2.0, "In QA": 3.0}  # the demo config's steps
@@ -690,3 +690,30 @@ def test_every_planted_issue_is_flagged_by_its_families_only(
         if hygiene_rules(issue, by_key):
             found.add("hygiene")
         assert found == set(DEMO_PLANTED.get(issue["key"], frozenset())), issue["key"]
+
+
+def test_skills_are_concentrated_exactly_where_planted(app: list[dict[str, Any]]) -> None:
+    # Over the window: finished issues per component and who had them; moves out of
+    # Code Review and who made them (the demo config: at least 5, one person >= 80%).
+    start = NOW - WINDOW
+    areas: dict[str, Counter[str]] = {}
+    for issue in app:
+        if issue["status"] == DONE and last_done_arrival(issue) >= start:
+            for component in issue.get("components", []):
+                areas.setdefault(component, Counter())[issue.get("assignee", "")] += 1
+    movers = Counter(
+        h["by"]
+        for i in app
+        for h in status_entries(i)
+        if h["from"] == REVIEW and h["to"] != REVIEW and ts(h["at"]) >= start
+    )
+    found = set()
+    for component, owners in areas.items():
+        total, top = sum(owners.values()), owners.most_common(1)[0][1]
+        if total >= 5 and top / total >= 0.8:
+            found.add(("skills", "knowledge-concentration", f"component {component}"))
+    if movers.most_common(1)[0][1] / sum(movers.values()) >= 0.8:
+        found.add(("skills", "review-spread", "step review"))
+    assert found == DEMO_PLANTED_TEAM
+    # every story and bug has its product area; the chores mostly have none
+    assert all(i.get("components") for i in app if ":" in i["summary"])
