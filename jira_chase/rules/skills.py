@@ -56,9 +56,9 @@ def team_skills(subjects: Sequence[Subject], ctx: RuleContext) -> list[TeamFindi
     for subject in subjects:
         issue, timeline = subject.issue, subject.timeline
         summaries[issue.key] = issue.summary
-        for person in (issue.assignee, issue.reporter):
-            if person is not None:
-                names.setdefault(person.id, person.name)
+        for known in (issue.assignee, issue.reporter):
+            if known is not None:
+                names.setdefault(known.id, known.name)
         if timeline.is_done and window_start <= timeline.done_arrivals()[-1] <= ctx.now:
             owner = issue.assignee.id if issue.assignee is not None else None
             for area in dict.fromkeys(areas(issue, ctx)):

@@ -951,7 +951,7 @@ def _plant_skills_and_hygiene(gen: _Generator, app: list[_Draft]) -> list[_Draft
         # Farah reviews; her own work goes to Ann.
         reviewer = "u-ann" if draft.assignee == _LEAD else _LEAD
         prev = draft.initial
-        for i, (at, by, to) in enumerate(draft.statuses):
+        for i, (at, _by, to) in enumerate(draft.statuses):
             if prev == _REVIEW and to != _REVIEW:
                 draft.statuses[i] = (at, reviewer, to)
             prev = to

@@ -178,7 +178,9 @@ def reviewed_since_reopen(issue: dict[str, Any]) -> bool:
 
 def reopen_count(issue: dict[str, Any]) -> int:
     return sum(
-        1 for h in status_entries(issue) if h["from"] in DONE_STATUSES and h["to"] not in DONE_STATUSES
+        1
+        for h in status_entries(issue)
+        if h["from"] in DONE_STATUSES and h["to"] not in DONE_STATUSES
     )
 
 
@@ -197,9 +199,7 @@ def hygiene_rules(issue: dict[str, Any], by_key: dict[str, dict[str, Any]]) -> s
         found.add("edited-in-done")
     rank = {"To Do": -1, **{s: i for i, s in enumerate(STEP_ORDER)}}
     rank.update({s: len(STEP_ORDER) for s in DONE_STATUSES})
-    backward = sum(
-        1 for a, b in zip(path, path[1:]) if a in STEP_ORDER and rank[b] < rank[a]
-    )
+    backward = sum(1 for a, b in zip(path, path[1:]) if a in STEP_ORDER and rank[b] < rank[a])
     if backward > MAX_BACKWARD_MOVES:
         found.add("backward-moves")
     parent = by_key.get(issue.get("parent", ""))
