@@ -268,6 +268,8 @@ REJECTED: list[tuple[str, Mutation, str]] = [
     ),
     ("label with a space", _set("APP-3", "labels", ["two words"]), "must be a word without spaces"),
     ("estimate not a number", _set("APP-3", "estimate", "5"), "estimate must be a number"),
+    ("empty component", _set("APP-3", "components", [""]), "issue APP-3: component '' must be"),
+    ("components not a list", _set("APP-3", "components", "Cart"), "components"),
     ("flagged not a boolean", _set("APP-3", "flagged", "yes"), "flagged must be true or false"),
     ("bad status category", lambda d: d["statuses"][0].__setitem__("category", "todo"), "category"),
     ("unknown bot", lambda d: d.__setitem__("bot", "u-zed"), "bot 'u-zed' is not one of the users"),

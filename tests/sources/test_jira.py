@@ -23,11 +23,11 @@ def demo_sim(jira_sim):
 def test_fetches_every_issue_in_scope_across_pages(demo_sim):
     source = JiraSource(settings(demo_sim.url, page_size=17))
     issues = source.fetch_issues()
-    assert len(issues) == 150
+    assert len(issues) == 155
     assert {i.project for i in issues} == {"APP"}
-    assert len({i.key for i in issues}) == 150
+    assert len({i.key for i in issues}) == 155
     searches = [p for m, p in demo_sim.requests if p.endswith("/search/jql")]
-    assert len(searches) == 9 + 1  # ceil(150 / 17) pages, one for blockers outside the scope
+    assert len(searches) == 10 + 1  # ceil(155 / 17) pages, one for blockers outside the scope
     assert not any(p.rstrip("/").endswith("/search") for _, p in demo_sim.requests)
 
 
@@ -51,6 +51,18 @@ def test_issue_fields_are_mapped(demo_sim):
     assert "frontend" in blocked.labels
     assert blocked.assignee is not None and blocked.assignee.name
     assert blocked.created.tzinfo is not None
+
+
+@pytest.mark.parametrize("deployment", ["cloud", "datacenter"])
+def test_components_and_parent_are_read(jira_sim, deployment):
+    sim = jira_sim(build_demo_dataset(), deployment=deployment)
+    source = JiraSource(settings(sim.url, deployment=deployment))
+    issues = {i.key: i for i in source.fetch_issues()}
+    assert issues["APP-152"].components == ("Settings",)
+    assert issues["APP-155"].parent == "APP-154" and issues["APP-155"].type == "Subtask"
+    assert sum(i.components == ("Release engineering",) for i in issues.values()) == 7
+    assert not any(i.components for i in issues.values() if ":" not in i.summary
+                   and i.components != ("Release engineering",))  # fmt: skip
 
 
 def test_label_update_touches_only_the_named_labels(demo_sim):
