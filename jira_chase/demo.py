@@ -137,6 +137,10 @@ def run_demo(tracker: str, deployment: str, as_json: bool) -> tuple[list[str], b
                 f"ZenTao tasks have no keywords: {len(doc['unhealthy_without_labels'])} "
                 "unhealthy tasks carry their findings in the managed comment only.",
                 f"Items with the managed comment in ZenTao: {len(doc['comments_in_tracker'])}.",
+                "Not expressible in ZenTao: Jira components (modules are not read), so no "
+                "knowledge concentration; a second done status (Done -> Closed); a sub-task "
+                "under a story; and review spread, since tasks and bugs leave the review "
+                "status only when they are closed after test.",
             ]
         lines += [
             "",

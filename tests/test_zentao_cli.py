@@ -96,6 +96,8 @@ def test_demo_on_zentao_as_text_says_what_tasks_cannot_carry():
     assert result.exit_code == 0
     assert "Simulated ZenTao 18.8" in result.output
     assert "ZenTao tasks have no keywords" in result.output
+    assert "Not expressible in ZenTao: Jira components" in result.output
+    assert "Process: " in result.output and "warn     skills" not in result.output
     assert "Second sync over unchanged data: 0 operations planned" in result.output
 
 
