@@ -26,6 +26,8 @@ PROPERTY_KEY = "jira-chase"
 FORMAT_VERSION = 1
 #: The digest of a "back on track" note.
 RECOVERED = "recovered"
+#: The longest comment Jira accepts, in characters (Cloud and Data Center alike).
+COMMENT_LIMIT = 32_767
 
 _ANCHOR = re.compile(r"^\{anchor:jira-chase-(\d+)-([0-9a-z]+)\}")
 # Characters with a meaning in Jira wiki markup; a backslash makes each literal.
@@ -162,6 +164,13 @@ def to_adf(doc: CommentDoc) -> dict[str, Any]:
         content.append(_bullets(entries))
     content.append(_paragraph(_text(doc.footer, "em")))
     return {"type": "doc", "version": 1, "content": content}
+
+
+def adf_length(body: dict[str, Any]) -> int:
+    """How long an ADF comment counts against `COMMENT_LIMIT`: the characters of its
+    compact JSON. Jira Cloud stores the document, not its text, so this is the
+    conservative measure (always more than the visible text)."""
+    return len(json.dumps(body, separators=(",", ":"), ensure_ascii=False))
 
 
 def escape_wiki(value: str) -> str:
