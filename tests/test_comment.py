@@ -10,17 +10,17 @@ from jira_chase.comment import (
     COMMENT_LIMIT,
     FORMAT_VERSION,
     RECOVERED,
-    adf_length,
-    parse_zentao_marker,
-    to_zentao_html,
     ManagedComment,
+    adf_length,
     build_comment,
     escape_wiki,
     findings_digest,
     parse_wiki_marker,
+    parse_zentao_marker,
     to_adf,
     to_text,
     to_wiki,
+    to_zentao_html,
 )
 from jira_chase.config import WritebackSettings
 from jira_chase.evaluate import evaluate

@@ -395,9 +395,7 @@ class JiraApi:
         transition_id = chosen.get("id") if isinstance(chosen, dict) else None
         if not isinstance(transition_id, str) or not transition_id:
             raise ApiError(400, ["Missing 'transition' identifier"])
-        target = next(
-            (s for s in self.dataset.statuses.values() if s.id == transition_id), None
-        )
+        target = next((s for s in self.dataset.statuses.values() if s.id == transition_id), None)
         if target is None or target.name == issue.status:
             raise ApiError(
                 400,

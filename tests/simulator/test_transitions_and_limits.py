@@ -141,5 +141,5 @@ def test_the_limit_counts_adf_as_the_client_measures_it() -> None:
     from jira_chase.comment import CommentDoc
     from jira_chase.simulator.jira_common import comment_length
 
-    doc = to_adf(CommentDoc("h\u00e9\u4e2d \"quoted\" <b>", (), "footer", "d"))
+    doc = to_adf(CommentDoc('h\u00e9\u4e2d "quoted" <b>', (), "footer", "d"))
     assert comment_length(doc) == adf_length(doc)
