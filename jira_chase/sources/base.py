@@ -111,6 +111,20 @@ class Source(Protocol):
         not exist (any more) is left out."""
         ...
 
+    def managed_comments(self, issue_key: str) -> list[ManagedComment]:
+        """Every tagged comment of the signed-in account on the issue, oldest first (more
+        than one only after a race, an older version or a restored backup)."""
+        ...
+
+    def find_labelled(
+        self, labels: Sequence[str], projects: Sequence[str]
+    ) -> dict[str, tuple[str, ...]]:
+        """Issues of the given projects carrying any of `labels`, with their current
+        labels, whether in the scope or not: how a run finds its own labels again after
+        the state was lost. A tracker without labels for some kinds of items leaves
+        those out."""
+        ...
+
     def find_managed_comment(self, issue_key: str) -> ManagedComment | None:
         """The bot's own tagged comment on the issue, if there is one. Only a comment
         written by the signed-in account and carrying the tag counts."""

@@ -66,6 +66,11 @@ BULK_EDIT_MAX_ISSUES = 1000
 BULK_EDIT_MIN_ISSUES = 5
 
 
+def jql_string(value: str) -> str:
+    """A JQL string literal for `value`."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def parse_jira_time(value: str) -> datetime:
     """Jira's `2026-10-01T09:00:00.000+0000` (and ISO 8601 variants) -> aware datetime."""
     text = value.strip()
@@ -339,6 +344,21 @@ class JiraSource:
                 found[key] = tuple(fields.get("labels") or ())
         return found
 
+    def find_labelled(
+        self, labels: Sequence[str], projects: Sequence[str]
+    ) -> dict[str, tuple[str, ...]]:
+        if not labels or not projects:
+            return {}
+        jql = (
+            f"project in ({', '.join(jql_string(p) for p in sorted(projects))}) AND "
+            f"labels in ({', '.join(jql_string(label) for label in labels)}) ORDER BY key"
+        )
+        found: dict[str, tuple[str, ...]] = {}
+        for raw in self._search(jql, ["labels"], expand=None, doing="looking for our labels"):
+            fields = raw.get("fields") or {}
+            found[str(raw["key"])] = tuple(fields.get("labels") or ())
+        return found
+
     def _issue_fields(self, key: str, fields: str) -> dict[str, Any] | None:
         """One issue's fields, or None when it does not exist or is not visible."""
         try:
@@ -379,25 +399,34 @@ class JiraSource:
             for issue in issues
         ]
 
-    def _search(self, jql: str, fields: list[str]) -> Iterator[dict[str, Any]]:
+    def _search(
+        self,
+        jql: str,
+        fields: list[str],
+        expand: str | None = "changelog",
+        doing: str = "searching jira.scope",
+    ) -> Iterator[dict[str, Any]]:
         if self.cloud:
-            yield from self._search_cloud(jql, fields)
+            yield from self._search_cloud(jql, fields, expand, doing)
         else:
-            yield from self._search_datacenter(jql, fields)
+            yield from self._search_datacenter(jql, fields, expand, doing)
 
-    def _search_cloud(self, jql: str, fields: list[str]) -> Iterator[dict[str, Any]]:
+    def _search_cloud(
+        self, jql: str, fields: list[str], expand: str | None, doing: str
+    ) -> Iterator[dict[str, Any]]:
         token: str | None = None
         seen: set[str] = set()
         while True:
             body: dict[str, Any] = {
                 "jql": jql,
                 "fields": fields,
-                "expand": "changelog",
                 "maxResults": self.settings.page_size,
             }
+            if expand:
+                body["expand"] = expand
             if token:
                 body["nextPageToken"] = token
-            page = self._post_json("search/jql", body, "searching jira.scope")
+            page = self._post_json("search/jql", body, doing)
             issues = page.get("issues")
             if not isinstance(issues, list):
                 raise TrackerError("Jira's search/jql answer has no 'issues' list")
@@ -409,17 +438,19 @@ class JiraSource:
                 raise TrackerError("Jira repeated a search page token; stopping to avoid a loop")
             seen.add(token)
 
-    def _search_datacenter(self, jql: str, fields: list[str]) -> Iterator[dict[str, Any]]:
+    def _search_datacenter(
+        self, jql: str, fields: list[str], expand: str | None, doing: str
+    ) -> Iterator[dict[str, Any]]:
         start = 0
         while True:
             page = self._call(
-                "searching jira.scope",
+                doing,
                 lambda start=start: self.client.search_issues(  # type: ignore[misc]
                     jql,
                     startAt=start,
                     maxResults=self.settings.page_size,
                     fields=",".join(fields),
-                    expand="changelog",
+                    expand=expand,
                     json_result=True,
                 ),
             )
@@ -481,6 +512,10 @@ class JiraSource:
         should there be more."""
         found = self._managed_comments(issue_key)
         return found[0] if found else None
+
+    def managed_comments(self, issue_key: str) -> list[ManagedComment]:
+        """Every tagged comment of the bot on the issue, oldest first."""
+        return self._managed_comments(issue_key)
 
     def _managed_comments(self, issue_key: str) -> list[ManagedComment]:
         bot = self.bot_id()
@@ -696,8 +731,20 @@ class JiraSource:
             },
             "sendBulkNotification": False,
         }
-        response = self.client._session.post(self._url("bulk/issues/fields"), data=json.dumps(body))
-        task_id = response.json()["taskId"]
+        task_id = None
+        for attempt in range(self.settings.retries + 1):
+            response = self.client._session.post(
+                self._url("bulk/issues/fields"), data=json.dumps(body)
+            )
+            try:
+                task_id = str(response.json()["taskId"])
+                break
+            except (ValueError, KeyError, TypeError):
+                # A cut-off answer: the edit converges, so sending it again is safe.
+                self.stats.retries += 1
+                time.sleep(backoff_delay(attempt, self.settings.backoff))
+        if task_id is None:
+            return {key: "bulk edit: Jira's answer had no task id" for key in keys}
         deadline = time.monotonic() + max(60.0, self.settings.timeout)
         delay = 0.2
         while True:
@@ -795,18 +842,28 @@ def _links(fields: dict[str, Any], changes: list[Change]) -> list[Link]:
     return links
 
 
-def _comments(fields: dict[str, Any]) -> list[Comment]:
+def _comments(fields: dict[str, Any]) -> tuple[list[Comment], bool]:
+    """The comments the issue came with, and whether they are all of its comments."""
     page = fields.get("comment") or {}
     comments = []
-    for raw in page.get("comments") or []:
+    raw_comments = page.get("comments") or []
+    for raw in raw_comments:
         author = raw.get("author") or {}
         comments.append(
             Comment(
                 at=parse_jira_time(raw["created"]),
                 by=author.get("accountId") or author.get("name"),
+                id=str(raw["id"]) if raw.get("id") is not None else None,
             )
         )
-    return comments
+    total = page.get("total")
+    complete = (
+        "comment" in fields
+        and isinstance(total, int)
+        and total <= len(raw_comments)
+        and all(c.id is not None for c in comments)
+    )
+    return comments, complete
 
 
 def to_issue(raw: dict[str, Any], estimate_id: str | None, flagged_id: str | None) -> Issue:
@@ -815,6 +872,7 @@ def to_issue(raw: dict[str, Any], estimate_id: str | None, flagged_id: str | Non
     changes = _changes(raw)
     estimate = fields.get(estimate_id) if estimate_id else None
     due = fields.get("duedate")
+    comments, comments_complete = _comments(fields)
     return Issue(
         key=raw["key"],
         project=(fields.get("project") or {}).get("key") or raw["key"].rsplit("-", 1)[0],
@@ -834,5 +892,6 @@ def to_issue(raw: dict[str, Any], estimate_id: str | None, flagged_id: str | Non
         flagged=bool(fields.get(flagged_id)) if flagged_id else False,
         history=tuple(changes),
         links=tuple(_links(fields, changes)),
-        comments=tuple(_comments(fields)),
+        comments=tuple(comments),
+        comments_complete=comments_complete,
     )
