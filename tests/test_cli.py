@@ -101,9 +101,7 @@ def test_recovered_issue_loses_its_labels(config_file, demo_sim):
     assert not [lbl for lbl in demo_sim.labels("APP-139") if lbl.startswith("chase-")]
 
 
-def test_runs_are_recorded_in_the_state_store_and_a_dry_run_writes_nothing(
-    config_file, tmp_path
-):
+def test_runs_are_recorded_in_the_state_store_and_a_dry_run_writes_nothing(config_file, tmp_path):
     cli("plan", "--config", str(config_file), "--now", NOW)
     assert not (tmp_path / "state.sqlite").exists()
     cli("sync", "--config", str(config_file), "--now", NOW)
