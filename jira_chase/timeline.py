@@ -177,7 +177,6 @@ class Visit:
 @dataclass(frozen=True, slots=True)
 class _Derived:
     entry: datetime | None
-    visits: tuple[Visit, ...]
     arrivals: tuple[datetime, ...]
 
 
@@ -209,8 +208,17 @@ class Timeline:
                 if interval.step != step:
                     break
                 entered = interval.start
+        arrivals = tuple(
+            interval.start
+            for i, interval in enumerate(intervals)
+            if interval.done and (i == 0 or not intervals[i - 1].done)
+        )
+        return _Derived(entered, arrivals)
+
+    def visits(self) -> list[Visit]:
+        """Every stay in a workflow step, oldest first; the last may be ongoing."""
         visits: list[Visit] = []
-        for interval in intervals:
+        for interval in self.intervals:
             if interval.step is None:
                 continue
             last = visits[-1] if visits else None
@@ -218,16 +226,7 @@ class Timeline:
                 visits[-1] = Visit(last.step, last.start, interval.end)
             else:
                 visits.append(Visit(interval.step, interval.start, interval.end))
-        arrivals = tuple(
-            interval.start
-            for i, interval in enumerate(intervals)
-            if interval.done and (i == 0 or not intervals[i - 1].done)
-        )
-        return _Derived(entered, tuple(visits), arrivals)
-
-    def visits(self) -> list[Visit]:
-        """Every stay in a workflow step, oldest first; the last may be ongoing."""
-        return list(self._derived.visits)
+        return visits
 
     @property
     def is_done(self) -> bool:
