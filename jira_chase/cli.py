@@ -124,9 +124,24 @@ def execute(
         raise unusable_state(path, exc) from exc
 
 
+def echo_json(doc: Any) -> None:
+    """`doc` as indented JSON on stdout, written piece by piece: a large plan never sits
+    in memory a second time as one string."""
+    out = sys.stdout
+    pieces: list[str] = []
+    for piece in json.JSONEncoder(indent=2).iterencode(doc):
+        pieces.append(piece)
+        if len(pieces) >= 4096:
+            out.write("".join(pieces))
+            pieces.clear()
+    pieces.append("\n")
+    out.write("".join(pieces))
+    out.flush()
+
+
 def emit(result: RunResult, settings: Settings, as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(run_to_dict(result), indent=2))
+        echo_json(run_to_dict(result))
     else:
         click.echo(render_text(result, max_writes=settings.writeback.max_writes))
     # One line per refused write on stderr too, where cron mails and logs look.
