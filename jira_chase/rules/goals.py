@@ -288,8 +288,17 @@ def _evidence(goal: GoalStatus, checkpoint: CheckpointStatus) -> tuple[tuple[str
     return tuple(evidence)
 
 
-#: Evidence that moves with the clock alone (the plan line, the forecast window).
-VOLATILE = ("planned today", "forecast p85", "weekly throughput", "why")
+#: Evidence that moves with the clock alone (the plan line, the forecast window) or with
+#: other issues of the goal (how much is done, how big the scope is), not with this one.
+VOLATILE = (
+    "planned today",
+    "forecast p85",
+    "weekly throughput",
+    "why",
+    "due by then",
+    "done",
+    "without estimate",
+)
 
 
 def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
