@@ -92,7 +92,8 @@ def make_source(settings: Settings, store: StateStore | None = None) -> Source:
         from jira_chase.sources.jira import JiraSource
 
         assert settings.jira is not None
-        return JiraSource(settings.jira)
+        # Issue snapshots live in the state store: a run reads only what changed.
+        return JiraSource(settings.jira, snapshots=store)
     if settings.tracker == "zentao":
         from jira_chase.sources.zentao import ZenTaoSource
 
@@ -240,8 +241,10 @@ def check(config_path: Path | None) -> None:
         f"tracker ok: {identity.tracker} {identity.deployment} {identity.version} at "
         f"{identity.url}, signed in as {identity.user}"
     )
-    source.validate_scope()
-    click.echo("scope ok: the scope query is accepted")
+    count = source.validate_scope()
+    click.echo(f"scope ok: the scope query is accepted and matches {count} issues")
+    if count == 0:
+        click.echo("warning: the scope matches no issues: check it before the first sync", err=True)
 
 
 def _read_toml_resource(name: str) -> dict[str, Any]:

@@ -96,6 +96,8 @@ class Issue:
     #: True when `comments` is every comment the issue has (with ids): the run can then
     #: tell from the issue alone whether the bot has commented, without asking again.
     comments_complete: bool = False
+    #: The tracker's category of the current status (Jira: new, indeterminate, done).
+    status_category: str | None = None
 
     @cached_property
     def status_changes(self) -> tuple[Change, ...]:

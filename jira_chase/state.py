@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+import zlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -21,6 +22,8 @@ from filelock import FileLock, Timeout
 
 from jira_chase.comment import ManagedComment
 from jira_chase.errors import EXIT_LOCKED, ChaseError, ConfigError
+from jira_chase.model import Issue
+from jira_chase.snapshot import issue_from_record, issue_to_record
 
 SCHEMA_VERSION = 4
 
@@ -453,6 +456,44 @@ class StateStore:
         if ops + runs > VACUUM_AFTER_ROWS:
             self._db.execute("VACUUM")
         return runs
+
+    # -- issue snapshots (the incremental fetch, see sources/jira.py) --------------------
+
+    def issue_snapshots(self, source: str) -> dict[str, Issue]:
+        """The issues a source cached on its earlier fetches, by key."""
+        rows = self._db.execute(
+            "SELECT snapshot FROM item_cache WHERE source = ?", (source,)
+        ).fetchall()
+        issues = (issue_from_record(json.loads(zlib.decompress(row[0]))) for row in rows)
+        return {issue.key: issue for issue in issues}
+
+    def update_issue_snapshots(
+        self, source: str, changed: Sequence[Issue], removed: Iterable[str], *, replace: bool
+    ) -> None:
+        """Store the `changed` issues and drop the `removed` keys (with `replace`, every
+        other snapshot of the source too), in one transaction. Compressed: a snapshot
+        with its history is a few kilobytes of JSON, a fifth of that compressed."""
+        rows = [
+            (source, issue.key,
+             zlib.compress(json.dumps(issue_to_record(issue), separators=(",", ":")).encode()))
+            for issue in changed
+        ]  # fmt: skip
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if replace:
+                self._db.execute("DELETE FROM item_cache WHERE source = ?", (source,))
+            self._db.executemany(
+                "DELETE FROM item_cache WHERE source = ? AND item_key = ?",
+                [(source, key) for key in removed],
+            )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO item_cache (source, item_key, snapshot) VALUES (?, ?, ?)",
+                rows,
+            )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def cached_items(self, source: str) -> dict[str, dict[str, Any]]:
         """The item snapshots a source cached on its last complete fetch (item key ->

@@ -185,6 +185,14 @@ def outside_scope(
         store.forget_comment(key)
         managed.pop(key, None)
     left_labels = {key: labels[key] for key in sorted(left) if key in labels}
+    if settings.writeback.comments:
+        for key in left_labels:
+            if key not in managed:
+                # Found by its labels after a lost state: its comment is to be found too.
+                comments = source.managed_comments(key)
+                if comments:
+                    managed[key] = comments[0]
+                    store.save_comment(comments[0])
     return left_labels, {key: labels[key] for key in sorted(blockers) if key in labels}
 
 

@@ -154,7 +154,8 @@ def test_check_reports_tracker_and_scope(config_file):
     result = cli("check", "--config", str(config_file))
     assert result.exit_code == 0, result.stderr
     assert "signed in as chase-bot@example.com" in result.output
-    assert "scope ok" in result.output
+    matched = len([i for i in build_demo_dataset()["issues"] if i["project"] == "APP"])
+    assert f"scope ok: the scope query is accepted and matches {matched} issues" in result.output
 
 
 def test_budget_defers_the_rest_to_the_next_run(tmp_path, demo_sim):

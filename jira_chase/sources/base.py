@@ -97,8 +97,9 @@ class Source(Protocol):
         """Who we are talking to and as whom; proves the credentials work."""
         ...
 
-    def validate_scope(self) -> None:
-        """Run the scope query for a single item, proving the tracker accepts it."""
+    def validate_scope(self) -> int:
+        """Run the scope query for a single item, proving the tracker accepts it, and
+        return how many items the scope matches (Jira Cloud: its estimate)."""
         ...
 
     def fetch_issues(self) -> list[Issue]:

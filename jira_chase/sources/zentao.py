@@ -464,12 +464,22 @@ class ZenTaoSource:
         except (_Malformed, requests.RequestException) as exc:
             raise self._run_error(f"reading {key}", exc) from None
 
-    def validate_scope(self) -> None:
+    def validate_scope(self) -> int:
+        count = 0
         for name, number, key in self._scope():
             self._check(name, number, key)
-            path = f"/{name}/{number}/" + ("stories" if name == "products" else "tasks")
-            status = "allstory" if name == "products" else "all"
-            self._read(path, {"status": status, "limit": 1}, f"listing {key}")
+            lists = (
+                (("stories", "allstory"), ("bugs", "all"))
+                if name == "products"
+                else (("tasks", "all"),)
+            )
+            for collection, status in lists:
+                page = self._read(
+                    f"/{name}/{number}/{collection}", {"status": status, "limit": 1},
+                    f"listing the {collection} of {key}",
+                )  # fmt: skip
+                count += int(page.get("total") or 0)
+        return count
 
     def fetch_issues(self) -> list[Issue]:
         self._load_people()
