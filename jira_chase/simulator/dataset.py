@@ -327,6 +327,30 @@ class Dataset:
         issue.updated = at
         return entry
 
+    def set_fields(
+        self, issue: Issue, values: dict[str, str | None], by: str, at: datetime
+    ) -> History | None:
+        """Set the summary and/or assignee (a user id or None); one history entry with an
+        item per field that changed (None, and ``updated`` untouched, when none did)."""
+        items = []
+        if "summary" in values and values["summary"] != issue.summary:
+            items.append(ChangeItem("summary", issue.summary, values["summary"]))
+            issue.summary = values["summary"] or issue.summary
+        if "assignee" in values and values["assignee"] != issue.assignee:
+            if values["assignee"] is not None and values["assignee"] not in self.users:
+                raise DatasetError(
+                    f"dataset: issue {issue.key}: unknown user {values['assignee']!r}"
+                )
+            items.append(ChangeItem("assignee", issue.assignee, values["assignee"]))
+            issue.assignee = values["assignee"]
+        if not items:
+            return None
+        self.generation += 1
+        entry = History(self._new_id(), at, by, tuple(items))
+        _append_history(issue, entry)
+        issue.updated = at
+        return entry
+
     def set_status(self, issue: Issue, status: str, by: str, at: datetime) -> History:
         """Move ``issue`` to ``status`` as a person would in the tracker's UI: a ``status``
         history entry by ``by`` at ``at``."""

@@ -49,6 +49,9 @@ TOO_LONG = (
     "characters."
 )
 LABEL_MAX_CHARS = 255
+SUMMARY_MAX_CHARS = 255
+#: Fields an issue edit may set through ``fields`` besides the labels.
+FIELD_EDITS = frozenset({"summary", "assignee"})
 
 COMMENT_KEYS = frozenset({"body", "properties", "visibility"})
 EDIT_KEYS = frozenset({"fields", "update", "historyMetadata", "properties"})
@@ -268,7 +271,8 @@ class JiraApi:
         return keys or None
 
     def edit_issue(self, request: Request, user: User) -> Response:
-        """Edit labels through ``update`` operations or ``fields``; nothing else is editable."""
+        """Edit labels through ``update`` operations or ``fields``, and the summary and the
+        assignee through ``fields``; nothing else is editable."""
         issue = self._issue(request)
         request.bool_arg("notifyUsers", True)  # validated, then ignored (see module doc)
         return_issue = request.bool_arg("returnIssue", False)
@@ -283,7 +287,7 @@ class JiraApi:
             raise ApiError(400, ["'fields' and 'update' must be JSON objects."])
         errors = {
             name: f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."
-            for name in [*fields, *update]
+            for name in [*(f for f in fields if f not in FIELD_EDITS), *update]
             if name != "labels"
         }
         if "labels" in fields and "labels" in update:
@@ -313,11 +317,37 @@ class JiraApi:
                 raise ApiError(
                     400, [], {"labels": f"The simulator does not support the '{verb}' operation."}
                 )
-        self.dataset.set_labels(issue, labels, user.id, self.clock())
+        edits = {name: self.field_edit(name, fields[name]) for name in FIELD_EDITS & fields.keys()}
+        at = self.clock()
+        self.dataset.set_fields(issue, edits, user.id, at)
+        self.dataset.set_labels(issue, labels, user.id, at)
         if return_issue:
             selection = self.json.selection(None, "*all")
             return Response(200, self.json.issue(issue, selection, self.version(request)))
         return Response(204)
+
+    def field_edit(self, name: str, value: Any) -> str | None:
+        """A ``fields`` value for the summary or the assignee, in dataset terms."""
+        if name == "summary":
+            if not isinstance(value, str) or not value.strip():
+                raise ApiError(400, [], {"summary": "You must specify a summary of the issue."})
+            if len(value) > SUMMARY_MAX_CHARS:
+                raise ApiError(400, [], {"summary": "Summary must be less than 255 characters."})
+            return value
+        if value is None:
+            return None
+        user_id = self.assignee_id(value) if isinstance(value, dict) else None
+        if user_id is None:
+            raise ApiError(
+                400, [], {"assignee": "Specified user does not exist or you do not have "
+                          "required permissions"}
+            )  # fmt: skip
+        return user_id
+
+    def assignee_id(self, value: dict[str, Any]) -> str | None:
+        """The dataset user a ``fields.assignee`` names (Cloud: ``accountId``)."""
+        account = value.get("accountId")
+        return account if account in self.dataset.users else None
 
     @classmethod
     def label_list(cls, value: Any) -> list[str]:

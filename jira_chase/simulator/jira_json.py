@@ -405,6 +405,8 @@ class JiraJson:
             versions = self.dataset.version_ids
             old = versions.get((issue.project, old or ""), old)
             new = versions.get((issue.project, new or ""), new)
+        elif lowered == "summary":
+            old = new = None  # Jira shows the texts only
         elif lowered == "resolution":
             out["field"] = out["fieldId"] = "resolution"
             old = _RESOLUTION_ID if old == RESOLUTION else old

@@ -671,8 +671,8 @@ def test_labels_can_be_set_through_fields_or_set(
             {"labels": "Field 'labels' cannot be both set in 'fields' and changed in 'update'"},
         ),
         (
-            {"fields": {"summary": "new"}},
-            {"summary": f"Field 'summary' cannot be set. {NOT_ON_SCREEN}"},
+            {"fields": {"duedate": "2026-12-01"}},
+            {"duedate": f"Field 'duedate' cannot be set. {NOT_ON_SCREEN}"},
         ),
         (
             {"update": {"labels": [{"add": "two words"}]}},

@@ -143,3 +143,41 @@ def test_the_limit_counts_adf_as_the_client_measures_it() -> None:
 
     doc = to_adf(CommentDoc('h\u00e9\u4e2d "quoted" <b>', (), "footer", "d"))
     assert comment_length(doc) == adf_length(doc)
+
+
+def test_the_jira_library_edits_the_summary_and_the_assignee(
+    jira_sim: SimulatorFactory, demo_like_dataset: dict
+) -> None:
+    sim = jira_sim(demo_like_dataset, clock=fixed_clock)
+    client = jira.JIRA(server=sim.url, basic_auth=ANN)
+    issue = client.issue("APP-2")
+    issue.update(fields={"summary": "Checkout, rebuilt", "assignee": {"accountId": "u-ann"}})
+    fields = client.issue("APP-2").fields
+    assert fields.summary == "Checkout, rebuilt" and fields.assignee.accountId == "u-ann"
+    changes = requests.get(
+        f"{sim.url}/rest/api/3/issue/APP-2", params={"expand": "changelog"}, auth=ANN, timeout=10
+    ).json()["changelog"]["histories"][-1]
+    assert changes["created"] == "2026-11-20T15:00:00.000+0000"
+    summary, assignee = changes["items"]
+    assert (summary["from"], summary["toString"]) == (None, "Checkout, rebuilt")
+    assert (assignee["from"], assignee["to"]) == ("u-bob", "u-ann")
+
+
+@pytest.mark.parametrize(
+    ("deployment", "who"),
+    [("cloud", {"accountId": "u-nobody"}), ("datacenter", {"name": "u-nobody"})],
+)
+def test_an_edit_naming_an_unknown_user_or_an_empty_summary_is_refused(
+    jira_sim: SimulatorFactory, demo_like_dataset: dict, deployment: str, who: dict
+) -> None:
+    sim = jira_sim(demo_like_dataset, deployment=deployment)
+    url = f"{sim.url}/rest/api/2/issue/APP-2"
+    for fields, key in (({"assignee": who}, "assignee"), ({"summary": " "}, "summary")):
+        answer = requests.put(url, json={"fields": fields}, auth=ANN, timeout=10)
+        assert answer.status_code == 400 and key in answer.json()["errors"]
+    moved = requests.put(
+        url, json={"fields": {"assignee": dict(who, **{next(iter(who)): "u-ann"})}},
+        auth=ANN, timeout=10,
+    )  # fmt: skip
+    assert moved.status_code == 204
+    assert sim.issue("APP-2").assignee == "u-ann"
