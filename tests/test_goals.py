@@ -295,3 +295,10 @@ def test_finishing_one_goal_issue_leaves_the_others_findings_as_they_were():
     (now,) = goal_findings(after)["APP-4"]
     assert dict(was.evidence)["done"] != dict(now.evidence)["done"]
     assert was.fingerprint() == now.fingerprint()
+
+
+def test_the_team_finding_names_the_first_open_issues_and_counts_the_rest():
+    evaluation, _ = judged(scope([2], open_count=25))
+    (team,) = evaluation.team_findings
+    named = dict(team.evidence)["open issues"]
+    assert named.startswith("APP-2, APP-3") and named.endswith(" and 15 more")
