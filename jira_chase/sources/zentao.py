@@ -54,6 +54,7 @@ from jira_chase.config import ZenTaoSettings
 from jira_chase.errors import IssueError, TrackerError
 from jira_chase.model import Change, Comment, Issue, Person
 from jira_chase.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, LABELS, Operation
+from jira_chase.progress import NO_PROGRESS, Progress
 from jira_chase.sources.base import Memory, Outcome, ScratchMemory, ServerIdentity, SourceStats
 from jira_chase.sources.http import BODY_ERRORS, backoff_delay, retry_policy
 
@@ -481,7 +482,8 @@ class ZenTaoSource:
                 count += int(page.get("total") or 0)
         return count
 
-    def fetch_issues(self) -> list[Issue]:
+    def fetch_issues(self, progress: Progress | None = None) -> list[Issue]:
+        progress = progress or NO_PROGRESS
         self._load_people()
         rows: dict[str, tuple[str, dict[str, Any], str, dict[int, str]]] = {}
         for name, number, key in self._scope():
@@ -504,6 +506,7 @@ class ZenTaoSource:
         story_versions: dict[int, tuple[str, ...]] = {}
         issues: list[Issue] = []
         observed = self.clock().astimezone(timezone.utc).replace(microsecond=0)
+        progress.advance(0, total=len(rows))
         # Everyone the lists name helps to map the actors of the histories to accounts.
         for _, row, _, _ in rows.values():
             for field in ("assignedTo", "openedBy", "lastEditedBy", "resolvedBy", "closedBy"):
@@ -513,6 +516,7 @@ class ZenTaoSource:
             rows.items(), key=lambda entry: entry[1][0] == "task"
         ):
             entry = self._snapshot(item_key, kind, row, entries.get(item_key))
+            progress.advance()
             if entry is None:
                 continue
             try:
