@@ -32,9 +32,9 @@ def test_runs_lists_outcome_counts_cost_and_team_state_on_cloud(tmp_path, jira_s
 
     doc = json.loads(cli("runs", "--json", "--config", config).stdout)
     failed, synced = doc["runs"]  # a dry run writes nothing to the state file
-    assert synced["counts"]["applied"] == 54 and synced["requests"] > 0
+    assert synced["counts"]["applied"] == 58 and synced["requests"] > 0
     assert synced["duration_seconds"] > 0 and synced["started_at"].endswith("+00:00")
-    assert synced["health"] == {"healthy": 128, "at-risk": 18, "off-track": 9}
+    assert synced["health"] == {"healthy": 128, "at-risk": 20, "off-track": 9}
     assert synced["families"]["redline"] == 6
     assert synced["goals"] == {"Release 1.4": "at-risk", "Beta": "on-track"}
     assert synced["team"]["bottleneck"] == "build"
@@ -160,8 +160,8 @@ def test_an_interrupted_sync_records_what_it_got_through(tmp_path):
     assert proc.returncode == 130, err
     assert "interrupted; the next run finishes the job" in err
     (run,) = json.loads(cli("runs", "--json", "--config", str(config)).stdout)["runs"]
-    assert run["outcome"] == "interrupted" and run["counts"]["issues"] == 155
+    assert run["outcome"] == "interrupted" and run["counts"]["issues"] == 157
     assert (
-        run["counts"]["applied"] >= 5 and run["counts"]["planned"] == 54 > run["counts"]["applied"]
+        run["counts"]["applied"] >= 5 and run["counts"]["planned"] == 58 > run["counts"]["applied"]
     )
     assert run["requests"] > 0 and run["duration_seconds"] > 0

@@ -132,7 +132,7 @@ def test_a_failed_write_is_printed_once_and_is_an_event_in_json(tmp_path, jira_s
     (line,) = [line for line in result.output.splitlines() if "OPS-24" in line]
     assert line.startswith("write failed: OPS-24") and "HTTP 403" in line
     assert "write failed: OPS-24" in result.stderr
-    assert "Writes: 54 applied, 0 deferred, 1 failed of 55 planned" in result.stdout
+    assert "Writes: 58 applied, 0 deferred, 1 failed of 59 planned" in result.stdout
 
     logged = cli("sync", "--log-format", "json", "--config", config, "--now", NOW)
     assert logged.exit_code == 4
@@ -224,10 +224,10 @@ def test_metrics_file_is_prometheus_text_for_ok_and_failed_runs(tmp_path, jira_s
     sync = (("mode", "sync"),)
     assert samples[("jira_chase_run_success", sync)] == 1
     assert samples[("jira_chase_run_outcome", (("mode", "sync"), ("outcome", "ok")))] == 1
-    assert samples[("jira_chase_run_writes", (("mode", "sync"), ("result", "applied")))] == 54
+    assert samples[("jira_chase_run_writes", (("mode", "sync"), ("result", "applied")))] == 58
     assert samples[("jira_chase_run_requests", sync)] > 0
     health = {k[1][0][1]: v for k, v in samples.items() if k[0] == "jira_chase_issues"}
-    assert health == {"healthy": 128, "at-risk": 18, "off-track": 9}
+    assert health == {"healthy": 128, "at-risk": 20, "off-track": 9}
     assert samples[("jira_chase_unhealthy_issues", (("family", "redline"),))] == 6
     assert samples[("jira_chase_goals", (("status", "at-risk"),))] == 1
     assert samples[("jira_chase_goal_status", (("goal", "Release 1.4"), ("status", "at-risk")))]
@@ -275,7 +275,7 @@ def test_check_as_json(tmp_path, jira_sim):
     doc = json.loads(result.stdout)
     assert doc["tracker"]["user"] == "chase-bot@example.com" and doc["scope"] == {
         "ok": True,
-        "matches": 155,
+        "matches": 157,
     }
 
 
@@ -318,4 +318,4 @@ def test_verbose_adds_a_line_per_request(tmp_path, jira_sim):
     assert verbose.exit_code == 0
     assert any(request in line for line in verbose.stderr.splitlines())
     (outcome,) = verbose.stdout.splitlines()
-    assert outcome.startswith("jira-chase plan ok: 155 issues")
+    assert outcome.startswith("jira-chase plan ok: 157 issues")

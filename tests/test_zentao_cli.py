@@ -30,6 +30,8 @@ NOT_EXPRESSIBLE = {
     "APP-145": {"cooperation"},
     "APP-152": {"hygiene"},
     "APP-155": {"hygiene"},
+    "APP-156": {"hygiene"},  # no resolution on ZenTao: the resolution rule is Jira's
+    "APP-157": {"hygiene"},
 }
 #: What ZenTao's coarser statuses may add: review holds tasks and bugs in test too
 #: (`wip`), and bugs enter the workflow only once resolved, which shortens the cycle

@@ -62,6 +62,7 @@ _ISSUE_KEYS = _ISSUE_REQUIRED | {
     "duedate",
     "fixVersions",
     "components",
+    "resolution",
     "parent",
     "estimate",
     "flagged",
@@ -197,6 +198,9 @@ class Issue:
     links: list[Link]
     comments: list[Comment]
     components: list[str] = field(default_factory=list)
+    #: The resolution the dataset states (``resolution`` key, a name or null), which wins
+    #: over the one the workflow would give: a done issue without one, an open one with.
+    stated_resolution: tuple[str | None] | None = None
     # Validated dataset history entries, their first reserved id, and extra entries made
     # at load (links): consumed when ``histories`` is first read.
     history_source: list[dict[str, Any]] = field(default_factory=list, repr=False)
@@ -799,6 +803,7 @@ class _Loader:
             links=[],
             comments=comments,
             components=list(components),
+            stated_resolution=self._stated_resolution(record, where),
             history_source=list(raw_history),
             history_first_id=self.next_id + 1,
         )
@@ -879,6 +884,18 @@ class _Loader:
                 f" to {last_status!r}"
             )
         return previous_at if raw_history else None
+
+    @staticmethod
+    def _stated_resolution(record: dict[str, Any], where: str) -> tuple[str | None] | None:
+        if "resolution" not in record:
+            return None
+        value = record["resolution"]
+        if value is not None and value != RESOLUTION:
+            raise DatasetError(
+                f"dataset: {where}: resolution {value!r} is not one the simulated site has "
+                f"({RESOLUTION!r}, or null for none)"
+            )
+        return (value,)
 
     def _load_comments(self, raw_comments: list[Any], where: str) -> list[Comment]:
         comments = []

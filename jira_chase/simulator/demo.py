@@ -39,11 +39,13 @@ families that should flag it under ``jira_chase/demo.toml`` (business days, UTC)
   last day;
 - ``cooperation``: one issue blocked since Mon 11-16 16:00 by an OPS issue still in
   progress;
-- ``hygiene``: the long-history issue moved backwards 13 times (two allowed); and five
-  issues from before the window, numbered APP-151 to APP-155 after the rest so no key
+- ``hygiene``: the long-history issue moved backwards 13 times (two allowed); and seven
+  issues from before the window, numbered APP-151 to APP-157 after the rest so no key
   moves and no window metric changes: one went To Do -> Done (also a ``redline``), one
   Done -> Closed a week after it was done, one was created directly in In Progress, and a
-  sub-task is still To Do under its finished story;
+  sub-task is still To Do under its finished story; and two state their resolution
+  (``resolution``; otherwise the simulated workflow sets "Done" on arrival in done): one
+  Done without one, one reopened to To Do with "Done" left in place;
 - ``skills`` (team findings, ``DEMO_PLANTED_TEAM``): every issue's component is its
   product area (the summary's prefix); six of the seven "Release engineering" chores
   finished in the window are Chen's, and the lead moved every issue but her own out of
@@ -110,6 +112,8 @@ DEMO_PLANTED: dict[str, frozenset[str]] = {
     "APP-147": _families("focus"),
     "APP-149": _families("redline"),  # Highest-priority bug without a due date
     "APP-150": _families("goal"),  # To Do, release 1.4
+    "APP-156": _families("hygiene"),  # Done without a resolution
+    "APP-157": _families("hygiene"),  # reopened to To Do, its resolution still set
     # Twelve review round trips and a QA bounce: 13 backward moves (2 allowed)
     "APP-3": _families("hygiene"),
     # Planted from before the window, numbered after the rest (see
@@ -415,6 +419,8 @@ class _Draft:
     initial: str = "To Do"  # the status it was created in
     components: list[str] = field(default_factory=list)
     parent: str | None = None
+    # A resolution stated in the data (the site's workflow sets one otherwise).
+    resolution: tuple[str | None] | None = None
 
     @property
     def status(self) -> str:
@@ -938,7 +944,7 @@ def _plant_skills_and_hygiene(gen: _Generator, app: list[_Draft]) -> list[_Draft
     Every issue gets its product area (the summary's prefix) as its component; chores
     without one are "Release engineering" when Chen did them, and one more (six of
     seven: concentrated). The lead moves every issue out of Code Review but her own (a
-    bottleneck of people). Five issues from before the window, numbered after the rest,
+    bottleneck of people). Seven issues from before the window, numbered after the rest,
     plant each hygiene case without touching the window's metrics. Returns them.
     """
     window_end = DEMO_NOW
@@ -984,7 +990,14 @@ def _plant_skills_and_hygiene(gen: _Generator, app: list[_Draft]) -> list[_Draft
     child = gen.new_app(_WINDOW_START, "Task", "Wishlist: badge artwork for dark mode")
     child.type, child.priority, child.fix_versions, child.labels = "Subtask", "Medium", [], []
     child.created, child.assignee = _at(9, 1, 11, 0), "u-ann"
-    planted = [no_step, edited, in_step, parent, child]
+    # Done without a resolution (the transition had no resolution screen), and reopened
+    # to To Do with its resolution left in place.
+    unresolved = old("u-chen", "Cart: empty cart illustration", "Story", through)
+    unresolved.resolution = (None,)
+    reopened = old("u-bob", "Search: clear all filters button", "Story",
+                   [*through, (_TODO, _at(9, 8, 10, 0))])  # fmt: skip
+    reopened.resolution = ("Done",)
+    planted = [no_step, edited, in_step, parent, child, unresolved, reopened]
     for number, draft in enumerate(planted, start=len(app) + 1):
         draft.key = f"APP-{number}"
         if ":" in draft.summary:
@@ -1034,6 +1047,8 @@ def _issue_json(d: _Draft) -> dict[str, Any]:
         issue["components"] = list(d.components)
     if d.parent:
         issue["parent"] = d.parent
+    if d.resolution is not None:
+        issue["resolution"] = d.resolution[0]
     if d.estimate is not None:
         issue["estimate"] = d.estimate
     issue["history"] = history

@@ -502,6 +502,8 @@ class JiraJson:
         if name == "project":
             return self.project(issue.project)
         if name == "resolution":
+            if issue.stated_resolution is not None:
+                return self.resolution() if issue.stated_resolution[0] else None
             return self.resolution() if self.dataset.resolved_at(issue) is not None else None
         if name == "resolutiondate":
             resolved = self.dataset.resolved_at(issue)

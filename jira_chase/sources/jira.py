@@ -60,6 +60,7 @@ BASE_FIELDS = (
     "issuelinks",
     "project",
     "comment",
+    "resolution",
 )
 ESTIMATE_FIELD_NAMES = ("Story point estimate", "Story Points")
 FLAGGED_FIELD_NAMES = ("Flagged",)
@@ -1073,4 +1074,5 @@ def to_issue(raw: dict[str, Any], estimate_id: str | None, flagged_id: str | Non
         comments=tuple(comments),
         comments_complete=comments_complete,
         status_category=(fields["status"].get("statusCategory") or {}).get("key"),
+        resolution=(fields.get("resolution") or {}).get("name"),
     )

@@ -270,6 +270,11 @@ REJECTED: list[tuple[str, Mutation, str]] = [
     ("estimate not a number", _set("APP-3", "estimate", "5"), "estimate must be a number"),
     ("empty component", _set("APP-3", "components", [""]), "issue APP-3: component '' must be"),
     ("components not a list", _set("APP-3", "components", "Cart"), "components"),
+    (
+        "unknown resolution",
+        _set("APP-3", "resolution", "Fixed"),
+        "issue APP-3: resolution 'Fixed' is not one the simulated site has",
+    ),
     ("flagged not a boolean", _set("APP-3", "flagged", "yes"), "flagged must be true or false"),
     ("bad status category", lambda d: d["statuses"][0].__setitem__("category", "todo"), "category"),
     ("unknown bot", lambda d: d.__setitem__("bot", "u-zed"), "bot 'u-zed' is not one of the users"),

@@ -23,11 +23,11 @@ def demo_sim(jira_sim):
 def test_fetches_every_issue_in_scope_across_pages(demo_sim):
     source = JiraSource(settings(demo_sim.url, page_size=17))
     issues = source.fetch_issues()
-    assert len(issues) == 155
+    assert len(issues) == 157
     assert {i.project for i in issues} == {"APP"}
-    assert len({i.key for i in issues}) == 155
+    assert len({i.key for i in issues}) == 157
     searches = [p for m, p in demo_sim.requests if p.endswith("/search/jql")]
-    assert len(searches) == 10 + 1  # ceil(155 / 17) pages, one for blockers outside the scope
+    assert len(searches) == 10 + 1  # ceil(157 / 17) pages, one for blockers outside the scope
     assert not any(p.rstrip("/").endswith("/search") for _, p in demo_sim.requests)
 
 
@@ -54,13 +54,17 @@ def test_issue_fields_are_mapped(demo_sim):
 
 
 @pytest.mark.parametrize("deployment", ["cloud", "datacenter"])
-def test_components_and_parent_are_read(jira_sim, deployment):
+def test_components_parent_and_resolution_are_read(jira_sim, deployment):
     sim = jira_sim(build_demo_dataset(), deployment=deployment)
     source = JiraSource(settings(sim.url, deployment=deployment))
     issues = {i.key: i for i in source.fetch_issues()}
     assert issues["APP-152"].components == ("Settings",)
     assert issues["APP-155"].parent == "APP-154" and issues["APP-155"].type == "Subtask"
     assert sum(i.components == ("Release engineering",) for i in issues.values()) == 7
+    # the workflow resolves done issues; the data states two that disagree
+    assert issues["APP-154"].resolution == "Done" and issues["APP-155"].resolution is None
+    assert issues["APP-156"].status == "Done" and issues["APP-156"].resolution is None
+    assert issues["APP-157"].status == "To Do" and issues["APP-157"].resolution == "Done"
     assert not any(i.components for i in issues.values() if ":" not in i.summary
                    and i.components != ("Release engineering",))  # fmt: skip
 
