@@ -122,8 +122,12 @@ def _evaluate(
     enabled = [name for name in FAMILIES if name not in settings.rules.disabled]
     by_issue: dict[str, list[Finding]] = {s.issue.key: [] for s in subjects}
     kept: list[Finding] = []
+    process = None
     for name in enabled:
-        for finding in FAMILIES[name](subjects, ctx):
+        found = FAMILIES[name](subjects, ctx)
+        if name == "hygiene":
+            process = hygiene.measure(subjects, ctx, found)
+        for finding in found:
             if _reported(finding.family, finding.severity, settings):
                 by_issue[finding.issue_key].append(finding)
                 kept.append(finding)
@@ -137,9 +141,7 @@ def _evaluate(
         team += metrics.team_thresholds(flow, ctx)
     if "skills" not in settings.rules.disabled:
         team += skills.team_skills(subjects, ctx)
-    process = None
-    if "hygiene" not in settings.rules.disabled:
-        process = hygiene.measure(subjects, ctx)
+    if process is not None:
         team += hygiene.team_share(process, ctx)
     team = [f for f in team if _reported(f.family, f.severity, settings)]
 

@@ -302,3 +302,12 @@ def test_history_change_by_field_is_status_only():
     # an assignee change right after done is not a status edit
     issue = make_issue(path=REVIEWED, extra_history=(Change(at(5), "assignee", "u-ann", "u-bob"),))
     assert hygiene([issue]) == {}
+
+
+def test_the_process_share_does_not_depend_on_which_findings_are_reported():
+    issues = [make_issue("APP-1", path=REVIEWED), make_issue("APP-2", path=[(1, "Done")])]
+    quiet = settings(rules={"family_min_severity": {"hygiene": "critical"}})
+    evaluation = evaluate(issues, quiet, NOW)
+    assert not any(f.family == "hygiene" for v in evaluation.verdicts for f in v.findings)
+    assert evaluation.process is not None
+    assert evaluation.process.to_dict() == {"finished": 2, "clean": 1, "share": 0.5}

@@ -195,16 +195,19 @@ def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
     return findings
 
 
-def measure(subjects: Sequence[Subject], ctx: RuleContext) -> ProcessShare:
-    """The issues finished in the metrics window, and how many have no hygiene finding."""
-    scope = _Scope(subjects, ctx)
+def measure(
+    subjects: Sequence[Subject], ctx: RuleContext, findings: Sequence[Finding]
+) -> ProcessShare:
+    """The issues finished in the metrics window, and how many have none of `findings`
+    (what `check` found: the histories are not read again)."""
+    flagged = {f.issue_key for f in findings}
     window_start = ctx.now - timedelta(weeks=ctx.settings.metrics.window_weeks)
     finished = clean = 0
     for subject in subjects:
         timeline = subject.timeline
         if timeline.is_done and window_start <= timeline.done_arrivals()[-1] <= ctx.now:
             finished += 1
-            clean += not _judge(subject, ctx, scope)
+            clean += subject.issue.key not in flagged
     return ProcessShare(finished, clean)
 
 
