@@ -84,6 +84,19 @@ def test_explain_shows_timeline_findings_evidence_and_last_writes_on_cloud(tmp_p
     assert "explain: NOPE-1 is not in the scope" in missing.stderr
 
 
+def test_explain_shows_a_hygiene_finding_with_its_evidence(tmp_path, jira_sim):
+    sim = jira_sim(build_demo_dataset())
+    config = str(write_toml(tmp_path / "c.toml", demo_config(sim.url, "s.sqlite")))
+    text = cli("explain", "APP-3", "--config", config, "--now", NOW).stdout
+    assert "Health as of 2026-11-20 16:00 UTC: at-risk (1 finding" in text
+    assert "[warn] hygiene/backward-moves: moved backwards in the step order 13 times" in text
+    assert "threshold set by: hygiene.max_backward_moves" in text
+    doc = json.loads(cli("explain", "APP-157", "--json", "--config", config, "--now", NOW).stdout)
+    (finding,) = doc["findings"]
+    assert (finding["family"], finding["rule"]) == ("hygiene", "resolution")
+    assert finding["evidence"] == {"status": "To Do", "resolution": "Done"}
+
+
 def test_runs_and_explain_on_zentao(tmp_path, zentao_sim):  # noqa: F811
     sim = zentao_sim()
     config = str(write_toml(tmp_path / "z.toml", zentao_config(sim.url, "s.sqlite")))
