@@ -90,6 +90,11 @@ class Issue:
     #: no keywords): the plan then writes only the managed comment.
     labels_supported: bool = True
     comments: tuple[Comment, ...] = ()
+    #: How a finished issue ended (Jira resolution, ZenTao close reason); None if unknown.
+    resolution: str | None = None
+    #: False when the tracker gave no status history for an issue that must have one
+    #: (it left the status it was created in): rules that need history do not judge it.
+    history_known: bool = True
 
     @property
     def status_changes(self) -> tuple[Change, ...]:

@@ -42,7 +42,9 @@ class RuleContext:
     def build(cls, settings: Settings, now: datetime, *, bot_id: str | None = None) -> RuleContext:
         return cls(
             settings=settings,
-            steps=StepMap.from_settings(settings.workflow),
+            steps=StepMap.from_settings(
+                settings.workflow, settings.cancelled_statuses, settings.cancelled_resolutions
+            ),
             calendar=Calendar(settings.calendar),
             now=now,
             bot_id=bot_id,

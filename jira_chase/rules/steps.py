@@ -20,7 +20,7 @@ def _stalled(subject: Subject, ctx: RuleContext) -> list[Finding]:
     issue, timeline = subject.issue, subject.timeline
     step_name = timeline.current.step
     entered = timeline.current_step_entry()
-    if step_name is None or entered is None:
+    if step_name is None or entered is None or not timeline.known:
         return []
     step = ctx.step(step_name)[1]
     limit, config_key = ctx.step_limit(issue, step_name)
