@@ -26,6 +26,7 @@ from jira_chase.plan import (
 )
 from jira_chase.sources.base import Outcome, ScratchMemory, ServerIdentity, Source, SourceStats
 from jira_chase.state import StateStore
+from jira_chase.vet import check_workflow
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +144,9 @@ def run(
         # A dry run reads what earlier runs learnt about the tracker but keeps nothing.
         source.use_memory(store if write else ScratchMemory(store))
         identity = source.identify()
+        # A status the tracker does not have would judge every issue wrongly: stop
+        # before anything is read or written.
+        check_workflow(settings, source.known_names())
         issues = source.fetch_issues()
         evaluation = evaluate(issues, settings, now, bot_id=identity.user_id or None)
         managed = managed_comments(source, store, evaluation, settings)

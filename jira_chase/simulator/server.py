@@ -95,6 +95,8 @@ class JiraSimulator(SimulatorServer):
     - ``max_results_cap`` (Data Center): the most issues one search page holds;
       ``search_window``: paging past it fails, as on a search platform with a result
       window (None: no window).
+    - ``changelog``: False serves no change history at all (every changelog is empty),
+      as a site does when the account may not see history or a proxy strips it.
     """
 
     def __init__(
@@ -112,6 +114,7 @@ class JiraSimulator(SimulatorServer):
         latency: float = 0.0,
         max_results_cap: int = SEARCH_MAX_RESULTS,
         search_window: int | None = None,
+        changelog: bool = True,
     ) -> None:
         if deployment not in DEPLOYMENTS:
             raise ValueError(
@@ -138,6 +141,7 @@ class JiraSimulator(SimulatorServer):
                 max_results_cap=max_results_cap,
                 search_window=search_window,
             )
+        self.api.json.show_history = changelog
 
     def handle(self, request: Request) -> Response:
         return self.api.handle(request)

@@ -33,6 +33,20 @@ class ServerIdentity:
 
 
 @dataclass(frozen=True)
+class TrackerNames:
+    """Names the tracker knows that a configuration may use, as the tracker spells them.
+
+    `statuses`: every status; where a tracker's item types have their own statuses
+    (ZenTao) also each `type:status`, and `typed` is True. `resolutions`: the ways a
+    finished item can be resolved (Jira resolutions; ZenTao close reasons and bug
+    resolutions)."""
+
+    statuses: tuple[str, ...]
+    resolutions: tuple[str, ...] = ()
+    typed: bool = False
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What became of one operation: `error` is None when it was performed;
     `comment_id` names the managed comment a comment operation created or edited."""
@@ -99,6 +113,11 @@ class Source(Protocol):
 
     def validate_scope(self) -> None:
         """Run the scope query for a single item, proving the tracker accepts it."""
+        ...
+
+    def known_names(self) -> TrackerNames:
+        """The statuses and resolutions the tracker has, so that the configuration can
+        be checked against them before anything is judged or written."""
         ...
 
     def fetch_issues(self) -> list[Issue]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
@@ -29,11 +30,24 @@ from jira_chase.comment import (
     to_wiki,
 )
 from jira_chase.config import JiraSettings
-from jira_chase.errors import IssueError, TrackerError
+from jira_chase.errors import ConfigError, IssueError, TrackerError
 from jira_chase.model import Change, Comment, Issue, Link, Person
 from jira_chase.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, LABELS, Operation
-from jira_chase.sources.base import Memory, Outcome, ScratchMemory, ServerIdentity, SourceStats
-from jira_chase.sources.http import BODY_ERRORS, backoff_delay, retry_policy
+from jira_chase.sources.base import (
+    Memory,
+    Outcome,
+    ScratchMemory,
+    ServerIdentity,
+    SourceStats,
+    TrackerNames,
+)
+from jira_chase.sources.http import (
+    BODY_ERRORS,
+    backoff_delay,
+    describe_page,
+    looks_like_html,
+    retry_policy,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -55,6 +69,20 @@ BASE_FIELDS = (
     "issuelinks",
     "project",
     "comment",
+    "resolution",
+)
+#: Request parameters Jira may name in a 400: an error about one of them is about the
+#: request jira-chase sent, not about the JQL in jira.scope.
+REQUEST_PARAMETERS = (
+    "validateQuery",
+    "maxResults",
+    "startAt",
+    "nextPageToken",
+    "fieldsByKeys",
+    "expand",
+    "fields",
+    "properties",
+    "reconcileIssues",
 )
 ESTIMATE_FIELD_NAMES = ("Story point estimate", "Story Points")
 FLAGGED_FIELD_NAMES = ("Flagged",)
@@ -97,7 +125,18 @@ def _error_text(exc: JIRAError) -> str:
                 messages += [f"{k}: {v}" for k, v in errors.items()]
             if messages:
                 return "; ".join(str(m) for m in messages)
-    return (exc.text or "no details").strip()
+    text = (exc.text or "").strip()
+    if looks_like_html(text):
+        return f"{describe_page(text)}, not a Jira REST API answer"
+    return text[:300] or "no details"
+
+
+def _parameter_named(detail: str) -> str | None:
+    """The request parameter a Jira error message is about, if it names one."""
+    for name in REQUEST_PARAMETERS:
+        if re.search(rf"(?<![A-Za-z]){name}(?![A-Za-z])", detail):
+            return name
+    return None
 
 
 class JiraSource:
@@ -119,6 +158,12 @@ class JiraSource:
         self._bulk_allowed = self.cloud
         self._issue_ids: dict[str, str] = {}
         token = settings.token.get_secret_value()
+        if not token.strip():
+            # Never send an empty secret: say which setting is missing, before any request.
+            what = "API token" if self.cloud else "personal access token"
+            raise ConfigError(
+                [f"jira.token is empty: set JIRA_CHASE_JIRA__TOKEN to the bot account's {what}"]
+            )
         options = {"rest_api_version": self.api, "check_update": False}
         try:
             self.client = JIRA(
@@ -203,11 +248,27 @@ class JiraSource:
                     f"Jira answered HTTP 403 while {doing}: the bot account lacks permission "
                     f"({detail})"
                 )
-            if status == 400 and "scope" in doing:
-                return TrackerError(
-                    f"Jira rejected jira.scope (HTTP 400): {detail} — fix the JQL in jira.scope"
-                )
+            if status == 400:
+                parameter = _parameter_named(detail)
+                if parameter is not None:
+                    return TrackerError(
+                        f"Jira rejected the request parameter {parameter!r} (HTTP 400) while "
+                        f"{doing}: {detail!r} — the request, not jira.scope, is at fault: "
+                        "check that jira.deployment matches the site"
+                    )
+                if "scope" in doing:
+                    return TrackerError(
+                        f"Jira rejected jira.scope (HTTP 400): {detail!r} — fix the JQL in "
+                        "jira.scope"
+                    )
             return TrackerError(f"Jira answered HTTP {status} while {doing}: {detail}")
+        if isinstance(exc, json.JSONDecodeError):
+            # A 200 whose body is not JSON: a login page, a proxy, the wrong address.
+            return TrackerError(
+                f"jira.url = {self.settings.url} answered {describe_page(exc.doc)} instead "
+                f"of JSON while {doing}: it is not a Jira REST API; set jira.url to the "
+                "site's base URL"
+            )
         if isinstance(exc, requests.Timeout):
             return TrackerError(
                 f"Jira did not answer within jira.timeout = {self.settings.timeout}s while "
@@ -286,6 +347,26 @@ class JiraSource:
         ids = self.field_ids()
         return next((ids[n] for n in names if n in ids), None)
 
+    def _get_list(self, path: str, doing: str) -> list[Any]:
+        def get() -> list[Any]:
+            result = self.client._session.get(self._url(path)).json()
+            if not isinstance(result, list):
+                raise ValueError("not a JSON list")
+            return result
+
+        return self._call(doing, get)
+
+    def known_names(self) -> TrackerNames:
+        """Every status (`GET status`) and resolution (`GET resolution`) of the site."""
+        statuses = self._get_list("status", "listing the site's statuses")
+        resolutions = self._get_list("resolution", "listing the site's resolutions")
+        return TrackerNames(
+            statuses=tuple(sorted({str(s["name"]) for s in statuses if isinstance(s, dict)
+                                   and s.get("name")})),
+            resolutions=tuple(sorted({str(r["name"]) for r in resolutions
+                                      if isinstance(r, dict) and r.get("name")})),
+        )  # fmt: skip
+
     def validate_scope(self) -> None:
         if self.cloud:
             body = {"jql": self.settings.scope, "fields": ["id"], "maxResults": 1}
@@ -294,7 +375,12 @@ class JiraSource:
         self._call(
             "checking jira.scope",
             lambda: self.client.search_issues(
-                self.settings.scope, maxResults=1, fields="id", json_result=True
+                self.settings.scope,
+                maxResults=1,
+                fields="id",
+                json_result=True,
+                # As the REST docs write it: the library would send "True".
+                validate_query="true",  # type: ignore[arg-type]
             ),
         )
 
@@ -421,6 +507,7 @@ class JiraSource:
                     fields=",".join(fields),
                     expand="changelog",
                     json_result=True,
+                    validate_query="true",  # type: ignore[arg-type]
                 ),
             )
             issues = page.get("issues")
@@ -815,6 +902,11 @@ def to_issue(raw: dict[str, Any], estimate_id: str | None, flagged_id: str | Non
     changes = _changes(raw)
     estimate = fields.get(estimate_id) if estimate_id else None
     due = fields.get("duedate")
+    status = fields["status"]
+    # An issue is created in a "To Do"-category status; one elsewhere that shows no
+    # status change has a history the tracker did not give us.
+    moved = (status.get("statusCategory") or {}).get("key") not in (None, "new")
+    known = not moved or any(c.field == "status" for c in changes)
     return Issue(
         key=raw["key"],
         project=(fields.get("project") or {}).get("key") or raw["key"].rsplit("-", 1)[0],
@@ -835,4 +927,6 @@ def to_issue(raw: dict[str, Any], estimate_id: str | None, flagged_id: str | Non
         history=tuple(changes),
         links=tuple(_links(fields, changes)),
         comments=tuple(_comments(fields)),
+        resolution=(fields.get("resolution") or {}).get("name"),
+        history_known=known,
     )
