@@ -32,6 +32,7 @@ delete a remark: `comment.delete` rewrites it to a short "back on track" note.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -52,11 +53,24 @@ from jira_chase.comment import (
     to_zentao_html,
 )
 from jira_chase.config import ZenTaoSettings
-from jira_chase.errors import IssueError, TrackerError
+from jira_chase.errors import ConfigError, IssueError, TrackerError
 from jira_chase.model import Change, Comment, Issue, Person
 from jira_chase.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, LABELS, Operation
-from jira_chase.sources.base import Memory, Outcome, ScratchMemory, ServerIdentity, SourceStats
-from jira_chase.sources.http import BODY_ERRORS, backoff_delay, retry_policy
+from jira_chase.sources.base import (
+    Memory,
+    Outcome,
+    ScratchMemory,
+    ServerIdentity,
+    SourceStats,
+    TrackerNames,
+)
+from jira_chase.sources.http import (
+    BODY_ERRORS,
+    backoff_delay,
+    describe_page,
+    looks_like_html,
+    retry_policy,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +80,31 @@ KINDS = {"story": ("Story", "stories"), "task": ("Task", "tasks"), "bug": ("Bug"
 PRIORITIES = {"1": "Highest", "2": "High", "3": "Medium", "4": "Low"}
 #: The status an item has when it is opened (the `opened` action has no history).
 INITIAL_STATUS = {"story": "draft", "task": "wait", "bug": "active"}
+#: The states an item of each kind can have as the workflow sees them (a story's stage
+#: while it is active, else its status) [18.8 module/*/lang/en.php].
+STATES = {
+    "story": (
+        "draft", "reviewing", "active", "changing", "closed", "wait", "planned",
+        "projected", "developing", "developed", "testing", "tested", "verified",
+        "released",
+    ),
+    "task": ("wait", "doing", "done", "pause", "cancel", "closed"),
+    "bug": ("active", "resolved", "closed"),
+}  # fmt: skip
+#: States an item can be created in (an item elsewhere must show how it got there).
+CREATED_IN = {
+    "story": ("draft", "reviewing", "active", "wait", "planned", "projected"),
+    "task": ("wait", "doing"),
+    "bug": ("active",),
+}
+#: How a closed story (closedReason) or bug (resolution) ended.
+STORY_CLOSE_REASONS = (
+    "done", "subdivided", "duplicate", "postponed", "willnotdo", "cancel", "bydesign",
+)  # fmt: skip
+BUG_RESOLUTIONS = (
+    "bydesign", "duplicate", "external", "fixed", "notrepro", "postponed", "willnotfix",
+    "tostory",
+)  # fmt: skip
 #: Story statuses that make ZenTao require `reviewer` on an edit.
 IN_REVIEW = ("draft", "reviewing", "changing")
 KEYWORDS_MAX_CHARS = 255
@@ -124,7 +163,12 @@ class _HttpError(Exception):
 
 
 class _Malformed(ValueError):
-    """An answer that is not the JSON object expected, even after reading it again."""
+    """An answer that is not the JSON object expected, even after reading it again;
+    `page` is the answer's text when it was not JSON at all."""
+
+    def __init__(self, message: str, page: str | None = None):
+        super().__init__(message)
+        self.page = page
 
 
 def keyword_tokens(text: str | None) -> list[str]:
@@ -162,6 +206,8 @@ def _detail(response: requests.Response) -> str:
     try:
         body = response.json()
     except ValueError:
+        if looks_like_html(response.text):
+            return f"{describe_page(response.text)}, not a ZenTao REST API answer"
         text = re.sub(r"\s+", " ", response.text or "").strip()
         return text[:200] or response.reason or "no details"
     error = body.get("error", body) if isinstance(body, dict) else body
@@ -193,6 +239,12 @@ class ZenTaoSource:
         snapshots: SnapshotCache | None = None,
         clock: Callable[[], datetime] | None = None,
     ):
+        if not settings.password.get_secret_value():
+            # An empty password would still count towards ZenTao's account lockout.
+            raise ConfigError(
+                ["zentao.password is empty: set JIRA_CHASE_ZENTAO__PASSWORD to the bot "
+                 f"account's password (zentao.account = {settings.account!r})"]
+            )  # fmt: skip
         self.settings = settings
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.stats = SourceStats()
@@ -254,6 +306,12 @@ class ZenTaoSource:
             return TrackerError(
                 f"cannot reach ZenTao at zentao.url = {self.base} while {doing}: {exc}"
             )
+        if isinstance(exc, _Malformed) and exc.page is not None:
+            return TrackerError(
+                f"zentao.url = {self.base} answered {describe_page(exc.page)} instead of JSON "
+                f"while {doing}: it is not a ZenTao REST API; set zentao.url to the address "
+                "where ZenTao's index.php and api.php live"
+            )
         return TrackerError(f"unexpected answer from ZenTao while {doing}: {exc}")
 
     def _login(self) -> None:
@@ -269,7 +327,13 @@ class ZenTaoSource:
         if response.status_code in (200, 201):
             try:
                 token = response.json()["token"]
-            except (ValueError, KeyError, TypeError):
+            except ValueError:
+                raise TrackerError(
+                    f"zentao.url = {self.base} answered {describe_page(response.text)} instead "
+                    "of JSON while signing in: it is not a ZenTao REST API; set zentao.url to "
+                    "the address where ZenTao's index.php and api.php live"
+                ) from None
+            except (KeyError, TypeError):
                 token = None
             if not isinstance(token, str) or not token:
                 raise TrackerError(
@@ -324,7 +388,8 @@ class ZenTaoSource:
                 return body
             except (*BODY_ERRORS, ValueError) as exc:
                 if attempt == self.settings.retries:
-                    raise _Malformed(str(exc)) from None
+                    page = exc.doc if isinstance(exc, json.JSONDecodeError) else None
+                    raise _Malformed(str(exc), page) from None
                 self.stats.retries += 1
                 time.sleep(backoff_delay(attempt, self.settings.backoff))
         raise AssertionError("unreachable")
@@ -762,6 +827,28 @@ class ZenTaoSource:
             history=tuple(changes),
             comments=tuple(comments),
             labels_supported=kind != "task",
+            resolution=self._resolution(kind, row),
+            # ZenTao logs every item's opening: no actions at all means none were shown.
+            history_known=bool(actions) or (current or state) in CREATED_IN[kind],
+        )
+
+    @staticmethod
+    def _resolution(kind: str, row: dict[str, Any]) -> str | None:
+        """How a closed story (close reason), bug (resolution) or task ended."""
+        if row.get("status") != "closed":
+            return None
+        reason = row.get("resolution") if kind == "bug" else row.get("closedReason")
+        return str(reason) if reason else None
+
+    def known_names(self) -> TrackerNames:
+        """ZenTao's states per item type (fixed by ZenTao, no request needed), as plain
+        names and as `type:state`, and its close reasons and bug resolutions."""
+        plain = {state for states in STATES.values() for state in states}
+        typed = {f"{kind}:{state}" for kind, states in STATES.items() for state in states}
+        return TrackerNames(
+            statuses=tuple(sorted(plain | typed)),
+            resolutions=tuple(sorted({*STORY_CLOSE_REASONS, *BUG_RESOLUTIONS})),
+            typed=True,
         )
 
     def labels_of(self, keys: Sequence[str]) -> dict[str, tuple[str, ...]]:
