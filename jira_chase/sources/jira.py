@@ -783,8 +783,18 @@ class JiraSource:
             },
             "sendBulkNotification": False,
         }
-        response = self.client._session.post(self._url("bulk/issues/fields"), data=json.dumps(body))
-        task_id = response.json()["taskId"]
+        for attempt in range(self.settings.retries + 1):
+            try:
+                response = self.client._session.post(
+                    self._url("bulk/issues/fields"), data=json.dumps(body)
+                )
+                task_id = response.json()["taskId"]
+                break
+            except (ValueError, *BODY_ERRORS) as exc:
+                # An answer cut short: label edits converge, so submitting again is safe.
+                if attempt == self.settings.retries:
+                    raise self._run_error("submitting a bulk edit", exc) from None
+                self._pause(attempt, None)
         deadline = time.monotonic() + max(60.0, self.settings.timeout)
         delay = 0.2
         while True:
