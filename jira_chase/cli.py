@@ -23,13 +23,17 @@ import click
 from jira_chase import __version__
 from jira_chase.config import Settings, load_settings
 from jira_chase.errors import EXIT_OK, EXIT_UNEXPECTED, ChaseError, ConfigError
+from jira_chase.evaluate import evaluate
 from jira_chase.report import render_text, run_to_dict
 from jira_chase.sources.base import Source
 from jira_chase.state import StateStore
 from jira_chase.sync import RunResult, run
+from jira_chase.vet import check_workflow
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("jira_chase")
+#: Loggers of the libraries jira-chase talks through; heard only with --verbose.
+LIBRARY_LOGGERS = ("urllib3", "requests", "jira")
 
 
 def parse_now(value: str | None) -> datetime:
@@ -144,6 +148,10 @@ def main(verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # The HTTP libraries' own lines (urllib3's "Retrying ..." warnings) are for -v only:
+    # without it, jira-chase says in one line what went wrong.
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET if verbose else logging.CRITICAL + 1)
 
 
 @main.command()
@@ -173,19 +181,28 @@ def sync(config_path: Path | None, now: str | None, as_json: bool) -> None:
 
 @main.command()
 @config_option
+@now_option
 @handle_errors
-def check(config_path: Path | None) -> None:
-    """Validate the configuration, the credentials and the scope query."""
+def check(config_path: Path | None, now: str | None) -> None:
+    """Validate the configuration against the tracker (credentials, every status named
+    in [workflow], the scope query), then read the scope and say what cannot be judged."""
     settings = load_settings(config_path)
     source = make_source(settings)
     identity = source.identify()
+    check_workflow(settings, source.known_names())
     click.echo(f"config ok: {config_path or 'from $JIRA_CHASE_CONFIG'}")
     click.echo(
         f"tracker ok: {identity.tracker} {identity.deployment} {identity.version} at "
         f"{identity.url}, signed in as {identity.user}"
     )
+    click.echo("workflow ok: every status named in [workflow] exists in the tracker")
     source.validate_scope()
     click.echo("scope ok: the scope query is accepted")
+    issues = source.fetch_issues()
+    evaluation = evaluate(issues, settings, parse_now(now), bot_id=identity.user_id or None)
+    click.echo(f"scope read: {len(issues)} issues")
+    for line in evaluation.coverage.lines(len(issues)):
+        click.echo(f"warning: {line}")
 
 
 def _read_toml_resource(name: str) -> dict[str, Any]:
