@@ -184,3 +184,16 @@ def test_a_bot_label_change_is_history_but_not_a_status_change():
     coverage = evaluate([issue], make_settings(), at(2)).coverage
     # Some history came back, so it is not "no history at all"; the issue still lacks it.
     assert coverage.unknown_history == ("APP-1",) and not coverage.no_history
+
+
+def test_wip_order_is_not_judged_without_history():
+    settings = make_settings(workflow={"steps": [
+        {"name": "build", "statuses": ["In Progress"], "wip_limit": 1}]})  # fmt: skip
+    first = make_issue("APP-1", path=[(1, "In Progress")])
+    second = replace(make_issue("APP-2", initial="In Progress", created=2), history_known=False)
+    third = make_issue("APP-3", path=[(3, "In Progress")])
+    evaluation = evaluate([first, second, third], settings, at(4))
+    flagged = [v.issue.key for v in evaluation.unhealthy()]
+    assert flagged == ["APP-3"]
+    # The team finding still counts every issue in the step.
+    assert dict(evaluation.team_findings[0].evidence)["in the step"] == "3"

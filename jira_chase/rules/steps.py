@@ -74,6 +74,8 @@ def check_wip(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
         for position, subject in enumerate(inside[limit:], start=limit):
             entered = subject.timeline.current_step_entry()
             assert entered is not None
+            if not subject.timeline.known:
+                continue  # when it entered is not known, so neither is its place in line
             ahead = ", ".join(s.issue.key for s in inside[:position])
             findings.append(
                 Finding(
