@@ -80,7 +80,11 @@ class Coverage:
             )
         if self.unknown_history:
             shown = ", ".join(self.unknown_history[:5])
-            more = f" and {len(self.unknown_history) - 5} more" if len(self.unknown_history) > 5 else ""
+            more = (
+                f" and {len(self.unknown_history) - 5} more"
+                if len(self.unknown_history) > 5
+                else ""
+            )
             out.append(
                 f"{len(self.unknown_history)} of {total} issues have no status history "
                 f"({shown}{more}): not judged by {'; '.join(self.skipped_rules) or 'no rule'}"

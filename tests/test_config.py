@@ -214,8 +214,11 @@ def test_new_keys_default_and_validate(tmp_path):
     assert settings.redlines.flag_finished_days == 14
     assert settings.rules.exempt_labels == [] and settings.metrics.cycle_start == "first"
     assert settings.cancelled_statuses == () and settings.cancelled_resolutions == ()
-    found = problems(tmp_path, STRICT_BASE.replace('done = ["Done"]', 'done = ["Done"]\n'
-                     'cancelled = ["In Progress"]') + '[metrics]\ncycle_start = "middle"\n')
+    found = problems(
+        tmp_path,
+        STRICT_BASE.replace('done = ["Done"]', 'done = ["Done"]\ncancelled = ["In Progress"]')
+        + '[metrics]\ncycle_start = "middle"\n',
+    )
     assert found == [
         "workflow: status 'In Progress' of step 'build' is also a cancelled status",
         "metrics.cycle_start: Input should be 'first' or 'last'",

@@ -140,8 +140,9 @@ def test_config_names_no_issue_in_scope_has_are_listed():
 def test_throughput_of_a_young_project_counts_only_the_weeks_with_data():
     # Created two weeks before now, inside an 8-week window: 4 finished = 2 per week.
     issues = [
-        make_issue(f"APP-{n}", created=0, path=[(1, "In Progress"), (2, "Code Review"),
-                                                (3 + n, "Done")])  # fmt: skip
+        make_issue(
+            f"APP-{n}", created=0, path=[(1, "In Progress"), (2, "Code Review"), (3 + n, "Done")]
+        )  # fmt: skip
         for n in range(4)
     ]
     settings = make_settings(metrics={"window_weeks": 8, "min_throughput_per_week": 1.5})

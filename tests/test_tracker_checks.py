@@ -76,7 +76,7 @@ def test_an_unknown_cancelled_resolution_is_named(tmp_path, jira_sim):
     result = cli("plan", "--config", str(write_toml(tmp_path / "c.toml", data)), "--now", NOW)
     assert result.exit_code == 2
     assert "workflow.cancelled_resolutions: resolution 'Wont Do' does not exist" in result.stderr
-    assert "did you mean \"Won't Do\"?" in result.stderr
+    assert 'did you mean "Won\'t Do"?' in result.stderr
 
 
 def test_zentao_statuses_are_checked_per_type(tmp_path):

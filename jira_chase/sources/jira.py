@@ -71,6 +71,9 @@ BASE_FIELDS = (
     "comment",
     "resolution",
 )
+#: `validateQuery` as the REST docs write it; the library's own `True` goes out as "True",
+#: which Jira refuses.
+VALIDATE_QUERY: Any = "true"
 #: Request parameters Jira may name in a 400: an error about one of them is about the
 #: request jira-chase sent, not about the JQL in jira.scope.
 REQUEST_PARAMETERS = (
@@ -379,8 +382,7 @@ class JiraSource:
                 maxResults=1,
                 fields="id",
                 json_result=True,
-                # As the REST docs write it: the library would send "True".
-                validate_query="true",  # type: ignore[arg-type]
+                validate_query=VALIDATE_QUERY,
             ),
         )
 
@@ -507,7 +509,7 @@ class JiraSource:
                     fields=",".join(fields),
                     expand="changelog",
                     json_result=True,
-                    validate_query="true",  # type: ignore[arg-type]
+                    validate_query=VALIDATE_QUERY,
                 ),
             )
             issues = page.get("issues")

@@ -225,6 +225,8 @@ def test_the_jira_library_retries_rate_limits_on_data_center(
     client = jira.JIRA(server=sim.url, token_auth="pat", options={"rest_api_version": "2"})
     client._session.max_retry_delay = 0.05  # keep the library's backoff short for the test
     lower: Any = "true"  # validateQuery as the docs write it (the library sends "True")
-    found = client.search_issues("project = APP ORDER BY key", maxResults=False, validate_query=lower)
+    found = client.search_issues(
+        "project = APP ORDER BY key", maxResults=False, validate_query=lower
+    )
     assert len(found) == 7
     assert sim.faults_injected["rate-limit"] >= 1
