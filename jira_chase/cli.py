@@ -231,7 +231,7 @@ def check(config_path: Path | None, now: str | None) -> None:
     settings = load_settings(config_path)
     source = make_source(settings)
     identity = source.identify()
-    check_workflow(settings, source.known_names())
+    check_workflow(settings, source)
     click.echo(f"config ok: {config_path or 'from $JIRA_CHASE_CONFIG'}")
     click.echo(
         f"tracker ok: {identity.tracker} {identity.deployment} {identity.version} at "

@@ -316,7 +316,7 @@ def run(
         check_tracker(store, identity)
         # A status the tracker does not have would judge every issue wrongly: stop
         # before anything is read or written.
-        check_workflow(settings, source.known_names())
+        check_workflow(settings, source)
         issues = source.fetch_issues()
         check_scope_size(issues, store, settings, force=force)
         bot = identity.user_id or None

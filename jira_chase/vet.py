@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from jira_chase.config import Settings
 from jira_chase.errors import ConfigError
-from jira_chase.sources.base import TrackerNames
+from jira_chase.sources.base import Source, TrackerNames
 
 
 def _suggest(name: str, known: Iterable[str]) -> str:
@@ -38,9 +38,11 @@ def _named_statuses(settings: Settings) -> list[tuple[str, str]]:
     return named
 
 
-def workflow_problems(settings: Settings, names: TrackerNames) -> list[str]:
+def workflow_problems(
+    settings: Settings, names: TrackerNames, resolutions: Iterable[str] = ()
+) -> list[str]:
     """One line per status or resolution the configuration names that the tracker
-    does not have."""
+    does not have (`resolutions`: the tracker's, when the configuration names some)."""
     statuses = {s.casefold() for s in names.statuses}
     plain = [s for s in names.statuses if ":" not in s]
     problems = []
@@ -58,19 +60,22 @@ def workflow_problems(settings: Settings, names: TrackerNames) -> list[str]:
             f"{_suggest(status, pool)}"
         )
     given = settings.workflow.cancelled_resolutions
-    if given is not None:
-        known = {r.casefold() for r in names.resolutions}
+    if given:
+        spelled = list(resolutions)
+        known = {r.casefold() for r in spelled}
         for resolution in given:
             if resolution.casefold() not in known:
                 problems.append(
                     f"workflow.cancelled_resolutions: resolution {resolution!r} does not "
-                    f"exist in the {tracker} tracker; {_suggest(resolution, names.resolutions)}"
+                    f"exist in the {tracker} tracker; {_suggest(resolution, spelled)}"
                 )
     return problems
 
 
-def check_workflow(settings: Settings, names: TrackerNames) -> None:
-    """Raise ConfigError (exit 2) when `[workflow]` names what the tracker lacks."""
-    problems = workflow_problems(settings, names)
+def check_workflow(settings: Settings, source: Source) -> None:
+    """Raise ConfigError (exit 2) when `[workflow]` names a status or resolution the
+    tracker lacks. Resolutions are asked for only when the configuration names some."""
+    resolutions = source.known_resolutions() if settings.workflow.cancelled_resolutions else ()
+    problems = workflow_problems(settings, source.known_names(), resolutions)
     if problems:
         raise ConfigError(problems)

@@ -34,15 +34,11 @@ class ServerIdentity:
 
 @dataclass(frozen=True)
 class TrackerNames:
-    """Names the tracker knows that a configuration may use, as the tracker spells them.
-
-    `statuses`: every status; where a tracker's item types have their own statuses
-    (ZenTao) also each `type:status`, and `typed` is True. `resolutions`: the ways a
-    finished item can be resolved (Jira resolutions; ZenTao close reasons and bug
-    resolutions)."""
+    """The statuses the tracker knows, as it spells them: every status, and where a
+    tracker's item types have their own statuses (ZenTao) also each `type:status`, with
+    `typed` True."""
 
     statuses: tuple[str, ...]
-    resolutions: tuple[str, ...] = ()
     typed: bool = False
 
 
@@ -117,8 +113,13 @@ class Source(Protocol):
         ...
 
     def known_names(self) -> TrackerNames:
-        """The statuses and resolutions the tracker has, so that the configuration can
-        be checked against them before anything is judged or written."""
+        """The statuses the tracker has, so that the configuration can be checked
+        against them before anything is judged or written."""
+        ...
+
+    def known_resolutions(self) -> tuple[str, ...]:
+        """The ways a finished item can be resolved (Jira resolutions; ZenTao close
+        reasons and bug resolutions); asked only when the configuration names some."""
         ...
 
     def fetch_issues(self) -> list[Issue]:

@@ -397,15 +397,18 @@ class JiraSource:
         return self._call(doing, get)
 
     def known_names(self) -> TrackerNames:
-        """Every status (`GET status`) and resolution (`GET resolution`) of the site."""
+        """Every status of the site (`GET status`)."""
         statuses = self._get_list("status", "listing the site's statuses")
-        resolutions = self._get_list("resolution", "listing the site's resolutions")
-        return TrackerNames(
-            statuses=tuple(sorted({str(s["name"]) for s in statuses if isinstance(s, dict)
-                                   and s.get("name")})),
-            resolutions=tuple(sorted({str(r["name"]) for r in resolutions
-                                      if isinstance(r, dict) and r.get("name")})),
-        )  # fmt: skip
+        return TrackerNames(tuple(sorted(
+            {str(s["name"]) for s in statuses if isinstance(s, dict) and s.get("name")}
+        )))  # fmt: skip
+
+    def known_resolutions(self) -> tuple[str, ...]:
+        """Every resolution of the site (`GET resolution`)."""
+        found = self._get_list("resolution", "listing the site's resolutions")
+        return tuple(sorted(
+            {str(r["name"]) for r in found if isinstance(r, dict) and r.get("name")}
+        ))  # fmt: skip
 
     def validate_scope(self) -> int:
         if self.cloud:

@@ -831,14 +831,14 @@ class ZenTaoSource:
 
     def known_names(self) -> TrackerNames:
         """ZenTao's states per item type (fixed by ZenTao, no request needed), as plain
-        names and as `type:state`, and its close reasons and bug resolutions."""
+        names and as `type:state`."""
         plain = {state for states in STATES.values() for state in states}
         typed = {f"{kind}:{state}" for kind, states in STATES.items() for state in states}
-        return TrackerNames(
-            statuses=tuple(sorted(plain | typed)),
-            resolutions=tuple(sorted({*STORY_CLOSE_REASONS, *BUG_RESOLUTIONS})),
-            typed=True,
-        )
+        return TrackerNames(statuses=tuple(sorted(plain | typed)), typed=True)
+
+    def known_resolutions(self) -> tuple[str, ...]:
+        """ZenTao's close reasons (stories) and bug resolutions (fixed by ZenTao)."""
+        return tuple(sorted({*STORY_CLOSE_REASONS, *BUG_RESOLUTIONS}))
 
     def labels_of(self, keys: Sequence[str]) -> dict[str, tuple[str, ...]]:
         found: dict[str, tuple[str, ...]] = {}

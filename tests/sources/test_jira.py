@@ -117,10 +117,12 @@ def test_duplicate_managed_comments_collapse_to_the_one_kept(demo_sim):
 
 
 def test_known_names_are_the_sites_statuses_and_resolutions(demo_sim):
-    names = JiraSource(settings(demo_sim.url)).known_names()
+    source = JiraSource(settings(demo_sim.url))
+    names = source.known_names()
     assert names.statuses == ("Code Review", "Done", "In Progress", "In QA", "To Do")
-    assert "Won't Do" in names.resolutions and "Duplicate" in names.resolutions
     assert not names.typed
+    resolutions = source.known_resolutions()
+    assert "Won't Do" in resolutions and "Duplicate" in resolutions
 
 
 def test_an_issue_out_of_to_do_without_a_status_change_has_unknown_history(jira_sim):

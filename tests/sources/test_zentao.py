@@ -394,11 +394,12 @@ def test_statuses_qualified_by_type_decide_for_that_type_alone():
 
 
 def test_known_names_are_zentaos_states_per_type(zentao_sim):
-    names = ZenTaoSource(settings(zentao_sim().url)).known_names()
+    source = ZenTaoSource(settings(zentao_sim().url))
+    names = source.known_names()
     assert names.typed
     assert {"task:cancel", "story:developing", "bug:resolved", "closed"} <= set(names.statuses)
     assert "bug:developing" not in names.statuses
-    assert {"willnotdo", "duplicate", "fixed", "done"} <= set(names.resolutions)
+    assert {"willnotdo", "duplicate", "fixed", "done"} <= set(source.known_resolutions())
 
 
 def test_closed_items_carry_how_they_were_closed(zentao_sim):
