@@ -330,3 +330,37 @@ def test_library_log_lines_only_with_verbose(tmp_path, jira_sim):
     assert sim.faults_injected["reset-before"] > 0
     assert "urllib3" not in quiet.stderr and "Retrying" not in quiet.stderr
     assert "urllib3" in loud.stderr
+
+
+def test_the_example_config_names_statuses_the_demo_data_lacks_and_check_says_so(
+    tmp_path, jira_sim
+):
+    import tomllib
+    from pathlib import Path
+
+    sim = jira_sim(build_demo_dataset())
+    data = tomllib.loads((Path(__file__).parent.parent / "config.example.toml").read_text())
+    data["jira"].update({"url": sim.url, "token": "t", "scope": "project = APP"})
+    data["state"]["path"] = str(tmp_path / "e.sqlite")
+    result = cli("check", "--config", str(write_toml(tmp_path / "e.toml", data)))
+    assert result.exit_code == 2
+    problems = result.stderr.strip().splitlines()
+    assert problems == [
+        "config error: workflow.done: status 'Closed' does not exist in the jira tracker; "
+        "the tracker has: Code Review, Done, In Progress, In QA, To Do",
+        "config error: workflow.steps[3].statuses: status 'Ready for Release' does not exist "
+        "in the jira tracker; the tracker has: Code Review, Done, In Progress, In QA, To Do",
+        "config error: workflow.cancelled: status 'Cancelled' does not exist in the jira "
+        "tracker; the tracker has: Code Review, Done, In Progress, In QA, To Do",
+    ]
+
+
+def test_check_says_when_the_tracker_gave_no_history(tmp_path, jira_sim):
+    sim = jira_sim(build_demo_dataset(), changelog=False)
+    config = write_toml(tmp_path / "c.toml", demo_config(sim.url, "s.sqlite"))
+    result = cli("check", "--config", str(config), "--now", NOW)
+    assert result.exit_code == 0, result.output
+    assert "warning: the tracker returned no change history for any issue in scope" in (
+        result.stdout
+    )
+    assert "warning: 130 of 150 issues have no status history" in result.stdout
