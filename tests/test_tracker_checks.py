@@ -7,8 +7,10 @@ import json
 import subprocess
 import sys
 import threading
+import tomllib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -335,9 +337,6 @@ def test_library_log_lines_only_with_verbose(tmp_path, jira_sim):
 def test_the_example_config_names_statuses_the_demo_data_lacks_and_check_says_so(
     tmp_path, jira_sim
 ):
-    import tomllib
-    from pathlib import Path
-
     sim = jira_sim(build_demo_dataset())
     data = tomllib.loads((Path(__file__).parent.parent / "config.example.toml").read_text())
     data["jira"].update({"url": sim.url, "token": "t", "scope": "project = APP"})
