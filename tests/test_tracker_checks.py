@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 import threading
-import tomllib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 import pytest
 import requests
+import tomllib
 from click.testing import CliRunner
 
 from jira_chase.cli import main
