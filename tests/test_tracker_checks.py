@@ -363,3 +363,26 @@ def test_check_says_when_the_tracker_gave_no_history(tmp_path, jira_sim):
         result.stdout
     )
     assert "warning: 130 of 150 issues have no status history" in result.stdout
+
+
+def test_the_simulator_command_serves_no_history_on_request():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jira_chase.cli", "simulator", "--port", "0", "--no-history"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().split(" at ")[1].strip()
+        answer = requests.get(
+            f"{url}/rest/api/3/issue/APP-52",
+            params={"expand": "changelog", "fields": "status"},
+            auth=("ann.lee@example.com", "x"),
+            timeout=10,
+        )
+        assert answer.status_code == 200
+        assert answer.json()["fields"]["status"]["name"] == "Done"
+        assert answer.json()["changelog"]["histories"] == []
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -216,10 +216,17 @@ def run(
     faults: FaultPlan | None = None,
     latency: float = 0.0,
     announce: Callable[[str], object] = print,
+    changelog: bool = True,
 ) -> None:
     """Serve a Jira simulator in this thread until Ctrl-C; ``announce`` gets its URL."""
     simulator = JiraSimulator(
-        dataset, host=host, port=port, deployment=deployment, faults=faults, latency=latency
+        dataset,
+        host=host,
+        port=port,
+        deployment=deployment,
+        faults=faults,
+        latency=latency,
+        changelog=changelog,
     )
     name = "Jira Cloud" if deployment == "cloud" else "Jira Data Center"
     announce(f"{name} simulator at {simulator.url}")
@@ -233,6 +240,8 @@ def run(
             "Log in with any personal access token (Bearer) as "
             f"{who}, or with a username and any password."
         )
+    if not changelog:
+        announce("Serving no change history (every changelog is empty).")
     if faults is not None:
         announce(f"Injecting faults into {faults.rate:.0%} of requests (seed {faults.seed}).")
     announce("Press Ctrl-C to stop.")
