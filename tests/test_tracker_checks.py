@@ -386,3 +386,19 @@ def test_the_simulator_command_serves_no_history_on_request():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_an_unrecognized_body_field_is_named_as_the_parameter(jira_sim):
+    sim = jira_sim(build_demo_dataset(), deployment="datacenter")
+    settings = load_settings(data=demo_config(sim.url, "s.sqlite", jira=DC))
+    assert settings.jira is not None
+    source = JiraSource(settings.jira)
+    body = json.dumps({"jql": "project = APP", "maxResult": 1})
+    with pytest.raises(TrackerError) as caught:
+        source._call(
+            "searching jira.scope",
+            lambda: source.client._session.post(f"{sim.url}/rest/api/2/search", data=body),
+        )
+    assert str(caught.value).startswith(
+        "Jira rejected the request parameter 'maxResult' (HTTP 400) while searching jira.scope"
+    )

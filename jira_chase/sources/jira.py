@@ -85,9 +85,6 @@ REQUEST_PARAMETERS = (
     "startAt",
     "nextPageToken",
     "fieldsByKeys",
-    "expand",
-    "fields",
-    "properties",
     "reconcileIssues",
 )
 ESTIMATE_FIELD_NAMES = ("Story point estimate", "Story Points")
@@ -165,7 +162,11 @@ def _error_text(exc: JIRAError) -> str:
 
 
 def _parameter_named(detail: str) -> str | None:
-    """The request parameter a Jira error message is about, if it names one."""
+    """The request parameter a Jira error message is about, if it names one (a JSON
+    body's unknown key: `Unrecognized field "x"`)."""
+    unknown = re.search(r'Unrecognized field "([^"]+)"', detail)
+    if unknown:
+        return unknown.group(1)
     for name in REQUEST_PARAMETERS:
         if re.search(rf"(?<![A-Za-z]){name}(?![A-Za-z])", detail):
             return name
