@@ -60,13 +60,10 @@ def test_an_unchanged_world_is_not_read_again(tmp_path, jira_sim, deployment):
     again = plan(config())
     assert again["operations"] == []
     assert flagged(again) == flagged(first)
-    # The search for changed issues, the search for our labels outside the scope and
-    # one for blockers outside it (on Data Center the scope's count is a search too);
-    # no page of the whole scope among them.
-    assert len(scope_pages(sim)) <= (3 if deployment == "cloud" else 4), sim.requests
-    # Besides them: who we are, the fields, and the site's statuses (every run checks
-    # the workflow's statuses against them).
-    assert len(sim.requests) <= 9, sim.requests
+    # The listing of changed issues and one search for blockers outside the scope (on
+    # Data Center the scope's count is a search too); no page of the whole scope.
+    assert len(scope_pages(sim)) <= (2 if deployment == "cloud" else 3), sim.requests
+    assert len(sim.requests) <= 8, sim.requests
     assert not [p for m, p in sim.requests if "/comment" in p]
 
 
