@@ -198,3 +198,16 @@ def test_wip_order_is_not_judged_without_history():
     assert flagged == ["APP-3"]
     # The team finding still counts every issue in the step.
     assert dict(evaluation.team_findings[0].evidence)["in the step"] == "3"
+
+
+def test_the_team_summary_says_what_throughput_counts_and_what_was_cancelled():
+    from jira_chase.report import render_team
+
+    settings = make_settings(workflow={"cancelled": ["Cancelled"]})
+    issues = [
+        make_issue("APP-1", path=[(1, "In Progress"), (2, "Code Review"), (3, "Done")]),
+        make_issue("APP-2", path=[(1, "In Progress"), (2, "Cancelled")]),
+    ]
+    text = "\n".join(render_team(evaluate(issues, settings, at(14))))
+    assert "data since 2026-11-02 (2 weeks): throughput counts those weeks" in text
+    assert "(1 finished); 1 cancelled (not counted)" in text
