@@ -147,7 +147,8 @@ def check(config_path: Path | None, now: str | None, as_json: bool) -> None:
                 "user": identity.user,
             },
             "workflow": {"ok": True},
-            "scope": {"ok": True, "matches": count, "read": read},
+            "scope": {"ok": True, "matches": count},
+            "issues_read": read,
             "coverage": coverage,
             "warnings": warnings,
         }

@@ -402,3 +402,15 @@ def test_an_unrecognized_body_field_is_named_as_the_parameter(jira_sim):
     assert str(caught.value).startswith(
         "Jira rejected the request parameter 'maxResult' (HTTP 400) while searching jira.scope"
     )
+
+
+def test_check_as_json_carries_the_coverage(tmp_path, jira_sim):
+    sim = jira_sim(build_demo_dataset(), changelog=False)
+    config = write_toml(tmp_path / "c.toml", demo_config(sim.url, "s.sqlite"))
+    result = cli("check", "--json", "--config", str(config), "--now", NOW)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["workflow"] == {"ok": True} and doc["issues_read"] == 150
+    assert doc["coverage"]["no_history"] is True
+    assert len(doc["coverage"]["unknown_history"]) == 130
+    assert doc["warnings"][0].startswith("the tracker returned no change history")

@@ -62,6 +62,12 @@ def looks_like_html(text: str | None) -> bool:
     return head.startswith("<!doctype html") or head.startswith("<html") or "<head" in head
 
 
+def not_json_at_all(text: str | None) -> bool:
+    """An answer that is no JSON at all (a web page, plain text), as opposed to JSON cut
+    short or malformed."""
+    return not (text or "").lstrip().startswith(("{", "["))
+
+
 def describe_page(text: str | None) -> str:
     """A non-JSON answer in a few words: a page's title, never the page itself."""
     title = page_title(text)

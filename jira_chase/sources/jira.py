@@ -50,6 +50,7 @@ from jira_chase.sources.http import (
     backoff_delay,
     describe_page,
     looks_like_html,
+    not_json_at_all,
     retry_policy,
 )
 
@@ -305,7 +306,7 @@ class JiraSource:
                         "jira.scope"
                     )
             return TrackerError(f"Jira answered HTTP {status} while {doing}: {detail}")
-        if isinstance(exc, json.JSONDecodeError):
+        if isinstance(exc, json.JSONDecodeError) and not_json_at_all(exc.doc):
             # A 200 whose body is not JSON: a login page, a proxy, the wrong address.
             return TrackerError(
                 f"jira.url = {self.settings.url} answered {describe_page(exc.doc)} instead "

@@ -78,6 +78,7 @@ from jira_chase.sources.http import (
     BODY_ERRORS,
     backoff_delay,
     describe_page,
+    not_json_at_all,
     retry_policy,
 )
 
@@ -410,11 +411,13 @@ class ZenTaoSource:
             try:
                 token = response.json()["token"]
             except ValueError:
-                raise TrackerError(
-                    f"zentao.url = {self.base} answered {describe_page(response.text)} instead "
-                    "of JSON while signing in: it is not a ZenTao REST API; set zentao.url to "
-                    "the address where ZenTao's index.php and api.php live"
-                ) from None
+                if not_json_at_all(response.text):
+                    raise TrackerError(
+                        f"zentao.url = {self.base} answered {describe_page(response.text)} "
+                        "instead of JSON while signing in: it is not a ZenTao REST API; set "
+                        "zentao.url to the address where ZenTao's index.php and api.php live"
+                    ) from None
+                token = None
             except (KeyError, TypeError):
                 token = None
             if not isinstance(token, str) or not token:
@@ -470,7 +473,11 @@ class ZenTaoSource:
                 return body
             except (*BODY_ERRORS, ValueError) as exc:
                 if attempt == self.settings.retries:
-                    page = exc.doc if isinstance(exc, json.JSONDecodeError) else None
+                    page = (
+                        exc.doc
+                        if isinstance(exc, json.JSONDecodeError) and not_json_at_all(exc.doc)
+                        else None
+                    )
                     raise _Malformed(str(exc), page) from None
                 self.stats.retries += 1
                 time.sleep(backoff_delay(attempt, self.settings.backoff))
