@@ -263,18 +263,23 @@ def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
     mode = settings.cycle_start
     first_created = min((s.issue.created for s in subjects), default=window_start)
 
+    by_step: dict[str, list[Subject]] = {s.name: [] for s in steps}
     for subject in subjects:
         timeline = subject.timeline
+        current_step = timeline.current.step
+        if current_step is not None:
+            by_step.setdefault(current_step, []).append(subject)
         if not timeline.known:
             # No dates to measure from: it counts as WIP only.
-            undated_wip += timeline.current.step is not None and not timeline.is_done
+            undated_wip += current_step is not None and not timeline.is_done
             continue
         if timeline.current.cancelled:
             cancelled += timeline.done_arrivals()[-1] >= window_start
         reopens += sum(1 for t in timeline.reopens() if window_start <= t <= now)
-        arrivals += sum(1 for t in timeline.done_arrivals() if window_start <= t <= now)
+        done_arrivals = timeline.done_arrivals()
+        arrivals += sum(1 for t in done_arrivals if window_start <= t <= now)
         if timeline.is_done:
-            last = timeline.done_arrivals()[-1]
+            last = done_arrivals[-1]
             if last >= window_start and not timeline.current.cancelled:
                 finished_at.append(last)
                 cycle = timeline.cycle(mode)
@@ -327,7 +332,7 @@ def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
 
     step_stats = []
     for step in steps:
-        inside = [s for s in subjects if s.timeline.current.step == step.name]
+        inside = by_step[step.name]
         over = 0
         for subject in inside:
             limit, _ = ctx.step_limit(subject.issue, step.name)
@@ -389,14 +394,15 @@ def check_aging(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
     assert metrics.cycle_time is not None
     p85, p95 = metrics.cycle_time.p85, metrics.cycle_time.p95
     findings = []
+    at_risk, off_track = set(metrics.aging_at_risk), set(metrics.aging_off_track)
     for subject in subjects:
         key = subject.issue.key
-        if key not in metrics.aging_at_risk and key not in metrics.aging_off_track:
+        if key not in at_risk and key not in off_track:
             continue
         age = metrics.ages[key]
         started = wip_age_start(subject.timeline, ctx.settings.metrics.cycle_start)
         assert started is not None
-        critical = key in metrics.aging_off_track
+        critical = key in off_track
         findings.append(
             Finding(
                 issue_key=key,
