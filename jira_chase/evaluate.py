@@ -247,22 +247,22 @@ def _coverage(subjects: Sequence[Subject], ctx: RuleContext, exempt: set[str]) -
     unknown = tuple(s.issue.key for s in subjects if not s.timeline.known)
     disabled = settings.rules.disabled
     skipped = tuple(text for family, text in HISTORY_RULES.items() if family not in disabled)
-    unmapped: dict[str, set[str]] = {}
+    unmapped: dict[str, int] = {}
     types: set[str] = set()
     priorities: set[str] = set()
     projects: set[str] = set()
     for subject in subjects:
         issue = subject.issue
-        types.add(issue.type.casefold())
-        projects.add(issue.project.casefold())
-        if issue.priority:
-            priorities.add(issue.priority.casefold())
-        names = {issue.status}
-        for change in issue.status_changes:
-            names.update(v for v in (change.from_value, change.to_value) if v)
-        for name in names:
-            if not ctx.steps.maps(name, issue.type):
-                unmapped.setdefault(name, set()).add(issue.key)
+        types.add(issue.type)
+        projects.add(issue.project)
+        priorities.add(issue.priority or "")
+        # The timeline has every status the issue was in, already classified.
+        outside = {i.status for i in subject.timeline.intervals if i.step is None and not i.done}
+        for name in outside:
+            unmapped[name] = unmapped.get(name, 0) + 1
+    types = {t.casefold() for t in types}
+    projects = {p.casefold() for p in projects}
+    priorities = {p.casefold() for p in priorities if p}
     unused: list[str] = []
     if subjects:
         seen = {"type": types, "priority": priorities, "project": projects}
@@ -285,7 +285,7 @@ def _coverage(subjects: Sequence[Subject], ctx: RuleContext, exempt: set[str]) -
         unknown_history=unknown,
         no_history=bool(subjects) and not any(s.issue.history for s in subjects),
         skipped_rules=skipped if unknown else (),
-        unmapped={name: len(keys) for name, keys in unmapped.items()},
+        unmapped=unmapped,
         exempt=tuple(s.issue.key for s in subjects if s.issue.key in exempt),
         unused=tuple(dict.fromkeys(unused)),
     )

@@ -158,10 +158,6 @@ class StepMap:
         """Done or cancelled: the work has ended."""
         return self.is_done(status, issue_type) or self.is_cancelled(status, issue_type)
 
-    def maps(self, status: str, issue_type: str | None = None) -> bool:
-        """Whether a step, done or cancelled names the status."""
-        return self.step(status, issue_type) is not None or self.is_finished(status, issue_type)
-
     def step(self, status: str | None, issue_type: str | None = None) -> str | None:
         if status is None:
             return None
