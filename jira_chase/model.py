@@ -100,6 +100,9 @@ class Issue:
     status_category: str | None = None
     #: How a finished issue ended (Jira resolution, ZenTao close reason); None if unknown.
     resolution: str | None = None
+    #: False when the tracker gave no status history for an issue that must have one
+    #: (it left the status it was created in): rules that need history do not judge it.
+    history_known: bool = True
     #: The areas of the product the issue belongs to (Jira components).
     components: tuple[str, ...] = ()
 
