@@ -106,7 +106,7 @@ def test_a_changed_scope_is_read_in_full(tmp_path, jira_sim):
     full = scope_pages(sim)
     assert len(full) >= 3 and doc["summary"]["issues"] < 150
     with StateStore(tmp_path / "s.sqlite") as store:  # a dry run changed nothing
-        assert len(store.issue_snapshots("jira")) == 157
+        assert len(store.issue_snapshots("jira")) == 156
 
 
 def test_a_blocker_outside_the_scope_is_seen_to_finish(tmp_path, jira_sim):

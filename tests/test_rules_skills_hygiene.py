@@ -12,7 +12,7 @@ from jira_chase.evaluate import evaluate
 from jira_chase.model import Change, Issue, Person
 from tests.factories import ANN, BOB, at, make_issue, make_settings
 
-NOW = at(30)
+NOW = at(10)  # finished issues keep findings for redlines.flag_finished_days (14)
 CAT = Person("u-cat", "Cat Diaz")
 REVIEWED = [(1, "In Progress"), (2, "Code Review"), (3, "In QA"), (4, "Done")]
 
@@ -22,8 +22,8 @@ def settings(**sections: Any) -> Any:
     return make_settings(**{**base, **sections})
 
 
-def team(issues: list[Issue], family: str, **sections: Any) -> list[Any]:
-    evaluation = evaluate(issues, settings(**sections), NOW)
+def team(issues: list[Issue], family: str, now: Any = NOW, **sections: Any) -> list[Any]:
+    evaluation = evaluate(issues, settings(**sections), now)
     return [f for f in evaluation.team_findings if f.family == family]
 
 
@@ -85,8 +85,9 @@ def test_name_people_names_the_person():
 def test_only_issues_finished_in_the_window_count():
     issues = [finished(f"APP-{n}", ANN) for n in range(1, 6)]
     assert team(issues, "skills", metrics={"window_weeks": 8}) != []
-    # finished on day 4; a one-week window ending on day 30 starts on day 23
-    assert team(issues, "skills", metrics={"window_weeks": 1}) == []
+    # finished on day 4; a one-week window ending on day 12 starts on day 5
+    assert team(issues, "skills", now=at(12), metrics={"window_weeks": 1}) == []
+    assert team(issues, "skills", now=at(10), metrics={"window_weeks": 1}) != []
     open_ones = [make_issue(f"APP-{n}", path=[(1, "In Progress")]) for n in range(1, 6)]
     assert team([replace(i, components=("Payments",)) for i in open_ones], "skills") == []
 
@@ -285,7 +286,7 @@ def test_the_process_share_counts_issues_finished_in_the_window_without_hygiene_
     assert evaluation.process.describe() == (
         "75% of finished issues passed through the steps (3 of 4)"
     )
-    outside = evaluate([*clean, sloppy], settings(metrics={"window_weeks": 1}), NOW).process
+    outside = evaluate([*clean, sloppy], settings(metrics={"window_weeks": 1}), at(12)).process
     assert outside is not None and outside.to_dict()["finished"] == 0
 
 
@@ -311,3 +312,29 @@ def test_the_process_share_does_not_depend_on_which_findings_are_reported():
     assert not any(f.family == "hygiene" for v in evaluation.verdicts for f in v.findings)
     assert evaluation.process is not None
     assert evaluation.process.to_dict() == {"finished": 2, "clean": 1, "share": 0.5}
+
+
+def test_an_unknown_history_is_judged_only_as_the_issue_is_now():
+    # in a step with no status change: the tracker showed no history
+    unknown = replace(make_issue("APP-1", initial="In Progress"), history_known=False)
+    assert hygiene([unknown]) == {}
+    parent = make_issue("APP-2", path=REVIEWED)
+    child = replace(make_issue("APP-3", initial="In Progress"), parent="APP-2",
+                    history_known=False)  # fmt: skip
+    assert hygiene([parent, child]) == {"APP-3": ["open-child"]}
+
+
+def test_cancelled_work_may_skip_the_steps_and_is_no_finished_work():
+    workflow = settings().model_dump()["workflow"]
+    cancelled = make_issue("APP-1", path=[(1, "Won't Do")])
+    done = make_issue("APP-2", path=[(1, "Done")])
+    found = hygiene([cancelled, done], workflow={**workflow, "cancelled": ["Won't Do"]})
+    assert found == {"APP-2": ["no-step"]}
+    evaluation = evaluate(
+        [cancelled, *(finished(f"APP-{n}", ANN) for n in range(3, 7))],
+        settings(workflow={**workflow, "cancelled": ["Won't Do"]}),
+        NOW,
+    )
+    assert evaluation.process is not None and evaluation.process.finished == 4
+    # four finished issues in the area: under skills.min_issues, the cancelled one aside
+    assert [f for f in evaluation.team_findings if f.rule == "knowledge-concentration"] == []

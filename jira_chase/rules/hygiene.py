@@ -3,7 +3,7 @@
 Per-issue warn findings (family `hygiene`), each rule switchable in `hygiene.disabled`:
 
 - `no-step`: finished without ever entering a workflow step (straight from a new
-  status to done);
+  status to done; cancelled work is not judged);
 - `edited-in-done`: the status changed while the issue was done, without a reopen
   (from one done status to another);
 - `backward-moves`: moved backwards in the step order (to an earlier step, or from a
@@ -15,7 +15,9 @@ Per-issue warn findings (family `hygiene`), each rule switchable in `hygiene.dis
   set one would otherwise flag every finished issue;
 - `open-child`: an unfinished sub-task or child whose parent (in scope) is done.
 
-And a team-level share: of the issues finished in the metrics window, the part whose
+Issues whose status history is unknown are judged only by `resolution` and `open-child`.
+
+And a team-level share: of the issues finished (not cancelled) in the metrics window, the part whose
 history looks like the process (no hygiene finding), the number that says whether every
 other figure can be trusted. Below `hygiene.min_process_share` it is a warn finding.
 """
@@ -95,8 +97,11 @@ def _judge(subject: Subject, ctx: RuleContext, scope: _Scope) -> list[Finding]:
     created_done = ctx.steps.is_done(created_in, issue.type)
     found: list[Finding] = []
     switch = "hygiene.disabled"
+    # Without a status history (a tracker that shows none, or an issue created in its
+    # status) there is no path to judge: only the rules on the issue as it is now run.
+    known = timeline.known
 
-    if "created-in-step" not in scope.off and (created_step is not None or created_done):
+    if known and "created-in-step" not in scope.off and (created_step is not None or created_done):
         where = f"step '{created_step}'" if created_step is not None else "done"
         found.append(_finding(
             subject, "created-in-step",
@@ -104,8 +109,10 @@ def _judge(subject: Subject, ctx: RuleContext, scope: _Scope) -> list[Finding]:
             switch, ("created in", created_in), ("created", fmt_time(issue.created)),
         ))  # fmt: skip
     if (
-        "no-step" not in scope.off
+        known
+        and "no-step" not in scope.off
         and timeline.is_done
+        and not timeline.current.cancelled  # cancelled work skips the steps on purpose
         and not created_done
         and all(i.step is None for i in intervals)
     ):
@@ -115,7 +122,7 @@ def _judge(subject: Subject, ctx: RuleContext, scope: _Scope) -> list[Finding]:
             f"finished without entering a workflow step ({path})",
             switch, ("path", path), ("finished", fmt_time(timeline.done_arrivals()[-1])),
         ))  # fmt: skip
-    if "edited-in-done" not in scope.off:
+    if known and "edited-in-done" not in scope.off:
         edits = [
             (a, b) for a, b in zip(intervals, intervals[1:], strict=False) if a.done and b.done
         ]
@@ -128,7 +135,7 @@ def _judge(subject: Subject, ctx: RuleContext, scope: _Scope) -> list[Finding]:
                 switch, ("change", f"{a.status} -> {b.status}"), ("at", fmt_time(b.start)),
                 ("changes while done", str(len(edits))),
             ))  # fmt: skip
-    if "backward-moves" not in scope.off:
+    if known and "backward-moves" not in scope.off:
         found += _backward(subject, ctx, scope)
     if "resolution" not in scope.off and scope.resolutions:
         if timeline.is_done and issue.resolution is None:
@@ -205,7 +212,11 @@ def measure(
     finished = clean = 0
     for subject in subjects:
         timeline = subject.timeline
-        if timeline.is_done and window_start <= timeline.done_arrivals()[-1] <= ctx.now:
+        if (
+            timeline.is_done
+            and not timeline.current.cancelled
+            and window_start <= timeline.done_arrivals()[-1] <= ctx.now
+        ):
             finished += 1
             clean += subject.issue.key not in flagged
     return ProcessShare(finished, clean)

@@ -4,8 +4,8 @@ Two team-level judgements over the metrics window (`metrics.window_weeks`), neve
 label on anyone's issue:
 
 - knowledge concentration: per area (`skills.area`: the issue's Jira components, its
-  labels, or its parent), the finished issues and who they were assigned to when they
-  finished. An area with at least `skills.min_issues` finished issues where one person
+  labels, or its parent), the finished issues (not cancelled) and who they are
+  assigned to. An area with at least `skills.min_issues` finished issues where one person
   holds at least `skills.max_share` of them is a warn finding;
 - review spread: for each `required` step, who moved issues out of it (the person in
   the history entry that left the step). At least `skills.min_issues` such moves with
@@ -59,7 +59,11 @@ def team_skills(subjects: Sequence[Subject], ctx: RuleContext) -> list[TeamFindi
         for known in (issue.assignee, issue.reporter):
             if known is not None:
                 names.setdefault(known.id, known.name)
-        if timeline.is_done and window_start <= timeline.done_arrivals()[-1] <= ctx.now:
+        if (
+            timeline.is_done
+            and not timeline.current.cancelled
+            and window_start <= timeline.done_arrivals()[-1] <= ctx.now
+        ):
             owner = issue.assignee.id if issue.assignee is not None else None
             for area in dict.fromkeys(areas(issue, ctx)):
                 by_area.setdefault(area, Counter())[owner] += 1

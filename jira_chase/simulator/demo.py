@@ -39,13 +39,16 @@ families that should flag it under ``jira_chase/demo.toml`` (business days, UTC)
   last day;
 - ``cooperation``: one issue blocked since Mon 11-16 16:00 by an OPS issue still in
   progress;
-- ``hygiene``: the long-history issue moved backwards 13 times (two allowed); and seven
-  issues from before the window, numbered APP-151 to APP-157 after the rest so no key
-  moves and no window metric changes: one went To Do -> Done (also a ``redline``), one
-  Done -> Closed a week after it was done, one was created directly in In Progress, and a
-  sub-task is still To Do under its finished story; and two state their resolution
-  (``resolution``; otherwise the simulated workflow sets "Done" on arrival in done): one
-  Done without one, one reopened to To Do with "Done" left in place;
+- ``hygiene`` (a finished issue keeps its findings for 28 days, the demo's
+  ``redlines.flag_finished_days``, so the long-history issue's 13 backward moves count
+  only in the process share): two finished issues edited only where no metric reads
+  them, one moved Done -> Closed a week after it was done, one done without a
+  resolution (``resolution`` stated as null; the simulated workflow sets "Done"
+  otherwise); a chore closed To Do -> Done this afternoon (also a ``redline``), created
+  after every other issue; and five open issues from before the window, numbered
+  APP-152 to APP-156 after the rest so no key moves: one created directly in In
+  Progress, one sent back to To Do three times, a sub-task still To Do under its
+  finished story (APP-154), one reopened to To Do with its resolution "Done" left;
 - ``skills`` (team findings, ``DEMO_PLANTED_TEAM``): every issue's component is its
   product area (the summary's prefix); six of the seven "Release engineering" chores
   finished in the window are Chen's, and the lead moved every issue but her own out of
@@ -112,16 +115,16 @@ DEMO_PLANTED: dict[str, frozenset[str]] = {
     "APP-147": _families("focus"),
     "APP-149": _families("redline"),  # Highest-priority bug without a due date
     "APP-150": _families("goal"),  # To Do, release 1.4
-    "APP-156": _families("hygiene"),  # Done without a resolution
-    "APP-157": _families("hygiene"),  # reopened to To Do, its resolution still set
-    # Twelve review round trips and a QA bounce: 13 backward moves (2 allowed)
-    "APP-3": _families("hygiene"),
-    # Planted from before the window, numbered after the rest (see
-    # _plant_skills_and_hygiene): To Do -> Done, which also skips the required review
+    "APP-54": _families("hygiene"),  # Done -> Closed a week after: edited in done
+    "APP-55": _families("hygiene"),  # Done without a resolution
+    # To Do -> Done this afternoon, which also skips the required review
     "APP-151": _families("hygiene", "redline"),
-    "APP-152": _families("hygiene"),  # Done -> Closed a week later: edited in done
-    "APP-153": _families("hygiene"),  # created directly in In Progress
+    # Planted from before the window, numbered after the rest (see
+    # _plant_skills_and_hygiene): created directly in In Progress
+    "APP-152": _families("hygiene"),
+    "APP-153": _families("hygiene"),  # sent back to To Do three times (2 allowed)
     "APP-155": _families("hygiene"),  # a sub-task still To Do under the finished APP-154
+    "APP-156": _families("hygiene"),  # reopened to To Do, its resolution still set
 }
 
 #: The team findings (family, rule, subject) of the skills family the demo must show:
@@ -944,8 +947,9 @@ def _plant_skills_and_hygiene(gen: _Generator, app: list[_Draft]) -> list[_Draft
     Every issue gets its product area (the summary's prefix) as its component; chores
     without one are "Release engineering" when Chen did them, and one more (six of
     seven: concentrated). The lead moves every issue out of Code Review but her own (a
-    bottleneck of people). Seven issues from before the window, numbered after the rest,
-    plant each hygiene case without touching the window's metrics. Returns them.
+    bottleneck of people). Two finished issues change where no metric reads; one chore
+    of this afternoon and five open issues from before the window, numbered after the
+    rest, plant the other hygiene cases. Returns the new ones.
     """
     window_end = DEMO_NOW
     chores: list[_Draft] = []
@@ -961,11 +965,29 @@ def _plant_skills_and_hygiene(gen: _Generator, app: list[_Draft]) -> list[_Draft
             if prev == _REVIEW and to != _REVIEW:
                 draft.statuses[i] = (at, reviewer, to)
             prev = to
+    by_key = {d.key: d for d in app}
     chens = [d for d in chores if d.assignee == "u-chen"]
     other = next(d for d in chores if d.assignee != "u-chen")
     assert len(chens) == 6
     for draft in [*chens, other]:
         draft.components = [_RELEASE_COMPONENT]
+
+    # A finished issue keeps its findings for redlines.flag_finished_days (28 in the demo
+    # config): the finished cases are recent. Two existing ones change only what no
+    # metric reads: archived Done -> Closed a week after it was done (a status edit in
+    # done, not a reopen), and done without a resolution (no resolution screen).
+    edited = by_key["APP-54"]
+    assert edited.status == _DONE and edited.last_event < _at(11, 10, 9)
+    edited.statuses.append((_at(11, 10, 10, 0), _LEAD, _CLOSED))
+    unresolved = by_key["APP-55"]
+    assert unresolved.status == _DONE
+    unresolved.resolution = (None,)
+    # A chore of this afternoon, created after every other issue: closed straight from
+    # To Do.
+    no_step = gen.new_app(_WINDOW_START, "Task", "Fix the typo in the App Store description")
+    no_step.fix_versions, no_step.labels, no_step.priority = [], [], "Medium"
+    _explicit(gen, no_step, "u-bob", [(_DONE, _at(11, 20, 13, 0))], wait=150)
+    assert no_step.created > max(d.created for d in app)
 
     def old(owner: str, summary: str, kind: str, steps: list[tuple[str, datetime]]) -> _Draft:
         draft = gen.new_app(_WINDOW_START, kind, summary)
@@ -973,31 +995,26 @@ def _plant_skills_and_hygiene(gen: _Generator, app: list[_Draft]) -> list[_Draft
         _explicit(gen, draft, owner, steps, wait=240)
         return draft
 
-    # Closed without ever being worked on in a step: To Do -> Done.
-    no_step = old("u-bob", "Fix the typo in the App Store description", "Task",
-                  [(_DONE, _at(9, 8, 11, 0))])  # fmt: skip
-    # Changed from Done to Closed a week later: a status edit in done, not a reopen.
+    # From before the window, moved in after the rest: created straight into In Progress
+    # (and put back to To Do the next day); sent back to To Do three times and waiting
+    # there; a finished story with a sub-task still open; and one reopened to To Do with
+    # its resolution left in place.
+    in_step = old("u-dana", "Reviews: sort by newest", "Story", [(_TODO, _at(9, 2, 10, 0))])
+    in_step.initial, in_step.created = _BUILD, _at(9, 1, 10, 0)
+    back = old("u-emeka", "Settings: font size option", "Story",
+               [(_BUILD, _at(9, 1, 10, 0)), (_TODO, _at(9, 2, 10, 0)),
+                (_BUILD, _at(9, 3, 10, 0)), (_TODO, _at(9, 4, 10, 0)),
+                (_BUILD, _at(9, 7, 10, 0)), (_TODO, _at(9, 8, 10, 0))])  # fmt: skip
     through = [(_BUILD, _at(9, 1, 10, 0)), (_REVIEW, _at(9, 2, 14, 0)),
                (_QA, _at(9, 3, 11, 0)), (_DONE, _at(9, 4, 15, 0))]  # fmt: skip
-    edited = old("u-emeka", "Settings: font size option", "Story",
-                 [*through, (_CLOSED, _at(9, 11, 10, 0))])  # fmt: skip
-    # Created straight into In Progress.
-    in_step = old("u-dana", "Reviews: sort by newest", "Story", through[1:])
-    in_step.initial = _BUILD
-    in_step.created = _at(9, 1, 10, 0)
-    # A finished story with a sub-task still open.
     parent = old("u-ann", "Wishlist: wishlist badge on the tab bar", "Story", through)
     child = gen.new_app(_WINDOW_START, "Task", "Wishlist: badge artwork for dark mode")
     child.type, child.priority, child.fix_versions, child.labels = "Subtask", "Medium", [], []
     child.created, child.assignee = _at(9, 1, 11, 0), "u-ann"
-    # Done without a resolution (the transition had no resolution screen), and reopened
-    # to To Do with its resolution left in place.
-    unresolved = old("u-chen", "Cart: empty cart illustration", "Story", through)
-    unresolved.resolution = (None,)
     reopened = old("u-bob", "Search: clear all filters button", "Story",
                    [*through, (_TODO, _at(9, 8, 10, 0))])  # fmt: skip
     reopened.resolution = ("Done",)
-    planted = [no_step, edited, in_step, parent, child, unresolved, reopened]
+    planted = [no_step, in_step, back, parent, child, reopened]
     for number, draft in enumerate(planted, start=len(app) + 1):
         draft.key = f"APP-{number}"
         if ":" in draft.summary:
