@@ -186,6 +186,19 @@ def check(config_path: Path | None) -> None:
     )
     source.validate_scope()
     click.echo("scope ok: the scope query is accepted")
+    if settings.tracker == "jira":
+        from jira_chase.sources.jira import JiraSource
+
+        assert isinstance(source, JiraSource)
+        for project, silent in source.notification_modes().items():
+            if silent:
+                click.echo(f"writes in {project}: silent (the bot may suppress notifications)")
+            else:
+                click.echo(
+                    f"writes in {project}: label changes email the issue's watchers — grant "
+                    f"the bot account Administer Projects in {project} to make them silent "
+                    "(the next sync notices)"
+                )
 
 
 def _read_toml_resource(name: str) -> dict[str, Any]:

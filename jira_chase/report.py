@@ -127,6 +127,8 @@ def run_to_dict(result: RunResult) -> dict[str, Any]:
             "without_labels": sum(1 for v in unhealthy if not v.issue.labels_supported),
             "requests": result.stats.requests,
             "retries": result.stats.retries,
+            "noisy_writes": result.stats.noisy_writes,
+            "noisy_by_project": dict(sorted(result.stats.noisy_by_project.items())),
             "outcome": result.outcome,
         },
         "issues": [
@@ -199,4 +201,18 @@ def render_text(result: RunResult, *, max_writes: int, brief: bool = False) -> s
         ]
         for op, error in result.failed:
             lines.append(f"  failed: {op.issue_key} ({op.reason}): {error}")
+        lines += render_noisy(result)
     return "\n".join(lines)
+
+
+def render_noisy(result: RunResult) -> list[str]:
+    """The label writes that emailed watchers because the bot may not suppress that."""
+    noisy = result.stats.noisy_by_project
+    if not noisy:
+        return []
+    where = ", ".join(f"{project} {count}" for project, count in sorted(noisy.items()))
+    return [
+        f"{result.stats.noisy_writes} label writes could not be silent and notified watchers "
+        f"({where}): grant the bot account Administer Projects in "
+        f"{', '.join(sorted(noisy))} to make them silent."
+    ]

@@ -4,6 +4,12 @@ Cloud: issues come from `search/jql` paged by `nextPageToken` (the old `/search`
 gone); inline changelogs stop at 40 entries, so longer histories are completed with
 `changelog/bulkfetch`. Data Center: `/search` paged by `startAt`, paging by the
 `maxResults` the server answers with, full changelog inline.
+
+Notifications: Jira lets only a user with "Administer Projects" (or "Administer Jira")
+pass `notifyUsers=false` on an issue edit; anyone else gets 403 and nothing changes. The
+source asks `mypermissions` once per project it writes labels to, remembers the answer
+(and any such 403) in its memory, and suppresses notifications only where it may; where
+it may not, it writes with notifications on and counts those writes.
 """
 
 from __future__ import annotations
@@ -64,6 +70,15 @@ BULK_CHANGELOG_MAX_ISSUES = 1000
 BULK_EDIT_MAX_ISSUES = 1000
 #: Identical label changes on at least this many issues go through Cloud bulk edit.
 BULK_EDIT_MIN_ISSUES = 5
+#: ... and on at least this many where watchers cannot be spared the email: one bulk
+#: change notification instead of one email per issue.
+BULK_EDIT_MIN_NOISY = 2
+#: The longest wait, in seconds, for a bulk edit task (at least jira.timeout).
+BULK_TASK_WAIT = 60.0
+#: Memory kind: per project key, "yes" when the bot may suppress notifications there.
+SILENT_WRITES = "jira-silent-writes"
+#: The permissions that allow `notifyUsers=false` (either one).
+SILENCING_PERMISSIONS = ("ADMINISTER_PROJECTS", "ADMINISTER")
 
 
 def parse_jira_time(value: str) -> datetime:
@@ -80,6 +95,16 @@ def parse_jira_time(value: str) -> datetime:
     if parsed.tzinfo is None:
         raise ValueError(f"time without an offset: {value!r}")
     return parsed
+
+
+def project_of(issue_key: str) -> str:
+    """The project key of an issue key (`OPS-7` -> `OPS`)."""
+    return issue_key.rsplit("-", 1)[0]
+
+
+def _refuses_silence(exc: JIRAError) -> bool:
+    """Jira's 403 for `notifyUsers=false` from a user who may not suppress notifications."""
+    return exc.status_code == 403 and "notification" in _error_text(exc).lower()
 
 
 def _error_text(exc: JIRAError) -> str:
@@ -118,6 +143,8 @@ class JiraSource:
         self._bot_id: str | None = None
         self._bulk_allowed = self.cloud
         self._issue_ids: dict[str, str] = {}
+        #: Per project, whether this run sends `notifyUsers=false` there.
+        self._silent: dict[str, bool] = {}
         token = settings.token.get_secret_value()
         options = {"rest_api_version": self.api, "check_update": False}
         try:
@@ -379,22 +406,27 @@ class JiraSource:
             for issue in issues
         ]
 
-    def _search(self, jql: str, fields: list[str]) -> Iterator[dict[str, Any]]:
+    def _search(
+        self, jql: str, fields: list[str], *, changelog: bool = True
+    ) -> Iterator[dict[str, Any]]:
         if self.cloud:
-            yield from self._search_cloud(jql, fields)
+            yield from self._search_cloud(jql, fields, changelog)
         else:
-            yield from self._search_datacenter(jql, fields)
+            yield from self._search_datacenter(jql, fields, changelog)
 
-    def _search_cloud(self, jql: str, fields: list[str]) -> Iterator[dict[str, Any]]:
+    def _search_cloud(
+        self, jql: str, fields: list[str], changelog: bool = True
+    ) -> Iterator[dict[str, Any]]:
         token: str | None = None
         seen: set[str] = set()
         while True:
             body: dict[str, Any] = {
                 "jql": jql,
                 "fields": fields,
-                "expand": "changelog",
                 "maxResults": self.settings.page_size,
             }
+            if changelog:
+                body["expand"] = "changelog"
             if token:
                 body["nextPageToken"] = token
             page = self._post_json("search/jql", body, "searching jira.scope")
@@ -409,7 +441,9 @@ class JiraSource:
                 raise TrackerError("Jira repeated a search page token; stopping to avoid a loop")
             seen.add(token)
 
-    def _search_datacenter(self, jql: str, fields: list[str]) -> Iterator[dict[str, Any]]:
+    def _search_datacenter(
+        self, jql: str, fields: list[str], changelog: bool = True
+    ) -> Iterator[dict[str, Any]]:
         start = 0
         while True:
             page = self._call(
@@ -419,7 +453,7 @@ class JiraSource:
                     startAt=start,
                     maxResults=self.settings.page_size,
                     fields=",".join(fields),
-                    expand="changelog",
+                    expand="changelog" if changelog else None,
                     json_result=True,
                 ),
             )
@@ -530,20 +564,110 @@ class JiraSource:
             }
         return {"body": to_wiki(op.comment)}
 
+    # -- notifications ----------------------------------------------------------------
+
+    def may_write_silently(self, project: str) -> bool:
+        """Whether label edits in `project` may pass `notifyUsers=false`: what this run
+        learnt, else a remembered "yes", else what `mypermissions` says (asked again for
+        a remembered "no", so a granted permission takes effect on the next run). When
+        Jira cannot tell, a remembered "no" stands, else the source tries and learns
+        from Jira's 403."""
+        known = self._silent.get(project)
+        if known is not None:
+            return known
+        remembered = self.memory.recall(SILENT_WRITES).get(project)
+        if remembered == "yes":
+            allowed = True
+        else:
+            answer = self._may_suppress_notifications(project)
+            if answer is None:
+                allowed = remembered != "no"
+            else:
+                allowed = answer
+                self.memory.remember(SILENT_WRITES, project, "yes" if answer else "no")
+        self._silent[project] = allowed
+        return allowed
+
+    def _may_suppress_notifications(self, project: str) -> bool | None:
+        """Jira's `mypermissions` for `project`: does the bot hold Administer Projects
+        (or Administer Jira)? None when Jira does not say."""
+        params = {"projectKey": project, "permissions": ",".join(SILENCING_PERMISSIONS)}
+        try:
+            page = self._get_json(
+                "mypermissions", params, f"reading the bot's permissions in {project}"
+            )
+        except TrackerError as exc:
+            log.info("%s; learning from the first write instead", exc)
+            return None
+        permissions = page.get("permissions")
+        if not isinstance(permissions, dict):
+            log.info("Jira's mypermissions answer for %s has no permissions map", project)
+            return None
+        return any(
+            isinstance(permissions.get(key), dict)
+            and permissions[key].get("havePermission") is True
+            for key in SILENCING_PERMISSIONS
+        )
+
+    def _refused_silence(self, project: str) -> None:
+        log.info(
+            "Jira refused notifyUsers=false in %s: the bot lacks Administer Projects there; "
+            "writing with notifications on",
+            project,
+        )
+        self._silent[project] = False
+        self.memory.remember(SILENT_WRITES, project, "no")
+
+    def _noisy(self, project: str, count: int = 1) -> None:
+        by_project = self.stats.noisy_by_project
+        by_project[project] = by_project.get(project, 0) + count
+
+    def scope_projects(self) -> list[str]:
+        """The projects this configuration writes to: those of the issues in scope and
+        of the issues linked to them (a blocking label may land there)."""
+        projects: set[str] = set()
+        for raw in self._search(self.settings.scope, ["project", "issuelinks"], changelog=False):
+            fields = raw.get("fields") or {} if isinstance(raw, dict) else {}
+            key = raw.get("key") if isinstance(raw, dict) else None
+            project = (fields.get("project") or {}).get("key")
+            if project or key:
+                projects.add(str(project or project_of(str(key))))
+            for link in fields.get("issuelinks") or []:
+                other = link.get("inwardIssue") or link.get("outwardIssue") or {}
+                if other.get("key"):
+                    projects.add(project_of(str(other["key"])))
+        return sorted(projects)
+
+    def notification_modes(self) -> dict[str, bool]:
+        """Per project this configuration writes to: True when label changes there are
+        silent, False when they email the issue's watchers. Asks Jira afresh."""
+        modes: dict[str, bool] = {}
+        for project in self.scope_projects():
+            answer = self._may_suppress_notifications(project)
+            modes[project] = answer if answer is not None else False
+        return modes
+
     # -- writes ---------------------------------------------------------------------
 
     def apply(self, operations: Sequence[Operation]) -> list[Outcome]:
         outcomes: list[Outcome] = []
         labels = [op for op in operations if op.kind == LABELS]
-        if (
-            self._bulk_allowed
-            and len(labels) >= BULK_EDIT_MIN_ISSUES
-            and len({(op.add, op.remove) for op in labels}) == 1
-        ):
-            bulk = self._apply_labels_bulk(labels)
-            if bulk is not None:
-                outcomes += bulk
-                operations = [op for op in operations if op.kind != LABELS]
+        if self._bulk_allowed and labels and len({(op.add, op.remove) for op in labels}) == 1:
+            # Bulk edit where many issues change alike, or where notifications cannot be
+            # suppressed (one bulk notification instead of an email per issue).
+            by_silence: dict[bool, list[Operation]] = {True: [], False: []}
+            for op in labels:
+                by_silence[self.may_write_silently(project_of(op.issue_key))].append(op)
+            bulked: set[int] = set()
+            for silent, group in by_silence.items():
+                wanted = BULK_EDIT_MIN_ISSUES if silent else BULK_EDIT_MIN_NOISY
+                if len(group) < wanted or not self._bulk_allowed:
+                    continue
+                bulk = self._apply_labels_bulk(group, silent=silent)
+                if bulk is not None:
+                    outcomes += bulk
+                    bulked.update(id(op) for op in group)
+            operations = [op for op in operations if id(op) not in bulked]
         for op in operations:
             try:
                 outcomes.append(Outcome(op, comment_id=self._apply_one(op)))
@@ -556,14 +680,7 @@ class JiraSource:
         session = self.client._session
         try:
             if op.kind == LABELS:
-                update = [{"add": label} for label in op.add] + [
-                    {"remove": label} for label in op.remove
-                ]
-                session.put(
-                    self._url(f"issue/{key}"),
-                    params={"notifyUsers": "false"},
-                    data=json.dumps({"update": {"labels": update}}),
-                )
+                self._edit_labels(op)
                 return None
             if op.kind == COMMENT_CREATE:
                 return self._create_comment(op)
@@ -592,6 +709,24 @@ class JiraSource:
         except requests.RequestException as exc:
             raise IssueError(key, f"{op.kind} ({op.reason}) failed: {exc}") from None
         raise ValueError(f"the Jira source cannot apply {op.kind!r} operations")
+
+    def _edit_labels(self, op: Operation) -> None:
+        """One issue's label edit, silent where the bot may suppress notifications; a
+        403 refusing that teaches the source, and the same edit goes again without it."""
+        update = [{"add": label} for label in op.add] + [{"remove": label} for label in op.remove]
+        url = self._url(f"issue/{op.issue_key}")
+        data = json.dumps({"update": {"labels": update}})
+        project = project_of(op.issue_key)
+        if self.may_write_silently(project):
+            try:
+                self.client._session.put(url, params={"notifyUsers": "false"}, data=data)
+                return
+            except JIRAError as exc:
+                if not _refuses_silence(exc):
+                    raise
+                self._refused_silence(project)
+        self.client._session.put(url, data=data)
+        self._noisy(project)
 
     def _create_comment(self, op: Operation) -> str:
         """POST the comment. A 429 or 503 means Jira did not take it: wait as asked and
@@ -652,9 +787,10 @@ class JiraSource:
         header = response.headers.get("Retry-After") if response is not None else None
         time.sleep(backoff_delay(attempt, self.settings.backoff, header))
 
-    def _apply_labels_bulk(self, ops: list[Operation]) -> list[Outcome] | None:
-        """One bulk edit for many identical label changes; None when the bot may not
-        bulk-edit (the caller then writes issue by issue)."""
+    def _apply_labels_bulk(self, ops: list[Operation], *, silent: bool) -> list[Outcome] | None:
+        """One bulk edit for many identical label changes, without a notification when
+        `silent`; None when the bot may not bulk-edit (the caller then writes issue by
+        issue)."""
         outcomes: list[Outcome] = []
         add, remove = ops[0].add, ops[0].remove
         for start in range(0, len(ops), BULK_EDIT_MAX_ISSUES):
@@ -664,7 +800,8 @@ class JiraSource:
                 if not labels:
                     continue
                 try:
-                    failed.update(self._bulk_edit([op.issue_key for op in chunk], option, labels))
+                    keys = [op.issue_key for op in chunk]
+                    failed.update(self._bulk_edit(keys, option, labels, silent=silent))
                 except JIRAError as exc:
                     if exc.status_code in (401,):
                         raise self._run_error("bulk-editing labels", exc) from None
@@ -679,9 +816,13 @@ class JiraSource:
                 outcomes.append(
                     Outcome(op, error=IssueError(op.issue_key, error) if error else None)
                 )
+                if error is None and not silent:
+                    self._noisy(project_of(op.issue_key))
         return outcomes
 
-    def _bulk_edit(self, keys: list[str], option: str, labels: tuple[str, ...]) -> dict[str, str]:
+    def _bulk_edit(
+        self, keys: list[str], option: str, labels: tuple[str, ...], *, silent: bool
+    ) -> dict[str, str]:
         body = {
             "selectedIssueIdsOrKeys": keys,
             "selectedActions": ["labels"],
@@ -694,11 +835,11 @@ class JiraSource:
                     }
                 ]
             },
-            "sendBulkNotification": False,
+            "sendBulkNotification": not silent,
         }
         response = self.client._session.post(self._url("bulk/issues/fields"), data=json.dumps(body))
         task_id = response.json()["taskId"]
-        deadline = time.monotonic() + max(60.0, self.settings.timeout)
+        deadline = time.monotonic() + max(BULK_TASK_WAIT, self.settings.timeout)
         delay = 0.2
         while True:
             status = self._get_json(f"bulk/queue/{task_id}", {}, "waiting for a bulk edit")
