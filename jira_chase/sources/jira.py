@@ -668,12 +668,14 @@ class JiraSource:
                     outcomes += bulk
                     bulked.update(id(op) for op in group)
             operations = [op for op in operations if id(op) not in bulked]
-        for op in operations:
-            try:
-                outcomes.append(Outcome(op, comment_id=self._apply_one(op)))
-            except IssueError as exc:
-                outcomes.append(Outcome(op, error=exc))
+        outcomes += [self._apply_single(op) for op in operations]
         return outcomes
+
+    def _apply_single(self, op: Operation) -> Outcome:
+        try:
+            return Outcome(op, comment_id=self._apply_one(op))
+        except IssueError as exc:
+            return Outcome(op, error=exc)
 
     def _apply_one(self, op: Operation) -> str | None:
         key = op.issue_key
@@ -796,12 +798,19 @@ class JiraSource:
         for start in range(0, len(ops), BULK_EDIT_MAX_ISSUES):
             chunk = ops[start : start + BULK_EDIT_MAX_ISSUES]
             failed: dict[str, str] = {}
+            lost = False
             for option, labels in (("ADD", add), ("REMOVE", remove)):
                 if not labels:
                     continue
                 try:
                     keys = [op.issue_key for op in chunk]
                     failed.update(self._bulk_edit(keys, option, labels, silent=silent))
+                except (requests.RequestException, ValueError, KeyError) as exc:
+                    # The answer to the submit was lost or cut off: whether the task was
+                    # queued is unknown. Label edits converge, so edit issue by issue.
+                    log.info("bulk edit answer lost (%s); editing issue by issue", exc)
+                    lost = True
+                    break
                 except JIRAError as exc:
                     if exc.status_code in (401,):
                         raise self._run_error("bulk-editing labels", exc) from None
@@ -811,6 +820,9 @@ class JiraSource:
                         self._bulk_allowed = False
                         return None
                     failed.update({op.issue_key: f"bulk edit: {_error_text(exc)}" for op in chunk})
+            if lost:
+                outcomes += [self._apply_single(op) for op in chunk]
+                continue
             for op in chunk:
                 error = failed.get(op.issue_key)
                 outcomes.append(
