@@ -22,6 +22,9 @@ Choices where Jira leaves room (the tests pin them):
   403 on submit and on poll. ``bulk_ending`` (a test sets it on the API object) makes
   every task end otherwise: ``"FAILED"`` (or another final status) where it would have
   completed, with nothing edited, or ``"RUNNING"`` for a task that never finishes.
+- ``stuck_paging`` (a test sets it on the API object): ``search/jql`` and
+  ``changelog/bulkfetch`` answer a page asked for by token with that same token again,
+  as a misbehaving cache in front of Jira could; a client must not loop forever.
 """
 
 from __future__ import annotations
@@ -149,6 +152,7 @@ class JiraCloudApi(JiraApi):
         self._snapshot_serial = 0
         self.bulk_tasks: dict[str, BulkEditTask] = {}
         self.bulk_ending = "COMPLETE"
+        self.stuck_paging = False
         self._next_task_id = 10640
         super().__init__(dataset, clock, JiraJson(dataset, base_url), credentials=credentials)
 
@@ -303,8 +307,10 @@ class JiraCloudApi(JiraApi):
         following = offset + len(page)
         body["isLast"] = following >= len(keys)
         if not body["isLast"]:
-            body["nextPageToken"] = _encode_token(
-                {"s": snapshot_id, "o": following, "q": query_digest}
+            body["nextPageToken"] = (
+                token
+                if token and self.stuck_paging
+                else _encode_token({"s": snapshot_id, "o": following, "q": query_digest})
             )
         return Response(200, body)
 
@@ -392,7 +398,8 @@ class JiraCloudApi(JiraApi):
             ]
         }
         if offset + len(page) < len(entries):
-            out["nextPageToken"] = _encode_token({"o": offset + len(page), "q": request_digest})
+            following = _encode_token({"o": offset + len(page), "q": request_digest})
+            out["nextPageToken"] = token if token and self.stuck_paging else following
         return Response(200, out)
 
     def issue_changelog(self, request: Request, user: User) -> Response:

@@ -624,12 +624,17 @@ class JiraApi:
             headers = {"Retry-After": str(wait)} if kind == faults.UNAVAILABLE else {}
             body = ApiError(503, ["Service unavailable, try again later."]).response().body
             return Response(503, body, headers)
+        if kind == faults.FORBIDDEN:
+            body = ApiError(403, ["You do not have permission to perform this operation."])
+            return Response(403, body.response().body)
         headers = self.rate_limit_headers()
         if kind == faults.RATE_LIMIT:
             headers["Retry-After"] = str(wait)
         elif kind == faults.RATE_LIMIT_DATE:
             # An HTTP-date has whole seconds: round up so the wait is never shorter.
             headers["Retry-After"] = formatdate(math.ceil(time.time()) + wait, usegmt=True)
+        elif kind == faults.RATE_LIMIT_GARBLED:
+            headers["Retry-After"] = "soon"
         if kind != faults.RATE_LIMIT_BARE:
             headers.update(self.rate_limit_reset_headers(wait))
         body = ApiError(429, ["Rate limit exceeded."]).response().body

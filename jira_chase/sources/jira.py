@@ -687,11 +687,20 @@ class JiraSource:
             if op.kind == COMMENT_CREATE:
                 return self._create_comment(op)
             if op.kind == COMMENT_UPDATE:
-                session.put(
-                    self._url(f"issue/{key}/comment/{op.comment_id}"),
-                    params={"notifyUsers": "false"},
-                    data=json.dumps(self._comment_payload(op)),
-                )
+                try:
+                    session.put(
+                        self._url(f"issue/{key}/comment/{op.comment_id}"),
+                        params={"notifyUsers": "false"},
+                        data=json.dumps(self._comment_payload(op)),
+                    )
+                except JIRAError as exc:
+                    if exc.status_code != 404:
+                        raise
+                    # Someone deleted the comment: write it anew (the outcome names the
+                    # new comment, which replaces the deleted one in the state store).
+                    log.info("%s: managed comment %s is gone; creating it again", key,
+                             op.comment_id)  # fmt: skip
+                    return self._create_comment(op)
                 return op.comment_id
             if op.kind == COMMENT_DELETE:
                 try:
