@@ -1,14 +1,17 @@
 """The `jira-chase` command: each command parses options, makes one library call and
 renders the result. Library errors become one-line messages and documented exit codes:
 
-0 ok · 1 unexpected error · 2 configuration or usage · 3 tracker failed the run ·
-4 partial (some writes failed; the rest were done)
+0 ok · 1 unexpected error · 2 configuration or usage (also an unusable state file) ·
+3 tracker failed the run · 4 partial (some writes failed; the rest were done) ·
+5 another run holds the state file's lock (this one wrote nothing)
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import signal
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable
@@ -25,7 +28,7 @@ from jira_chase.config import Settings, load_settings
 from jira_chase.errors import EXIT_OK, EXIT_UNEXPECTED, ChaseError, ConfigError
 from jira_chase.report import render_text, run_to_dict
 from jira_chase.sources.base import Source
-from jira_chase.state import StateStore
+from jira_chase.state import StateStore, run_lock, unusable_state
 from jira_chase.sync import RunResult, run
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -84,28 +87,42 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def make_source(settings: Settings) -> Source:
+def make_source(settings: Settings, store: StateStore | None = None) -> Source:
     if settings.tracker == "jira":
         from jira_chase.sources.jira import JiraSource
 
         assert settings.jira is not None
-        return JiraSource(settings.jira)
+        # Issue snapshots live in the state store: a run reads only what changed.
+        return JiraSource(settings.jira, snapshots=store)
     if settings.tracker == "zentao":
-        from jira_chase.sources.zentao import StateFileCache, ZenTaoSource
+        from jira_chase.sources.zentao import ZenTaoSource
 
         assert settings.zentao is not None
         # Item snapshots live in the state store, so unchanged items are not read again.
-        return ZenTaoSource(settings.zentao, snapshots=StateFileCache(settings.state.path))
+        return ZenTaoSource(settings.zentao, snapshots=store)
     raise ConfigError(
         [f"tracker: {settings.tracker!r} is not supported by this version; use 'jira' or "
          "'zentao'"]
     )  # fmt: skip
 
 
-def execute(settings: Settings, now: datetime, *, write: bool) -> RunResult:
-    source = make_source(settings)
-    with StateStore(settings.state.path) as store:
-        return run(source, settings, store, now, write=write)
+def execute(
+    settings: Settings, now: datetime, *, write: bool, wait: float = 0.0, force: bool = False
+) -> RunResult:
+    """One run. `sync` holds the state file's lock for the whole run (waiting up to
+    `wait` seconds for another run); `plan` reads a snapshot of the state and never
+    writes it, so it needs no lock."""
+    path = settings.state.path
+    try:
+        if not write:
+            with StateStore(path, readonly=True) as store:
+                return run(make_source(settings, store), settings, store, now, write=False)
+        with run_lock(path, wait), StateStore(path) as store:
+            source = make_source(settings, store)
+            return run(source, settings, store, now, write=True, force=force)
+    except sqlite3.Error as exc:
+        # The state file failed under the run (disk full, file removed or replaced).
+        raise unusable_state(path, exc) from exc
 
 
 def emit(result: RunResult, settings: Settings, as_json: bool) -> None:
@@ -131,6 +148,25 @@ now_option = click.option(
     help="Judge as of this ISO 8601 time instead of the real clock (reproduce a run).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the run as JSON.")
+wait_option = click.option(
+    "--wait",
+    type=click.FloatRange(0),
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for another run on the same state file before giving up (exit 5).",
+)
+force_option = click.option(
+    "--force",
+    is_flag=True,
+    help="Accept a scope that suddenly matches far fewer issues than the last run "
+    "(the run then cleans the issues that left it).",
+)
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    # SIGTERM (cron timeouts, systemd stop) ends the run like Ctrl-C: recorded with the
+    # writes it made, lock released, and the next run finishes the job.
+    raise KeyboardInterrupt
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -162,11 +198,17 @@ def plan(config_path: Path | None, now: str | None, as_json: bool) -> None:
 @config_option
 @now_option
 @json_option
+@wait_option
+@force_option
 @handle_errors
-def sync(config_path: Path | None, now: str | None, as_json: bool) -> None:
-    """Judge the scope and write health labels back to the tracker."""
+def sync(
+    config_path: Path | None, now: str | None, as_json: bool, wait: float, force: bool
+) -> None:
+    """Judge the scope and write health labels back to the tracker. One run at a time per
+    state file: another run's lock makes this one exit 5 without writing."""
     settings = load_settings(config_path)
-    result = execute(settings, parse_now(now), write=True)
+    signal.signal(signal.SIGTERM, _terminate)
+    result = execute(settings, parse_now(now), write=True, wait=wait, force=force)
     emit(result, settings, as_json)
     sys.exit(result.exit_code)
 
@@ -184,8 +226,10 @@ def check(config_path: Path | None) -> None:
         f"tracker ok: {identity.tracker} {identity.deployment} {identity.version} at "
         f"{identity.url}, signed in as {identity.user}"
     )
-    source.validate_scope()
-    click.echo("scope ok: the scope query is accepted")
+    count = source.validate_scope()
+    click.echo(f"scope ok: the scope query is accepted and matches {count} issues")
+    if count == 0:
+        click.echo("warning: the scope matches no issues: check it before the first sync", err=True)
     if settings.tracker == "jira":
         from jira_chase.sources.jira import JiraSource
 

@@ -99,7 +99,16 @@ def build_comment(verdict: Verdict, hints: dict[str, str], now: datetime) -> Com
     return CommentDoc(heading, items, footer, findings_digest(verdict))
 
 
-def recovery_comment(now: datetime) -> CommentDoc:
+def recovery_comment(now: datetime, left_scope: str | None = None) -> CommentDoc:
+    """What the managed comment says once there is nothing to chase: the issue is healthy
+    again, or (`left_scope`, the reason) it is no longer in the scope."""
+    if left_scope:
+        return CommentDoc(
+            heading=f"jira-chase: no longer chased since {fmt_time(now)}",
+            items=(),
+            footer=f"This issue {left_scope}, so jira-chase no longer judges it.",
+            digest=RECOVERED,
+        )
     return CommentDoc(
         heading=f"jira-chase: back on track since {fmt_time(now)}",
         items=(),

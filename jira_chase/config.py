@@ -356,6 +356,7 @@ class WritebackSettings(Section):
 
 class StateSettings(Section):
     path: Path = Path("jira-chase.sqlite")
+    keep_days: float = Field(default=90, gt=0)
 
 
 class Settings(BaseSettings):

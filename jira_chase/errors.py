@@ -5,6 +5,8 @@
   bad JQL, unreachable site, malformed answer (exit 3). Nothing was half-written.
 - IssueError: one issue could not be read or written; the run goes on without it
   and ends as partial (exit 4).
+- StateLocked (in state.py): another run holds the state file's lock; this run wrote
+  nothing (exit 5).
 
 Messages are single lines that name the key, the issue or the request and say what
 to do. They never contain secrets.
@@ -19,6 +21,7 @@ EXIT_UNEXPECTED = 1
 EXIT_CONFIG = 2
 EXIT_TRACKER = 3
 EXIT_PARTIAL = 4
+EXIT_LOCKED = 5
 
 
 class ChaseError(Exception):

@@ -99,6 +99,29 @@ def _tokens(text: str) -> list[_Token]:
     return tokens
 
 
+def without_order_by(text: str) -> str:
+    """The query without its trailing `ORDER BY ...`, so it can be nested in another
+    (`NOT (scope)`); text that is not understood is returned as it is."""
+    pos, depth, words = 0, 0, []
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if match is None or match.end() == pos:
+            return text.strip()
+        kind = match.lastgroup or "word"
+        value = match.group(kind)
+        if kind == "op" and value == "(":
+            depth += 1
+        elif kind == "op" and value == ")":
+            depth -= 1
+        elif kind == "word" and depth == 0:
+            words.append((value.casefold(), match.start(kind)))
+        pos = match.end()
+    for (word, start), (after, _) in zip(words, words[1:]):
+        if word == "order" and after == "by":
+            return text[:start].strip()
+    return text.strip()
+
+
 @dataclass(frozen=True)
 class _Clause:
     field: str

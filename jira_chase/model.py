@@ -62,6 +62,8 @@ class Comment:
     at: datetime
     by: str | None = None
     body: str = ""
+    #: The tracker's id of the comment, where the source reads it.
+    id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,11 @@ class Issue:
     #: no keywords): the plan then writes only the managed comment.
     labels_supported: bool = True
     comments: tuple[Comment, ...] = ()
+    #: True when `comments` is every comment the issue has (with ids): the run can then
+    #: tell from the issue alone whether the bot has commented, without asking again.
+    comments_complete: bool = False
+    #: The tracker's category of the current status (Jira: new, indeterminate, done).
+    status_category: str | None = None
 
     @property
     def status_changes(self) -> tuple[Change, ...]:

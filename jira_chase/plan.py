@@ -8,7 +8,7 @@ over unchanged data plans nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,7 +20,7 @@ from jira_chase.comment import (
     recovery_comment,
     to_text,
 )
-from jira_chase.config import WritebackSettings
+from jira_chase.config import ISSUE_FAMILIES, WritebackSettings
 from jira_chase.evaluate import Evaluation, Verdict
 from jira_chase.model import Health, Severity
 
@@ -30,6 +30,9 @@ BLOCKING = "blocking"
 COMMENT_CREATE = "comment.create"
 COMMENT_UPDATE = "comment.update"
 COMMENT_DELETE = "comment.delete"
+#: Why an issue outside the scope loses our labels and comment.
+LEFT_SCOPE = "left the scope"
+DUPLICATE = "duplicate managed comment"
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,13 @@ def is_managed(label: str, prefix: str) -> bool:
     return label.casefold().startswith(prefix.casefold())
 
 
+def writable_labels(prefix: str) -> tuple[str, ...]:
+    """Every label name jira-chase can write: the searches that find its labels again
+    outside the scope ask for exactly these."""
+    names = (Health.OFF_TRACK.value, Health.AT_RISK.value, *ISSUE_FAMILIES, BLOCKING)
+    return tuple(prefix + name for name in names)
+
+
 def desired_labels(verdict: Verdict, prefix: str, *, blocking: bool = False) -> list[str]:
     """The prefixed labels an issue should carry: its health plus one per rule family,
     and `<prefix>blocking` when it blocks another team's issue (`blocking`)."""
@@ -156,6 +166,40 @@ def blocker_operations(
     return ops
 
 
+def left_scope_operations(
+    evaluation: Evaluation,
+    writeback: WritebackSettings,
+    left: Mapping[str, tuple[str, ...]],
+    managed: Mapping[str, ManagedComment],
+) -> list[Operation]:
+    """Issues that carry our labels or comment but are no longer in the scope (`left`:
+    their current labels): every label we can write comes off — but `<prefix>blocking`
+    stays while the issue blocks one in the scope — and the comment is handled as
+    `writeback.on_recovery` says."""
+    prefix = writeback.label_prefix
+    ours = {label.casefold() for label in writable_labels(prefix)}
+    ops = []
+    for key, current in sorted(left.items()):
+        blocked = evaluation.blockers.get(key, ())
+        desired = [prefix + BLOCKING] if blocked else []
+        add, remove = _label_diff(current, desired, lambda lbl: lbl.casefold() in ours)
+        if add or remove:
+            reason = LEFT_SCOPE + ("; blocks an issue in scope" if blocked else "")
+            ops.append(Operation(LABELS, key, add, remove, Severity.WARN if add else None,
+                                 reason))  # fmt: skip
+        comment = managed.get(key)
+        if not writeback.comments or comment is None or comment.digest == RECOVERED:
+            continue
+        if writeback.on_recovery == "edit":
+            ops.append(Operation(COMMENT_UPDATE, key, reason=LEFT_SCOPE,
+                                 comment=recovery_comment(evaluation.now, LEFT_SCOPE),
+                                 comment_id=comment.comment_id))  # fmt: skip
+        elif writeback.on_recovery == "delete":
+            ops.append(Operation(COMMENT_DELETE, key, reason=LEFT_SCOPE,
+                                 comment_id=comment.comment_id))  # fmt: skip
+    return ops
+
+
 def comment_operation(
     verdict: Verdict,
     writeback: WritebackSettings,
@@ -190,11 +234,16 @@ def plan_writes(
     writeback: WritebackSettings,
     managed: Mapping[str, ManagedComment] | None = None,
     outside_blockers: Mapping[str, tuple[str, ...]] | None = None,
+    *,
+    left_scope: Mapping[str, tuple[str, ...]] | None = None,
+    duplicates: Mapping[str, Sequence[ManagedComment]] | None = None,
 ) -> Plan:
     """Diff every verdict against its issue's labels and managed comment (`managed`, by
-    issue key), and the blocking label against the current labels of blockers outside
-    the scope (`outside_blockers`); keep at most `writeback.max_writes` operations, most
-    severe first, then the oldest issues; defer the rest to the next run."""
+    issue key), the blocking label against the current labels of blockers outside the
+    scope (`outside_blockers`), and clean the issues that left the scope (`left_scope`,
+    their current labels) and extra copies of a managed comment (`duplicates`); keep at
+    most `writeback.max_writes` operations, most severe first, then the oldest issues;
+    defer the rest to the next run."""
     managed = managed or {}
     prefix = writeback.label_prefix
     candidates: list[tuple[int, datetime, str, int, Operation]] = []
@@ -208,11 +257,20 @@ def plan_writes(
             if op is not None:
                 rank = -int(op.severity) if op.severity is not None else 0
                 candidates.append((rank, verdict.issue.created, key, order, op))
-    for op in blocker_operations(evaluation, prefix, outside_blockers or {}):
+    # Issues outside the scope: after ours of the same severity.
+    last = datetime.max.replace(tzinfo=evaluation.now.tzinfo)
+    outside = [
+        *blocker_operations(evaluation, prefix, outside_blockers or {}),
+        *left_scope_operations(evaluation, writeback, left_scope or {}, managed),
+    ]
+    for order, op in enumerate(outside):
         rank = -int(op.severity) if op.severity is not None else 0
-        # Another team's issue: after ours of the same severity.
-        candidates.append((rank, datetime.max.replace(tzinfo=evaluation.now.tzinfo),
-                           op.issue_key, 0, op))  # fmt: skip
+        candidates.append((rank, last, op.issue_key, order, op))
+    for key, extras in sorted((duplicates or {}).items()):
+        for extra in extras:
+            op = Operation(COMMENT_DELETE, key, reason=DUPLICATE, comment_id=extra.comment_id)
+            # Before the edit of the comment that stays, so one comment is ever seen.
+            candidates.append((-int(Severity.CRITICAL) - 1, last, key, 0, op))
     candidates.sort(key=lambda c: c[:4])
     ordered = tuple(c[4] for c in candidates)
     budget = writeback.max_writes

@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+import zlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from filelock import FileLock, Timeout
+
 from jira_chase.comment import ManagedComment
-from jira_chase.errors import ConfigError
+from jira_chase.errors import EXIT_LOCKED, ChaseError, ConfigError
+from jira_chase.model import Issue
+from jira_chase.snapshot import issue_from_record, issue_to_record
 
 SCHEMA_VERSION = 4
 
@@ -99,7 +105,58 @@ class RunRecord:
     error: str | None
 
 
+#: Fact kinds the store itself keeps (sources keep their own, see sources/base.py).
+OWNED_LABELS = "owned-labels"
+TRACKER = "tracker"
+#: Rows deleted by pruning after which the file is compacted.
+VACUUM_AFTER_ROWS = 1000
+
 RUN_COUNTS = ("issues", "unhealthy", "findings", "planned", "applied", "failed", "deferred")
+
+
+def unusable_state(path: Path, exc: BaseException) -> ConfigError:
+    """The one message for a state file that cannot be opened, read or written."""
+    cause = str(exc) or type(exc).__name__
+    if isinstance(exc, sqlite3.DatabaseError) and "not a database" in cause:
+        cause = "the file is not a jira-chase state file (corrupt or something else)"
+    return ConfigError(
+        [
+            f"state.path: cannot use {path}: {cause}. Fix the file's location or permissions, "
+            "or move it aside: jira-chase rebuilds its state from the tracker on the next run "
+            "(it finds its labels and comments there again)"
+        ]
+    )
+
+
+class StateLocked(ChaseError):
+    """Another run holds the state file's lock."""
+
+    exit_code = EXIT_LOCKED
+
+
+@contextmanager
+def run_lock(path: Path | str, wait: float = 0.0) -> Iterator[None]:
+    """Hold the OS-level lock of the state file at `path` (a `.lock` file beside it) for
+    one run, waiting up to `wait` seconds for another run to finish. The lock is the
+    operating system's, so a run that is killed releases it."""
+    state = Path(path)
+    lock_path = state.with_name(state.name + ".lock")
+    try:
+        state.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(lock_path, timeout=max(wait, 0.0))
+        lock.acquire()
+    except Timeout:
+        waited = f"waited {wait:g}s; " if wait > 0 else ""
+        raise StateLocked(
+            f"another jira-chase run is active on state.path {state} (it holds {lock_path}); "
+            f"{waited}this run wrote nothing — let the other finish, or pass --wait SECONDS"
+        ) from None
+    except OSError as exc:
+        raise unusable_state(lock_path, exc) from exc
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _utcnow() -> str:
@@ -107,19 +164,46 @@ def _utcnow() -> str:
 
 
 class StateStore:
-    """Open (creating or migrating) the store at `path`. Use as a context manager."""
+    """Open (creating or migrating) the store at `path`. Use as a context manager.
 
-    def __init__(self, path: Path | str):
+    `readonly`: a dry run's view. The file is copied into memory (or, when there is no
+    file yet, an empty store is made there) and migrated there, so the run can use the
+    whole interface and nothing it does reaches the disk.
+    """
+
+    def __init__(self, path: Path | str, *, readonly: bool = False):
         self.path = Path(path)
+        self.readonly = readonly
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None)
+            if readonly:
+                self._db = self._snapshot()
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db.row_factory = sqlite3.Row
+            if not readonly:
+                self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._migrate()
+            if not readonly:
+                # Fail now, naming the file, rather than after the first write to Jira.
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.execute("ROLLBACK")
+        except ConfigError:
+            raise
         except (OSError, sqlite3.Error) as exc:
-            raise ConfigError([f"state.path: cannot open {self.path}: {exc}"]) from exc
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._migrate()
+            raise unusable_state(self.path, exc) from exc
+
+    def _snapshot(self) -> sqlite3.Connection:
+        memory = sqlite3.connect(":memory:", isolation_level=None)
+        if not self.path.exists():
+            return memory
+        source = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            source.backup(memory)
+        finally:
+            source.close()
+        return memory
 
     def __enter__(self) -> StateStore:
         return self
@@ -140,6 +224,25 @@ class StateStore:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         return int(row["value"])
 
+    def _own_labels_from_history(self) -> None:
+        """Files from before the `facts` table knew our labels only from the operations
+        history: fold it once into one fact per issue."""
+        rows = self._db.execute(
+            "SELECT issue_key, payload FROM operations"
+            " WHERE kind = 'labels' AND status = 'done' ORDER BY run_id, seq"
+        ).fetchall()
+        owned: dict[str, dict[str, str]] = {}
+        for row in rows:
+            payload = json.loads(row["payload"])
+            labels = owned.setdefault(row["issue_key"], {})
+            for label in payload.get("add", []):
+                labels[str(label).casefold()] = str(label)
+            for label in payload.get("remove", []):
+                labels.pop(str(label).casefold(), None)
+        for key, labels in owned.items():
+            if labels:
+                self._set_owned(key, sorted(labels.values()))
+
     def _migrate(self) -> None:
         has_meta = self._db.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
@@ -158,6 +261,8 @@ class StateStore:
                 for statement in _MIGRATIONS[target].split(";"):
                     if statement.strip():
                         self._db.execute(statement)
+                if target == 4:
+                    self._own_labels_from_history()
                 self._db.execute(
                     "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
                     (str(target),),
@@ -168,8 +273,17 @@ class StateStore:
                 raise
 
     def start_run(self, mode: str, as_of: datetime) -> int:
-        # A run that never finished (killed, crashed) is marked so, not left 'running'.
-        self._db.execute("UPDATE runs SET outcome = 'interrupted' WHERE outcome = 'running'")
+        # A run that never finished (killed outright) is marked so, not left 'running',
+        # with the writes it is known to have made. Runs hold the lock, so no other run
+        # can be running now.
+        self._db.execute(
+            "UPDATE runs SET outcome = 'interrupted',"
+            " applied = (SELECT COUNT(*) FROM operations o"
+            "            WHERE o.run_id = runs.id AND o.status = 'done'),"
+            " failed = (SELECT COUNT(*) FROM operations o"
+            "           WHERE o.run_id = runs.id AND o.status = 'failed')"
+            " WHERE outcome = 'running'"
+        )
         cur = self._db.execute(
             "INSERT INTO runs (mode, started_at, as_of) VALUES (?, ?, ?)",
             (mode, _utcnow(), as_of.isoformat()),
@@ -218,6 +332,13 @@ class StateStore:
             {**counts, "finished_at": _utcnow(), "outcome": outcome, "error": error, "id": run_id},
         )
 
+    def last_scope_size(self) -> int | None:
+        """How many issues the last completed run judged (None before the first)."""
+        row = self._db.execute(
+            "SELECT issues FROM runs WHERE outcome IN ('ok', 'partial') ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else int(row["issues"])
+
     def runs(self, limit: int = 20) -> list[RunRecord]:
         rows = self._db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
         return [RunRecord(**dict(row)) for row in rows]
@@ -241,25 +362,15 @@ class StateStore:
             (comment.issue_key, comment.comment_id, comment.digest, _utcnow()),
         )
 
-    def forget_comment(self, issue_key: str) -> None:
-        self._db.execute("DELETE FROM comments WHERE issue_key = ?", (issue_key,))
-
-    def keys_carrying(self, label: str) -> set[str]:
-        """Issues whose latest successful label change by jira-chase involving `label`
-        added it: those may still carry it and are the only ones we may take it off."""
-        rows = self._db.execute(
-            "SELECT issue_key, payload FROM operations"
-            " WHERE kind = 'labels' AND status = 'done' ORDER BY run_id, seq"
-        ).fetchall()
-        carrying: dict[str, bool] = {}
-        wanted = label.casefold()
-        for row in rows:
-            payload = json.loads(row["payload"])
-            if any(str(lbl).casefold() == wanted for lbl in payload.get("add", [])):
-                carrying[row["issue_key"]] = True
-            elif any(str(lbl).casefold() == wanted for lbl in payload.get("remove", [])):
-                carrying[row["issue_key"]] = False
-        return {key for key, on in carrying.items() if on}
+    def forget_comment(self, issue_key: str, comment_id: str | None = None) -> None:
+        """Forget the issue's managed comment (only if it is `comment_id`, when given)."""
+        if comment_id is None:
+            self._db.execute("DELETE FROM comments WHERE issue_key = ?", (issue_key,))
+        else:
+            self._db.execute(
+                "DELETE FROM comments WHERE issue_key = ? AND comment_id = ?",
+                (issue_key, comment_id),
+            )
 
     # -- facts a source learns about the tracker (see sources/base.py: Memory) --------
 
@@ -276,6 +387,113 @@ class StateStore:
 
     def forget(self, kind: str, key: str) -> None:
         self._db.execute("DELETE FROM facts WHERE kind = ? AND key = ?", (kind, key))
+
+    # -- labels jira-chase put on issues ------------------------------------------------
+
+    def _set_owned(self, issue_key: str, labels: Iterable[str]) -> None:
+        labels = sorted(set(labels))
+        if labels:
+            self.remember(OWNED_LABELS, issue_key, json.dumps(labels))
+        else:
+            self.forget(OWNED_LABELS, issue_key)
+
+    def record_labels(self, issue_key: str, added: Iterable[str], removed: Iterable[str]) -> None:
+        """A label change we made succeeded: keep which of our labels the issue carries."""
+        owned = {label.casefold(): label for label in self.owned_labels().get(issue_key, ())}
+        for label in added:
+            owned[label.casefold()] = label
+        for label in removed:
+            owned.pop(label.casefold(), None)
+        self._set_owned(issue_key, owned.values())
+
+    def owned_labels(self) -> dict[str, tuple[str, ...]]:
+        """Issue key -> the labels jira-chase put there and has not taken off since."""
+        return {key: tuple(json.loads(value)) for key, value in self.recall(OWNED_LABELS).items()}
+
+    def keys_carrying(self, label: str) -> set[str]:
+        """Issues we put `label` on and have not taken it off since: the only ones we may
+        take it off (besides those the tracker shows with it, see the sync)."""
+        wanted = label.casefold()
+        return {
+            key
+            for key, labels in self.owned_labels().items()
+            if any(lbl.casefold() == wanted for lbl in labels)
+        }
+
+    # -- tracker identity ----------------------------------------------------------------
+
+    def tracker_identity(self) -> dict[str, str]:
+        return self.recall(TRACKER)
+
+    def bind_tracker(self, identity: Mapping[str, str]) -> None:
+        for key, value in identity.items():
+            self.remember(TRACKER, key, value)
+
+    # -- housekeeping ----------------------------------------------------------------------
+
+    def prune(self, keep_days: float, now: datetime | None = None) -> int:
+        """Delete runs (and their operations) that started more than `keep_days` ago,
+        always keeping the latest run; give the space back when much was deleted.
+        Returns how many runs were deleted."""
+        moment = now or datetime.now(timezone.utc)
+        cutoff = (moment - timedelta(days=keep_days)).isoformat(timespec="seconds")
+        latest = self._db.execute("SELECT MAX(id) AS id FROM runs").fetchone()["id"]
+        if latest is None:
+            return 0
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            old = "SELECT id FROM runs WHERE started_at < ? AND id < ?"
+            ops = self._db.execute(
+                f"DELETE FROM operations WHERE run_id IN ({old})", (cutoff, latest)
+            ).rowcount
+            runs = self._db.execute(
+                "DELETE FROM runs WHERE started_at < ? AND id < ?", (cutoff, latest)
+            ).rowcount
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        if ops + runs > VACUUM_AFTER_ROWS:
+            self._db.execute("VACUUM")
+        return runs
+
+    # -- issue snapshots (the incremental fetch, see sources/jira.py) --------------------
+
+    def issue_snapshots(self, source: str) -> dict[str, Issue]:
+        """The issues a source cached on its earlier fetches, by key."""
+        rows = self._db.execute(
+            "SELECT snapshot FROM item_cache WHERE source = ?", (source,)
+        ).fetchall()
+        issues = (issue_from_record(json.loads(zlib.decompress(row[0]))) for row in rows)
+        return {issue.key: issue for issue in issues}
+
+    def update_issue_snapshots(
+        self, source: str, changed: Sequence[Issue], removed: Iterable[str], *, replace: bool
+    ) -> None:
+        """Store the `changed` issues and drop the `removed` keys (with `replace`, every
+        other snapshot of the source too), in one transaction. Compressed: a snapshot
+        with its history is a few kilobytes of JSON, a fifth of that compressed."""
+        rows = [
+            (source, issue.key,
+             zlib.compress(json.dumps(issue_to_record(issue), separators=(",", ":")).encode()))
+            for issue in changed
+        ]  # fmt: skip
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if replace:
+                self._db.execute("DELETE FROM item_cache WHERE source = ?", (source,))
+            self._db.executemany(
+                "DELETE FROM item_cache WHERE source = ? AND item_key = ?",
+                [(source, key) for key in removed],
+            )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO item_cache (source, item_key, snapshot) VALUES (?, ?, ?)",
+                rows,
+            )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def cached_items(self, source: str) -> dict[str, dict[str, Any]]:
         """The item snapshots a source cached on its last complete fetch (item key ->

@@ -12,9 +12,9 @@ from datetime import datetime
 
 from jira_chase.comment import ManagedComment
 from jira_chase.config import Settings
-from jira_chase.errors import EXIT_OK, EXIT_PARTIAL
+from jira_chase.errors import EXIT_OK, EXIT_PARTIAL, ConfigError, TrackerError
 from jira_chase.evaluate import Evaluation, evaluate
-from jira_chase.model import Health
+from jira_chase.model import Health, Issue
 from jira_chase.plan import (
     BLOCKING,
     COMMENT_DELETE,
@@ -22,12 +22,18 @@ from jira_chase.plan import (
     LABELS,
     Operation,
     Plan,
+    is_managed,
     plan_writes,
+    writable_labels,
 )
 from jira_chase.sources.base import Outcome, ScratchMemory, ServerIdentity, Source, SourceStats
 from jira_chase.state import StateStore
 
 log = logging.getLogger(__name__)
+
+
+class ScopeCollapsed(TrackerError):
+    """The scope suddenly matched far fewer issues than before; nothing was written."""
 
 
 @dataclass
@@ -41,6 +47,9 @@ class RunResult:
     run_id: int
     applied: list[Operation] = field(default_factory=list)
     failed: list[tuple[Operation, str]] = field(default_factory=list)
+    #: Issues outside the scope cleaned this run, and extra managed comments deleted.
+    left_scope: int = 0
+    duplicates: int = 0
 
     @property
     def outcome(self) -> str:
@@ -64,38 +73,127 @@ class RunResult:
 
 
 def managed_comments(
-    source: Source, store: StateStore, evaluation: Evaluation, settings: Settings
-) -> dict[str, ManagedComment]:
-    """The managed comment of every judged issue: from the state store, and for an
-    unhealthy issue the store knows no comment of, from the tracker itself — so a
-    comment created just before a crash (or with a lost state file) is found again
-    instead of duplicated. Plan and sync both do this, so the dry run stays exact."""
+    source: Source,
+    store: StateStore,
+    evaluation: Evaluation,
+    settings: Settings,
+    bot_id: str | None = None,
+) -> tuple[dict[str, ManagedComment], dict[str, list[ManagedComment]]]:
+    """The managed comment of every judged issue, and any extra copies of it to delete.
+
+    Where the issue came with all its comments (`Issue.comments_complete`), they say
+    whether the bot has commented: no comment by the bot means there is none (a person
+    may have deleted it: it is forgotten), and one that the store knows means nothing
+    to look up. The tracker is asked only when that leaves a doubt — the store does not
+    know the bot's comment, or the bot has several — so a first run and a dry run cost
+    no request per issue. Without complete comments, an unhealthy issue the store knows
+    no comment of is looked up, so a comment created just before a crash (or with a
+    lost state file) is found again instead of duplicated. Plan and sync both do this,
+    so the dry run stays exact."""
     known = store.managed_comments()
+    duplicates: dict[str, list[ManagedComment]] = {}
     if not settings.writeback.comments:
-        return known
+        return known, duplicates
     for verdict in evaluation.verdicts:
-        key = verdict.issue.key
-        if verdict.health is Health.HEALTHY or key in known:
+        issue = verdict.issue
+        key = issue.key
+        stored = known.get(key)
+        if issue.comments_complete and bot_id:
+            mine = [c.id for c in issue.comments if c.by == bot_id]
+            if not mine:
+                if stored is not None:
+                    log.info("%s: the managed comment %s is gone", key, stored.comment_id)
+                    store.forget_comment(key)
+                    del known[key]
+                continue
+            if stored is not None and mine == [stored.comment_id]:
+                continue
+        elif verdict.health is Health.HEALTHY or stored is not None:
             continue
-        found = source.find_managed_comment(key)
-        if found is not None:
-            log.info("%s: found the managed comment %s on the tracker", key, found.comment_id)
-            known[key] = found
-            store.save_comment(found)
-    return known
+        found = source.managed_comments(key)
+        if not found:
+            if stored is not None and issue.comments_complete:
+                store.forget_comment(key)
+                del known[key]
+            continue
+        keep = next((c for c in found if stored and c.comment_id == stored.comment_id), found[0])
+        if stored is None or stored.comment_id != keep.comment_id:
+            log.info("%s: found the managed comment %s on the tracker", key, keep.comment_id)
+        known[key] = keep
+        store.save_comment(keep)
+        extras = [c for c in found if c.comment_id != keep.comment_id]
+        if extras:
+            log.info("%s: %d duplicate managed comment(s) to delete", key, len(extras))
+            duplicates[key] = extras
+    return known, duplicates
 
 
-def outside_blockers(
-    source: Source, store: StateStore, evaluation: Evaluation, settings: Settings
-) -> dict[str, tuple[str, ...]]:
-    """Current labels of the out-of-scope issues that block ours, and of those we
-    labelled as blocking before (so the label comes off when they stop blocking)."""
-    if not settings.cooperation.label_blockers:
-        return {}
+def outside_scope(
+    source: Source,
+    store: StateStore,
+    evaluation: Evaluation,
+    settings: Settings,
+    managed: dict[str, ManagedComment],
+) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """Current labels of the issues outside the scope that the plan must look at:
+    (issues that left the scope, blockers of ours in other projects).
+
+    Issues that left the scope are those the state store knows we labelled or
+    commented, plus — so that a lost state leaves no debris — those a tracker search
+    for our own label names finds in the scope's projects. Blockers are the issues that
+    block ours now, those we labelled as blocking before, and those the search finds
+    with the blocking label that an issue in the scope links to."""
+    prefix = settings.writeback.label_prefix
+    blocking = (prefix + BLOCKING).casefold()
     in_scope = {v.issue.key for v in evaluation.verdicts}
-    label = settings.writeback.label_prefix + BLOCKING
-    keys = (set(evaluation.blockers) | store.keys_carrying(label)) - in_scope
-    return source.labels_of(sorted(keys)) if keys else {}
+    linked = {link.key for v in evaluation.verdicts for link in v.issue.links}
+    owned = store.owned_labels()
+
+    def only_blocking(labels: tuple[str, ...]) -> bool:
+        ours = [lbl for lbl in labels if is_managed(lbl, prefix)]
+        return all(lbl.casefold() == blocking for lbl in ours)
+
+    left: set[str] = {
+        key for key, labels in owned.items() if key not in in_scope and not only_blocking(labels)
+    }
+    left |= {key for key in managed if key not in in_scope}
+    blockers: set[str] = set()
+    if settings.cooperation.label_blockers:
+        blockers = (set(evaluation.blockers) | store.keys_carrying(prefix + BLOCKING)) - in_scope
+    projects = {v.issue.project for v in evaluation.verdicts}
+    if settings.cooperation.label_blockers:
+        projects |= {link.project for v in evaluation.verdicts for link in v.issue.links}
+    found = source.find_labelled(writable_labels(prefix), sorted(projects))
+    labels: dict[str, tuple[str, ...]] = {}
+    for key, current in found.items():
+        if key in in_scope:
+            continue
+        if not only_blocking(current):
+            left.add(key)
+            labels[key] = current
+        elif key in linked and settings.cooperation.label_blockers:
+            blockers.add(key)
+            labels[key] = current
+    blockers -= left
+    unknown = sorted((left | blockers) - set(labels))
+    if unknown:
+        labels.update(source.labels_of(unknown))
+    for key in sorted(set(unknown) - set(labels)):
+        # Deleted, moved, or no longer visible to the bot: nothing left to clean there.
+        log.info("%s: no longer on the tracker; forgetting its labels and comment", key)
+        store.record_labels(key, (), owned.get(key, ()))
+        store.forget_comment(key)
+        managed.pop(key, None)
+    left_labels = {key: labels[key] for key in sorted(left) if key in labels}
+    if settings.writeback.comments:
+        for key in left_labels:
+            if key not in managed:
+                # Found by its labels after a lost state: its comment is to be found too.
+                comments = source.managed_comments(key)
+                if comments:
+                    managed[key] = comments[0]
+                    store.save_comment(comments[0])
+    return left_labels, {key: labels[key] for key in sorted(blockers) if key in labels}
 
 
 def batches(operations: Sequence[Operation]) -> Iterator[list[Operation]]:
@@ -121,44 +219,115 @@ def _record_outcome(store: StateStore, outcome: Outcome) -> None:
     if outcome.error is not None:
         if op.kind == COMMENT_UPDATE and outcome.error.status == 404:
             # Someone deleted the comment: forget it so the next run writes a new one.
-            store.forget_comment(op.issue_key)
+            store.forget_comment(op.issue_key, op.comment_id)
         return
-    if op.kind == COMMENT_DELETE:
-        store.forget_comment(op.issue_key)
-    elif op.kind != LABELS and op.comment is not None and outcome.comment_id is not None:
+    if op.kind == LABELS:
+        store.record_labels(op.issue_key, op.add, op.remove)
+    elif op.kind == COMMENT_DELETE:
+        store.forget_comment(op.issue_key, op.comment_id)
+    elif op.comment is not None and outcome.comment_id is not None:
         store.save_comment(ManagedComment(op.issue_key, outcome.comment_id, op.comment.digest))
 
 
+def _recorded(op: Operation) -> dict[str, object]:
+    """What the operations table keeps of an operation: everything but the comment's
+    text (its digest identifies it), so the state file does not grow with every edit."""
+    doc = op.to_dict()
+    doc.pop("text", None)
+    return doc
+
+
+def check_tracker(store: StateStore, identity: ServerIdentity) -> None:
+    """A state file belongs to one tracker and one account: bind a new one, refuse
+    another's (its comment ids and labels would be wrong there)."""
+    current = {
+        "url": identity.url.rstrip("/").casefold(),
+        "deployment": identity.deployment.casefold(),
+        "user": identity.user,
+    }
+    bound = store.tracker_identity()
+    if not bound:
+        store.bind_tracker(current)
+        return
+    differs = [name for name in current if name in bound and bound[name] != current[name]]
+    if differs:
+        was = ", ".join(f"{name} {bound[name]!r}" for name in differs)
+        now = ", ".join(f"{name} {current[name]!r}" for name in differs)
+        raise ConfigError(
+            [
+                f"state.path: {store.path} belongs to another tracker or account ({was}; "
+                f"this run: {now}). Set a new state.path for this one (jira-chase rebuilds "
+                "its state from the tracker), or point the config back at the old tracker"
+            ]
+        )
+
+
+def check_scope_size(
+    issues: Sequence[Issue], store: StateStore, settings: Settings, *, force: bool
+) -> None:
+    """Do not believe a scope that suddenly returns nothing, or less than half of what
+    the last run saw, while our labels or comments are out there: a broken filter, a
+    permission change or a tracker hiccup would otherwise make the run take them all
+    off. `force` accepts the smaller scope."""
+    if force:
+        return
+    last = store.last_scope_size()
+    carrying = len(set(store.owned_labels()) | set(store.managed_comments()))
+    if not carrying or last is None or last == 0:
+        return
+    if len(issues) == 0 or len(issues) < last / 2:
+        raise ScopeCollapsed(
+            f"the scope matched {len(issues)} issues, the last run {last}, while {carrying} "
+            f"issues carry jira-chase's labels or comment: nothing was written. If the scope "
+            f"really shrank ({scope_key(settings)}), run once with --force"
+        )
+
+
+def scope_key(settings: Settings) -> str:
+    return "jira.scope" if settings.tracker == "jira" else "zentao.products/zentao.executions"
+
+
 def run(
-    source: Source, settings: Settings, store: StateStore, now: datetime, *, write: bool
+    source: Source,
+    settings: Settings,
+    store: StateStore,
+    now: datetime,
+    *,
+    write: bool,
+    force: bool = False,
 ) -> RunResult:
     """Judge the tracker's scope as of `now`; with `write`, perform the plan.
 
     Per-issue write failures are recorded and the run goes on; anything else aborts
-    the run, which is then recorded as failed with its error.
+    the run, which is then recorded with its error and the writes it did make.
     """
     mode = "sync" if write else "plan"
     run_id = store.start_run(mode, now)
+    result: RunResult | None = None
     try:
         # A dry run reads what earlier runs learnt about the tracker but keeps nothing.
         source.use_memory(store if write else ScratchMemory(store))
         identity = source.identify()
+        check_tracker(store, identity)
         issues = source.fetch_issues()
-        evaluation = evaluate(issues, settings, now, bot_id=identity.user_id or None)
-        managed = managed_comments(source, store, evaluation, settings)
-        outside = outside_blockers(source, store, evaluation, settings)
-        plan = plan_writes(evaluation, settings.writeback, managed, outside)
+        check_scope_size(issues, store, settings, force=force)
+        bot = identity.user_id or None
+        evaluation = evaluate(issues, settings, now, bot_id=bot)
+        managed, duplicates = managed_comments(source, store, evaluation, settings, bot)
+        left, outside = outside_scope(source, store, evaluation, settings, managed)
+        plan = plan_writes(
+            evaluation, settings.writeback, managed, outside,
+            left_scope=left, duplicates=duplicates,
+        )  # fmt: skip
         result = RunResult(mode, now, identity, evaluation, plan, source.stats, run_id)
+        result.left_scope = len(left)
+        result.duplicates = sum(len(extras) for extras in duplicates.values())
         seq = {id(op): n for n, op in enumerate(plan.operations)}
-        if not write:
-            for op in plan.operations:
-                store.record_operation(run_id, seq[id(op)], op.issue_key, op.kind,
-                                       op.to_dict(), "planned")  # fmt: skip
-        else:
+        if write:
             for batch in batches(plan.operations):
                 for op in batch:
                     store.record_operation(run_id, seq[id(op)], op.issue_key, op.kind,
-                                           op.to_dict(), "started")  # fmt: skip
+                                           _recorded(op), "started")  # fmt: skip
                 for outcome in source.apply(batch):
                     op = outcome.operation
                     _record_outcome(store, outcome)
@@ -168,15 +337,18 @@ def run(
                     else:
                         result.failed.append((op, str(outcome.error)))
                         status, error = "failed", str(outcome.error)
-                        log.warning("%s", outcome.error)
+                        log.info("%s", outcome.error)
                     store.record_operation(run_id, seq[id(op)], op.issue_key, op.kind,
-                                           op.to_dict(), status, error)  # fmt: skip
+                                           _recorded(op), status, error)  # fmt: skip
             # Report in plan order, whatever order the batches went in.
             result.applied.sort(key=lambda op: seq[id(op)])
             result.failed.sort(key=lambda failure: seq[id(failure[0])])
         store.finish_run(run_id, result.outcome, result.counts())
+        if write:
+            store.prune(settings.state.keep_days)
         return result
     except BaseException as exc:
         ending = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-        store.finish_run(run_id, ending, {}, error=str(exc) or type(exc).__name__)
+        counts = result.counts() if result is not None else {}
+        store.finish_run(run_id, ending, counts, error=str(exc) or type(exc).__name__)
         raise

@@ -101,12 +101,15 @@ def test_recovered_issue_loses_its_labels(config_file, demo_sim):
     assert not [lbl for lbl in demo_sim.labels("APP-139") if lbl.startswith("chase-")]
 
 
-def test_runs_are_recorded_in_the_state_store(config_file, tmp_path):
+def test_runs_are_recorded_in_the_state_store_and_a_dry_run_writes_nothing(config_file, tmp_path):
     cli("plan", "--config", str(config_file), "--now", NOW)
+    assert not (tmp_path / "state.sqlite").exists()
     cli("sync", "--config", str(config_file), "--now", NOW)
+    before = (tmp_path / "state.sqlite").read_bytes()
+    assert cli("plan", "--config", str(config_file), "--now", NOW).exit_code == 0
+    assert (tmp_path / "state.sqlite").read_bytes() == before
     with StateStore(tmp_path / "state.sqlite") as store:
-        sync_run, plan_run = store.runs()
-        assert (plan_run.mode, plan_run.outcome, plan_run.applied) == ("plan", "ok", 0)
+        (sync_run,) = store.runs()
         assert (sync_run.mode, sync_run.outcome) == ("sync", "ok")
         assert sync_run.applied == sync_run.planned == 2 * len(DEMO_PLANTED)
         assert all(op["status"] == "done" for op in store.operations(sync_run.id))
@@ -114,10 +117,12 @@ def test_runs_are_recorded_in_the_state_store(config_file, tmp_path):
 
 def test_bad_jql_exits_3_with_one_line(tmp_path, demo_sim):
     data = demo_config(demo_sim.url, "s.sqlite", jira={"scope": "project = APP AND summary ~ x"})
-    result = cli("plan", "--config", str(write_toml(tmp_path / "c.toml", data)))
-    assert result.exit_code == 3
-    (line,) = result.stderr.strip().splitlines()
-    assert "jira.scope" in line and "HTTP 400" in line
+    config = write_toml(tmp_path / "c.toml", data)
+    for command in ("plan", "sync"):
+        result = cli(command, "--config", str(config))
+        assert result.exit_code == 3
+        (line,) = result.stderr.strip().splitlines()
+        assert "jira.scope" in line and "HTTP 400" in line
     with StateStore(tmp_path / "s.sqlite") as store:
         (run,) = store.runs()
         assert run.outcome == "failed" and "jira.scope" in (run.error or "")
@@ -149,7 +154,8 @@ def test_check_reports_tracker_and_scope(config_file):
     result = cli("check", "--config", str(config_file))
     assert result.exit_code == 0, result.stderr
     assert "signed in as chase-bot@example.com" in result.output
-    assert "scope ok" in result.output
+    matched = len([i for i in build_demo_dataset()["issues"] if i["project"] == "APP"])
+    assert f"scope ok: the scope query is accepted and matches {matched} issues" in result.output
 
 
 def test_budget_defers_the_rest_to_the_next_run(tmp_path, demo_sim):

@@ -110,9 +110,7 @@ def test_no_notify_users_false_where_the_bot_may_not_send_it(tmp_path, jira_sim,
     assert bool(bulk_edits(sim)) == (deployment == "cloud")
 
 
-def test_notify_users_false_where_the_bot_administers_the_project(
-    tmp_path, jira_sim, deployment
-):
+def test_notify_users_false_where_the_bot_administers_the_project(tmp_path, jira_sim, deployment):
     sim = start(jira_sim, deployment)
     sync(config_for(tmp_path, sim, deployment))
     assert label_edits(sim, "OPS") == [(["false"], 204)]  # OPS-24 gets the blocking label

@@ -104,8 +104,9 @@ class Source(Protocol):
         """Who we are talking to and as whom; proves the credentials work."""
         ...
 
-    def validate_scope(self) -> None:
-        """Run the scope query for a single item, proving the tracker accepts it."""
+    def validate_scope(self) -> int:
+        """Run the scope query for a single item, proving the tracker accepts it, and
+        return how many items the scope matches (Jira Cloud: its estimate)."""
         ...
 
     def fetch_issues(self) -> list[Issue]:
@@ -116,6 +117,20 @@ class Source(Protocol):
     def labels_of(self, keys: Sequence[str]) -> dict[str, tuple[str, ...]]:
         """Current labels of the given issues, in or out of scope; an issue that does
         not exist (any more) is left out."""
+        ...
+
+    def managed_comments(self, issue_key: str) -> list[ManagedComment]:
+        """Every tagged comment of the signed-in account on the issue, oldest first (more
+        than one only after a race, an older version or a restored backup)."""
+        ...
+
+    def find_labelled(
+        self, labels: Sequence[str], projects: Sequence[str]
+    ) -> dict[str, tuple[str, ...]]:
+        """Issues of the given projects carrying any of `labels`, with their current
+        labels, whether in the scope or not: how a run finds its own labels again after
+        the state was lost. A tracker without labels for some kinds of items leaves
+        those out."""
         ...
 
     def find_managed_comment(self, issue_key: str) -> ManagedComment | None:

@@ -14,13 +14,15 @@ it may not, it writes with notifications on and counts those writes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
-from datetime import date, datetime
-from typing import Any, TypeVar
+from datetime import date, datetime, timezone
+from typing import Any, Protocol, TypeVar
 
 import requests
 from jira import JIRA, JIRAError
@@ -36,6 +38,7 @@ from jira_chase.comment import (
 )
 from jira_chase.config import JiraSettings
 from jira_chase.errors import IssueError, TrackerError
+from jira_chase.jql import without_order_by
 from jira_chase.model import Change, Comment, Issue, Link, Person
 from jira_chase.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, LABELS, Operation
 from jira_chase.sources.base import Memory, Outcome, ScratchMemory, ServerIdentity, SourceStats
@@ -68,6 +71,28 @@ FLAGGED_FIELD_NAMES = ("Flagged",)
 PERSON_FIELDS = frozenset({"assignee", "reporter"})
 BULK_CHANGELOG_MAX_ISSUES = 1000
 BULK_EDIT_MAX_ISSUES = 1000
+#: Keys named in one `key in (...)` query.
+KEYS_PER_QUERY = 100
+#: Page size of a key-only listing of the scope (Cloud allows up to 5000 then).
+KEY_PAGE_SIZE = 5000
+#: Minutes added to the window of an incremental fetch, for search-index lag.
+OVERLAP_MINUTES = 10
+#: Where the issue snapshots live in the state store, and the facts about the fetch.
+SNAPSHOT_SOURCE = "jira"
+SNAPSHOT_VERSION = 1
+FETCH_FACTS = "jira-fetch"
+
+
+class IssueSnapshots(Protocol):
+    """Issue snapshots kept between runs (the state store)."""
+
+    def issue_snapshots(self, source: str) -> dict[str, Issue]: ...
+
+    def update_issue_snapshots(
+        self, source: str, changed: Sequence[Issue], removed: Iterable[str], *, replace: bool
+    ) -> None: ...
+
+
 #: Identical label changes on at least this many issues go through Cloud bulk edit.
 BULK_EDIT_MIN_ISSUES = 5
 #: ... and on at least this many where watchers cannot be spared the email: one bulk
@@ -79,6 +104,11 @@ BULK_TASK_WAIT = 60.0
 SILENT_WRITES = "jira-silent-writes"
 #: The permissions that allow `notifyUsers=false` (either one).
 SILENCING_PERMISSIONS = ("ADMINISTER_PROJECTS", "ADMINISTER")
+
+
+def jql_string(value: str) -> str:
+    """A JQL string literal for `value`."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def parse_jira_time(value: str) -> datetime:
@@ -133,8 +163,15 @@ class JiraSource:
     creating a comment is not, and is checked for before it is tried again.
     """
 
-    def __init__(self, settings: JiraSettings):
+    def __init__(
+        self,
+        settings: JiraSettings,
+        snapshots: IssueSnapshots | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    ):
         self.settings = settings
+        self.snapshots = snapshots
+        self.clock = clock
         self.stats = SourceStats()
         self.memory: Memory = ScratchMemory()
         self.cloud = settings.deployment == "cloud"
@@ -313,22 +350,98 @@ class JiraSource:
         ids = self.field_ids()
         return next((ids[n] for n in names if n in ids), None)
 
-    def validate_scope(self) -> None:
+    def validate_scope(self) -> int:
         if self.cloud:
             body = {"jql": self.settings.scope, "fields": ["id"], "maxResults": 1}
             self._post_json("search/jql", body, "checking jira.scope")
-            return
-        self._call(
-            "checking jira.scope",
-            lambda: self.client.search_issues(
-                self.settings.scope, maxResults=1, fields="id", json_result=True
-            ),
-        )
+        return self._count_scope()
 
     def fetch_issues(self) -> list[Issue]:
+        """The scope's issues. With a snapshot cache and an earlier fetch of the same
+        scope and fields, only the issues updated since then (with an overlap) are read
+        in full; a count of the scope tells whether any left it or were deleted, and only
+        then are the scope's keys listed. The links' view of other issues (status,
+        assignee) is refreshed every run, since their changes do not touch ours."""
+        fields = self._fields()
+        fingerprint = hashlib.sha256(
+            json.dumps([SNAPSHOT_VERSION, self.api, self.settings.scope, fields]).encode()
+        ).hexdigest()[:16]
+        started = self.clock()
+        known = self.memory.recall(FETCH_FACTS)
+        cached = (
+            self.snapshots.issue_snapshots(SNAPSHOT_SOURCE)
+            if self.snapshots is not None and known.get("fingerprint") == fingerprint
+            else {}
+        )
+        since = known.get("since")
+        if not cached or since is None:
+            issues = {i.key: i for i in self._fetch(self.settings.scope, fields)}
+            changed, removed, replace = list(issues.values()), set(cached), True
+        else:
+            issues, changed, removed = self._fetch_changes(cached, since, started, fields)
+            replace = False
+        if self.snapshots is not None:
+            self.snapshots.update_issue_snapshots(
+                SNAPSHOT_SOURCE, changed, removed, replace=replace
+            )
+            # After the snapshots: a stamp never claims more than the cache holds.
+            self.memory.remember(FETCH_FACTS, "fingerprint", fingerprint)
+            self.memory.remember(FETCH_FACTS, "since", started.isoformat())
+        return self._refresh_links(list(issues.values()))
+
+    def _fields(self) -> list[str]:
         estimate_id = self._custom_field(ESTIMATE_FIELD_NAMES)
         flagged_id = self._custom_field(FLAGGED_FIELD_NAMES)
-        fields = list(BASE_FIELDS) + [f for f in (estimate_id, flagged_id) if f]
+        return list(BASE_FIELDS) + [f for f in (estimate_id, flagged_id) if f]
+
+    def _fetch_changes(
+        self, cached: dict[str, Issue], since: str, started: datetime, fields: list[str]
+    ) -> tuple[dict[str, Issue], list[Issue], set[str]]:
+        """Cached issues brought up to date: (all issues, those read now, keys gone)."""
+        elapsed = max(0.0, (started - datetime.fromisoformat(since)).total_seconds())
+        minutes = math.ceil(elapsed / 60) + OVERLAP_MINUTES
+        scope = without_order_by(self.settings.scope)
+        # Relative to the server's clock, so neither clock skew nor the site's time zone
+        # can move the window.
+        jql = f'({scope}) AND updated >= "-{minutes}m" ORDER BY key'
+        changed = self._fetch(jql, fields)
+        issues = {**cached, **{i.key: i for i in changed}}
+        removed: set[str] = set()
+        if self._count_scope() != len(issues):
+            present = self._scope_keys()
+            removed = set(issues) - present
+            missing = sorted(present - set(issues))
+            for start in range(0, len(missing), KEYS_PER_QUERY):
+                chunk = ", ".join(jql_string(k) for k in missing[start : start + KEYS_PER_QUERY])
+                changed += self._fetch(f"key in ({chunk})", fields)
+            issues = {**{k: v for k, v in issues.items() if k not in removed},
+                      **{i.key: i for i in changed}}  # fmt: skip
+        return issues, changed, removed
+
+    def _count_scope(self) -> int:
+        if self.cloud:
+            answer = self._post_json(
+                "search/approximate-count", {"jql": self.settings.scope}, "counting jira.scope"
+            )
+            return int(answer.get("count") or 0)
+        page = self._get_json(
+            "search",
+            {"jql": self.settings.scope, "maxResults": 0, "fields": "id"},
+            "counting jira.scope",
+        )
+        return int(page.get("total") or 0)
+
+    def _scope_keys(self) -> set[str]:
+        """Every key in the scope, listed with the largest page the site allows."""
+        keys = self._search(
+            self.settings.scope, ["id"], expand=None, doing="listing jira.scope",
+            max_results=KEY_PAGE_SIZE if self.cloud else 1000,
+        )  # fmt: skip
+        return {str(raw["key"]) for raw in keys}
+
+    def _fetch(self, jql: str, fields: list[str]) -> list[Issue]:
+        estimate_id = self._custom_field(ESTIMATE_FIELD_NAMES)
+        flagged_id = self._custom_field(FLAGGED_FIELD_NAMES)
         issues: list[Issue] = []
         truncated: list[dict[str, Any]] = []
 
@@ -343,7 +456,7 @@ class JiraSource:
 
         # Convert page by page so only the issues whose changelog Cloud cut short are
         # held as raw JSON (memory stays near the size of the domain objects).
-        for raw in self._search(self.settings.scope, fields):
+        for raw in self._search(jql, fields):
             if isinstance(raw, dict) and "key" in raw and "id" in raw:
                 self._issue_ids[str(raw["key"])] = str(raw["id"])
             changelog = raw.get("changelog") or {} if isinstance(raw, dict) else {}
@@ -356,7 +469,7 @@ class JiraSource:
             self._complete_changelogs(chunk)
             for raw in chunk:
                 convert(raw)
-        return self._fill_blocker_assignees(issues)
+        return issues
 
     def labels_of(self, keys: Sequence[str]) -> dict[str, tuple[str, ...]]:
         found: dict[str, tuple[str, ...]] = {}
@@ -364,6 +477,23 @@ class JiraSource:
             fields = self._issue_fields(key, "labels")
             if fields is not None:
                 found[key] = tuple(fields.get("labels") or ())
+        return found
+
+    def find_labelled(
+        self, labels: Sequence[str], projects: Sequence[str]
+    ) -> dict[str, tuple[str, ...]]:
+        if not labels or not projects:
+            return {}
+        # Outside the scope only: the scope's own issues come with the run's search.
+        jql = (
+            f"project in ({', '.join(jql_string(p) for p in sorted(projects))}) AND "
+            f"labels in ({', '.join(jql_string(label) for label in labels)}) AND "
+            f"NOT ({without_order_by(self.settings.scope)}) ORDER BY key"
+        )
+        found: dict[str, tuple[str, ...]] = {}
+        for raw in self._search(jql, ["labels"], expand=None, doing="looking for our labels"):
+            fields = raw.get("fields") or {}
+            found[str(raw["key"])] = tuple(fields.get("labels") or ())
         return found
 
     def _issue_fields(self, key: str, fields: str) -> dict[str, Any] | None:
@@ -376,10 +506,11 @@ class JiraSource:
             raise
         return raw.get("fields") or {}
 
-    def _fill_blocker_assignees(self, issues: list[Issue]) -> list[Issue]:
-        """Issue links carry the other issue's status but not its assignee, which a
-        cooperation finding names: look the blockers up (in-scope ones from the run)."""
-        assignees = {i.key: (i.assignee.name if i.assignee else None) for i in issues}
+    def _refresh_links(self, issues: list[Issue]) -> list[Issue]:
+        """Bring each link's view of the other issue up to date: from the run's own
+        issues where the other one is in the scope, and for blockers outside it (whose
+        status and assignee a cooperation finding names) from one search per hundred."""
+        in_scope = {i.key: i for i in issues}
         wanted = sorted(
             {
                 link.key
@@ -387,35 +518,79 @@ class JiraSource:
                 for link in issue.links
                 if link.direction == "inward"
                 and link.type.casefold() == "blocks"
-                and link.key not in assignees
+                and link.key not in in_scope
             }
         )
-        for key in wanted:
-            fields = self._issue_fields(key, "assignee")
-            person = _person(fields.get("assignee")) if fields else None
-            assignees[key] = person.name if person else None
+        others = self._describe(wanted)
+
+        def refreshed(link: Link) -> Link:
+            other = in_scope.get(link.key)
+            if other is not None:
+                return replace(
+                    link,
+                    status=other.status,
+                    status_category=other.status_category or link.status_category,
+                    assignee=other.assignee.name if other.assignee else None,
+                )
+            if link.key in others:
+                status, category, assignee = others[link.key]
+                return replace(link, status=status or link.status,
+                               status_category=category or link.status_category,
+                               assignee=assignee)  # fmt: skip
+            return link
+
         return [
-            replace(
-                issue,
-                links=tuple(
-                    replace(link, assignee=assignees.get(link.key)) for link in issue.links
-                ),
-            )
+            replace(issue, links=tuple(refreshed(link) for link in issue.links))
             if issue.links
             else issue
             for issue in issues
         ]
 
+    def _describe(self, keys: list[str]) -> dict[str, tuple[str | None, str | None, str | None]]:
+        """Status, status category and assignee name of issues by key (those that do
+        not exist or are not visible are left out)."""
+        found: dict[str, tuple[str | None, str | None, str | None]] = {}
+
+        def note(key: str, fields: dict[str, Any]) -> None:
+            status = fields.get("status") or {}
+            person = _person(fields.get("assignee"))
+            category = (status.get("statusCategory") or {}).get("key")
+            found[key] = (status.get("name"), category, person.name if person else None)
+
+        for start in range(0, len(keys), KEYS_PER_QUERY):
+            chunk = keys[start : start + KEYS_PER_QUERY]
+            jql = f"key in ({', '.join(jql_string(k) for k in chunk)})"
+            try:
+                for raw in self._search(jql, ["status", "assignee"], expand=None,
+                                        doing="reading blocking issues"):  # fmt: skip
+                    note(str(raw["key"]), raw.get("fields") or {})
+            except TrackerError as exc:
+                if "HTTP 400" not in str(exc):
+                    raise
+                # Jira refuses a key query naming an issue that no longer exists (or
+                # that the bot cannot see): ask one by one.
+                for key in chunk:
+                    fields = self._issue_fields(key, "status,assignee")
+                    if fields is not None:
+                        note(key, fields)
+        return found
+
     def _search(
-        self, jql: str, fields: list[str], *, changelog: bool = True
+        self,
+        jql: str,
+        fields: list[str],
+        expand: str | None = "changelog",
+        doing: str = "searching jira.scope",
+        max_results: int | None = None,
     ) -> Iterator[dict[str, Any]]:
+        size = max_results or self.settings.page_size
         if self.cloud:
-            yield from self._search_cloud(jql, fields, changelog)
+            yield from self._search_cloud(jql, fields, expand, doing, size)
         else:
-            yield from self._search_datacenter(jql, fields, changelog)
+            yield from self._search_datacenter(jql, fields, expand, doing, size)
 
     def _search_cloud(
-        self, jql: str, fields: list[str], changelog: bool = True
+        self, jql: str, fields: list[str], expand: str | None, doing: str, size: int
     ) -> Iterator[dict[str, Any]]:
         token: str | None = None
         seen: set[str] = set()
@@ -423,13 +598,13 @@ class JiraSource:
             body: dict[str, Any] = {
                 "jql": jql,
                 "fields": fields,
-                "maxResults": self.settings.page_size,
+                "maxResults": size,
             }
-            if changelog:
-                body["expand"] = "changelog"
+            if expand:
+                body["expand"] = expand
             if token:
                 body["nextPageToken"] = token
-            page = self._post_json("search/jql", body, "searching jira.scope")
+            page = self._post_json("search/jql", body, doing)
             issues = page.get("issues")
             if not isinstance(issues, list):
                 raise TrackerError("Jira's search/jql answer has no 'issues' list")
@@ -442,18 +617,18 @@ class JiraSource:
             seen.add(token)
 
     def _search_datacenter(
-        self, jql: str, fields: list[str], changelog: bool = True
+        self, jql: str, fields: list[str], expand: str | None, doing: str, size: int
     ) -> Iterator[dict[str, Any]]:
         start = 0
         while True:
             page = self._call(
-                "searching jira.scope",
+                doing,
                 lambda start=start: self.client.search_issues(  # type: ignore[misc]
                     jql,
                     startAt=start,
-                    maxResults=self.settings.page_size,
+                    maxResults=size,
                     fields=",".join(fields),
-                    expand="changelog" if changelog else None,
+                    expand=expand,
                     json_result=True,
                 ),
             )
@@ -515,6 +690,10 @@ class JiraSource:
         should there be more."""
         found = self._managed_comments(issue_key)
         return found[0] if found else None
+
+    def managed_comments(self, issue_key: str) -> list[ManagedComment]:
+        """Every tagged comment of the bot on the issue, oldest first."""
+        return self._managed_comments(issue_key)
 
     def _managed_comments(self, issue_key: str) -> list[ManagedComment]:
         bot = self.bot_id()
@@ -626,7 +805,8 @@ class JiraSource:
         """The projects this configuration writes to: those of the issues in scope and
         of the issues linked to them (a blocking label may land there)."""
         projects: set[str] = set()
-        for raw in self._search(self.settings.scope, ["project", "issuelinks"], changelog=False):
+        wanted = ["project", "issuelinks"]
+        for raw in self._search(self.settings.scope, wanted, expand=None, doing="listing projects"):
             fields = raw.get("fields") or {} if isinstance(raw, dict) else {}
             key = raw.get("key") if isinstance(raw, dict) else None
             project = (fields.get("project") or {}).get("key")
@@ -858,8 +1038,20 @@ class JiraSource:
             },
             "sendBulkNotification": not silent,
         }
-        response = self.client._session.post(self._url("bulk/issues/fields"), data=json.dumps(body))
-        task_id = response.json()["taskId"]
+        task_id = None
+        for attempt in range(self.settings.retries + 1):
+            response = self.client._session.post(
+                self._url("bulk/issues/fields"), data=json.dumps(body)
+            )
+            try:
+                task_id = str(response.json()["taskId"])
+                break
+            except (ValueError, KeyError, TypeError):
+                # A cut-off answer: the edit converges, so sending it again is safe.
+                self.stats.retries += 1
+                time.sleep(backoff_delay(attempt, self.settings.backoff))
+        if task_id is None:
+            return {key: "bulk edit: Jira's answer had no task id" for key in keys}
         deadline = time.monotonic() + max(BULK_TASK_WAIT, self.settings.timeout)
         delay = 0.2
         while True:
@@ -957,18 +1149,28 @@ def _links(fields: dict[str, Any], changes: list[Change]) -> list[Link]:
     return links
 
 
-def _comments(fields: dict[str, Any]) -> list[Comment]:
+def _comments(fields: dict[str, Any]) -> tuple[list[Comment], bool]:
+    """The comments the issue came with, and whether they are all of its comments."""
     page = fields.get("comment") or {}
     comments = []
-    for raw in page.get("comments") or []:
+    raw_comments = page.get("comments") or []
+    for raw in raw_comments:
         author = raw.get("author") or {}
         comments.append(
             Comment(
                 at=parse_jira_time(raw["created"]),
                 by=author.get("accountId") or author.get("name"),
+                id=str(raw["id"]) if raw.get("id") is not None else None,
             )
         )
-    return comments
+    total = page.get("total")
+    complete = (
+        "comment" in fields
+        and isinstance(total, int)
+        and total <= len(raw_comments)
+        and all(c.id is not None for c in comments)
+    )
+    return comments, complete
 
 
 def to_issue(raw: dict[str, Any], estimate_id: str | None, flagged_id: str | None) -> Issue:
@@ -977,6 +1179,7 @@ def to_issue(raw: dict[str, Any], estimate_id: str | None, flagged_id: str | Non
     changes = _changes(raw)
     estimate = fields.get(estimate_id) if estimate_id else None
     due = fields.get("duedate")
+    comments, comments_complete = _comments(fields)
     return Issue(
         key=raw["key"],
         project=(fields.get("project") or {}).get("key") or raw["key"].rsplit("-", 1)[0],
@@ -996,5 +1199,7 @@ def to_issue(raw: dict[str, Any], estimate_id: str | None, flagged_id: str | Non
         flagged=bool(fields.get(flagged_id)) if flagged_id else False,
         history=tuple(changes),
         links=tuple(_links(fields, changes)),
-        comments=tuple(_comments(fields)),
+        comments=tuple(comments),
+        comments_complete=comments_complete,
+        status_category=(fields["status"].get("statusCategory") or {}).get("key"),
     )

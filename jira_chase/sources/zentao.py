@@ -37,7 +37,6 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timezone
-from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -92,26 +91,6 @@ class SnapshotCache(Protocol):
     def cached_items(self, source: str) -> dict[str, dict[str, Any]]: ...
 
     def save_items(self, source: str, items: Mapping[str, Mapping[str, Any]]) -> None: ...
-
-
-class StateFileCache:
-    """The state store's item cache, opened for each read or write (the run keeps its
-    own connection to the same file)."""
-
-    def __init__(self, path: Path | str):
-        self.path = Path(path)
-
-    def cached_items(self, source: str) -> dict[str, dict[str, Any]]:
-        from jira_chase.state import StateStore
-
-        with StateStore(self.path) as store:
-            return store.cached_items(source)
-
-    def save_items(self, source: str, items: Mapping[str, Mapping[str, Any]]) -> None:
-        from jira_chase.state import StateStore
-
-        with StateStore(self.path) as store:
-            store.save_items(source, items)
 
 
 class _HttpError(Exception):
@@ -485,12 +464,22 @@ class ZenTaoSource:
         except (_Malformed, requests.RequestException) as exc:
             raise self._run_error(f"reading {key}", exc) from None
 
-    def validate_scope(self) -> None:
+    def validate_scope(self) -> int:
+        count = 0
         for name, number, key in self._scope():
             self._check(name, number, key)
-            path = f"/{name}/{number}/" + ("stories" if name == "products" else "tasks")
-            status = "allstory" if name == "products" else "all"
-            self._read(path, {"status": status, "limit": 1}, f"listing {key}")
+            lists = (
+                (("stories", "allstory"), ("bugs", "all"))
+                if name == "products"
+                else (("tasks", "all"),)
+            )
+            for collection, status in lists:
+                page = self._read(
+                    f"/{name}/{number}/{collection}", {"status": status, "limit": 1},
+                    f"listing the {collection} of {key}",
+                )  # fmt: skip
+                count += int(page.get("total") or 0)
+        return count
 
     def fetch_issues(self) -> list[Issue]:
         self._load_people()
@@ -771,8 +760,6 @@ class ZenTaoSource:
             if match is None:
                 continue
             kind, number = match.group(1), int(match.group(2))
-            if kind == "task":
-                continue  # no keywords on tasks: nothing to label
             try:
                 item = self._get(f"/{KINDS[kind][1]}/{number}")
             except _HttpError as exc:
@@ -781,8 +768,18 @@ class ZenTaoSource:
                 raise self._run_error(f"reading {key}", exc) from None
             except (_Malformed, requests.RequestException) as exc:
                 raise self._run_error(f"reading {key}", exc) from None
-            found[key] = tuple(keyword_tokens(item.get("keywords")))
+            # Tasks have no keywords: they exist, and carry none.
+            found[key] = () if kind == "task" else tuple(keyword_tokens(item.get("keywords")))
         return found
+
+    def find_labelled(
+        self, labels: Sequence[str], projects: Sequence[str]
+    ) -> dict[str, tuple[str, ...]]:
+        """Nothing to search for: the scope is every story and bug of the configured
+        products (tasks have no keywords), so no item of them carries our keywords
+        outside the scope. Items of a product dropped from the configuration are found
+        through the state store and read with `labels_of`."""
+        return {}
 
     # -- managed comments -----------------------------------------------------------------
 
@@ -800,29 +797,35 @@ class ZenTaoSource:
         self._fresh[issue_key] = actions
         return actions
 
-    def _managed(self, issue_key: str, actions: list[dict[str, Any]]) -> ManagedComment | None:
+    def _managed(self, issue_key: str, actions: list[dict[str, Any]]) -> list[ManagedComment]:
+        found = []
         for action in sorted(actions, key=lambda a: int(a.get("id") or 0)):
             if action.get("action") != "commented" or not self._is_bot(action.get("actor")):
                 continue
             marker = parse_zentao_marker(str(action.get("comment") or ""))
             if marker is not None:
-                return ManagedComment(issue_key, str(action.get("id")), marker[1])
-        return None
+                found.append(ManagedComment(issue_key, str(action.get("id")), marker[1]))
+        return found
 
-    def find_managed_comment(self, issue_key: str) -> ManagedComment | None:
-        """The bot's remark that starts with the marker, read from the item's actions
-        (those read in this run, else read now). A remark by anyone else never counts."""
+    def managed_comments(self, issue_key: str) -> list[ManagedComment]:
+        """The bot's remarks that start with the marker, oldest first, read from the
+        item's actions (those read in this run, else read now). A remark by anyone else
+        never counts."""
         actions = self._fresh.get(issue_key)
         if actions is None:
             try:
                 actions = self._actions(issue_key)
             except _HttpError as exc:
                 if exc.status == 404:
-                    return None
+                    return []
                 raise self._run_error(f"reading the remarks of {issue_key}", exc) from None
             except (_Malformed, requests.RequestException) as exc:
                 raise self._run_error(f"reading the remarks of {issue_key}", exc) from None
         return self._managed(issue_key, actions or [])
+
+    def find_managed_comment(self, issue_key: str) -> ManagedComment | None:
+        found = self.managed_comments(issue_key)
+        return found[0] if found else None
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -925,7 +928,7 @@ class ZenTaoSource:
         """Look for the tagged remark first (a run may have died after posting it), post
         it, and read it back; a post whose fate is unknown is looked for, then made once
         more."""
-        existing = self._managed(key, self._actions(key) or [])
+        existing = next(iter(self._managed(key, self._actions(key) or [])), None)
         if existing is not None:
             if existing.digest != doc.digest:
                 return self._edit_comment(key, kind, number, existing.comment_id, doc)
@@ -942,8 +945,8 @@ class ZenTaoSource:
             except (requests.ConnectionError, requests.Timeout, *BODY_ERRORS):
                 pass  # it may or may not have been made: look
             found = self._managed(key, self._actions(key) or [])
-            if found is not None:
-                return found.comment_id
+            if found:
+                return found[0].comment_id
             if attempt == 0:
                 self.stats.retries += 1
                 log.info("%s: the remark did not appear; posting it once more", key)

@@ -97,8 +97,8 @@ class TestSourceContract:
         identity = tracker.make_source().identify()
         assert identity.tracker == tracker.name and identity.user_id and identity.version
 
-    def test_validate_scope_accepts_the_configured_scope(self, tracker):
-        tracker.make_source().validate_scope()
+    def test_validate_scope_accepts_the_scope_and_counts_it(self, tracker):
+        assert tracker.make_source().validate_scope() == len(IN_SCOPE)
 
     def test_fetch_returns_every_issue_in_scope_with_its_whole_history(self, tracker):
         issues = {i.key: i for i in tracker.make_source().fetch_issues()}

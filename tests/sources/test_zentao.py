@@ -269,7 +269,8 @@ def test_tasks_cannot_carry_labels_and_none_are_planned_for_them(zentao_sim):
     sim.reset_counts()
     (outcome,) = source.apply([Operation(LABELS, key, add=("chase-off-track",))])
     assert isinstance(outcome.error, IssueError) and sim.requests == []
-    assert source.labels_of([key, "bug-1"]) == {"bug-1": ("needs-design", "chase-stale")}
+    # A task exists and carries no keywords.
+    assert source.labels_of([key, "bug-1"]) == {key: (), "bug-1": ("needs-design", "chase-stale")}
 
 
 def test_a_missing_item_is_a_per_issue_error_and_the_rest_is_done(zentao_sim):

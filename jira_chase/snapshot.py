@@ -1,0 +1,83 @@
+"""Issue snapshots to and from compact JSON records, for the state store's item cache.
+
+The codec follows the dataclasses' own type hints, so a field added to the model is
+cached without touching this module: datetimes and dates as ISO 8601 text, nested
+dataclasses as objects, tuples as lists, and fields at their default value left out.
+A record written by an older model (a missing field) decodes with that field's default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+from jira_chase.model import Issue
+
+#: Bump when a record's meaning changes in a way defaults cannot absorb.
+RECORD_VERSION = 1
+
+
+def issue_to_record(issue: Issue) -> dict[str, Any]:
+    record = _encode(issue)
+    assert isinstance(record, dict)
+    return record
+
+
+def issue_from_record(record: dict[str, Any]) -> Issue:
+    issue = _decode(Issue, record)
+    assert isinstance(issue, Issue)
+    return issue
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {}
+        for field in _fields(type(value)):
+            item = getattr(value, field.name)
+            if field.default is not dataclasses.MISSING and item == field.default:
+                continue
+            out[field.name] = _encode(item)
+        return out
+    if isinstance(value, tuple | list):
+        return [_encode(item) for item in value]
+    return value
+
+
+def _decode(kind: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(kind)
+    if origin is typing.Union or origin is types.UnionType:
+        options = [arg for arg in typing.get_args(kind) if arg is not type(None)]
+        return _decode(options[0], value) if len(options) == 1 else value
+    if origin is tuple:
+        (item_kind, *_) = typing.get_args(kind)
+        return tuple(_decode(item_kind, item) for item in value)
+    if kind is datetime:
+        return datetime.fromisoformat(value)
+    if kind is date:
+        return date.fromisoformat(value)
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
+        hints = _hints(kind)
+        return kind(**{name: _decode(hints[name], item) for name, item in value.items()
+                       if name in hints})  # fmt: skip
+    if kind is float and isinstance(value, int):
+        return float(value)
+    return value
+
+
+@cache
+def _fields(kind: type) -> tuple[dataclasses.Field[Any], ...]:
+    return dataclasses.fields(kind)
+
+
+@cache
+def _hints(kind: type) -> dict[str, Any]:
+    names = {field.name for field in _fields(kind)}
+    return {name: hint for name, hint in typing.get_type_hints(kind).items() if name in names}
