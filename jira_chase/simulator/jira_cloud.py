@@ -306,11 +306,12 @@ class JiraCloudApi(JiraApi):
         }
         following = offset + len(page)
         body["isLast"] = following >= len(keys)
-        if not body["isLast"]:
-            body["nextPageToken"] = (
-                token
-                if token and self.stuck_paging
-                else _encode_token({"s": snapshot_id, "o": following, "q": query_digest})
+        if token and self.stuck_paging:
+            body["isLast"] = False
+            body["nextPageToken"] = token
+        elif not body["isLast"]:
+            body["nextPageToken"] = _encode_token(
+                {"s": snapshot_id, "o": following, "q": query_digest}
             )
         return Response(200, body)
 
@@ -397,9 +398,10 @@ class JiraCloudApi(JiraApi):
                 for issue_id, histories in by_issue.items()
             ]
         }
-        if offset + len(page) < len(entries):
-            following = _encode_token({"o": offset + len(page), "q": request_digest})
-            out["nextPageToken"] = token if token and self.stuck_paging else following
+        if token is not None and self.stuck_paging:
+            out["nextPageToken"] = token
+        elif offset + len(page) < len(entries):
+            out["nextPageToken"] = _encode_token({"o": offset + len(page), "q": request_digest})
         return Response(200, out)
 
     def issue_changelog(self, request: Request, user: User) -> Response:

@@ -42,7 +42,7 @@ from jira_chase.jql import without_order_by
 from jira_chase.model import Change, Comment, Issue, Link, Person
 from jira_chase.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, LABELS, Operation
 from jira_chase.sources.base import Memory, Outcome, ScratchMemory, ServerIdentity, SourceStats
-from jira_chase.sources.http import BODY_ERRORS, backoff_delay, retry_policy
+from jira_chase.sources.http import BODY_ERRORS, backoff_delay, retry_policy, timed_out
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -272,11 +272,13 @@ class JiraSource:
                     f"Jira rejected jira.scope (HTTP 400): {detail} — fix the JQL in jira.scope"
                 )
             return TrackerError(f"Jira answered HTTP {status} while {doing}: {detail}")
-        if isinstance(exc, requests.Timeout):
+        if timed_out(exc):
             return TrackerError(
                 f"Jira did not answer within jira.timeout = {self.settings.timeout}s while "
                 f"{doing} ({self.settings.url})"
             )
+        if isinstance(exc, ValueError):  # also requests' JSONDecodeError
+            return TrackerError(f"unexpected answer from Jira while {doing}: {exc}")
         if isinstance(exc, requests.RequestException):
             return TrackerError(f"cannot reach Jira at {self.settings.url} while {doing}: {exc}")
         return TrackerError(f"unexpected answer from Jira while {doing}: {exc}")
