@@ -237,6 +237,12 @@ def check(config_path: Path | None) -> None:
         for project, silent in source.notification_modes().items():
             if silent:
                 click.echo(f"writes in {project}: silent (the bot may suppress notifications)")
+            elif silent is None:
+                click.echo(
+                    f"writes in {project}: Jira did not say whether the bot may suppress "
+                    "notifications (mypermissions failed, see --verbose); the first sync "
+                    "finds out"
+                )
             else:
                 click.echo(
                     f"writes in {project}: label changes email the issue's watchers — grant "

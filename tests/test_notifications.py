@@ -232,3 +232,12 @@ def test_a_permission_granted_later_makes_the_next_run_silent(tmp_path, jira_sim
     edits = label_edits(sim, "APP")
     assert edits and all(notify == ["false"] for notify, _ in edits)
     assert json.loads(result.stdout)["summary"]["noisy_writes"] == 0
+
+
+def test_check_says_when_jira_does_not_tell(tmp_path, jira_sim):
+    faults = FaultPlan(rate=1.0, kinds=[SERVER_ERROR], endpoints=["GET */mypermissions"])
+    sim = start(jira_sim, "cloud", faults=faults)
+    checked = invoke("check", "--config", str(config_for(tmp_path, sim, "cloud")))
+    assert checked.exit_code == 0, checked.output
+    (app,) = [line for line in checked.stdout.splitlines() if line.startswith("writes in APP:")]
+    assert "Jira did not say whether the bot may suppress notifications" in app

@@ -808,7 +808,10 @@ class JiraSource:
         of the issues linked to them (a blocking label may land there)."""
         projects: set[str] = set()
         wanted = ["project", "issuelinks"]
-        for raw in self._search(self.settings.scope, wanted, expand=None, doing="listing projects"):
+        listing = self._search(
+            self.settings.scope, wanted, None, "listing the scope's projects", KEY_PAGE_SIZE
+        )
+        for raw in listing:
             fields = raw.get("fields") or {} if isinstance(raw, dict) else {}
             key = raw.get("key") if isinstance(raw, dict) else None
             project = (fields.get("project") or {}).get("key")
@@ -820,14 +823,11 @@ class JiraSource:
                     projects.add(project_of(str(other["key"])))
         return sorted(projects)
 
-    def notification_modes(self) -> dict[str, bool]:
+    def notification_modes(self) -> dict[str, bool | None]:
         """Per project this configuration writes to: True when label changes there are
-        silent, False when they email the issue's watchers. Asks Jira afresh."""
-        modes: dict[str, bool] = {}
-        for project in self.scope_projects():
-            answer = self._may_suppress_notifications(project)
-            modes[project] = answer if answer is not None else False
-        return modes
+        silent, False when they email the issue's watchers, None when Jira does not say.
+        Asks Jira afresh."""
+        return {p: self._may_suppress_notifications(p) for p in self.scope_projects()}
 
     # -- writes ---------------------------------------------------------------------
 
