@@ -201,7 +201,15 @@ class JiraSource:
             raise self._run_error("connecting", exc) from None
         self._mount_retries()
         self.client._session.hooks["response"].append(self._count)
-        self._server_info = self._call("checking the server", self.client.server_info)
+        try:
+            self._server_info = self._call("checking the server", self.client.server_info)
+        except TrackerError as exc:
+            if self.cloud and "HTTP 404" in str(exc):
+                raise TrackerError(
+                    f"{settings.url} has no REST API v3 (HTTP 404 on serverInfo): for Jira "
+                    "Data Center set jira.deployment = 'datacenter', else check jira.url"
+                ) from None
+            raise
         # Without these the library treats Cloud as Server and falls back to the removed
         # /search (see the library's start-up serverInfo call).
         self.client.deploymentType = self._server_info.get("deploymentType")

@@ -325,3 +325,119 @@ def test_the_json_summary_names_the_noisy_writes(tmp_path, demo_sim):
     assert result.exit_code == 0, result.output + result.stderr
     summary = json.loads(result.stdout)["summary"]
     assert summary["noisy_writes"] == summary["noisy_by_project"]["APP"] > 0
+
+
+# -- more write and read failures ---------------------------------------------------------
+
+
+def test_cloud_settings_against_data_center_and_back_name_the_fix(jira_sim):
+    dc = jira_sim(build_demo_dataset(), deployment="datacenter")
+    with pytest.raises(TrackerError, match="set jira.deployment = 'datacenter', else check"):
+        JiraSource(settings(dc.url))
+    cloud = jira_sim(build_demo_dataset())
+    # Cloud refuses a personal access token outright (Bearer is not its sign-in).
+    with pytest.raises(TrackerError, match="HTTP 401 while checking the server: check the pers"):
+        JiraSource(settings(cloud.url, deployment="datacenter", email=""))
+
+
+def test_reading_labels_refused_with_403_fails_the_run(jira_sim):
+    sim = jira_sim(build_demo_dataset(), faults=only(FORBIDDEN, "GET */issue/OPS-24"))
+    with pytest.raises(TrackerError, match="HTTP 403 while reading OPS-24"):
+        JiraSource(settings(sim.url)).labels_of(["OPS-24"])
+
+
+def test_only_a_tagged_comment_by_the_bot_counts_as_managed(jira_sim, deployment_name):
+    if deployment_name == "datacenter":
+        sim = jira_sim(build_demo_dataset(), deployment="datacenter", tokens={"pat": "u-bot"})
+        source = JiraSource(settings(sim.url, deployment="datacenter", email="", token="pat"))
+        http = requests.Session()
+        http.headers["Authorization"] = "Bearer pat"
+        body = {"body": "an ordinary comment by the bot account"}
+        url = f"{sim.url}/rest/api/2/issue/APP-108/comment"
+    else:
+        sim = jira_sim(build_demo_dataset())
+        source = JiraSource(settings(sim.url))
+        http = requests.Session()
+        http.auth = ("chase-bot@example.com", "t")
+        body = {
+            "body": {"type": "doc", "version": 1, "content": []},
+            "properties": [{"key": "something-else", "value": {"digest": "x"}}],
+        }
+        url = f"{sim.url}/rest/api/3/issue/APP-108/comment"
+    assert http.post(url, json=body).status_code == 201
+    assert source.find_managed_comment("APP-108") is None
+
+
+@pytest.fixture(params=["cloud", "datacenter"])
+def deployment_name(request):
+    return request.param
+
+
+def test_a_comment_edit_refused_is_an_error_for_that_issue(jira_sim):
+    sim = jira_sim(build_demo_dataset(), faults=only(FORBIDDEN, "PUT */comment/*"))
+    source = JiraSource(settings(sim.url))
+    (created,) = source.apply([_comment_op(COMMENT_CREATE, "APP-108")])
+    (edited,) = source.apply([_comment_op(COMMENT_UPDATE, "APP-108", created.comment_id)])
+    assert edited.error is not None and edited.error.status == 403
+    assert len(bot_comments(sim, "APP-108")) == 1
+
+
+def test_deleting_a_comment_that_is_already_gone_is_done(demo_sim):
+    from jira_chase.plan import COMMENT_DELETE
+
+    source = JiraSource(settings(demo_sim.url))
+    (created,) = source.apply([_comment_op(COMMENT_CREATE, "APP-108")])
+    delete = _comment_op(COMMENT_DELETE, "APP-108", created.comment_id)
+    assert [o.error for o in source.apply([delete])] == [None]
+    assert [o.error for o in source.apply([delete])] == [None]  # 404: already gone
+    assert bot_comments(demo_sim, "APP-108") == []
+
+
+def test_credentials_revoked_mid_run_stop_the_run(jira_sim):
+    sim = jira_sim(build_demo_dataset(), credentials={"chase-bot@example.com": "t"})
+    source = JiraSource(settings(sim.url))
+    source.identify()
+    sim.api.credentials["chase-bot@example.com"] = "revoked"
+    with pytest.raises(TrackerError, match="HTTP 401 while writing APP-1"):
+        source.apply(_label_ops(["APP-1"]))
+    with pytest.raises(TrackerError, match="HTTP 401"):
+        source.apply(_label_ops(KEYS))  # a bulk edit
+
+
+def test_a_write_whose_connection_is_lost_is_an_error_for_that_issue(jira_sim):
+    sim = jira_sim(build_demo_dataset(), faults=only(RESET_BEFORE, "PUT */issue/APP-1"))
+    source = JiraSource(settings(sim.url))
+    source.may_write_silently("APP")
+    (outcome,) = source.apply(_label_ops(["APP-1"]))
+    assert outcome.error is not None and "labels (test) failed" in str(outcome.error)
+
+
+def test_a_comment_create_refused_with_a_4xx_is_not_tried_again(jira_sim):
+    sim = jira_sim(build_demo_dataset(), faults=only(FORBIDDEN, "POST */issue/*/comment"))
+    (outcome,) = JiraSource(settings(sim.url, retries=2)).apply(
+        [_comment_op(COMMENT_CREATE, "APP-108")]
+    )
+    assert outcome.error is not None and outcome.error.status == 403
+    assert [p for m, p in sim.requests if m == "POST"] == ["/rest/api/3/issue/APP-108/comment"]
+
+
+def test_a_comment_create_failing_every_time_looks_before_each_try_and_gives_up(jira_sim):
+    from jira_chase.simulator.faults import SERVER_ERROR
+
+    sim = jira_sim(build_demo_dataset(), faults=only(SERVER_ERROR, "POST */issue/*/comment"))
+    (outcome,) = JiraSource(settings(sim.url, retries=1)).apply(
+        [_comment_op(COMMENT_CREATE, "APP-108")]
+    )
+    assert outcome.error is not None and outcome.error.status == 500
+    posts = [p for m, p in sim.requests if m == "POST"]
+    looks = [p for m, p in sim.requests if m == "GET" and p.endswith("/APP-108/comment")]
+    assert len(posts) == 2 and len(looks) == 2
+    assert bot_comments(sim, "APP-108") == []
+
+
+def test_a_bulk_edit_failing_with_a_5xx_fails_each_of_its_issues(jira_sim):
+    from jira_chase.simulator.faults import SERVER_ERROR
+
+    sim = jira_sim(build_demo_dataset(), faults=only(SERVER_ERROR, "POST */bulk/issues/fields"))
+    outcomes = JiraSource(settings(sim.url)).apply(_label_ops(KEYS))
+    assert all("bulk edit: Internal server error" in str(o.error) for o in outcomes)
