@@ -54,14 +54,22 @@ def main() -> None:
         settings = load_settings(
             data={
                 "tracker": "jira",
-                "jira": {"url": sim.url, "email": "bot@example.com", "token": "t",
-                         "scope": "project in (APP, OPS, WEB)"},  # fmt: skip
+                "jira": {
+                    "url": sim.url,
+                    "email": "bot@example.com",
+                    "token": "t",
+                    "scope": "project in (APP, OPS, WEB)",
+                },  # fmt: skip
                 "workflow": {
                     "done": ["Done", "Closed"],
                     "steps": [
                         {"name": "build", "statuses": ["In Progress"], "limit_days": 5},
-                        {"name": "review", "statuses": ["Code Review"], "limit_days": 2,
-                         "required": True},  # fmt: skip
+                        {
+                            "name": "review",
+                            "statuses": ["Code Review"],
+                            "limit_days": 2,
+                            "required": True,
+                        },  # fmt: skip
                     ],
                 },
                 "writeback": {"max_writes": 10**9},

@@ -80,12 +80,47 @@ def child_run(args: list[str], tmp: Path) -> tuple[float, float, dict]:
     return seconds, usage.ru_maxrss / 1024, json.loads(out_path.read_text())
 
 
+def lower_bound(doc: dict, page_size: int) -> int:
+    """What a first sync cannot do with less: the scope's search pages, the bulk changelog
+    calls (one per 1000 issues at most), one request per comment written, and for label
+    changes one call per issue or, for five or more identical ones, a bulk edit and its
+    poll."""
+    issues = doc["summary"]["issues"]
+    ops = doc["applied"]
+    comments = sum(1 for op in ops if op["kind"] != "labels")
+    groups: dict[tuple, int] = {}
+    for op in ops:
+        if op["kind"] == "labels":
+            change = (tuple(op["add"]), tuple(op["remove"]))
+            groups[change] = groups.get(change, 0) + 1
+    labels = sum(2 * ((n + 999) // 1000) if n >= 5 else n for n in groups.values())
+    return -(-issues // page_size) + -(-issues // 1000) + comments + labels
+
+
+def touch(url: str, deployment: str, doc: dict, count: int) -> list[str]:
+    """Change `count` issues in the tracker as a person would (a label of their own)."""
+    import requests
+
+    api = "3" if deployment == "cloud" else "2"
+    http = requests.Session()
+    if deployment == "cloud":
+        http.auth = ("bot@example.com", "t")
+    else:
+        http.headers["Authorization"] = "Bearer t"
+    keys = [issue["key"] for issue in doc["issues"]][:count]
+    for key in keys:
+        body = {"update": {"labels": [{"add": "bench-touched"}]}}
+        http.put(f"{url}/rest/api/{api}/issue/{key}", json=body, timeout=30).raise_for_status()
+    return keys
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--issues", type=int, default=20000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--deployment", choices=["cloud", "datacenter"], default="cloud")
     parser.add_argument("--page-size", type=int, default=100)
+    parser.add_argument("--touch", type=int, default=10, help="issues changed before sync 4")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -111,7 +146,16 @@ def main() -> None:
             )
             now = ["--now", "2026-11-20T16:00:00Z", "--json", "--config", str(config)]
             print(f"{args.issues} issues, {args.deployment}, page size {args.page_size}")
-            for label, command in (("plan", "plan"), ("sync 1", "sync"), ("sync 2", "sync")):
+            steps = (
+                ("plan", "plan"), ("sync 1", "sync"), ("sync 2", "sync"), ("sync 3", "sync"),
+                ("plan", "plan"), ("touch", None), ("sync 4", "sync"),
+            )  # fmt: skip
+            doc: dict = {}
+            for label, command in steps:
+                if command is None:
+                    touched = touch(url, args.deployment, doc, args.touch)
+                    print(f"  -- {len(touched)} issues changed in the tracker: {touched[:3]}...")
+                    continue
                 seconds, rss, doc = child_run([command, *now], Path(tmp))
                 summary = doc["summary"]
                 print(
@@ -120,6 +164,10 @@ def main() -> None:
                     f"unhealthy {summary['unhealthy']:>5}  planned {summary['planned']:>5}  "
                     f"applied {summary['applied']:>5}"
                 )
+                if label == "sync 1":
+                    bound = lower_bound(doc, args.page_size)
+                    print(f"          lower bound {bound} requests: "
+                          f"{summary['requests'] / bound:.2f} x")  # fmt: skip
         finally:
             server.terminate()
             server.wait(timeout=30)

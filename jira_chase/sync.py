@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from jira_chase.comment import ManagedComment
 from jira_chase.config import Settings
@@ -30,6 +30,11 @@ from jira_chase.sources.base import Outcome, ScratchMemory, ServerIdentity, Sour
 from jira_chase.state import StateStore
 
 log = logging.getLogger(__name__)
+
+
+#: How often a run searches the tracker for its labels outside the scope.
+SWEEP_EVERY = timedelta(days=1)
+SWEEP = "sweep"
 
 
 class ScopeCollapsed(TrackerError):
@@ -160,17 +165,27 @@ def outside_scope(
     blockers: set[str] = set()
     if settings.cooperation.label_blockers:
         blockers = (set(evaluation.blockers) | store.keys_carrying(prefix + BLOCKING)) - in_scope
-    projects = {v.issue.project for v in evaluation.verdicts}
+    scope_projects = {v.issue.project for v in evaluation.verdicts}
+    projects = set(scope_projects)
     if settings.cooperation.label_blockers:
         projects |= {link.project for v in evaluation.verdicts for link in v.issue.links}
-    found = source.find_labelled(writable_labels(prefix), sorted(projects))
+    found: dict[str, tuple[str, ...]] = {}
+    swept = store.recall(SWEEP).get("labels")
+    if swept is None or abs(evaluation.now - datetime.fromisoformat(swept)) >= SWEEP_EVERY:
+        # The state knows what it wrote; the search is for what it cannot know (a lost
+        # or restored state file): at its first run, then once a day.
+        found = source.find_labelled(writable_labels(prefix), sorted(projects))
+        store.remember(SWEEP, "labels", evaluation.now.isoformat())
     labels: dict[str, tuple[str, ...]] = {}
     for key, current in found.items():
         if key in in_scope:
             continue
         if not only_blocking(current):
-            left.add(key)
-            labels[key] = current
+            # Health labels are ours only in the scope's projects: in another team's
+            # project they may be another setup's (each owns its label prefix).
+            if key.rsplit("-", 1)[0] in scope_projects or key in owned:
+                left.add(key)
+                labels[key] = current
         elif key in linked and settings.cooperation.label_blockers:
             blockers.add(key)
             labels[key] = current

@@ -318,6 +318,16 @@ class Dataset:
 
     # -- writes --------------------------------------------------------------------------
 
+    def delete_issue(self, issue: Issue) -> None:
+        """Remove the issue as Jira's issue delete does: gone from every search and key
+        lookup (links to it from other issues stay, as Jira shows them until reindexed)."""
+        del self.issues[issue.key]
+        del self._issues_by_id[issue.id]
+        self.issues_by_project[issue.project].remove(issue)
+        for comment in issue.comments:
+            self._comments_by_id.pop(comment.id, None)
+        self.generation += 1
+
     def set_labels(self, issue: Issue, labels: list[str], by: str, at: datetime) -> History | None:
         """Give ``issue`` exactly ``labels``; record the change as a ``labels`` history entry.
 

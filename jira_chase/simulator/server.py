@@ -162,6 +162,11 @@ class JiraSimulator(SimulatorServer):
         with self.api.lock:
             self.dataset.set_status(self.issue(key), status, by, self.clock())
 
+    def delete_issue(self, key: str) -> None:
+        """Delete an issue now, as a person in the tracker would."""
+        with self.api.lock:
+            self.dataset.delete_issue(self.issue(key))
+
     def labels(self, key: str) -> list[str]:
         with self.api.lock:
             return list(self.issue(key).labels)

@@ -414,19 +414,38 @@ class JiraSource:
         # Relative to the server's clock, so neither clock skew nor the site's time zone
         # can move the window.
         jql = f'({scope}) AND updated >= "-{minutes}m" ORDER BY key'
-        changed = self._fetch(jql, fields)
+        # First only the keys and update times in the window (thousands a page), then in
+        # full only the issues that are new or differ from their snapshot: the window's
+        # overlap re-lists recent changes every run, but reads none of them twice.
+        window = self._search(
+            jql, ["updated"], expand=None, doing="searching jira.scope for changes",
+            max_results=KEY_PAGE_SIZE if self.cloud else 1000,
+        )  # fmt: skip
+        stale = sorted(
+            str(raw["key"])
+            for raw in window
+            if str(raw["key"]) not in cached
+            or parse_jira_time(str((raw.get("fields") or {}).get("updated")))
+            != cached[str(raw["key"])].updated
+        )
+        changed = self._fetch_keys(stale, fields)
         issues = {**cached, **{i.key: i for i in changed}}
         removed: set[str] = set()
         if self._count_scope() != len(issues):
             present = self._scope_keys()
             removed = set(issues) - present
-            missing = sorted(present - set(issues))
-            for start in range(0, len(missing), KEYS_PER_QUERY):
-                chunk = ", ".join(jql_string(k) for k in missing[start : start + KEYS_PER_QUERY])
-                changed += self._fetch(f"key in ({chunk})", fields)
+            changed += self._fetch_keys(sorted(present - set(issues)), fields)
             issues = {**{k: v for k, v in issues.items() if k not in removed},
                       **{i.key: i for i in changed}}  # fmt: skip
         return issues, changed, removed
+
+    def _fetch_keys(self, keys: list[str], fields: list[str]) -> list[Issue]:
+        """The given issues in full, a hundred keys a query."""
+        issues: list[Issue] = []
+        for start in range(0, len(keys), KEYS_PER_QUERY):
+            chunk = ", ".join(jql_string(key) for key in keys[start : start + KEYS_PER_QUERY])
+            issues += self._fetch(f"key in ({chunk}) ORDER BY key", fields)
+        return issues
 
     def _count_scope(self) -> int:
         if self.cloud:
@@ -443,8 +462,9 @@ class JiraSource:
 
     def _scope_keys(self) -> set[str]:
         """Every key in the scope, listed with the largest page the site allows."""
+        # Cloud answers `fields: ["id"]` with ids alone; asking for the key adds it.
         keys = self._search(
-            self.settings.scope, ["id"], expand=None, doing="listing jira.scope",
+            self.settings.scope, ["key"], expand=None, doing="listing jira.scope",
             max_results=KEY_PAGE_SIZE if self.cloud else 1000,
         )  # fmt: skip
         return {str(raw["key"]) for raw in keys}
