@@ -3,7 +3,8 @@ each change a share of the issues, recorded by the real state store.
 
     python benchmarks/bench_state.py --issues 10000 --runs 100
 
-The operations are the real plan of the generated data (fetched from the simulator by
+The state holds the issue snapshots of the incremental pull; the operations are the
+real plan of the generated data (fetched from the simulator by
 the Jira source, judged and planned by the real code); each later run re-records a
 share (`--churn`, default 2 %) of them as that run's writes, as a steady cron job
 would. Prints one JSON line: the file's size after the first run and after the last,
@@ -84,6 +85,8 @@ def main() -> None:
         rng = random.Random(args.seed)
         started = time.perf_counter()
         with StateStore(path) as store:
+            # The incremental pull's snapshot of every issue in the scope.
+            store.update_issue_snapshots("jira", issues, (), replace=True)
             for number in range(args.runs):
                 run_id = store.start_run("sync", NOW)
                 chosen = (

@@ -6,11 +6,15 @@ README section "The plan as JSON".
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from jira_chase.evaluate import Evaluation
-from jira_chase.model import Health
-from jira_chase.rules.context import fmt_days, fmt_share
+from jira_chase.config import Settings
+from jira_chase.evaluate import Evaluation, Verdict
+from jira_chase.model import Finding, Health
+from jira_chase.rules.context import fmt_days, fmt_share, fmt_time
 from jira_chase.sync import RunResult
 
 JSON_FORMAT = "jira-chase-run/1"
@@ -55,6 +59,10 @@ def render_team(evaluation: Evaluation) -> list[str]:
         def share(value: float | None) -> str:
             return "-" if value is None else fmt_share(value)
 
+        name_width = max(
+            [len("step")] + [len(s.name) + (10 if s.waiting else 0) for s in metrics.steps]
+        )
+
         lines += [
             "",
             f"Team — last {metrics.window_weeks} weeks, in {metrics.unit}",
@@ -64,12 +72,13 @@ def render_team(evaluation: Evaluation) -> list[str]:
             f"(aging: {len(metrics.aging_at_risk)} at risk, {len(metrics.aging_off_track)} "
             f"off track) · reopen rate {share(metrics.reopen_rate)} · blocked "
             f"{share(metrics.blocked_share)} · flow efficiency {share(metrics.flow_efficiency)}",
-            f"  {'step':<14} {'WIP':>4} {'limit':>6} {'p85':>7} {'limit days':>11} "
+            f"  {'step':<{name_width}} {'WIP':>4} {'limit':>6} {'p85':>7} {'limit days':>11} "
             f"{'breaches':>9} {'over now':>9} {'share':>7}",
         ]
         for step in metrics.steps:
+            name = step.name + (" (waiting)" if step.waiting else "")
             lines.append(
-                f"  {step.name + (' (waiting)' if step.waiting else ''):<14} {step.wip:>4} "
+                f"  {name:<{name_width}} {step.wip:>4} "
                 f"{_num(step.wip_limit):>6} {_num(step.p85_days):>7} {_num(step.limit_days):>11} "
                 f"{step.breaches:>9} {step.over_limit:>9} {share(step.share_of_cycle_time):>7}"
             )
@@ -105,13 +114,41 @@ def render_team(evaluation: Evaluation) -> list[str]:
     return lines
 
 
-def run_to_dict(result: RunResult) -> dict[str, Any]:
+def local(moment: datetime, settings: Settings) -> datetime:
+    """`moment` in the team's time zone (`calendar.timezone`)."""
+    return moment.astimezone(ZoneInfo(settings.calendar.timezone))
+
+
+def health_counts(evaluation: Evaluation) -> dict[str, int]:
+    """Issues per health, every health present (healthy, at-risk, off-track)."""
+    counts = Counter(v.health.value for v in evaluation.verdicts)
+    return {health.value: counts.get(health.value, 0) for health in Health}
+
+
+def family_counts(evaluation: Evaluation) -> dict[str, int]:
+    """Unhealthy issues per rule family (an issue counts once per family), most first."""
+    counts = Counter(family for v in evaluation.unhealthy() for family in v.families)
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def by_severity(evaluation: Evaluation) -> list[tuple[Verdict, Finding]]:
+    """Every finding, the most severe first, then the oldest issue first."""
+    pairs = [(v, f) for v in evaluation.unhealthy() for f in v.findings]
+    return sorted(pairs, key=lambda p: (-p[1].severity, p[0].issue.created, p[0].issue.key))
+
+
+def run_to_dict(
+    result: RunResult, settings: Settings | None = None, duration: float | None = None
+) -> dict[str, Any]:
+    """The run as the documented JSON document; times in the team's time zone when
+    `settings` are given, `duration` (seconds) when measured."""
     evaluation = result.evaluation
     unhealthy = evaluation.unhealthy()
+    as_of = local(result.now, settings) if settings is not None else result.now
     doc: dict[str, Any] = {
         "format": JSON_FORMAT,
         "mode": result.mode,
-        "as_of": result.now.isoformat(),
+        "as_of": as_of.isoformat(),
         "run_id": result.run_id,
         "tracker": {
             "kind": result.identity.tracker,
@@ -130,6 +167,8 @@ def run_to_dict(result: RunResult) -> dict[str, Any]:
             "noisy_writes": result.stats.noisy_writes,
             "noisy_by_project": dict(sorted(result.stats.noisy_by_project.items())),
             "outcome": result.outcome,
+            "families": family_counts(evaluation),
+            "duration_seconds": round(duration, 3) if duration is not None else None,
         },
         "issues": [
             {
@@ -152,57 +191,115 @@ def run_to_dict(result: RunResult) -> dict[str, Any]:
     return doc
 
 
-def render_text(result: RunResult, *, max_writes: int, brief: bool = False) -> str:
-    """The run for a terminal; `brief` leaves out the findings and operation lists."""
+def _finding_line(verdict: Verdict, finding: Finding) -> str:
+    return (
+        f"  {verdict.issue.key:<10} {finding.severity.label:<8} {finding.family:<11} "
+        f"{finding.message}"
+    )
+
+
+def summary_lines(
+    result: RunResult, settings: Settings, *, duration: float, details: bool = False
+) -> list[str]:
+    """The run for people: who and when, counts by health and family, the team in a
+    line, the ten most severe findings, the writes, what it cost. `details` adds every
+    finding, the team tables and every operation."""
     counts = result.counts()
     evaluation = result.evaluation
-    unhealthy = evaluation.unhealthy()
-    off = sum(1 for v in unhealthy if v.health is Health.OFF_TRACK)
     ident = result.identity
+    health = health_counts(evaluation)
     lines = [
-        f"jira-chase {result.mode} — {ident.tracker} {ident.deployment} {ident.url} "
-        f"as {ident.user}, as of {result.now.isoformat(timespec='minutes')}",
-        f"Judged {counts['issues']} issues: {counts['unhealthy']} unhealthy "
-        f"({off} off-track, {counts['unhealthy'] - off} at-risk), "
+        f"jira-chase {result.mode} — {ident.tracker} {ident.deployment} {ident.url} as "
+        f"{ident.user}, as of {fmt_time(local(result.now, settings))}",
+        f"Judged {counts['issues']} issues: {health['healthy']} healthy, "
+        f"{health['at-risk']} at-risk, {health['off-track']} off-track; "
         f"{counts['findings']} findings.",
     ]
-    unlabelled = sum(1 for v in unhealthy if not v.issue.labels_supported)
+    families = family_counts(evaluation)
+    if families:
+        lines.append("  by family: " + " · ".join(f"{name} {n}" for name, n in families.items()))
+    unlabelled = sum(1 for v in evaluation.unhealthy() if not v.issue.labels_supported)
     if unlabelled:
         lines.append(
-            f"{unlabelled} of them cannot carry labels in this tracker (ZenTao tasks have no "
-            "keywords): their managed comment carries the findings."
+            f"  {unlabelled} of them cannot carry labels in this tracker (ZenTao tasks have "
+            "no keywords): their managed comment carries the findings."
         )
-    if unhealthy and not brief:
-        lines += ["", "Findings"]
-        for verdict in unhealthy:
-            for finding in verdict.findings:
-                lines.append(
-                    f"  {verdict.issue.key:<10} {finding.severity.label:<8} "
-                    f"{finding.family:<11} {finding.message}"
-                )
-    if not brief:
+    lines += _team_brief(evaluation)
+    ranked = by_severity(evaluation)
+    if details:
+        if ranked:
+            lines += ["", "Findings (most severe first, then the oldest issue)"]
+            lines += [_finding_line(v, f) for v, f in ranked]
         lines += render_team(evaluation)
-    lines += [
-        "",
-        f"Operations: {counts['planned']} to perform, {counts['deferred']} deferred "
-        f"(writeback.max_writes = {max_writes})",
-    ]
-    if not brief:
-        for i, op in enumerate(result.plan.operations, 1):
-            lines.append(f"  {i:>3}. {op.describe()}")
+    elif ranked:
+        shown = ranked[:10]
+        more = "; --details or --json for all" if len(ranked) > len(shown) else ""
+        lines += ["", f"Most severe findings ({len(shown)} of {len(ranked)}{more})"]
+        lines += [_finding_line(v, f) for v, f in shown]
+    lines += ["", writes_line(result, settings)]
+    lines += render_noisy(result)
+    if details:
+        lines += [f"  {i:>3}. {op.describe()}" for i, op in enumerate(result.plan.operations, 1)]
+    lines.append(
+        f"Tracker: {result.stats.requests} requests, {result.stats.retries} retried; "
+        f"took {duration:.1f} s."
+    )
     if result.mode == "plan":
-        lines += ["", "Dry run: nothing was written. `jira-chase sync` performs exactly these."]
-    else:
-        lines += [
-            "",
-            f"Applied {counts['applied']} of {counts['planned']} operations, "
-            f"{counts['failed']} failed; {result.stats.requests} requests to the tracker, "
-            f"{result.stats.retries} retried.",
+        lines.append(
+            "Dry run: nothing was written. `jira-chase sync` performs exactly these"
+            + ("." if details else " (`plan --details` lists them).")
+        )
+    return lines
+
+
+def _team_brief(evaluation: Evaluation) -> list[str]:
+    """The team in one line or two: flow metrics, goal statuses, team findings."""
+    lines: list[str] = []
+    metrics = evaluation.metrics
+    if metrics is not None:
+        cycle = metrics.cycle_time
+        parts = [
+            f"cycle time p85 {fmt_days(cycle.p85)}" if cycle is not None else "nothing finished",
+            f"throughput {metrics.throughput_per_week:.1f}/week",
+            f"WIP {metrics.wip}",
         ]
-        for op, error in result.failed:
-            lines.append(f"  failed: {op.issue_key} ({op.reason}): {error}")
-        lines += render_noisy(result)
-    return "\n".join(lines)
+        if metrics.bottleneck is not None:
+            parts.append(f"bottleneck {metrics.bottleneck}")
+        lines.append(f"Team (last {metrics.window_weeks} weeks): " + " · ".join(parts))
+    if evaluation.goals:
+        lines.append("Goals: " + " · ".join(f"{g.name} {g.status}" for g in evaluation.goals))
+    if evaluation.team_findings:
+        worst = max(evaluation.team_findings, key=lambda f: f.severity)
+        more = len(evaluation.team_findings) - 1
+        lines.append(f"Team findings: {worst.message}" + (f" (and {more} more)" if more else ""))
+    return lines
+
+
+def writes_line(result: RunResult, settings: Settings) -> str:
+    counts = result.counts()
+    budget = f"writeback.max_writes = {settings.writeback.max_writes}"
+    if result.mode == "plan":
+        return f"Writes: {counts['planned']} planned, {counts['deferred']} deferred ({budget})."
+    return (
+        f"Writes: {counts['applied']} applied, {counts['deferred']} deferred, "
+        f"{counts['failed']} failed of {counts['planned']} planned ({budget})."
+    )
+
+
+def outcome_line(result: RunResult, duration: float) -> str:
+    """The run in one line: what `--quiet` prints."""
+    counts = result.counts()
+    health = health_counts(result.evaluation)
+    writes = (
+        f"{counts['planned']} writes planned"
+        if result.mode == "plan"
+        else f"{counts['applied']} writes applied, {counts['failed']} failed"
+    )
+    return (
+        f"jira-chase {result.mode} {result.outcome}: {counts['issues']} issues, "
+        f"{health['at-risk']} at-risk, {health['off-track']} off-track; {writes}, "
+        f"{counts['deferred']} deferred; {result.stats.requests} requests; {duration:.1f} s"
+    )
 
 
 def render_noisy(result: RunResult) -> list[str]:

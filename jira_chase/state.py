@@ -25,7 +25,7 @@ from jira_chase.errors import EXIT_LOCKED, ChaseError, ConfigError
 from jira_chase.model import Issue
 from jira_chase.snapshot import issue_from_record, issue_to_record
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -84,6 +84,12 @@ _MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (kind, key)
     );
     """,
+    5: """
+    ALTER TABLE runs ADD COLUMN duration_seconds REAL;
+    ALTER TABLE runs ADD COLUMN requests INTEGER;
+    ALTER TABLE runs ADD COLUMN retries INTEGER;
+    ALTER TABLE runs ADD COLUMN details TEXT;
+    """,
 }
 
 
@@ -103,6 +109,12 @@ class RunRecord:
     failed: int
     deferred: int
     error: str | None
+    #: What the run cost (None for runs recorded before these were kept).
+    duration_seconds: float | None = None
+    requests: int | None = None
+    retries: int | None = None
+    #: Compact JSON: counts by health, family and goal status, team metrics, goals.
+    details: str | None = None
 
 
 #: Fact kinds the store itself keeps (sources keep their own, see sources/base.py).
@@ -331,6 +343,69 @@ class StateStore:
             sql + " WHERE id = :id",
             {**counts, "finished_at": _utcnow(), "outcome": outcome, "error": error, "id": run_id},
         )
+
+    def record_run_cost(
+        self,
+        run_id: int,
+        *,
+        duration_seconds: float,
+        requests: int,
+        retries: int,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        """What the run took and the team's state it saw (compact JSON), for `runs`."""
+        self._db.execute(
+            "UPDATE runs SET duration_seconds = ?, requests = ?, retries = ?, details = ?"
+            " WHERE id = ?",
+            (
+                round(duration_seconds, 3),
+                requests,
+                retries,
+                json.dumps(details, separators=(",", ":")) if details is not None else None,
+                run_id,
+            ),
+        )
+
+    def write_counts(self, run_id: int) -> dict[str, int]:
+        """What a run got through from its operations: for a run cut short, whose
+        counts were never totted up."""
+        rows = self._db.execute(
+            "SELECT status, COUNT(*) AS n FROM operations WHERE run_id = ? GROUP BY status",
+            (run_id,),
+        ).fetchall()
+        by_status = {row["status"]: int(row["n"]) for row in rows}
+        return {
+            "planned": sum(by_status.values()),
+            "applied": by_status.get("done", 0),
+            "failed": by_status.get("failed", 0),
+        }
+
+    def set_counts(self, run_id: int, counts: Mapping[str, int]) -> None:
+        unknown = set(counts) - set(RUN_COUNTS)
+        if unknown:
+            raise ValueError(f"unknown run counts: {sorted(unknown)}")
+        if counts:
+            assignments = ", ".join(f"{name} = :{name}" for name in counts)
+            self._db.execute(f"UPDATE runs SET {assignments} WHERE id = :id",
+                             {**counts, "id": run_id})  # fmt: skip
+
+    def last_run_id(self) -> int:
+        """The id of the newest run, 0 when there is none."""
+        row = self._db.execute("SELECT MAX(id) AS id FROM runs").fetchone()
+        return int(row["id"] or 0)
+
+    def last_operations(self, issue_key: str) -> tuple[RunRecord, list[dict[str, object]]] | None:
+        """The newest `sync` run that attempted a write on the issue, with those writes."""
+        row = self._db.execute(
+            "SELECT runs.* FROM runs JOIN operations ON operations.run_id = runs.id"
+            " WHERE operations.issue_key = ? AND runs.mode = 'sync'"
+            " ORDER BY runs.id DESC LIMIT 1",
+            (issue_key,),
+        ).fetchone()
+        if row is None:
+            return None
+        ops = [op for op in self.operations(int(row["id"])) if op["issue_key"] == issue_key]
+        return RunRecord(**dict(row)), ops
 
     def last_scope_size(self) -> int | None:
         """How many issues the last completed run judged (None before the first)."""

@@ -26,6 +26,7 @@ from jira_chase.plan import (
     plan_writes,
     writable_labels,
 )
+from jira_chase.progress import JUDGING, NO_PROGRESS, PULLING, WRITING, Progress
 from jira_chase.sources.base import Outcome, ScratchMemory, ServerIdentity, Source, SourceStats
 from jira_chase.state import StateStore
 
@@ -310,8 +311,10 @@ def run(
     *,
     write: bool,
     force: bool = False,
+    progress: Progress = NO_PROGRESS,
 ) -> RunResult:
     """Judge the tracker's scope as of `now`; with `write`, perform the plan.
+    `progress` hears of each phase (pulling, judging, writing) and each failed write.
 
     Per-issue write failures are recorded and the run goes on; anything else aborts
     the run, which is then recorded with its error and the writes it did make.
@@ -324,10 +327,13 @@ def run(
         source.use_memory(store if write else ScratchMemory(store))
         identity = source.identify()
         check_tracker(store, identity)
-        issues = source.fetch_issues()
+        progress.phase(PULLING)
+        issues = source.fetch_issues(progress)
         check_scope_size(issues, store, settings, force=force)
         bot = identity.user_id or None
+        progress.phase(JUDGING, len(issues))
         evaluation = evaluate(issues, settings, now, bot_id=bot)
+        progress.advance(len(issues))
         managed, duplicates = managed_comments(source, store, evaluation, settings, bot)
         left, outside = outside_scope(source, store, evaluation, settings, managed)
         plan = plan_writes(
@@ -339,6 +345,7 @@ def run(
         result.duplicates = sum(len(extras) for extras in duplicates.values())
         seq = {id(op): n for n, op in enumerate(plan.operations)}
         if write:
+            progress.phase(WRITING, len(plan.operations))
             for batch in batches(plan.operations):
                 for op in batch:
                     store.record_operation(run_id, seq[id(op)], op.issue_key, op.kind,
@@ -352,9 +359,10 @@ def run(
                     else:
                         result.failed.append((op, str(outcome.error)))
                         status, error = "failed", str(outcome.error)
-                        log.info("%s", outcome.error)
+                        progress.write_failed(op, error)
                     store.record_operation(run_id, seq[id(op)], op.issue_key, op.kind,
                                            _recorded(op), status, error)  # fmt: skip
+                    progress.advance()
             # Report in plan order, whatever order the batches went in.
             result.applied.sort(key=lambda op: seq[id(op)])
             result.failed.sort(key=lambda failure: seq[id(failure[0])])

@@ -71,6 +71,22 @@ def test_demo_text_names_the_findings():
     assert "note: set but not acted on" not in result.stderr
 
 
+def test_demo_shows_the_managed_comment_and_findings_by_severity_in_plain_words():
+    text = cli("demo").stdout
+    findings = text.split("Findings (most severe first, then the oldest issue)\n", 1)[1]
+    findings = findings.split("\n\n", 1)[0].splitlines()
+    severities = [line.split()[1] for line in findings]
+    assert severities == sorted(severities)  # every critical before any warn
+    assert "critical" in severities and "warn" in severities
+    assert "reopened twice, at most once allowed" in text
+    assert "due date is not set (priority Highest)" in text and "duedate" not in text
+    comment = text.split("as the team reads it there:\n\n", 1)[1].split("\n\n", 1)[0]
+    lines = comment.splitlines()
+    assert lines[0].startswith("  | jira-chase: APP-108 ") and "(4 findings)" in lines[0]
+    assert any("threshold set by: workflow.steps[1].limit_days" in line for line in lines)
+    assert lines[-1].startswith("  | As of 2026-11-20 16:00 UTC.")
+
+
 def test_plan_is_exactly_what_sync_performs(config_file, demo_sim):
     keys = [i["key"] for i in build_demo_dataset()["issues"]]
     before = foreign_labels(demo_sim, keys)

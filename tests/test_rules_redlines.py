@@ -82,6 +82,13 @@ def test_one_reopen_too_many_is_a_red_line_with_the_dates():
     evidence = dict(finding.evidence)
     assert evidence["reopened"] == "3" and evidence["limit"] == "2"
     assert evidence["reopened at"].count("2026-11-0") == 3
+    assert finding.message == "reopened 3 times, at most twice allowed"
+
+
+def test_reopen_counts_read_as_words():
+    settings = make_settings(redlines={"max_reopens": 0})
+    (finding,) = redlines([reopened(1)], at(10), settings)["APP-1"]
+    assert finding.message == "reopened once, never allowed"
 
 
 def test_a_reopen_is_leaving_done_not_moving_between_done_statuses():
@@ -158,4 +165,4 @@ def test_an_unknown_field_is_a_config_error_naming_the_key():
 def test_field_names_match_case_insensitively():
     settings = make_settings(redlines={"required_fields": [{"field": "DueDate"}]})
     (finding,) = redlines([make_issue()], at(1), settings)["APP-1"]
-    assert finding.message == "DueDate is not set (unfinished)"
+    assert finding.message == "due date is not set (unfinished)"

@@ -151,3 +151,41 @@ def test_a_config_error_in_zentao_names_the_key(tmp_path):
     result = cli("plan", "--config", str(write_toml(tmp_path / "z.toml", data)))
     assert result.exit_code == 2
     assert "zentao: name at least one of zentao.products or zentao.executions" in result.stderr
+
+
+def test_a_lossy_keyword_write_stops_the_bug_labels_and_exits_4(tmp_path, zentao_sim):
+    sim = zentao_sim(edit_resets=("severity",))  # a server whose edits also reset it
+    config = write_toml(tmp_path / "z.toml", zentao_config(sim.url, "s.sqlite"))
+    result = cli("sync", "--config", str(config), "--now", NOW, "--json")
+    assert result.exit_code == 4, result.output
+    failed = {f["issue"]: f["error"] for f in json.loads(result.stdout)["failed"]}
+    unsafe = [k for k, e in failed.items() if "DATA SAFETY" in e]
+    assert len(unsafe) == 1 and unsafe[0].startswith("bug-")
+    assert "also changed severity (severity 3 -> 0)" in failed[unsafe[0]]
+    stopped = {
+        k
+        for k, e in failed.items()
+        if e.endswith("writes no bug keywords for the rest of this run")
+    }
+    assert stopped and all(k.startswith("bug-") for k in stopped)
+    edits = [p for m, p in sim.requests if m == "POST" and p == "/index.php"]
+    assert sum(1 for k in failed if k.startswith("story-")) == 0 and edits
+    assert [sim.stored(k)["severity"] for k in stopped] == [3] * len(stopped)
+
+
+def test_a_duplicate_bug_zentao_refuses_is_said_once_and_not_retried(tmp_path, zentao_sim):
+    sim = zentao_sim()
+    sim.set_fields("bug-31", resolution="duplicate", duplicateBug=0)
+    config = write_toml(tmp_path / "z.toml", zentao_config(sim.url, "s.sqlite"))
+    first = cli("sync", "--config", str(config), "--now", NOW)
+    assert first.exit_code == 4
+    lines = [line for line in first.output.splitlines() if "bug-31" in line and "duplicate" in line]
+    assert lines and all(
+        "bug 31 is resolved as duplicate; ZenTao rejects edits to it" in line for line in lines
+    )
+    assert any(c["actor"] == "chase_bot" for c in sim.comments("bug-31"))  # the findings
+    sim.reset_counts()
+    second = cli("sync", "--config", str(config), "--now", NOW, "--json")
+    assert second.exit_code == 0, second.output
+    assert [op for op in json.loads(second.stdout)["operations"] if op["issue"] == "bug-31"] == []
+    assert [p for m, p in sim.requests if m == "POST" and p == "/index.php"] == []

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from jira_chase.config import OverrideSettings, Settings, StepSettings
@@ -13,6 +14,10 @@ from jira_chase.timeline import Calendar, StepMap, Timeline
 if TYPE_CHECKING:
     from jira_chase.rules.goals import GoalStatus
     from jira_chase.rules.metrics import FlowMetrics
+
+#: The time zone people read times in (`calendar.timezone`): set when a judgement
+#: starts, so evidence and comments show the team's local time.
+DISPLAY_ZONE: ContextVar[tzinfo | None] = ContextVar("display_zone", default=None)
 
 
 @dataclass(frozen=True)
@@ -40,10 +45,12 @@ class RuleContext:
 
     @classmethod
     def build(cls, settings: Settings, now: datetime, *, bot_id: str | None = None) -> RuleContext:
+        calendar = Calendar(settings.calendar)
+        DISPLAY_ZONE.set(calendar.zone)
         return cls(
             settings=settings,
             steps=StepMap.from_settings(settings.workflow),
-            calendar=Calendar(settings.calendar),
+            calendar=calendar,
             now=now,
             bot_id=bot_id,
         )
@@ -121,7 +128,30 @@ def fmt_days(days: float) -> str:
 
 
 def fmt_time(moment: datetime) -> str:
+    """A moment as people read it: in the team's time zone (see DISPLAY_ZONE) with
+    the zone's abbreviation, e.g. '2026-11-20 17:00 CET'."""
+    zone = DISPLAY_ZONE.get()
+    if zone is not None and moment.tzinfo is not None:
+        moment = moment.astimezone(zone)
     return moment.strftime("%Y-%m-%d %H:%M %Z").strip()
+
+
+def fmt_times(count: int) -> str:
+    """A count of occurrences as people say it: 'once', 'twice', '3 times'."""
+    return {1: "once", 2: "twice"}.get(count, f"{count} times")
+
+
+#: Issue field names as people say them (by lower-case config name).
+FIELD_WORDS = {
+    "duedate": "due date",
+    "fixversion": "fix version",
+    "fixversions": "fix version",
+}
+
+
+def fmt_field(name: str) -> str:
+    """A configured field name in plain words: 'duedate' -> 'due date'."""
+    return FIELD_WORDS.get(name.casefold(), name.casefold())
 
 
 def fmt_share(value: float) -> str:

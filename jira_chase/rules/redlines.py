@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from jira_chase.model import Finding, Severity
-from jira_chase.rules.context import RuleContext, Subject, fmt_time
+from jira_chase.rules.context import RuleContext, Subject, fmt_field, fmt_time, fmt_times
 from jira_chase.timeline import Interval
 
 
@@ -129,7 +129,8 @@ def _reopens(subject: Subject, ctx: RuleContext) -> list[Finding]:
             family="redline",
             rule="max-reopens",
             severity=Severity.CRITICAL,
-            message=f"reopened {len(reopens)} times, at most {limit} allowed",
+            message=f"reopened {fmt_times(len(reopens))}, "
+            + ("never allowed" if limit == 0 else f"at most {fmt_times(limit)} allowed"),
             config_key=config_key,
             evidence=(
                 ("reopened", str(len(reopens))),
@@ -171,7 +172,7 @@ def _required_fields(subject: Subject, ctx: RuleContext) -> list[Finding]:
                 family="redline",
                 rule="required-field",
                 severity=Severity.CRITICAL,
-                message=f"{rule.field} is not set ({when})",
+                message=f"{fmt_field(rule.field)} is not set ({when})",
                 config_key=f"redlines.required_fields[{index}]",
                 evidence=(
                     ("field", rule.field),

@@ -16,9 +16,18 @@ It answers as ZenTao 18.8 does (see ``specs/zentao-api-facts.md``):
 - top-level dates are ISO 8601 UTC (``…Z``), user fields are user objects, and the
   ``actions[]`` of ``GET /stories|tasks|bugs/:id`` carry raw server-local dates
   (``server_timezone``) and the actor's realname;
-- ``PUT /stories|bugs/:id`` edits ``keywords`` (an ``edited`` action with a
-  ``keywords`` history row); a story in ``draft`` or ``reviewing`` is refused with 400
-  ``{"error": {"reviewer": …}}`` unless ``reviewer`` is sent; tasks have no keywords;
+- ``PUT /stories|bugs/:id`` edits as 18.8 does (:mod:`.zentao_edit`): a bug is rebuilt
+  from the PUT's fixed field subset, so a keywords-only PUT also erases the deadline,
+  OS and browser, moves ``resolvedDate``/``closedDate`` to now and logs ``linkBug 0 →
+  ''``, and a bug resolved as a duplicate answers 200 and keeps nothing; a story
+  loses ``linkStories`` and its ``assignedDate`` moves. A story in ``draft`` or
+  ``reviewing`` is refused with 400 ``{"error": {"reviewer": …}}`` unless ``reviewer``
+  is sent; tasks have no keywords. Every edit logs an ``edited`` action with one
+  history row per changed field;
+- ``POST /index.php?m=bug&f=batchEdit&productID=…`` (the batch edit form: fixed fields,
+  each from the form) and ``…m=story&f=edit&storyID=…`` (the edit form) edit as 18.8's
+  ``batchUpdate()`` and ``update()`` do; a failed check answers an alert and keeps
+  nothing;
 - ``POST /index.php?m=action&f=comment&objectType=…&objectID=…&zentaosid=…`` (form field
   ``comment``) adds a ``commented`` action and ``…&f=editComment&actionID=…`` (form field
   ``lastComment``) rewrites one and moves its date to now; both answer HTML, keep only
@@ -42,7 +51,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import formatdate
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl
 from zoneinfo import ZoneInfo
 
 from jira_chase.simulator import faults
@@ -58,11 +67,11 @@ from jira_chase.simulator.http import (
 from jira_chase.simulator.server import dataset_clock
 from jira_chase.simulator.zentao_data import (
     Action,
-    HistoryRow,
     Item,
     ZenTaoWorld,
     load_world,
 )
+from jira_chase.simulator.zentao_edit import Editor, Refused, php_form
 
 __all__ = ["ZenTaoSimulator", "run"]
 
@@ -103,6 +112,18 @@ ALLOWED_TAGS = frozenset(
 _LOGIN_PAGE = (
     "<html><meta charset='utf-8'/><script>self.location="
     "'/index.php?m=user&f=login&referer=';</script></html>"
+)
+_DENIED_PAGE = (
+    "<html><meta charset='utf-8'/><script>alert('Sorry, you have no permission.');"
+    "history.back();</script></html>"
+)
+_BUG_LIST_PAGE = (
+    "<html><meta charset='utf-8'/><script>parent.location='/index.php?m=bug&f=browse';"
+    "</script></html>"
+)
+#: The web forms the simulator serves (module, method); each needs `?zentaosid=`.
+_WEB_FORMS = frozenset(
+    {("action", "comment"), ("action", "editComment"), ("bug", "batchEdit"), ("story", "edit")}
 )
 _RELOAD_PAGE = (
     "<html><meta charset='utf-8'/><style>body{background:white}</style>"
@@ -150,6 +171,10 @@ class ZenTaoSimulator(SimulatorServer):
       company-browse privilege.
     - ``server_timezone``: the zone of the raw action dates; ``version``: what
       ``getconfig`` reports; ``faults``/``latency`` as for every simulator.
+    - ``edit_resets``: fields every edit also empties, as a lossy server would (to test
+      that the client notices); ``denied``: privileges (``bug-batchEdit``,
+      ``story-edit``, ``bug-view``, …) the account lacks: the API answers 403 ``{"error":
+      "Access not allowed"}``, a web form ZenTao's no-permission page, and nothing changes.
     """
 
     def __init__(
@@ -168,7 +193,10 @@ class ZenTaoSimulator(SimulatorServer):
         version: str = "18.8",
         faults: FaultPlan | None = None,
         latency: float = 0.0,
+        edit_resets: tuple[str, ...] = (),
+        denied: tuple[str, ...] = (),
     ) -> None:
+        self.denied = frozenset(denied)
         self.world: ZenTaoWorld = load_world(dataset, status_map)
         self.dataset = self.world.dataset
         self.clock = clock or dataset_clock(self.dataset.now)
@@ -184,6 +212,7 @@ class ZenTaoSimulator(SimulatorServer):
         super().__init__(
             host=host, port=port, on_exchange=on_exchange, faults=faults, latency=latency
         )
+        self.editor = Editor(self.world, self.zone, self.now, tuple(edit_resets))
         self.router = Router()
         self._add_routes()
 
@@ -306,6 +335,7 @@ class ZenTaoSimulator(SimulatorServer):
 
     def item_json(self, item: Item) -> dict[str, Any]:
         source = item.source
+        row = self.editor.stored(item) if item.kind != "task" else {}
         common: dict[str, Any] = {
             "id": item.id,
             "pri": item.pri,
@@ -320,24 +350,37 @@ class ZenTaoSimulator(SimulatorServer):
             else None,
             "deleted": False,
         }
+        if row:
+            common.update(
+                title=row["title"],
+                keywords=row["keywords"],
+                product=row["product"],
+                branch=row["branch"],
+                module=row["module"],
+                plan=row["plan"],
+                color=row["color"],
+                mailto=[self.user(a) for a in str(row["mailto"]).split(",") if a],
+                assignedDate=self.utc(row["assignedDate"]),
+                closedBy=self.user(row["closedBy"]),
+                closedDate=self.utc(row["closedDate"]),
+            )
         deadline = self.world.deadline(item)
         if item.kind == "story":
-            plan = ",".join(str(p) for p in item.plans)
             return {
                 **common,
-                "product": item.product,
-                "branch": 0,
-                "module": 0,
-                "plan": plan,
-                "title": source.summary,
-                "type": "story",
-                "category": "feature",
-                "estimate": source.estimate or 0,
+                "type": row["type"],
+                "category": row["category"],
+                "source": row["source"],
+                "sourceNote": row["sourceNote"],
+                "estimate": row["estimate"],
                 "stage": item.stage,
-                "keywords": item.keywords,
-                "parent": 0,
-                "reviewedBy": None,
-                "closedReason": "done" if item.status == "closed" else "",
+                "parent": row["parent"],
+                "linkStories": row["linkStories"],
+                "linkRequirements": row["linkRequirements"],
+                "feedbackBy": row["feedbackBy"],
+                "notifyEmail": row["notifyEmail"],
+                "reviewedBy": row["reviewedBy"] or None,
+                "closedReason": row["closedReason"],
                 "version": 1,
             }
         if item.kind == "task":
@@ -359,28 +402,29 @@ class ZenTaoSimulator(SimulatorServer):
                 "finishedDate": self.utc(self._last(item, "status", "done")),
                 "closedReason": "done" if item.status == "closed" else "",
             }
-        resolved = item.status in ("resolved", "closed")
         return {
             **common,
-            "product": item.product,
-            "project": item.execution,
-            "execution": item.execution,
-            "module": 0,
-            "story": 0,
-            "task": 0,
-            "plan": item.plans[0] if item.plans else 0,
-            "title": source.summary,
-            "keywords": item.keywords,
-            "severity": 3,
-            "type": "codeerror",
+            "project": row["project"],
+            "execution": row["execution"],
+            "story": row["story"],
+            "task": row["task"],
+            "severity": row["severity"],
+            "type": row["type"],
             "statusName": {"active": "Active", "resolved": "Resolved", "closed": "Closed"}.get(
                 item.status, item.status
             ),
-            "confirmed": 1 if item.assigned_to else 0,
+            "confirmed": row["confirmed"],
             "activatedCount": sum(1 for a in item.actions if a.action == "activated"),
-            "deadline": deadline.isoformat() if deadline else None,
-            "resolution": "fixed" if resolved else "",
-            "resolvedDate": self.utc(self._last(item, "status", "resolved")) if resolved else None,
+            "openedBuild": row["openedBuild"],
+            "os": row["os"],
+            "browser": row["browser"],
+            "deadline": row["deadline"].isoformat() if row["deadline"] else None,
+            "resolvedBy": self.user(row["resolvedBy"]),
+            "resolution": row["resolution"],
+            "resolvedDate": self.utc(row["resolvedDate"]),
+            "resolvedBuild": row["resolvedBuild"],
+            "duplicateBug": row["duplicateBug"],
+            "linkBug": row["linkBug"],
         }
 
     def action_json(self, item: Item, action: Action) -> dict[str, Any]:
@@ -607,6 +651,7 @@ class ZenTaoSimulator(SimulatorServer):
 
     def _detail(self, kind: str) -> Callable[[Request], Response]:
         def detail(request: Request) -> Response:
+            self._check_priv(kind, "view")
             item = self._item_or_404(kind, request)
             body = self.item_json(item)
             body["actions"] = [
@@ -628,34 +673,41 @@ class ZenTaoSimulator(SimulatorServer):
 
     def _edit(self, kind: str) -> Callable[[Request], Response]:
         def edit(request: Request) -> Response:
+            self._check_priv(kind, "edit")
             item = self._item_or_404(kind, request)
             try:
                 body = request.json()
             except ApiError:
                 body = None  # ZenTao reads JSON bodies only; anything else changes nothing
             fields = body if isinstance(body, dict) else {}
-            reviewer = fields.get("reviewer")
-            if kind == "story" and item.status in ("draft", "reviewing") and not reviewer:
-                raise _error(400, {"reviewer": "『Reviewer』should not be blank."})
-            rows: list[HistoryRow] = []
-            if kind != "task" and "keywords" in fields:
-                keywords = fields["keywords"]
-                if not isinstance(keywords, str):
-                    raise _error(400, {"keywords": "『Keywords』should be a string."})
-                if len(keywords) > KEYWORDS_MAX_CHARS:
-                    raise _error(400, {"keywords": "『Keywords』length should be <= 255."})
-                if keywords != item.keywords:
-                    rows.append(HistoryRow("keywords", item.keywords, keywords))
-                    item.keywords = keywords
-            if kind == "story" and isinstance(reviewer, list):
-                item.reviewer = [str(r) for r in reviewer if r]
-            if rows:
-                self.world.add_action(
-                    item, "edited", request.params["account"], self.now(), history=rows
-                )
+            if kind == "task":
+                return Response(200, self.item_json(item))
+            keywords = fields.get("keywords")
+            if keywords is not None and not isinstance(keywords, str):
+                raise _error(400, {"keywords": "『Keywords』should be a string."})
+            if isinstance(keywords, str) and len(keywords) > KEYWORDS_MAX_CHARS:
+                raise _error(400, {"keywords": "『Keywords』length should be <= 255."})
+            actor = request.params["account"]
+            if kind == "story":
+                if item.status in ("draft", "reviewing") and not fields.get("reviewer"):
+                    raise _error(400, {"reviewer": "『Reviewer』should not be blank."})
+                try:
+                    self.editor.story_put(item, fields, actor)
+                except Refused as exc:
+                    raise _error(400, exc.fields) from None
+            else:
+                # The bug controller answers a failed check with status "error", which
+                # the entry does not recognise (it looks for "fail"): 200, nothing kept.
+                with contextlib.suppress(Refused):
+                    self.editor.bug_put(item, fields, actor)
             return Response(200, self.item_json(item))
 
         return edit
+
+    def _check_priv(self, module: str, method: str) -> None:
+        """`entry::checkPriv()`: 403 for a controller the account may not use."""
+        if f"{module}-{method}" in self.denied:
+            raise _error(403, "Access not allowed")
 
     def _no_comments(self, request: Request) -> Response:
         # The route is in the table but its entry file does not exist (checked live).
@@ -683,18 +735,54 @@ class ZenTaoSimulator(SimulatorServer):
                 },
                 content_type="text/html; charset=utf-8",
             )
-        if request.method != "POST" or request.arg("m") != "action":
+        module, method = request.arg("m"), request.arg("f")
+        if request.method != "POST" or (module, method) not in _WEB_FORMS:
             return _html(404, "<html><body>404 Not Found</body></html>")
         account = self._session_account(request.arg("zentaosid"))
         if account is None:
             return _html(200, _LOGIN_PAGE)
-        form = {k: v[0] for k, v in parse_qs(request.body.decode("utf-8", "replace")).items()}
-        method = request.arg("f")
+        if f"{module}-{method}" in self.denied:
+            return _html(200, _DENIED_PAGE)
+        text = request.body.decode("utf-8", "replace")
+        if module == "bug":
+            return self._bug_batch_edit(request, account, php_form(parse_qsl(text, True)))
+        if module == "story":
+            return self._story_edit(request, account, php_form(parse_qsl(text, True)))
+        form = {k: v[0] for k, v in parse_qs(text).items()}
         if method == "comment":
             return self._comment(request, account, form)
-        if method == "editComment":
-            return self._edit_comment(request, account, form)
-        return _html(404, "<html><body>404 Not Found</body></html>")
+        return self._edit_comment(request, account, form)
+
+    def _bug_batch_edit(self, request: Request, account: str, form: dict[str, Any]) -> Response:
+        """`bug-batchEdit` (module/bug/control.php `batchEdit()`): with `titles` posted,
+        `batchUpdate()` each bug of `bugIDList`; a failed check stops at that bug."""
+        if not form.get("titles"):
+            return _html(200, _BUG_LIST_PAGE)
+        ids = form.get("bugIDList")
+        numbers = list(ids.values()) if isinstance(ids, dict) else list(ids or ())
+        for number in numbers:
+            item = self.world.find("bug", int(number)) if str(number).isdigit() else None
+            if item is None:
+                return _html(500, "<html><body>Fatal error: bug not found</body></html>")
+            try:
+                self.editor.bug_batch_edit(item, form, account)
+            except KeyError as exc:
+                return _html(500, f"<html><body>TypeError: missing {exc}</body></html>")
+            except Refused as exc:
+                return _html(200, f"<script>alert('bug#{item.id}{exc}')</script>")
+        return _html(200, _BUG_LIST_PAGE)
+
+    def _story_edit(self, request: Request, account: str, form: dict[str, Any]) -> Response:
+        """`story-edit` (module/story/control.php `edit()`) posted: `storyModel::update()`."""
+        item = self.world.find("story", request.int_arg("storyID", 0))
+        if item is None:
+            return _html(200, "<script>alert('Access denied.');history.back();</script>")
+        if form:
+            try:
+                self.editor.story_update(item, form, account)
+            except Refused as exc:
+                return _html(200, f"<script>alert('{exc}')</script>")
+        return _html(200, _RELOAD_PAGE)
 
     def _comment(self, request: Request, account: str, form: dict[str, str]) -> Response:
         kind = (request.arg("objectType") or "").lower()
@@ -746,6 +834,28 @@ class ZenTaoSimulator(SimulatorServer):
     def dataset_key(self, zentao_key: str) -> str:
         """The dataset key of a ZenTao item (``story-5`` -> ``APP-7``)."""
         return self.item(zentao_key).source.key
+
+    def set_fields(self, ref: str, **row: Any) -> None:
+        """Store columns of an item as ZenTao would (see ``Item.row``): dates as aware
+        datetimes (``deadline`` a date), people as accounts, None for empty."""
+        with self.lock:
+            item = self.item(ref)
+            for field, value in row.items():
+                if field == "status":
+                    item.status = value
+                elif field == "assignedTo":
+                    item.assigned_to = value
+                elif field == "keywords":
+                    item.keywords = value
+                elif field == "reviewer":
+                    item.reviewer = list(value)
+                else:
+                    item.row[field] = value
+
+    def stored(self, ref: str) -> dict[str, Any]:
+        """The item's stored row (what every edit is checked against)."""
+        with self.lock:
+            return self.editor.stored(self.item(ref))
 
     def keywords(self, ref: str) -> str:
         with self.lock:

@@ -283,6 +283,9 @@ class Item:
     reviewer: list[str] = field(default_factory=list)
     last_edited: datetime | None = None
     last_edited_by: str | None = None
+    #: Stored columns that differ from what the dataset implies (set by edits and tests):
+    #: dates as aware datetimes (`deadline` a date), people as accounts, None for empty.
+    row: dict[str, Any] = field(default_factory=dict)
 
     @property
     def key(self) -> str:

@@ -10,6 +10,7 @@ from jira_chase.comment import ManagedComment
 from jira_chase.errors import IssueError
 from jira_chase.model import Issue
 from jira_chase.plan import Operation
+from jira_chase.progress import Progress
 
 
 @dataclass
@@ -109,9 +110,10 @@ class Source(Protocol):
         return how many items the scope matches (Jira Cloud: its estimate)."""
         ...
 
-    def fetch_issues(self) -> list[Issue]:
+    def fetch_issues(self, progress: Progress | None = None) -> list[Issue]:
         """Every issue in the configured scope with its complete status history,
-        oldest change first, however many pages and changelog requests that takes."""
+        oldest change first, however many pages and changelog requests that takes.
+        `progress` hears of each item read (and of the total once the tracker says)."""
         ...
 
     def labels_of(self, keys: Sequence[str]) -> dict[str, tuple[str, ...]]:

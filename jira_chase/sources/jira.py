@@ -41,6 +41,7 @@ from jira_chase.errors import IssueError, TrackerError
 from jira_chase.jql import without_order_by
 from jira_chase.model import Change, Comment, Issue, Link, Person
 from jira_chase.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, LABELS, Operation
+from jira_chase.progress import NO_PROGRESS, Progress
 from jira_chase.sources.base import Memory, Outcome, ScratchMemory, ServerIdentity, SourceStats
 from jira_chase.sources.http import BODY_ERRORS, backoff_delay, retry_policy, timed_out
 
@@ -173,6 +174,7 @@ class JiraSource:
         self.snapshots = snapshots
         self.clock = clock
         self.stats = SourceStats()
+        self._progress: Progress = NO_PROGRESS
         self.memory: Memory = ScratchMemory()
         self.cloud = settings.deployment == "cloud"
         self.api = "3" if self.cloud else "2"
@@ -366,12 +368,14 @@ class JiraSource:
             self._post_json("search/jql", body, "checking jira.scope")
         return self._count_scope()
 
-    def fetch_issues(self) -> list[Issue]:
-        """The scope's issues. With a snapshot cache and an earlier fetch of the same
-        scope and fields, only the issues updated since then (with an overlap) are read
-        in full; a count of the scope tells whether any left it or were deleted, and only
-        then are the scope's keys listed. The links' view of other issues (status,
-        assignee) is refreshed every run, since their changes do not touch ours."""
+    def fetch_issues(self, progress: Progress | None = None) -> list[Issue]:
+        """The scope's issues (`progress` hears of each one read). With a snapshot cache
+        and an earlier fetch of the same scope and fields, only the issues updated since
+        then (with an overlap) are read in full; a count of the scope tells whether any
+        left it or were deleted, and only then are the scope's keys listed. The links'
+        view of other issues (status, assignee) is refreshed every run, since their
+        changes do not touch ours."""
+        self._progress = progress or NO_PROGRESS
         fields = self._fields()
         fingerprint = hashlib.sha256(
             json.dumps([SNAPSHOT_VERSION, self.api, self.settings.scope, fields]).encode()
@@ -487,6 +491,7 @@ class JiraSource:
         # Convert page by page so only the issues whose changelog Cloud cut short are
         # held as raw JSON (memory stays near the size of the domain objects).
         for raw in self._search(jql, fields):
+            self._progress.advance()
             if isinstance(raw, dict) and "key" in raw and "id" in raw:
                 self._issue_ids[str(raw["key"])] = str(raw["id"])
             changelog = raw.get("changelog") or {} if isinstance(raw, dict) else {}

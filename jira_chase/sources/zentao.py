@@ -21,17 +21,26 @@ Actors are realnames: they are mapped back to accounts through `GET /users` and 
 objects the lists carry; a name that cannot be mapped stays the person's id.
 
 Writes: health labels are prefixed tokens in `keywords` (stories and bugs; other
-keywords are left as they are), sent with the story's `reviewer` where ZenTao insists;
-tasks have no keywords, so their issues are marked `labels_supported=False` and only
-their managed comment carries the findings. The managed comment is a remark made through the web
-endpoint `index.php?m=action&f=comment` with the API token as the session, edited in
-place with `f=editComment`, found by the plain-text marker it starts with, and every
-write is checked by reading the item back (those endpoints answer HTML). ZenTao cannot
-delete a remark: `comment.delete` rewrites it to a short "back on track" note.
+keywords are left as they are). ZenTao 18.8's REST PUT rebuilds a bug from a subset of
+its fields (losing the deadline, OS, browser, and moving the resolved and closed dates)
+and drops a story's links, so keywords go through the web forms that keep every other
+field: a bug's batch edit (`bugModel::batchUpdate()`) and a story's edit form
+(`storyModel::update()`), posted with the fields they would otherwise reset. Each write
+is verified by reading the item back: any other field that changed is a data-safety
+failure that stops keyword writes to that kind for the run; an item ZenTao will not
+edit (a duplicate naming no bug) is remembered (`REFUSED`) and left alone until it
+changes. Tasks have no keywords, so their issues are marked `labels_supported=False`
+and only their managed comment carries the findings. The managed comment is a remark
+made through the web endpoint `index.php?m=action&f=comment` with the API token as the
+session, edited in place with `f=editComment`, found by the plain-text marker it starts
+with, and every write is checked by reading the item back (those endpoints answer
+HTML). ZenTao cannot delete a remark: `comment.delete` rewrites it to a short "back on
+track" note.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 import time
@@ -41,6 +50,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from jira_chase.comment import (
@@ -54,6 +64,7 @@ from jira_chase.config import ZenTaoSettings
 from jira_chase.errors import IssueError, TrackerError
 from jira_chase.model import Change, Comment, Issue, Person
 from jira_chase.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, LABELS, Operation
+from jira_chase.progress import NO_PROGRESS, Progress
 from jira_chase.sources.base import Memory, Outcome, ScratchMemory, ServerIdentity, SourceStats
 from jira_chase.sources.http import BODY_ERRORS, backoff_delay, retry_policy
 
@@ -65,9 +76,11 @@ KINDS = {"story": ("Story", "stories"), "task": ("Task", "tasks"), "bug": ("Bug"
 PRIORITIES = {"1": "Highest", "2": "High", "3": "Medium", "4": "Low"}
 #: The status an item has when it is opened (the `opened` action has no history).
 INITIAL_STATUS = {"story": "draft", "task": "wait", "bug": "active"}
-#: Story statuses that make ZenTao require `reviewer` on an edit.
-IN_REVIEW = ("draft", "reviewing", "changing")
 KEYWORDS_MAX_CHARS = 255
+#: Memory kind: items ZenTao refuses to edit (key -> "<lastEditedDate>\t<cause>").
+REFUSED = "zentao.refuses-keywords"
+#: What a keyword write may change besides the keywords: ZenTao's own bookkeeping.
+_BOOKKEEPING = frozenset({"keywords", "lastEditedBy", "lastEditedDate", "actions", "preAndNext"})
 #: Bumped when the cached snapshot's shape changes; older entries are read again.
 CACHE_VERSION = 1
 _SEPARATORS = r"[,，;；、\s]+"
@@ -112,6 +125,12 @@ def keyword_tokens(text: str | None) -> list[str]:
     return [t for t in re.split(_SEPARATORS, text or "") if t]
 
 
+def _keywords(value: Any) -> str:
+    """Keywords as people wrote them: ZenTao stores and shows posted text HTML-escaped
+    (`a&b` is `a&amp;b`, whose `;` is no separator)."""
+    return html.unescape(str(value or ""))
+
+
 def edit_keywords(text: str, add: Sequence[str], remove: Sequence[str]) -> str:
     """`text` with the tokens in `remove` taken out (case-insensitively) and those in
     `add` appended; every other keyword and the separators between them stay as written,
@@ -141,7 +160,9 @@ def _detail(response: requests.Response) -> str:
     try:
         body = response.json()
     except ValueError:
-        text = re.sub(r"\s+", " ", response.text or "").strip()
+        # An HTML page (a proxy's, or ZenTao's own): its text, without the markup.
+        text = re.sub(r"<[^>]*>", " ", response.text or "")
+        text = re.sub(r"\s+", " ", text).strip()
         return text[:200] or response.reason or "no details"
     error = body.get("error", body) if isinstance(body, dict) else body
     if isinstance(error, dict):
@@ -158,6 +179,88 @@ def edition(version: str) -> str:
         if version.lower().startswith(prefix):
             return name
     return "open source" if version[:1].isdigit() else "unknown edition"
+
+
+def _timed_out(exc: Exception) -> bool:
+    """A timeout, also one the retrying adapter wrapped (a read that timed out on the
+    last try surfaces as a ConnectionError around urllib3's ReadTimeoutError)."""
+    if isinstance(exc, requests.Timeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    errors = urllib3.exceptions
+    if isinstance(reason, errors.NewConnectionError):  # a refused connection, not slow
+        return False
+    return isinstance(reason, errors.TimeoutError)
+
+
+def _raw(value: Any) -> str:
+    """A value as the form posts it: ZenTao shows posted text HTML-escaped and escapes
+    it again when it is posted, so what it shows is unescaped once."""
+    return "" if value is None else html.unescape(str(value))
+
+
+def _account(user: Any) -> str:
+    """The account of a user field (an object in API answers, a plain account in raw
+    rows)."""
+    if isinstance(user, dict):
+        return str(user.get("account") or "")
+    return str(user or "")
+
+
+def _bug_form(item: Mapping[str, Any], wanted: str) -> list[tuple[str, str]]:
+    """The batch edit form for one bug (`bugModel::batchUpdate()`). It writes exactly
+    these fields from the form, recomputes only what their change implies (none here,
+    each is posted as stored) and leaves every other field as stored."""
+    n = str(item.get("id"))
+    deadline = item.get("deadline")
+    form = [
+        (f"bugIDList[{n}]", n),
+        (f"titles[{n}]", _raw(item.get("title"))),
+        (f"types[{n}]", _raw(item.get("type"))),
+        (f"severities[{n}]", _raw(item.get("severity"))),
+        (f"pris[{n}]", _raw(item.get("pri"))),
+        (f"colors[{n}]", _raw(item.get("color"))),
+        (f"plans[{n}]", _raw(item.get("plan") or 0)),
+        (f"branches[{n}]", _raw(item.get("branch") or 0)),
+        (f"modules[{n}]", _raw(item.get("module") or 0)),
+        (f"assignedTos[{n}]", _account(item.get("assignedTo"))),
+        (f"deadlines[{n}]", deadline if isinstance(deadline, str) and deadline else "0000-00-00"),
+        (f"resolvedBys[{n}]", _account(item.get("resolvedBy"))),
+        (f"keywords[{n}]", wanted),
+        (f"resolutions[{n}]", _raw(item.get("resolution"))),
+        (f"duplicateBugs[{n}]", _raw(item.get("duplicateBug") or 0)),
+    ]
+    for field, name in (("os", "os"), ("browser", "browsers")):
+        values = [v for v in _raw(item.get(field)).split(",") if v]
+        form += [(f"{name}[{n}][]", v) for v in values or [""]]
+    return form
+
+
+def _edit_side_effect(item: Mapping[str, Any]) -> str | None:
+    """What the batch edit would change besides the keywords: for a resolved bug it
+    confirms it, and one not closed it assigns to its opener when nobody has it (as
+    resolving does; a bug seldom lacks either)."""
+    if not item.get("resolution"):
+        return None
+    number = item.get("id")
+    if str(item.get("confirmed") or "0") in ("0", ""):
+        return f"bug {number} is resolved but not confirmed; any ZenTao edit of it confirms it"
+    if item.get("status") != "closed" and not _account(item.get("assignedTo")):
+        return (
+            f"bug {number} is resolved and assigned to nobody; any ZenTao edit of it "
+            "assigns it to whoever opened it"
+        )
+    return None
+
+
+def _refusal(kind: str, item: Mapping[str, Any]) -> str | None:
+    """Why ZenTao answered an edit but kept none of it, when the item shows why."""
+    if kind == "bug" and item.get("resolution") == "duplicate":
+        return (
+            f"bug {item.get('id')} is resolved as duplicate; ZenTao rejects edits to it "
+            "(it names no bug it duplicates)"
+        )
+    return None
 
 
 class ZenTaoSource:
@@ -201,6 +304,9 @@ class ZenTaoSource:
         self._accounts: dict[str, str | None] = {}  # realname -> account (None: ambiguous)
         self._fresh: dict[str, list[dict[str, Any]]] = {}  # actions read in this run
         self._entries: dict[str, dict[str, Any]] | None = None  # the item cache
+        #: Kinds whose keyword write changed other fields in this run -> the item it did.
+        self._unsafe: dict[str, str] = {}
+        self._refusals: dict[str, str] | None = None  # REFUSED facts, read once a run
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -224,7 +330,7 @@ class ZenTaoSource:
                     f"{self.settings.account!r} lacks a privilege ({exc.detail})"
                 )
             return TrackerError(f"ZenTao answered HTTP {exc.status} while {doing}: {exc.detail}")
-        if isinstance(exc, requests.Timeout):
+        if _timed_out(exc):
             return TrackerError(
                 f"ZenTao did not answer within zentao.timeout = {self.settings.timeout:g}s "
                 f"while {doing} ({self.base})"
@@ -424,6 +530,22 @@ class ZenTaoSource:
 
     def use_memory(self, memory: Memory) -> None:
         self.memory = memory
+        self._refusals = None
+
+    def _refuses_labels(self, key: str, row: Mapping[str, Any]) -> bool:
+        """ZenTao refused to edit this item before and it has not changed since: its
+        labels are not tried again (its comment still carries the findings)."""
+        if self._refusals is None:
+            self._refusals = self.memory.recall(REFUSED)
+        fact = self._refusals.get(key)
+        if fact is None:
+            return False
+        edited, _, cause = fact.partition("\t")
+        if edited != str(row.get("lastEditedDate") or ""):
+            self.memory.forget(REFUSED, key)  # it was edited since: try again
+            return False
+        log.info("%s: not labelled: %s", key, cause)
+        return True
 
     def identify(self) -> ServerIdentity:
         profile = self.profile()
@@ -481,7 +603,8 @@ class ZenTaoSource:
                 count += int(page.get("total") or 0)
         return count
 
-    def fetch_issues(self) -> list[Issue]:
+    def fetch_issues(self, progress: Progress | None = None) -> list[Issue]:
+        progress = progress or NO_PROGRESS
         self._load_people()
         rows: dict[str, tuple[str, dict[str, Any], str, dict[int, str]]] = {}
         for name, number, key in self._scope():
@@ -504,6 +627,7 @@ class ZenTaoSource:
         story_versions: dict[int, tuple[str, ...]] = {}
         issues: list[Issue] = []
         observed = self.clock().astimezone(timezone.utc).replace(microsecond=0)
+        progress.advance(0, total=len(rows))
         # Everyone the lists name helps to map the actors of the histories to accounts.
         for _, row, _, _ in rows.values():
             for field in ("assignedTo", "openedBy", "lastEditedBy", "resolvedBy", "closedBy"):
@@ -513,6 +637,7 @@ class ZenTaoSource:
             rows.items(), key=lambda entry: entry[1][0] == "task"
         ):
             entry = self._snapshot(item_key, kind, row, entries.get(item_key))
+            progress.advance()
             if entry is None:
                 continue
             try:
@@ -675,8 +800,8 @@ class ZenTaoSource:
                         Change(
                             at,
                             "labels",
-                            " ".join(keyword_tokens(old)) or None,
-                            " ".join(keyword_tokens(new)) or None,
+                            " ".join(keyword_tokens(_keywords(old))) or None,
+                            " ".join(keyword_tokens(_keywords(new))) or None,
                             by,
                         )
                     )
@@ -727,7 +852,7 @@ class ZenTaoSource:
         estimate = row.get("estimate")
         parent = int(row.get("parent") or 0) if str(row.get("parent") or "0").isdigit() else 0
         # Tasks have no keywords: they carry no labels, only the managed comment.
-        labels = () if kind == "task" else tuple(keyword_tokens(row.get("keywords")))
+        labels = () if kind == "task" else tuple(keyword_tokens(_keywords(row.get("keywords"))))
         return Issue(
             key=key,
             project=project,
@@ -750,7 +875,7 @@ class ZenTaoSource:
             else None,
             history=tuple(changes),
             comments=tuple(comments),
-            labels_supported=kind != "task",
+            labels_supported=kind != "task" and not self._refuses_labels(key, row),
         )
 
     def labels_of(self, keys: Sequence[str]) -> dict[str, tuple[str, ...]]:
@@ -769,7 +894,9 @@ class ZenTaoSource:
             except (_Malformed, requests.RequestException) as exc:
                 raise self._run_error(f"reading {key}", exc) from None
             # Tasks have no keywords: they exist, and carry none.
-            found[key] = () if kind == "task" else tuple(keyword_tokens(item.get("keywords")))
+            found[key] = (
+                () if kind == "task" else tuple(keyword_tokens(_keywords(item.get("keywords"))))
+            )
         return found
 
     def find_labelled(
@@ -871,58 +998,180 @@ class ZenTaoSource:
         raise ValueError(f"the ZenTao source cannot apply {op.kind!r} operations")
 
     def _apply_labels(self, op: Operation, kind: str, number: int) -> None:
+        """Write the keywords through the web form that keeps every other field (a bug:
+        the batch edit; a story: the edit form, posted with the fields it would
+        otherwise reset), then read the item back and compare every field."""
         if kind == "task":
             raise IssueError(op.issue_key, "ZenTao tasks have no keywords to label")
+        if kind in self._unsafe:
+            raise IssueError(
+                op.issue_key,
+                f"keywords not written: writing those of {self._unsafe[kind]} changed other "
+                f"fields, so jira-chase writes no {kind} keywords for the rest of this run",
+            )
         path = f"/{KINDS[kind][1]}/{number}"
         item = self._get(path)
         self._fresh[op.issue_key] = [a for a in item.get("actions") or () if isinstance(a, dict)]
-        current = str(item.get("keywords") or "")
+        current = _keywords(item.get("keywords"))
         wanted = edit_keywords(current, op.add, op.remove)
         if wanted == current:
             return
-        if len(wanted) > KEYWORDS_MAX_CHARS:
+        if len(html.escape(wanted)) > KEYWORDS_MAX_CHARS:  # as stored: HTML-escaped
             raise IssueError(
                 op.issue_key,
                 f"its keywords would grow past ZenTao's "
                 f"{KEYWORDS_MAX_CHARS} characters ({op.reason})",
             )
-        body: dict[str, Any] = {"keywords": wanted}
+        if kind == "bug" and (cause := _edit_side_effect(item)) is not None:
+            self._refuse(op.issue_key, kind, item, cause)
+        if kind == "bug":
+            module, method = "bug", "batchEdit"
+            params, form = {"productID": int(item.get("product") or 0)}, _bug_form(item, wanted)
+        else:
+            module, method = "story", "edit"
+            params, form = {"storyID": number}, self._story_form(op.issue_key, item, wanted)
+        lost: Exception | None = None
+        try:
+            self._post_form(module, method, params, form)
+        except (requests.ConnectionError, requests.Timeout, *BODY_ERRORS) as exc:
+            lost = exc  # it may or may not have been made: the read-back tells
+        after = self._get(path)
+        self._fresh[op.issue_key] = [a for a in after.get("actions") or () if isinstance(a, dict)]
+        self._verify(op, kind, item, after, lost)
+
+    def _story_form(self, key: str, item: Mapping[str, Any], wanted: str) -> list[tuple[str, str]]:
+        """`storyModel::update()` resets what is not posted: `assignedDate` (unless
+        `assignedTo` is the same), `mailto`, `plan`, `notifyEmail`, `linkStories`, and
+        `feedbackBy` (unless `source` is a feedback source); `reviewer` is required in
+        `draft` and `changing`. Unposted title, spec and verify are kept as stored."""
         status = item.get("status")
-        if kind == "story" and status in IN_REVIEW:
-            # ZenTao refuses to edit a story under review unless its reviewers are sent.
-            reviewers = [
-                r.get("account") if isinstance(r, dict) else r for r in item.get("reviewer") or ()
-            ]
-            reviewers = [r for r in reviewers if isinstance(r, str) and r]
-            if not reviewers:
+        assignee = _account(item.get("assignedTo")) or ("closed" if status == "closed" else "")
+        form = [
+            ("product", _raw(item.get("product"))),
+            ("source", _raw(item.get("source"))),
+            ("feedbackBy", _raw(item.get("feedbackBy"))),
+            ("notifyEmail", _raw(item.get("notifyEmail"))),
+            ("assignedTo", assignee),
+            ("linkStories", _raw(item.get("linkStories"))),
+            ("keywords", wanted),
+        ]
+        if item.get("type") == "requirement":
+            form.append(("linkRequirements", _raw(item.get("linkRequirements"))))
+        # The plans after an empty first element, as the form's select posts them: a
+        # non-empty first element moves a story in stage `wait` to `planned`.
+        plans = re.findall(r"\d+", str(item.get("plan") or ""))
+        form += [("plan[]", p) for p in ["", *plans]]
+        form += [("mailto[]", a) for a in map(_account, item.get("mailto") or ()) if a]
+        if status == "changing" and item.get("reviewedBy"):
+            self._refuse(
+                key,
+                "story",
+                item,
+                f"story {item.get('id')} is being changed and names who reviewed it; "
+                "ZenTao's edit of such a story clears that",
+            )
+        if status in ("draft", "changing"):
+            reviewers = [_account(r) for r in item.get("reviewer") or ()]
+            if not any(reviewers):
                 raise IssueError(
-                    op.issue_key,
+                    key,
                     f"a story in status {status!r} can be edited only "
                     "with its reviewers, and ZenTao lists none for it",
                 )
-            body["reviewer"] = reviewers
-        response = self._send("PUT", path, json=body)
-        if response.status_code >= 400:
-            raise _HttpError(response.status_code, _detail(response))
-        try:
-            stored = response.json().get("keywords")
-        except (ValueError, AttributeError):
-            stored = self._get(path).get("keywords")
-        tokens = {t.casefold() for t in keyword_tokens(stored)}
-        if any(a.casefold() not in tokens for a in op.add) or any(
+            form += [("reviewer[]", r) for r in reviewers if r]
+        return form
+
+    def _verify(
+        self,
+        op: Operation,
+        kind: str,
+        before: Mapping[str, Any],
+        after: Mapping[str, Any],
+        lost: Exception | None = None,
+    ) -> None:
+        """Every field ZenTao shows must be as it was, but the keywords and the edit's
+        bookkeeping; the edit's history must log only the keywords. Otherwise the write
+        was lossy: a data-safety failure, and no more keywords of this kind this run."""
+        key = op.issue_key
+        changed = {
+            field: (before.get(field), after.get(field))
+            for field in sorted(set(before) | set(after))
+            if field not in _BOOKKEEPING and before.get(field) != after.get(field)
+        }
+        seen = {str(a.get("id")) for a in before.get("actions") or () if isinstance(a, dict)}
+        for action in after.get("actions") or ():
+            if not isinstance(action, dict) or str(action.get("id")) in seen:
+                continue
+            for row in action.get("history") or ():
+                field = str(row.get("field") if isinstance(row, dict) else "?")
+                if field != "keywords" and field not in changed:
+                    changed[field] = (row.get("old"), row.get("new"))
+        if changed:
+            self._unsafe[kind] = key
+            detail = "; ".join(f"{f} {old!r} -> {new!r}" for f, (old, new) in changed.items())
+            raise IssueError(
+                key,
+                f"DATA SAFETY: writing its keywords also changed {', '.join(changed)} "
+                f"({detail}); jira-chase writes no {kind} keywords for the rest of this run. "
+                "Restore those fields in ZenTao and report this ZenTao version",
+            )
+        stored = after.get("keywords")
+        tokens = {t.casefold() for t in keyword_tokens(_keywords(stored))}
+        if all(a.casefold() in tokens for a in op.add) and not any(
             r.casefold() in tokens for r in op.remove
         ):
-            raise IssueError(op.issue_key, f"ZenTao did not keep the keywords (it has {stored!r})")
+            return
+        if stored != before.get("keywords"):
+            raise IssueError(key, f"ZenTao did not keep the keywords (it has {stored!r})")
+        if lost is not None:
+            raise IssueError(
+                key,
+                f"the keyword edit got no answer ({type(lost).__name__}) and ZenTao has not "
+                "made it; the next run tries again",
+            )
+        cause = _refusal(kind, after)
+        if cause is None:
+            privilege = "bug-batchEdit" if kind == "bug" else "story-edit"
+            raise IssueError(
+                key,
+                "ZenTao kept nothing of the keyword edit: zentao.account "
+                f"needs the privilege {privilege}, or ZenTao rejects edits to this {kind}",
+            )
+        self._refuse(key, kind, after, cause)
+
+    def _refuse(self, key: str, kind: str, item: Mapping[str, Any], cause: str) -> None:
+        """Remember that this item cannot be labelled as it is, and say why, once."""
+        self.memory.remember(REFUSED, key, f"{item.get('lastEditedDate') or ''}\t{cause}")
+        raise IssueError(
+            key,
+            f"{cause}; jira-chase leaves its labels alone until the {kind} changes "
+            "(its comment still carries the findings)",
+        )
+
+    def _post_form(
+        self, module: str, method: str, params: Mapping[str, Any], form: Sequence[tuple[str, str]]
+    ) -> None:
+        """POST a web form (`index.php?m=<module>&f=<method>`) with the API session as
+        `zentaosid` (which also exempts it from ZenTao's referer check). The answer is
+        an HTML page whatever happened, so callers read the item back to know. A login
+        page means the session ended: sign in again and post once more."""
+        for attempt in range(2):
+            query = {"m": module, "f": method, **params, "zentaosid": self._session()}
+            response = self.http.post(
+                self.base + "/index.php",
+                params=query,
+                data=list(form),
+                timeout=self.settings.timeout,
+            )
+            if response.status_code >= 400:
+                raise _HttpError(response.status_code, _detail(response))
+            if "f=login" not in response.text or attempt:
+                return
+            log.info("ZenTao answered its sign-in page (the session expired); signing in again")
+            self._token = None
 
     def _post_remark(self, method: str, params: Mapping[str, Any], form: Mapping[str, str]) -> None:
-        """POST to `index.php?m=action&f=<method>` with the API session. The answer is an
-        HTML page whatever happened, so callers read the item back to know."""
-        query = {"m": "action", "f": method, **params, "zentaosid": self._session()}
-        response = self.http.post(
-            self.base + "/index.php", params=query, data=dict(form), timeout=self.settings.timeout
-        )
-        if response.status_code >= 400:
-            raise _HttpError(response.status_code, _detail(response))
+        self._post_form("action", method, params, list(form.items()))
 
     def _create_comment(self, key: str, kind: str, number: int, doc: CommentDoc) -> str:
         """Look for the tagged remark first (a run may have died after posting it), post

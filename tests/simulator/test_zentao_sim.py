@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 import pytest
@@ -234,3 +234,142 @@ def test_clock_drives_the_dates_of_writes(zentao_sim):
     http = sign_in(sim)
     http.put(f"{sim.url}{API}/bugs/1", json={"keywords": "x"})
     assert get(sim, http, "/bugs/1")["lastEditedDate"] == "2026-11-06T08:30:00Z"
+
+
+# -- ZenTao 18.8's edit semantics ----------------------------------------------------------
+
+UTC = timezone.utc
+#: A closed bug with everything a keywords-only REST PUT loses.
+CLOSED_BUG = {
+    "status": "closed",
+    "assignedTo": "closed",
+    "deadline": date(2026, 12, 31),
+    "os": "windows,linux",
+    "browser": "chrome",
+    "resolution": "fixed",
+    "resolvedBy": "ann",
+    "resolvedDate": datetime(2026, 11, 2, 8, 0, tzinfo=UTC),
+    "closedBy": "ann",
+    "closedDate": datetime(2026, 11, 3, 9, 0, tzinfo=UTC),
+    "story": 1,
+    "linkBug": "2",
+}
+
+
+def test_a_keywords_only_put_on_a_bug_loses_what_18_8_loses(zentao_sim):
+    sim = zentao_sim()
+    sim.set_fields("bug-1", **CLOSED_BUG)
+    http = sign_in(sim)
+    answer = http.put(f"{sim.url}{API}/bugs/1", json={"keywords": "x", "deadline": "2026-12-31"})
+    assert answer.status_code == 200
+    row, now = sim.stored("bug-1"), sim.now()
+    assert (row["keywords"], row["story"], row["status"]) == ("x", 1, "closed")
+    assert (row["deadline"], row["os"], row["browser"], row["linkBug"]) == (None, "", "", "")
+    assert row["resolvedDate"] == now and row["closedDate"] == now
+    assert answer.json()["deadline"] is None and answer.json()["os"] == ""
+    logged = {h.field: (h.old, h.new) for h in sim.item("bug-1").actions[-1].history}
+    assert logged["deadline"] == ("2026-12-31", "0000-00-00")
+    assert logged["linkBug"] == ("2", "") and set(logged) >= {"keywords", "os", "browser"}
+    # A bug that was never linked logs the `linkBug 0 -> ''` seen on a real 18.8.
+    http.put(f"{sim.url}{API}/bugs/2", json={"keywords": "y"})
+    assert [(h.field, h.old, h.new) for h in sim.item("bug-2").actions[-1].history
+            if h.field == "linkBug"] == [("linkBug", "0", "")]  # fmt: skip
+
+
+def test_a_put_on_a_duplicate_bug_answers_200_and_keeps_nothing(zentao_sim):
+    sim = zentao_sim()
+    sim.set_fields("bug-1", status="resolved", resolution="duplicate", duplicateBug=2,
+                   resolvedBy="ann", resolvedDate=datetime(2026, 11, 2, tzinfo=UTC))  # fmt: skip
+    before, actions = sim.stored("bug-1"), len(sim.item("bug-1").actions)
+    answer = sign_in(sim).put(f"{sim.url}{API}/bugs/1", json={"keywords": "x"})
+    assert answer.status_code == 200 and answer.json()["keywords"] == before["keywords"]
+    assert sim.stored("bug-1") == before and len(sim.item("bug-1").actions) == actions
+
+
+def test_a_story_put_drops_its_links_and_moves_its_assigned_date(zentao_sim):
+    sim = zentao_sim()
+    sim.set_fields("story-1", linkStories="3,4", mailto="bob")
+    before = sim.stored("story-1")
+    answer = sign_in(sim).put(f"{sim.url}{API}/stories/1", json={"keywords": "x"})
+    assert answer.status_code == 200
+    row = sim.stored("story-1")
+    assert row["linkStories"] == "" and row["assignedDate"] == sim.now() != before["assignedDate"]
+    assert row["mailto"] == "bob"  # the PUT copies mailto from the stored story
+    fields = [h.field for h in sim.item("story-1").actions[-1].history]
+    assert fields == ["keywords", "linkStories"]  # assignedDate is never logged
+
+
+def batch_form(sim: ZenTaoSimulator, number: int, **override: Any) -> list[tuple[str, str]]:
+    row = sim.stored(f"bug-{number}")
+    n = str(number)
+    values = {"titles": row["title"], "types": row["type"], "severities": row["severity"],
+              "pris": row["pri"], "colors": row["color"], "plans": row["plan"],
+              "modules": row["module"], "assignedTos": row["assignedTo"],
+              "deadlines": row["deadline"].isoformat() if row["deadline"] else "0000-00-00",
+              "resolvedBys": row["resolvedBy"], "keywords": row["keywords"],
+              "resolutions": row["resolution"], "duplicateBugs": row["duplicateBug"],
+              **override}  # fmt: skip
+    form = [(f"bugIDList[{n}]", n)] + [(f"{k}[{n}]", str(v)) for k, v in values.items()]
+    form += [(f"os[{n}][]", v) for v in row["os"].split(",")]
+    return form + [(f"browsers[{n}][]", v) for v in row["browser"].split(",")]
+
+
+def test_the_bug_batch_edit_writes_its_fields_and_keeps_the_rest(zentao_sim):
+    sim = zentao_sim()
+    sim.set_fields("bug-1", **CLOSED_BUG)
+    token = sign_in(sim, "bot").headers["Token"]
+    url = f"{sim.url}/index.php"
+    params = {"m": "bug", "f": "batchEdit", "productID": 1, "zentaosid": token}
+    before = sim.stored("bug-1")
+    answer = requests.post(url, params=params, data=batch_form(sim, 1, keywords="a&b"))
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/html")
+    after = sim.stored("bug-1")
+    assert after["keywords"] == "a&amp;b"  # stored HTML-escaped, as ZenTao does
+    assert {k: v for k, v in after.items() if k != "keywords"} == {
+        k: v for k, v in before.items() if k != "keywords"
+    }
+    assert [h.field for h in sim.item("bug-1").actions[-1].history] == ["keywords"]
+    # Without its OS rows PHP stops with a TypeError; without a session, the login page.
+    broken = [p for p in batch_form(sim, 1) if not p[0].startswith("os[")]
+    assert requests.post(url, params=params, data=broken).status_code == 500
+    lost = requests.post(url, params={**params, "zentaosid": "gone"}, data=batch_form(sim, 1))
+    assert "f=login" in lost.text
+    # No titles: the form is only shown; a missing bug is a fatal error.
+    assert requests.post(url, params=params, data={"x": "1"}).status_code == 200
+    missing = [("bugIDList[99]", "99"), ("titles[99]", "x")]
+    assert requests.post(url, params=params, data=missing).status_code == 500
+    assert sim.stored("bug-1") == after
+
+
+def test_the_batch_edit_refuses_a_duplicate_that_names_no_bug(zentao_sim):
+    sim = zentao_sim()
+    sim.set_fields("bug-1", status="resolved", resolution="duplicate", duplicateBug=0)
+    token = sign_in(sim, "bot").headers["Token"]
+    params = {"m": "bug", "f": "batchEdit", "productID": 1, "zentaosid": token}
+    answer = requests.post(f"{sim.url}/index.php", params=params,
+                           data=batch_form(sim, 1, keywords="x"))  # fmt: skip
+    assert "Duplicate ID" in answer.text and sim.keywords("bug-1") != "x"
+    sim.set_fields("bug-1", duplicateBug=2)
+    requests.post(f"{sim.url}/index.php", params=params, data=batch_form(sim, 1, keywords="x"))
+    assert sim.keywords("bug-1") == "x"
+
+
+def test_the_story_edit_form_resets_what_is_not_posted(zentao_sim):
+    sim = zentao_sim(status_map={"To Do": {"story": "draft"}})
+    token = sign_in(sim, "bot").headers["Token"]
+    params = {"m": "story", "f": "edit", "storyID": 2, "zentaosid": token}
+    url = f"{sim.url}/index.php"
+    refused = requests.post(url, params=params, data={"keywords": "x"})
+    assert "Reviewer" in refused.text and sim.keywords("story-2") == ""
+    # A plan as the first posted element moves a story in `wait` to `planned`.
+    requests.post(url, params=params, data=[("keywords", "x"), ("reviewer[]", "ann"),
+                                            ("plan[]", "1"), ("assignedTo", "")])  # fmt: skip
+    row = sim.stored("story-2")
+    assert (row["keywords"], row["stage"], row["plan"]) == ("x", "planned", "1")
+    assert requests.post(url, params={**params, "storyID": 99}, data={}).status_code == 200
+    denied = zentao_sim(denied=("story-edit",))
+    token = sign_in(denied, "bot").headers["Token"]
+    answer = requests.post(
+        f"{denied.url}/index.php", params={**params, "zentaosid": token}, data={"keywords": "x"}
+    )
+    assert "no permission" in answer.text and denied.keywords("story-2") == ""

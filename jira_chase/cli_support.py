@@ -1,0 +1,146 @@
+"""What the commands share: the exit codes their help ends with, the error handling
+that turns library errors into one-line messages and exit codes, the options, and the
+`Output` (output.py) each command speaks through."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from jira_chase.errors import EXIT_UNEXPECTED, ChaseError, ConfigError
+from jira_chase.output import LOG_FORMATS, TEXT, Output
+
+F = TypeVar("F", bound=Callable[..., Any])
+OUTPUT = "jira_chase.output"
+
+EXIT_CODES = """\b
+Exit codes:
+  0  ok
+  1  unexpected error
+  2  configuration or usage problem, or an unusable state file (one line each)
+  3  the tracker failed the run (credentials, scope query, unreachable)
+  4  partial: some writes failed, the rest were done
+  5  another run holds the state file's lock (this one wrote nothing)"""
+
+
+def output() -> Output:
+    meta = click.get_current_context().meta
+    if OUTPUT not in meta:
+        meta[OUTPUT] = Output()
+    out: Output = meta[OUTPUT]
+    return out
+
+
+def use_output(out: Output) -> Output:
+    """Make `out` the command's voice: errors and log records go through it."""
+    ctx = click.get_current_context()
+    ctx.meta[OUTPUT] = out
+    out.install_logging(bool(ctx.find_root().params.get("verbose")))
+    return out
+
+
+def handle_errors(func: F) -> F:
+    """Turn library errors into one line per problem on stderr and the exit code."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        verbose = bool(click.get_current_context().find_root().params.get("verbose"))
+        try:
+            return func(*args, **kwargs)
+        except click.exceptions.Exit:
+            raise
+        except ConfigError as exc:
+            for problem in exc.problems:
+                output().error(f"config error: {problem}")
+            code = exc.exit_code
+        except ChaseError as exc:
+            output().error(f"error: {exc}", exc_info=verbose)
+            code = exc.exit_code
+        except KeyboardInterrupt:
+            output().error("interrupted; the next run finishes the job")
+            code = 130
+        except Exception as exc:
+            output().error(
+                f"unexpected error: {type(exc).__name__}: {exc}"
+                + ("" if verbose else " (rerun with --verbose for details)"),
+                exc_info=verbose,
+            )
+            code = EXIT_UNEXPECTED
+        output().outcome(f"jira-chase failed with exit code {code}", exit_code=code,
+                         outcome="failed")  # fmt: skip
+        sys.exit(code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="TOML configuration file (default: $JIRA_CHASE_CONFIG).",
+)
+now_option = click.option(
+    "--now",
+    default=None,
+    help="Judge as of this ISO 8601 time instead of the real clock (reproduce a run).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+
+
+wait_option = click.option(
+    "--wait",
+    type=click.FloatRange(0),
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for another run on the same state file before giving up (exit 5).",
+)
+force_option = click.option(
+    "--force",
+    is_flag=True,
+    help="Accept a scope that suddenly matches far fewer issues than the last run "
+    "(the run then cleans the issues that left it).",
+)
+
+
+def terminate(signum: int, frame: Any) -> None:
+    # SIGTERM (cron timeouts, systemd stop) ends the run like Ctrl-C: recorded with the
+    # writes it made, lock released, and the next run finishes the job.
+    raise KeyboardInterrupt
+
+
+def run_options(func: F) -> F:
+    """The output options of `plan` and `sync`."""
+    for option in reversed(
+        [
+            config_option,
+            now_option,
+            json_option,
+            click.option("--details", is_flag=True, help="List every finding and operation."),
+            click.option(
+                "-q", "--quiet", is_flag=True, help="Print errors and the one-line outcome only."
+            ),
+            click.option(
+                "--log-format",
+                type=click.Choice(LOG_FORMATS),
+                default=TEXT,
+                show_default=True,
+                help="json: one JSON object per event line (start, phase, write failure, "
+                "outcome), for log shippers.",
+            ),
+            click.option(
+                "--metrics-file",
+                type=click.Path(dir_okay=False, path_type=Path),
+                default=None,
+                help="Write the run's metrics here in Prometheus text format "
+                "(node_exporter textfile collector).",
+            ),
+        ]
+    ):
+        func = option(func)
+    return func

@@ -1,0 +1,146 @@
+"""`jira-chase demo`: the whole loop on the built-in simulator — plan, sync, sync
+again — shown as the team sees it: the findings most severe first, one managed comment
+as it reads on the issue, the labels in the tracker, and a second sync writing nothing."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jira_chase.comment import to_text
+from jira_chase.config import Settings, load_settings
+from jira_chase.plan import COMMENT_CREATE
+from jira_chase.report import run_to_dict, summary_lines, writes_line
+from jira_chase.runner import Finished, execute
+from jira_chase.sync import RunResult
+
+
+def _read_toml_resource(name: str) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    text = resources.files("jira_chase").joinpath(name).read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def demo_settings(
+    url: str, state_dir: Path, tracker: str = "jira", deployment: str = "cloud"
+) -> Settings:
+    """The demo configuration (demo.toml; for ZenTao with zentao_demo.toml's sections
+    over it) pointed at a simulator and a state file in `state_dir`."""
+    data = _read_toml_resource("demo.toml")
+    if tracker == "zentao":
+        del data["jira"]
+        data.update(_read_toml_resource("zentao_demo.toml"))
+    elif deployment == "datacenter":
+        # Data Center signs in with a personal access token alone.
+        data["jira"].update({"deployment": "datacenter", "email": ""})
+    data[tracker]["url"] = url
+    data["state"]["path"] = str(state_dir / "demo.sqlite")
+    return load_settings(data=data)
+
+
+def comment_example(result: RunResult) -> list[str]:
+    """The managed comment with the most findings (the first such in plan order: the
+    most severe), as plain text, indented."""
+    created = [op for op in result.plan.operations
+               if op.kind == COMMENT_CREATE and op.comment is not None]  # fmt: skip
+    if not created:
+        return []
+    op = max(created, key=lambda o: len(o.comment.items) if o.comment else 0)
+    assert op.comment is not None
+    heading = (
+        f"The managed comment jira-chase writes on {op.issue_key}, as the team reads it there:"
+    )
+    return [heading, ""] + [f"  | {line}" for line in to_text(op.comment).splitlines()]
+
+
+def show(
+    intro: str, settings: Settings, first: Finished, applied: Finished, second: Finished
+) -> list[str]:
+    """The demo as text."""
+    lines = [intro, ""]
+    lines += summary_lines(first.result, settings, duration=first.duration, details=True)
+    lines += ["", "=" * 72, ""]
+    lines += comment_example(first.result)
+    lines += ["", "=" * 72, ""]
+    lines += [
+        f"jira-chase sync — {writes_line(applied.result, settings)}",
+        f"{applied.result.stats.requests} requests to the tracker, "
+        f"{applied.result.stats.retries} retried; took {applied.duration:.1f} s.",
+    ]
+    return lines
+
+
+def run_demo(tracker: str, deployment: str, as_json: bool) -> tuple[list[str], bool]:
+    """Run the demo; returns what to print and whether it proved its point (the second
+    sync had nothing to do, no write failed)."""
+    from jira_chase.simulator import JiraSimulator
+    from jira_chase.simulator.demo import DEMO_NOW, build_demo_dataset
+    from jira_chase.simulator.zentao import ZenTaoSimulator
+
+    sim: Any
+    sim = (
+        ZenTaoSimulator(build_demo_dataset())
+        if tracker == "zentao"
+        else JiraSimulator(build_demo_dataset(), deployment=deployment)
+    )
+    with tempfile.TemporaryDirectory(prefix="jira-chase-demo-") as tmp, sim:
+        settings = demo_settings(sim.url, Path(tmp), tracker, deployment)
+        first = execute(settings, DEMO_NOW, write=False)
+        applied = execute(settings, DEMO_NOW, write=True)
+        second = execute(settings, DEMO_NOW, write=True)
+        prefix = settings.writeback.label_prefix
+        keys = [v.issue.key for v in applied.result.evaluation.verdicts]
+        written = {key: [t for t in sim.labels(key) if t.startswith(prefix)] for key in keys}
+        written = {key: tokens for key, tokens in written.items() if tokens}
+        doc: dict[str, Any] = {
+            "plan": run_to_dict(first.result, settings, first.duration),
+            "sync": run_to_dict(applied.result, settings, applied.duration),
+            "second_sync": run_to_dict(second.result, settings, second.duration),
+            "labels_in_tracker": written,
+        }
+        ok = not second.result.plan.operations and not applied.result.failed
+        if tracker == "zentao":
+            assert settings.zentao is not None
+            bot = settings.zentao.account
+            commented = [k for k in keys if any(c["actor"] == bot for c in sim.comments(k))]
+            unlabelled = [v.issue.key for v in applied.result.evaluation.unhealthy()
+                          if not v.issue.labels_supported]  # fmt: skip
+            doc.update(
+                unhealthy_without_labels=unlabelled,
+                comments_in_tracker=commented,
+                dataset_keys={key: sim.dataset_key(key) for key in keys},
+            )
+        if as_json:
+            return [json.dumps(doc, indent=2)], ok
+        if tracker == "zentao":
+            intro = (
+                f"Simulated ZenTao {sim.version} at {sim.url} with the demo data set "
+                "(product 1 and execution 1 are the APP team)."
+            )
+        else:
+            flavour = "Cloud" if deployment == "cloud" else "Data Center"
+            intro = f"Simulated Jira {flavour} at {sim.url} with the demo data set."
+        lines = show(intro, settings, first, applied, second)
+        where = "Keywords now in ZenTao" if tracker == "zentao" else "Labels now in the tracker"
+        lines += ["", f"{where} (jira-chase's own only):"]
+        lines += [f"  {key:<10} {' '.join(tokens)}" for key, tokens in written.items()]
+        if tracker == "zentao":
+            lines += [
+                "",
+                f"ZenTao tasks have no keywords: {len(doc['unhealthy_without_labels'])} "
+                "unhealthy tasks carry their findings in the managed comment only.",
+                f"Items with the managed comment in ZenTao: {len(doc['comments_in_tracker'])}.",
+            ]
+        lines += [
+            "",
+            f"Second sync over unchanged data: {len(second.result.plan.operations)} operations "
+            f"planned, {len(second.result.applied)} performed.",
+        ]
+        return lines, ok

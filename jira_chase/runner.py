@@ -1,0 +1,241 @@
+"""What the `plan`, `sync`, `explain` and `demo` commands share: building the source,
+timing a run, recording what it cost in the run history, and the metrics file."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from jira_chase import metrics_file
+from jira_chase.config import Settings
+from jira_chase.errors import EXIT_UNEXPECTED, ChaseError, ConfigError
+from jira_chase.evaluate import evaluate
+from jira_chase.history import Explanation, run_details
+from jira_chase.plan import Operation
+from jira_chase.progress import JUDGING, NO_PROGRESS, PULLING, WRITING, Progress
+from jira_chase.sources.base import ScratchMemory, Source, SourceStats
+from jira_chase.state import StateStore, run_lock, unusable_state
+from jira_chase.sync import RunResult, run
+
+EXIT_INTERRUPTED = 130
+
+
+def parse_now(value: str | None) -> datetime:
+    """`--now`: an ISO 8601 time (UTC when it has no offset) or a date (midnight UTC)."""
+    if value is None:
+        return datetime.now(timezone.utc)
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), datetime.min.time(), timezone.utc)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(
+            [f"--now: {value!r} is not an ISO 8601 time like 2026-11-20T16:00:00Z"]
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def make_source(settings: Settings, store: StateStore | None = None) -> Source:
+    if settings.tracker == "jira":
+        from jira_chase.sources.jira import JiraSource
+
+        assert settings.jira is not None
+        # Issue snapshots live in the state store: a run reads only what changed.
+        return JiraSource(settings.jira, snapshots=store)
+    if settings.tracker == "zentao":
+        from jira_chase.sources.zentao import ZenTaoSource
+
+        assert settings.zentao is not None
+        # Item snapshots live in the state store, so unchanged items are not read again.
+        return ZenTaoSource(settings.zentao, snapshots=store)
+    raise ConfigError(
+        [f"tracker: {settings.tracker!r} is not supported by this version; use 'jira' or "
+         "'zentao'"]
+    )  # fmt: skip
+
+
+@dataclass
+class Finished:
+    result: RunResult
+    duration: float
+
+
+@dataclass
+class Watched:
+    """What the block inside `metrics_written` tells it: the run once finished, and
+    the source (whose request counts a failed run still reports)."""
+
+    finished: Finished | None = None
+    source: Source | None = None
+
+
+class _Tally:
+    """Passes progress on and remembers the totals, so a run cut short can still say
+    how many issues it judged and how many writes it planned."""
+
+    def __init__(self, inner: Progress):
+        self.inner = inner
+        self.totals: dict[str, int] = {}
+        self.current = ""
+
+    def phase(self, name: str, total: int | None = None) -> None:
+        self.current = name
+        if total is not None:
+            self.totals[name] = total
+        self.inner.phase(name, total)
+
+    def advance(self, count: int = 1, *, total: int | None = None) -> None:
+        self.inner.advance(count, total=total)
+
+    def write_failed(self, operation: Operation, error: str) -> None:
+        self.inner.write_failed(operation, error)
+
+    def counts(self, writes: dict[str, int]) -> dict[str, int]:
+        counts = dict(writes)
+        if JUDGING in self.totals:
+            counts["issues"] = self.totals[JUDGING]
+        if WRITING in self.totals:
+            counts["planned"] = self.totals[WRITING]
+        return counts
+
+
+def execute(
+    settings: Settings,
+    now: datetime,
+    *,
+    write: bool,
+    wait: float = 0.0,
+    force: bool = False,
+    progress: Progress = NO_PROGRESS,
+    watched: Watched | None = None,
+) -> Finished:
+    """One run, timed. `sync` holds the state file's lock for the whole run (waiting up
+    to `wait` seconds for another run) and records in the run history what the run cost
+    and the team's state it saw — also when it fails, even before the tracker answered.
+    `plan` reads a snapshot of the state and never writes it, so it needs no lock.
+    `watched` learns of the source as soon as there is one."""
+    watched = watched if watched is not None else Watched()
+    path = settings.state.path
+    try:
+        if not write:
+            with StateStore(path, readonly=True) as store:
+                return _timed(settings, store, now, False, force, progress, watched)
+        with run_lock(path, wait), StateStore(path) as store:
+            return _timed(settings, store, now, True, force, progress, watched)
+    except sqlite3.Error as exc:
+        # The state file failed under the run (disk full, file removed or replaced).
+        raise unusable_state(path, exc) from exc
+
+
+def _timed(
+    settings: Settings,
+    store: StateStore,
+    now: datetime,
+    write: bool,
+    force: bool,
+    progress: Progress,
+    watched: Watched,
+) -> Finished:
+    tally = _Tally(progress)
+    started = time.monotonic()
+    before = store.last_run_id()
+    try:
+        watched.source = make_source(settings, store)
+        result = run(watched.source, settings, store, now, write=write, force=force,
+                     progress=tally)  # fmt: skip
+    except BaseException as exc:
+        run_id = store.last_run_id()
+        if run_id == before:  # the source failed before the run began
+            run_id = store.start_run("sync" if write else "plan", now)
+            ending = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            store.finish_run(run_id, ending, {}, error=str(exc) or type(exc).__name__)
+        stats = watched.source.stats if watched.source is not None else SourceStats()
+        store.set_counts(run_id, tally.counts(store.write_counts(run_id)))
+        store.record_run_cost(
+            run_id,
+            duration_seconds=time.monotonic() - started,
+            requests=stats.requests,
+            retries=stats.retries,
+        )
+        raise
+    duration = time.monotonic() - started
+    store.record_run_cost(
+        result.run_id,
+        duration_seconds=duration,
+        requests=result.stats.requests,
+        retries=result.stats.retries,
+        details=run_details(result),
+    )
+    watched.finished = Finished(result, duration)
+    return watched.finished
+
+
+@contextmanager
+def metrics_written(path: Path | None, mode: str) -> Iterator[Watched]:
+    """Write the metrics file when the block ends, however it ends (a config error, a
+    tracker failure, an interrupt): monitoring must see failed runs too."""
+    watched = Watched()
+    started = time.monotonic()
+    outcome, exit_code = "failed", EXIT_UNEXPECTED
+    try:
+        yield watched
+        if watched.finished is not None:
+            outcome = watched.finished.result.outcome
+            exit_code = watched.finished.result.exit_code
+    except ChaseError as exc:
+        exit_code = exc.exit_code
+        raise
+    except KeyboardInterrupt:
+        outcome, exit_code = "interrupted", EXIT_INTERRUPTED
+        raise
+    finally:
+        if path is not None:
+            done = watched.finished
+            stats = (
+                done.result.stats
+                if done is not None
+                else watched.source.stats
+                if watched.source is not None
+                else SourceStats()
+            )
+            text = metrics_file.render(
+                mode=mode,
+                outcome=outcome,
+                exit_code=exit_code,
+                duration=done.duration if done is not None else time.monotonic() - started,
+                requests=stats.requests,
+                retries=stats.retries,
+                result=done.result if done is not None else None,
+            )
+            metrics_file.write(path, text)
+
+
+def explain(
+    settings: Settings, key: str, now: datetime, *, progress: Progress = NO_PROGRESS
+) -> Explanation:
+    """Judge the scope as of `now` without recording a run or writing to the tracker,
+    and return one issue's verdict with the writes the last sync made on it."""
+    with StateStore(settings.state.path, readonly=True) as store:
+        source = make_source(settings, store)
+        source.use_memory(ScratchMemory(store))
+        identity = source.identify()
+        progress.phase(PULLING)
+        issues = source.fetch_issues(progress)
+        progress.phase(JUDGING, len(issues))
+        evaluation = evaluate(issues, settings, now, bot_id=identity.user_id or None)
+        progress.advance(len(issues))
+        verdict = next((v for v in evaluation.verdicts if v.issue.key.casefold() ==
+                        key.casefold()), None)  # fmt: skip
+        if verdict is None:
+            raise ConfigError(
+                [f"explain: {key} is not in the scope the configuration chases; check the key "
+                 "and the scope query"]
+            )  # fmt: skip
+        last = store.last_operations(verdict.issue.key)
+    return Explanation(verdict, now, last[0] if last else None, last[1] if last else [])
