@@ -186,6 +186,9 @@ def test_the_summary_and_check_say_where_changes_email_watchers(tmp_path, jira_s
     assert "writes in OPS: silent (the bot may suppress notifications)" in lines
     (app,) = [line for line in lines if line.startswith("writes in APP:")]
     assert "email the issue's watchers" in app and "Administer Projects in APP" in app
+    as_json = invoke("check", "--config", str(config), "--json")
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.stdout)["label_writes"] == {"APP": "notifies", "OPS": "silent"}
 
 
 def test_without_mypermissions_the_first_refusal_is_learnt_and_remembered(
