@@ -441,3 +441,26 @@ def test_a_bulk_edit_failing_with_a_5xx_fails_each_of_its_issues(jira_sim):
     sim = jira_sim(build_demo_dataset(), faults=only(SERVER_ERROR, "POST */bulk/issues/fields"))
     outcomes = JiraSource(settings(sim.url)).apply(_label_ops(KEYS))
     assert all("bulk edit: Internal server error" in str(o.error) for o in outcomes)
+
+
+def test_a_comment_delete_refused_is_an_error_for_that_issue(jira_sim):
+    from jira_chase.plan import COMMENT_DELETE
+
+    sim = jira_sim(build_demo_dataset(), faults=only(FORBIDDEN, "DELETE */comment/*"))
+    source = JiraSource(settings(sim.url))
+    (created,) = source.apply([_comment_op(COMMENT_CREATE, "APP-108")])
+    (deleted,) = source.apply([_comment_op(COMMENT_DELETE, "APP-108", created.comment_id)])
+    assert deleted.error is not None and deleted.error.status == 403
+    assert len(bot_comments(sim, "APP-108")) == 1
+
+
+def test_a_comment_create_rate_limited_to_the_end_gives_up_without_creating(jira_sim):
+    from jira_chase.simulator.faults import RATE_LIMIT
+
+    sim = jira_sim(build_demo_dataset(), faults=only(RATE_LIMIT, "POST */issue/*/comment"))
+    (outcome,) = JiraSource(settings(sim.url, retries=1)).apply(
+        [_comment_op(COMMENT_CREATE, "APP-108")]
+    )
+    assert outcome.error is not None and outcome.error.status == 429
+    assert len([p for m, p in sim.requests if m == "POST"]) == 2
+    assert bot_comments(sim, "APP-108") == []
