@@ -127,6 +127,8 @@ class JiraApi:
         add("GET", f"{base}/myself", self.myself)
         add("GET", f"{base}/field", self.fields)
         add("GET", f"{base}/mypermissions", self.my_permissions)
+        add("GET", f"{base}/status", self.statuses)
+        add("GET", f"{base}/resolution", self.resolutions)
         add("GET", f"{base}/issue/{{issue}}", self.get_issue)
         add("PUT", f"{base}/issue/{{issue}}", self.edit_issue)
         add("GET", f"{base}/issue/{{issue}}/transitions", self.list_transitions)
@@ -270,6 +272,14 @@ class JiraApi:
 
     def fields(self, request: Request, user: User) -> Response:
         return Response(200, self.json.fields())
+
+    def statuses(self, request: Request, user: User) -> Response:
+        """Every status of the site (``GET status``)."""
+        return Response(200, [self.json.status(name) for name in self.dataset.statuses])
+
+    def resolutions(self, request: Request, user: User) -> Response:
+        """Every resolution of the site (``GET resolution``)."""
+        return Response(200, self.json.resolutions())
 
     # issues and labels -----------------------------------------------------------------
 
