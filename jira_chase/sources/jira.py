@@ -259,8 +259,8 @@ class JiraSource:
         except TrackerError as exc:
             if self.cloud and "HTTP 404" in str(exc):
                 raise TrackerError(
-                    f"{settings.url} has no REST API v3 (HTTP 404 on serverInfo): for Jira "
-                    "Data Center set jira.deployment = 'datacenter', else check jira.url"
+                    f"{exc} — no REST API v3 there: for Jira Data Center set "
+                    "jira.deployment = 'datacenter', else check jira.url"
                 ) from None
             raise
         # Without these the library treats Cloud as Server and falls back to the removed
