@@ -78,7 +78,7 @@ ISSUE_KEYS = {
 REQUIRED_ISSUE_KEYS = {"key", "project", "type", "summary", "status", "created"}
 TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})")
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-DIGEST = "dd593f8eea86c549faca2e62b322935dcce41e01fc079da60d27d65ece06899c"
+DIGEST = "dd054226e2a4f6b6cb6d3f339054f2a094aff2047fa87f3bed6ebe378935ab46"
 
 
 @pytest.fixture(scope="module")
@@ -382,7 +382,11 @@ def test_top_level_declarations(data: dict[str, Any]) -> None:
     assert set(data) <= TOP_KEYS
     assert data["format"] == "jira-chase-dataset/1"
     assert [p["key"] for p in data["projects"]] == ["APP", "OPS"]
-    assert all(set(p) == {"key", "name"} for p in data["projects"])
+    assert all(set(p) == {"key", "name", "admins"} for p in data["projects"])
+    users = {u["id"] for u in data["users"]}
+    assert all(set(p["admins"]) <= users for p in data["projects"])
+    # The bot may not suppress notifications in at least one project.
+    assert any(data["bot"] not in p["admins"] for p in data["projects"])
     ids = [u["id"] for u in data["users"]]
     assert len(ids) == len(set(ids))
     assert all(set(u) == {"id", "name", "email"} and "@" in u["email"] for u in data["users"])
