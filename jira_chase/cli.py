@@ -215,6 +215,30 @@ def demo(as_json: bool, tracker: str, deployment: str) -> None:
     sys.exit(EXIT_OK if ok else EXIT_UNEXPECTED)
 
 
+@command()
+@config_option
+@now_option
+@wait_option
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the report (e.g. report.html).")  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(["html", "markdown", "json"]),
+              default="html", show_default=True,
+              help="html: one self-contained file with charts; markdown: for a wiki page; "
+              "json: the same content for machines.")  # fmt: skip
+@handle_errors
+def report(
+    config_path: Path | None, now: str | None, wait: float, out: Path, fmt: str
+) -> None:
+    """Write the manager's report: health and its change since the last report, goals'
+    burn-up and forecast, flow charts, time to recovery and the flagged issues. Writes
+    nothing to the tracker; keeps the run's trend in the state file."""
+    from jira_chase.reporting.produce import produce, write_report
+
+    settings = load_settings(config_path)
+    doc = produce(settings, parse_now(now), wait=wait)
+    click.echo(f"report written: {write_report(doc, out, fmt)}")
+
+
 main.add_command(simulator)
 
 

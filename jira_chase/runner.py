@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from jira_chase import metrics_file
+from jira_chase import metrics_file, trends
 from jira_chase.config import Settings
 from jira_chase.errors import EXIT_UNEXPECTED, ChaseError, ConfigError
 from jira_chase.evaluate import evaluate
@@ -172,6 +172,8 @@ def _timed(
         retries=result.stats.retries,
         details=run_details(result),
     )
+    if write:
+        trends.record(store, result.run_id, "sync", result.evaluation)
     watched.finished = Finished(result, duration)
     return watched.finished
 
