@@ -137,7 +137,6 @@ def build(
     cal = Calendar(settings.calendar)
     zone = ZoneInfo(settings.calendar.timezone)
     now = evaluation.now
-    today = cal.local_date(now)
     metrics = evaluation.metrics
     unhealthy = evaluation.unhealthy()
     team = trends.team_state(evaluation)
