@@ -30,7 +30,7 @@ from jira_chase.cli_support import (
     wait_option,
 )
 from jira_chase.config import load_settings
-from jira_chase.errors import EXIT_OK, EXIT_UNEXPECTED
+from jira_chase.errors import EXIT_OK, EXIT_PARTIAL, EXIT_UNEXPECTED
 from jira_chase.output import Output
 from jira_chase.report import outcome_line, run_to_dict, summary_lines
 from jira_chase.runner import execute, make_source, metrics_written, parse_now
@@ -81,11 +81,18 @@ def run_command(mode: str, options: dict[str, Any]) -> None:
         click.echo(json.dumps(run_to_dict(result, settings, duration), indent=2))
     else:
         out.say(summary_lines(result, settings, duration=duration, details=out.details))
+    exit_code = result.exit_code
+    if finished.digest is not None:
+        if finished.digest.action == "failed":
+            out.error(f"write failed: {finished.digest.describe()}")
+            exit_code = max(exit_code, EXIT_PARTIAL)
+        elif not as_json:
+            out.say([finished.digest.describe()])
     out.outcome(outcome_line(result, duration), outcome=result.outcome,
-                exit_code=result.exit_code, counts=result.counts(),
+                exit_code=exit_code, counts=result.counts(),
                 requests=result.stats.requests, retries=result.stats.retries,
                 duration_seconds=round(duration, 3))  # fmt: skip
-    sys.exit(result.exit_code)
+    sys.exit(exit_code)
 
 
 @command()
@@ -226,9 +233,7 @@ def demo(as_json: bool, tracker: str, deployment: str) -> None:
               help="html: one self-contained file with charts; markdown: for a wiki page; "
               "json: the same content for machines.")  # fmt: skip
 @handle_errors
-def report(
-    config_path: Path | None, now: str | None, wait: float, out: Path, fmt: str
-) -> None:
+def report(config_path: Path | None, now: str | None, wait: float, out: Path, fmt: str) -> None:
     """Write the manager's report: health and its change since the last report, goals'
     burn-up and forecast, flow charts, time to recovery and the flagged issues. Writes
     nothing to the tracker; keeps the run's trend in the state file."""
