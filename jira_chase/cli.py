@@ -244,6 +244,28 @@ def report(config_path: Path | None, now: str | None, wait: float, out: Path, fm
     click.echo(f"report written: {write_report(doc, out, fmt)}")
 
 
+@command()
+@config_option
+@json_option
+@handle_errors
+def filters(config_path: Path | None, as_json: bool) -> None:
+    """Create or update Jira saved filters for jira-chase's labels (off track, at risk,
+    one per rule family), scoped to the configured scope and shared with its projects;
+    print each filter's link. ZenTao has none: print the equivalent searches."""
+    from jira_chase.filters import keep_filters, zentao_searches
+
+    settings = load_settings(config_path)
+    if settings.tracker == "zentao":
+        click.echo("\n".join(zentao_searches(settings)))
+        return
+    results = keep_filters(settings)
+    if as_json:
+        doc = {"format": "jira-chase-filters/1", "filters": [r.to_dict() for r in results]}
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        click.echo("\n".join(r.describe() for r in results))
+
+
 main.add_command(simulator)
 
 

@@ -39,7 +39,8 @@ looser still, and wrong in places; its house rules (:func:`tighten_dc`):
   (an ``accountId``, a changelog ``fieldId``, an ADF comment body) fails;
 - ``EntityPropertyBean.value`` is any JSON (the spec says string; Jira returns the JSON
   that was stored); ``ServerInfoBean`` gets the properties Jira sends (the spec has
-  none); ``GET /api/2/field`` answers an array of ``FieldBean`` (the spec says one).
+  none); ``GET /api/2/field`` answers an array of ``FieldBean`` and
+  ``GET /api/2/filter/favourite`` one of ``FilterBean`` (the spec says one of each).
 """
 
 from __future__ import annotations
@@ -321,6 +322,8 @@ def tighten_dc(document: dict[str, Any]) -> dict[str, Any]:
     schemas["IssueLinkInIssue"] = in_issue
     answer = spec["paths"]["/api/2/field"]["get"]["responses"]["200"]["content"]
     answer["application/json"]["schema"] = {"type": "array", "items": _ref("FieldBean")}
+    answer = spec["paths"]["/api/2/filter/favourite"]["get"]["responses"]["200"]["content"]
+    answer["application/json"]["schema"] = {"type": "array", "items": _ref("FilterBean")}
     return spec
 
 

@@ -679,6 +679,48 @@ class JiraSource:
                 "histories": histories,
             }
 
+    # -- saved filters (see filters.py) ---------------------------------------------
+
+    def scope_projects(self) -> dict[str, str]:
+        """The key -> id of every project with an issue in the scope."""
+        found: dict[str, str] = {}
+        for raw in self._search(
+            without_order_by(self.settings.scope), ["project"], expand=None,
+            doing="listing the scope's projects", max_results=1000,
+        ):  # fmt: skip
+            project = (raw.get("fields") or {}).get("project") or {}
+            if project.get("key"):
+                found[str(project["key"])] = str(project.get("id", ""))
+        return found
+
+    def request_json(
+        self, method: str, path: str, doing: str, *, params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> Any:  # fmt: skip
+        """One call of the REST API under `rest/api/<version>/`, its JSON answer. HTTP
+        errors come back as `JIRAError` (a 4xx names what Jira refused); a failing
+        connection or a 5xx after the retries ends the run."""
+
+        def call() -> Any:
+            response = self.client._session.request(
+                method, self._url(path), params=params,
+                data=json.dumps(body) if body is not None else None,
+            )  # fmt: skip
+            return response.json()
+
+        try:
+            return call()
+        except JIRAError as exc:
+            if exc.status_code in range(400, 500) and exc.status_code != 401:
+                raise
+            raise self._run_error(doing, exc) from None
+        except (requests.RequestException, ValueError) as exc:
+            raise self._run_error(doing, exc) from None
+
+    def error_text(self, exc: JIRAError) -> str:
+        """What Jira said in a refused request, in one line."""
+        return _error_text(exc)
+
     # -- managed comments -----------------------------------------------------------
 
     def find_managed_comment(self, issue_key: str) -> ManagedComment | None:
