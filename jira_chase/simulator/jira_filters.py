@@ -4,8 +4,9 @@ and Data Center 10.3 (``/rest/api/2/filter``, ``/filter/favourite``) document th
 What the simulator refuses as Jira does: a filter without a name, a name the owner
 already uses for another filter, JQL that does not parse, sharing with a project that
 does not exist (or, in a share, a type it does not know), any share when the account may
-not share filters (`may_share_filters`), and changing someone else's filter. New filters are the owner's favourites unless ``favourite`` is false, so Data
-Center's ``/filter/favourite`` finds them.
+not share filters (`may_share_filters`), and changing someone else's filter. New
+filters are the owner's favourites unless ``favourite`` is false, so Data Center's
+``/filter/favourite`` finds them.
 """
 
 from __future__ import annotations
