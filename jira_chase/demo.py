@@ -15,6 +15,7 @@ from jira_chase.comment import to_text
 from jira_chase.config import Settings, load_settings
 from jira_chase.plan import COMMENT_CREATE
 from jira_chase.report import run_to_dict, summary_lines, writes_line
+from jira_chase.reporting.produce import produce, write_report
 from jira_chase.runner import Finished, execute
 from jira_chase.sync import RunResult
 
@@ -43,6 +44,12 @@ def demo_settings(
     data[tracker]["url"] = url
     data["state"]["path"] = str(state_dir / "demo.sqlite")
     return load_settings(data=data)
+
+
+def demo_report_path() -> Path:
+    """Where the demo leaves its report: the system's temporary directory, so it outlives
+    the demo's simulator and state."""
+    return Path(tempfile.gettempdir()) / "jira-chase-demo-report.html"
 
 
 def comment_example(result: RunResult) -> list[str]:
@@ -106,6 +113,8 @@ def run_demo(tracker: str, deployment: str, as_json: bool) -> tuple[list[str], b
             "labels_in_tracker": written,
         }
         ok = not second.result.plan.operations and not applied.result.failed
+        report = write_report(produce(settings, DEMO_NOW), demo_report_path(), "html")
+        doc["report"] = str(report)
         if tracker == "zentao":
             assert settings.zentao is not None
             bot = settings.zentao.account
@@ -142,5 +151,9 @@ def run_demo(tracker: str, deployment: str, as_json: bool) -> tuple[list[str], b
             "",
             f"Second sync over unchanged data: {len(second.result.plan.operations)} operations "
             f"planned, {len(second.result.applied)} performed.",
+            "",
+            "The manager's report (open it in a browser; `jira-chase report --out FILE` writes "
+            "it for your tracker):",
+            f"  {report}",
         ]
         return lines, ok

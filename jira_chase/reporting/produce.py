@@ -3,6 +3,7 @@ tracker), keep the run's trend in the state store, and build the report document
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -46,7 +47,7 @@ def write_report(doc: dict[str, Any], out: Path, fmt: str) -> Path:
     """Write the document in `fmt` to `out` (all at once, so a reader never sees half)."""
     text = render(doc, fmt)
     target = out.expanduser()
-    partial = target.with_name(target.name + ".partial")
+    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         partial.write_text(text, encoding="utf-8")

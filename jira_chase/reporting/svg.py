@@ -137,8 +137,10 @@ class Chart:
             )
         for value, label in xticks:
             x = self.x(value)
+            # The last label ends at the plot's edge instead of running past it.
+            anchor = "end" if x > WIDTH - RIGHT - 20 else "middle"
             grid.append(
-                f'<text x="{x}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
+                f'<text x="{x}" y="{HEIGHT - BOTTOM + 16}" text-anchor="{anchor}" '
                 f'font-size="11" fill="#555">{_e(label)}</text>'
             )
         axis = (
