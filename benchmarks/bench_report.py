@@ -48,8 +48,12 @@ def main() -> None:
         settings = load_settings(
             data={
                 "tracker": "jira",
-                "jira": {"url": sim.url, "email": "bot@example.com", "token": "t",
-                         "scope": "project in (APP, OPS, WEB)"},  # fmt: skip
+                "jira": {
+                    "url": sim.url,
+                    "email": "bot@example.com",
+                    "token": "t",
+                    "scope": "project in (APP, OPS, WEB)",
+                },  # fmt: skip
                 "workflow": {
                     "done": ["Done", "Closed"],
                     "steps": [

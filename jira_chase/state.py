@@ -655,6 +655,10 @@ class StateStore:
             raise
         return len(rows)
 
+    def set_mode(self, run_id: int, mode: str) -> None:
+        """Name what a recorded run was (a `report` judges like a `plan`)."""
+        self._db.execute("UPDATE runs SET mode = ? WHERE id = ?", (mode, run_id))
+
     def trend_runs(self) -> list[tuple[int, str, datetime, dict[str, Any]]]:
         """(run id, mode, as of, team state) of every recorded run, oldest first."""
         return [

@@ -16,6 +16,7 @@ from jira_chase.cli import main
 from jira_chase.simulator.demo import build_demo_dataset
 from jira_chase.state import StateStore
 from tests.factories import demo_config, write_toml
+from tests.test_zentao_cli import zentao_config, zentao_sim  # noqa: F401  (fixture)
 
 NOW = "2026-11-20T16:00:00Z"
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
@@ -127,6 +128,8 @@ def test_the_headline_shows_the_change_since_the_last_report(tmp_path, config, d
     report(config, tmp_path / "a.json", "json")
     first = json.loads((tmp_path / "a.json").read_text())
     assert first["headline"]["change"] is None
+    with StateStore(tmp_path / "state.sqlite") as store:
+        assert [r.mode for r in store.runs()] == ["report"]
     demo_sim.move("APP-107", "Done", "u-emeka")
     report(config, tmp_path / "b.json", "json", now=datetime.now(timezone.utc).isoformat())
     second = json.loads((tmp_path / "b.json").read_text())
@@ -225,3 +228,14 @@ def test_the_demo_ends_by_writing_the_report_and_printing_its_path():
     assert last.endswith("jira-chase-demo-report.html")
     html = Path(last).read_text()
     assert html.startswith("<!doctype html>") and html.count('<svg class="chart"') == 7
+
+
+def test_zentao_report_links_to_the_items(tmp_path, zentao_sim):  # noqa: F811
+    sim = zentao_sim()
+    config = write_toml(tmp_path / "c.toml", zentao_config(sim.url, str(tmp_path / "s.sqlite")))
+    report(config, tmp_path / "r.json", "json")
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert doc["tracker"]["kind"] == "zentao" and doc["flagged"]
+    for flagged in doc["flagged"]:
+        kind, _, number = flagged["key"].partition("-")
+        assert flagged["url"] == f"{sim.url}/index.php?m={kind}&f=view&{kind}ID={number}"

@@ -31,6 +31,7 @@ def produce(settings: Settings, now: datetime, *, wait: float = 0.0) -> dict[str
             result = run(source, settings, store, now, write=False)
             earlier = [(at, team) for run_id, mode, at, team in store.trend_runs()
                        if mode == REPORT and run_id != result.run_id]  # fmt: skip
+            store.set_mode(result.run_id, REPORT)
             trends.record(store, result.run_id, REPORT, result.evaluation)
             return build(
                 result.evaluation,
