@@ -239,3 +239,17 @@ def test_zentao_report_links_to_the_items(tmp_path, zentao_sim):  # noqa: F811
     for flagged in doc["flagged"]:
         kind, _, number = flagged["key"].partition("-")
         assert flagged["url"] == f"{sim.url}/index.php?m={kind}&f=view&{kind}ID={number}"
+
+
+def test_tracker_text_is_data_in_every_format(tmp_path, jira_sim):
+    dataset = build_demo_dataset()
+    evil = "<img src=x onerror=alert(1)> | *bold* [link](http://evil)"
+    next(i for i in dataset["issues"] if i["key"] == "APP-107")["summary"] = evil
+    sim = jira_sim(dataset)
+    config = write_toml(tmp_path / "c.toml", demo_config(sim.url, str(tmp_path / "s.sqlite")))
+    report(config, tmp_path / "r.html")
+    report(config, tmp_path / "r.md", "markdown")
+    html = (tmp_path / "r.html").read_text()
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
+    text = (tmp_path / "r.md").read_text()
+    assert r"\<img src=x onerror=alert(1)\> \| \*bold\* \[link\](http://evil)" in text
