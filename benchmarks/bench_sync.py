@@ -3,6 +3,7 @@ simulated Jira holding a large generated dataset.
 
     python benchmarks/bench_sync.py --issues 20000
     python benchmarks/bench_sync.py --issues 20000 --deployment datacenter
+    python benchmarks/bench_sync.py --issues 10000 --plan-only
 
 The simulator runs in its own process (started with `jira-chase simulator`), so the
 client's peak RSS is measured alone. Prints wall time, peak RSS, requests and the plan
@@ -120,6 +121,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--deployment", choices=["cloud", "datacenter"], default="cloud")
     parser.add_argument("--page-size", type=int, default=100)
+    parser.add_argument("--plan-only", action="store_true", help="run only the dry run (no writes)")
     parser.add_argument("--touch", type=int, default=10, help="issues changed before sync 4")
     args = parser.parse_args()
 
@@ -151,18 +153,20 @@ def main() -> None:
                 ("plan", "plan"), ("touch", None), ("sync 4", "sync"),
             )  # fmt: skip
             doc: dict = {}
-            for label, command in steps:
+            for label, command in steps[:1] if args.plan_only else steps:
                 if command is None:
                     touched = touch(url, args.deployment, doc, args.touch)
                     print(f"  -- {len(touched)} issues changed in the tracker: {touched[:3]}...")
                     continue
                 seconds, rss, doc = child_run([command, *now], Path(tmp))
+                doc_size = (Path(tmp) / "out.json").stat().st_size
                 summary = doc["summary"]
                 print(
                     f"  {label:<7} {seconds:7.1f} s  peak RSS {rss:7.0f} MiB  "
                     f"requests {summary['requests']:>6}  issues {summary['issues']:>6}  "
                     f"unhealthy {summary['unhealthy']:>5}  planned {summary['planned']:>5}  "
-                    f"applied {summary['applied']:>5}"
+                    f"applied {summary['applied']:>5}  JSON {doc_size / 2**20:5.1f} MiB",
+                    flush=True,
                 )
                 if label == "sync 1":
                     bound = lower_bound(doc, args.page_size)

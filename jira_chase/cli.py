@@ -37,6 +37,21 @@ from jira_chase.runner import execute, make_source, metrics_written, parse_now
 from jira_chase.simulator_command import simulator
 
 
+def echo_json(doc: Any) -> None:
+    """`doc` as indented JSON on stdout, written piece by piece: a large plan never sits
+    in memory a second time as one string."""
+    out = sys.stdout
+    pieces: list[str] = []
+    for piece in json.JSONEncoder(indent=2).iterencode(doc):
+        pieces.append(piece)
+        if len(pieces) >= 4096:
+            out.write("".join(pieces))
+            pieces.clear()
+    pieces.append("\n")
+    out.write("".join(pieces))
+    out.flush()
+
+
 def command(**kwargs: Any) -> Callable[[F], Any]:
     """A subcommand whose --help ends with the exit codes."""
     return main.command(epilog=EXIT_CODES, **kwargs)
@@ -78,7 +93,7 @@ def run_command(mode: str, options: dict[str, Any]) -> None:
     assert finished is not None
     result, duration = finished.result, finished.duration
     if as_json:
-        click.echo(json.dumps(run_to_dict(result, settings, duration), indent=2))
+        echo_json(run_to_dict(result, settings, duration))
     else:
         out.say(summary_lines(result, settings, duration=duration, details=out.details))
     exit_code = result.exit_code

@@ -26,6 +26,8 @@ PROPERTY_KEY = "jira-chase"
 FORMAT_VERSION = 1
 #: The digest of a "back on track" note.
 RECOVERED = "recovered"
+#: The longest comment Jira accepts, in characters (Cloud and Data Center alike).
+COMMENT_LIMIT = 32_767
 
 _ANCHOR = re.compile(r"^\{anchor:jira-chase-(?:([a-z]+)-)?(\d+)-([0-9a-z]+)\}")
 # Characters with a meaning in Jira wiki markup; a backslash makes each literal.
@@ -103,7 +105,76 @@ def build_comment(verdict: Verdict, hints: dict[str, str], now: datetime) -> Com
         f"As of {fmt_time(now)}. jira-chase keeps this comment up to date and edits it "
         "only when the findings change."
     )
-    return CommentDoc(heading, items, footer, findings_digest(verdict))
+    return fit(CommentDoc(heading, items, footer, findings_digest(verdict)))
+
+
+#: The longest a single text (a message, an evidence value, a hint) may be in a comment
+#: that is over the limit.
+TEXT_CAP = 500
+#: Characters a rendering may spend per item and per text on markup, at most.
+_MARKUP_PER_ITEM, _MARKUP_PER_TEXT = 400, 120
+
+
+def rendered_length(doc: CommentDoc) -> int:
+    """The length of the longest rendering, as the tracker counts it."""
+    return max(adf_length(to_adf(doc)), len(to_wiki(doc)), len(to_zentao_html(doc)))
+
+
+def _could_be_over(doc: CommentDoc) -> bool:
+    """False when no rendering can reach the limit: escaping makes a character at most
+    six (a JSON or HTML escape), and markup costs at most so much per item and text."""
+    texts = [doc.heading, doc.footer]
+    for item in doc.items:
+        texts += [item.severity, item.family, item.rule, item.message, item.config_key]
+        texts += [part for pair in item.evidence for part in pair]
+        texts.append(item.hint or "")
+    budget = 6 * sum(len(t) for t in texts) + _MARKUP_PER_TEXT * len(texts)
+    return budget + _MARKUP_PER_ITEM * (len(doc.items) + 2) > COMMENT_LIMIT
+
+
+def _cap(text: str, size: int = TEXT_CAP) -> str:
+    return text if len(text) <= size else text[: size - 1] + "\u2026"
+
+
+def fit(doc: CommentDoc) -> CommentDoc:
+    """`doc`, shortened when a rendering would exceed `COMMENT_LIMIT`: long texts are cut
+    (with an ellipsis), then findings from the end are left out and counted in the
+    footer. The digest, and so the marker that identifies the comment, never changes."""
+    if not _could_be_over(doc) or rendered_length(doc) <= COMMENT_LIMIT:
+        return doc
+    items = tuple(
+        CommentItem(
+            severity=item.severity,
+            family=_cap(item.family, 100),
+            rule=_cap(item.rule, 100),
+            message=_cap(item.message),
+            config_key=_cap(item.config_key, 200),
+            evidence=tuple((_cap(n, 100), _cap(v)) for n, v in item.evidence[:20]),
+            hint=_cap(item.hint) if item.hint else None,
+        )
+        for item in doc.items
+    )
+    heading = _cap(doc.heading)
+
+    def shortened(shown: int) -> CommentDoc:
+        left_out = len(items) - shown
+        footer = doc.footer
+        if left_out:
+            footer = (
+                f"{left_out} more finding{'s' if left_out != 1 else ''} not shown (a comment "
+                f"holds at most {COMMENT_LIMIT:,} characters). {doc.footer}"
+            )
+        return CommentDoc(heading, items[:shown], _cap(footer, 1000), doc.digest)
+
+    # The most findings that fit; none always fits (short heading and footer).
+    low, high = 0, len(items)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if rendered_length(shortened(middle)) <= COMMENT_LIMIT:
+            low = middle
+        else:
+            high = middle - 1
+    return shortened(low)
 
 
 def recovery_comment(now: datetime, left_scope: str | None = None) -> CommentDoc:
@@ -193,6 +264,13 @@ def to_adf(doc: CommentDoc) -> dict[str, Any]:
         )  # fmt: skip
     content.append(_paragraph(_text(doc.footer, "em")))
     return {"type": "doc", "version": 1, "content": content}
+
+
+def adf_length(body: dict[str, Any]) -> int:
+    """How long an ADF comment counts against `COMMENT_LIMIT`: the characters of its
+    compact JSON. Jira Cloud stores the document, not its text, so this is the
+    conservative measure (always more than the visible text)."""
+    return len(json.dumps(body, separators=(",", ":"), ensure_ascii=False))
 
 
 def escape_wiki(value: str) -> str:

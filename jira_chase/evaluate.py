@@ -3,7 +3,9 @@ measure the team's flow and goals and judge them as a whole."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import gc
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -74,6 +76,26 @@ def evaluate(
     findings below `rules.min_severity` (or the family's `rules.family_min_severity`)
     are dropped.
     """
+    with _gc_paused():
+        return _evaluate(issues, settings, now, bot_id)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Judging makes millions of small records and no reference cycles: spare the cyclic
+    collector its walks over them (at 100,000 issues, seconds of CPU)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _evaluate(
+    issues: Iterable[Issue], settings: Settings, now: datetime, bot_id: str | None
+) -> Evaluation:
     ctx = RuleContext.build(settings, now, bot_id=bot_id)
     subjects = [
         Subject(issue, build_timeline(issue, ctx.steps, now))

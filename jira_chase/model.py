@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class Person:
     email: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     """One field change from the issue's history.
 
@@ -98,7 +99,7 @@ class Issue:
     #: The tracker's category of the current status (Jira: new, indeterminate, done).
     status_category: str | None = None
 
-    @property
+    @cached_property
     def status_changes(self) -> tuple[Change, ...]:
         return tuple(c for c in self.history if c.field == "status")
 

@@ -5,8 +5,10 @@ Pure: no I/O and no clock; `now` is always a parameter.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bisect import bisect_right
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from jira_chase.config import WEEKDAYS, CalendarSettings, WorkflowSettings
@@ -21,6 +23,11 @@ class Calendar:
     Business time counts the part of each local day (in `timezone`) that falls on a
     workday that is not a holiday; a full working day counts 1.0 (24 hours). It never
     exceeds calendar time.
+
+    Business time is read off a table of local days (built once, grown on demand): each
+    day's local midnight as integer microseconds since the epoch and the working time
+    of all days before it. A duration is then two lookups and a subtraction, in exact
+    integer microseconds, however many days it spans.
     """
 
     def __init__(self, settings: CalendarSettings):
@@ -28,6 +35,10 @@ class Calendar:
         self.zone = ZoneInfo(settings.timezone)
         self.workdays = frozenset(WEEKDAYS.index(d) for d in settings.workdays)
         self.holidays = frozenset(settings.holidays)
+        self._first_day = 0  # proleptic ordinal of the table's first local day
+        self._midnights: list[int] = []  # local midnight of each day, in microseconds
+        self._before: list[int] = []  # working microseconds of the days before each day
+        self._working: list[bool] = []
 
     def is_working_day(self, day: date) -> bool:
         return day.weekday() in self.workdays and day not in self.holidays
@@ -42,24 +53,53 @@ class Calendar:
             return 0.0
         if self.kind == "calendar":
             return (end - start) / DAY
-        local_start = start.astimezone(self.zone)
-        local_end = end.astimezone(self.zone)
-        total = 0.0
-        day = local_start.date()
-        last = local_end.date()
-        while day <= last:
-            if self.is_working_day(day):
-                day_start = datetime.combine(day, time.min, self.zone)
-                day_end = datetime.combine(day + DAY, time.min, self.zone)
-                lo = max(day_start, local_start)
-                hi = min(day_end, local_end)
-                if hi > lo:
-                    # Real elapsed time, so business time never exceeds calendar time
-                    # (a 25-hour DST day counts 25/24).
-                    # Aware datetimes sharing a tzinfo subtract as wall clock; go via UTC.
-                    total += (hi.astimezone(timezone.utc) - lo.astimezone(timezone.utc)) / DAY
-            day += DAY
-        return total
+        low, high = _micros(start), _micros(end)
+        for moment in (low, high):  # grow first: growing renumbers the working time
+            if not self._midnights or not self._midnights[0] <= moment < self._midnights[-1]:
+                self._cover(moment)
+        return (self._working_micros(high) - self._working_micros(low)) / _DAY_MICROS
+
+    def _working_micros(self, moment: int) -> int:
+        """Working time from the table's first day up to `moment` (epoch microseconds),
+        which the table covers."""
+        midnights = self._midnights
+        index = bisect_right(midnights, moment) - 1
+        before = self._before[index]
+        return before + (moment - midnights[index]) if self._working[index] else before
+
+    def _cover(self, moment: int) -> None:
+        """Grow the table to span the local day of `moment`, with a year to spare."""
+        day = (EPOCH + timedelta(microseconds=moment)).astimezone(self.zone).date().toordinal()
+        first = max(1, day - _MARGIN_DAYS)
+        last = min(date.max.toordinal() - 1, day + _MARGIN_DAYS)
+        if self._midnights:
+            first = min(first, self._first_day)
+            last = max(last, self._first_day + len(self._midnights) - 2)
+        midnights = [
+            _micros(datetime.combine(date.fromordinal(n), time.min, self.zone))
+            for n in range(first, last + 2)
+        ]
+        working = [self.is_working_day(date.fromordinal(n)) for n in range(first, last + 2)]
+        before = [0]
+        for i in range(len(midnights) - 1):
+            # Real elapsed time, so business time never exceeds calendar time (a
+            # 25-hour DST day counts 25/24).
+            length = midnights[i + 1] - midnights[i]
+            before.append(before[-1] + (length if working[i] else 0))
+        self._first_day, self._midnights, self._before, self._working = (
+            first, midnights, before, working
+        )  # fmt: skip
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICRO = timedelta(microseconds=1)
+_DAY_MICROS = 86_400_000_000
+_MARGIN_DAYS = 366
+
+
+def _micros(moment: datetime) -> int:
+    """An aware datetime as integer microseconds since the epoch (exact)."""
+    return (moment - EPOCH) // _MICRO
 
 
 @dataclass(frozen=True)
@@ -73,6 +113,10 @@ class StepMap:
 
     step_of_status: dict[str, str]
     done_statuses: frozenset[str]
+    #: (status, issue type) -> (step, done), filled as asked.
+    _kinds: dict[tuple[str, str | None], tuple[str | None, bool]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def from_settings(cls, workflow: WorkflowSettings) -> StepMap:
@@ -96,8 +140,17 @@ class StepMap:
     def is_done(self, status: str | None, issue_type: str | None = None) -> bool:
         return status is not None and self._key(status, issue_type) in self.done_statuses
 
+    def classify(self, status: str, issue_type: str | None) -> tuple[str | None, bool]:
+        """(`step`, `is_done`) of a status for an issue type, worked out once per pair."""
+        known = self._kinds.get((status, issue_type))
+        if known is None:
+            key = self._key(status, issue_type)
+            known = (self.step_of_status.get(key), key in self.done_statuses)
+            self._kinds[(status, issue_type)] = known
+        return known
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class Interval:
     """A stretch of time an issue spent in one status; `end` is None while ongoing.
     `done` says whether the status is one of the workflow's done statuses."""
@@ -112,13 +165,19 @@ class Interval:
         return self.end if self.end is not None else now
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Visit:
     """One stay in a workflow step: adjacent intervals of the same step merged."""
 
     step: str
     start: datetime
     end: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Derived:
+    entry: datetime | None
+    arrivals: tuple[datetime, ...]
 
 
 @dataclass(frozen=True)
@@ -135,15 +194,26 @@ class Timeline:
     def current_step_entry(self) -> datetime | None:
         """When the issue last entered its current step (merging adjacent statuses of
         the same step); None when the current status belongs to no step."""
-        step = self.current.step
-        if step is None:
-            return None
-        entered = self.current.start
-        for interval in reversed(self.intervals[:-1]):
-            if interval.step != step:
-                break
-            entered = interval.start
-        return entered
+        return self._derived.entry
+
+    @cached_property
+    def _derived(self) -> _Derived:
+        """The views several rules ask for, worked out once per timeline."""
+        intervals = self.intervals
+        step = intervals[-1].step
+        entered = None
+        if step is not None:
+            entered = intervals[-1].start
+            for interval in reversed(intervals[:-1]):
+                if interval.step != step:
+                    break
+                entered = interval.start
+        arrivals = tuple(
+            interval.start
+            for i, interval in enumerate(intervals)
+            if interval.done and (i == 0 or not intervals[i - 1].done)
+        )
+        return _Derived(entered, arrivals)
 
     def visits(self) -> list[Visit]:
         """Every stay in a workflow step, oldest first; the last may be ongoing."""
@@ -165,11 +235,12 @@ class Timeline:
     def done_arrivals(self) -> list[datetime]:
         """Each moment the issue arrived in a done status from a status that is not done
         (creation counts when it was created done)."""
-        return [
-            interval.start
-            for i, interval in enumerate(self.intervals)
-            if interval.done and (i == 0 or not self.intervals[i - 1].done)
-        ]
+        return list(self._derived.arrivals)
+
+    def last_done_arrival(self) -> datetime | None:
+        """The latest of `done_arrivals()`, None when there is none."""
+        arrivals = self._derived.arrivals
+        return arrivals[-1] if arrivals else None
 
     def reopens(self) -> list[datetime]:
         """Each moment the issue left a done status for one that is not done."""
@@ -199,7 +270,7 @@ class Timeline:
         if not self.is_done:
             return None
         start = self.first_step_entry()
-        end = self.done_arrivals()[-1]
+        end = self._derived.arrivals[-1]
         if start is None or start >= end:
             return None
         return start, end
@@ -213,16 +284,17 @@ def build_timeline(issue: Issue, steps: StepMap, now: datetime) -> Timeline:
     """
     intervals: list[Interval] = []
     status = issue.initial_status
-    start = issue.created
+    created = start = issue.created
+    kinds, issue_type = steps._kinds, issue.type
     for change in issue.status_changes:
         if change.at > now:
             break
-        at = max(change.at, issue.created)
+        at = change.at if change.at > created else created
         if at > start:
-            step, done = steps.step(status, issue.type), steps.is_done(status, issue.type)
-            intervals.append(Interval(status, step, start, at, done))
+            kind = kinds.get((status, issue_type)) or steps.classify(status, issue_type)
+            intervals.append(Interval(status, kind[0], start, at, kind[1]))
             start = at
         status = change.to_value or status
-    step, done = steps.step(status, issue.type), steps.is_done(status, issue.type)
-    intervals.append(Interval(status, step, start, None, done))
+    kind = kinds.get((status, issue_type)) or steps.classify(status, issue_type)
+    intervals.append(Interval(status, kind[0], start, None, kind[1]))
     return Timeline(issue.key, tuple(intervals))

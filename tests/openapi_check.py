@@ -122,13 +122,17 @@ def _or_null(schema: dict[str, Any]) -> dict[str, Any]:
     return {"anyOf": [schema, {"enum": [None]}]}
 
 
+#: A changelog item's values: always present, null where empty (Jira sends the nulls;
+#: the specs type them as plain strings).
+_CHANGE_VALUES = ("from", "fromString", "to", "toString")
+
 _REQUIRED = {
     "SearchAndReconcileResults": ["issues", "isLast"],
     "IssueBean": ["id"],
     "PageOfChangelogs": ["startAt", "maxResults", "total", "histories"],
     "PageBeanChangelog": ["startAt", "maxResults", "total", "isLast", "values"],
     "Changelog": ["id", "created", "items"],
-    "ChangeDetails": ["field", "fieldtype"],
+    "ChangeDetails": ["field", "fieldtype", *_CHANGE_VALUES],
     "UserDetails": ["accountId", "accountType", "active", "displayName"],
     "User": ["accountId", "accountType", "active", "displayName", "self"],
     "BulkChangelogResponseBean": ["issueChangeLogs"],
@@ -192,10 +196,17 @@ FIELD_SCHEMAS: dict[str, dict[str, Any]] = {
     "parent": _or_null(_ref("LinkedIssue")),
     "issuelinks": {"type": "array", "items": _ref("IssueLinkInIssue")},
     "project": _ref("ProjectDetails"),
+    "resolution": _or_null(_ref("Resolution")),
+    "resolutiondate": _or_null({"type": "string", "format": "date-time"}),
     "comment": _ref("PageOfComments"),
     "customfield_10016": _or_null({"type": "number"}),
     "customfield_10021": _or_null(_FLAGGED_OPTIONS),
 }
+
+
+def _nullable_change_values(schema: dict[str, Any]) -> None:
+    for name in _CHANGE_VALUES:
+        schema["properties"][name] = _or_null({"type": "string"})
 
 
 def tighten(document: dict[str, Any]) -> dict[str, Any]:
@@ -204,6 +215,7 @@ def tighten(document: dict[str, Any]) -> dict[str, Any]:
     schemas = spec["components"]["schemas"]
     for name, required in _REQUIRED.items():
         schemas[name]["required"] = sorted(set(schemas[name].get("required", [])) | set(required))
+    _nullable_change_values(schemas["ChangeDetails"])
     bean = schemas["IssueBean"]
     bean["properties"]["fields"] = {
         "type": "object",
@@ -228,7 +240,7 @@ _DC_REQUIRED = {
     "IssueBean": ["id"],
     "ChangelogBean": ["startAt", "maxResults", "total", "histories"],
     "ChangeHistoryBean": ["id", "created", "items"],
-    "ChangeItemBean": ["field", "fieldtype"],
+    "ChangeItemBean": ["field", "fieldtype", *_CHANGE_VALUES],
     "UserJsonBean": ["name", "key", "displayName", "active", "self"],
     "UserBean": ["name", "key", "displayName", "active", "self"],
     "CommentJsonBean": ["id", "self", "author", "body", "created", "updated"],
@@ -265,6 +277,8 @@ DC_FIELD_SCHEMAS: dict[str, dict[str, Any]] = {
     "parent": _or_null(_ref("IssueRefJsonBean")),
     "issuelinks": {"type": "array", "items": _ref("IssueLinkInIssue")},
     "project": _ref("ProjectJsonBean"),
+    "resolution": _or_null(_ref("ResolutionJsonBean")),
+    "resolutiondate": _or_null({"type": "string", "format": "date-time"}),
     "comment": _ref("CommentsWithPaginationJsonBean"),
     "customfield_10106": _or_null({"type": "number"}),
     "customfield_10000": _or_null(_FLAGGED_OPTIONS),
@@ -306,6 +320,7 @@ def tighten_dc(document: dict[str, Any]) -> dict[str, Any]:
         schemas[name]["additionalProperties"] = False
     schemas["EntityPropertyBean"]["properties"]["value"] = {}
     schemas["ServerInfoBean"] = _DC_SERVER_INFO
+    _nullable_change_values(schemas["ChangeItemBean"])
     bean = schemas["IssueBean"]
     bean["properties"]["fields"] = {
         "type": "object",

@@ -3,19 +3,24 @@
 import re
 from dataclasses import replace
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jira_chase.comment import (
+    COMMENT_LIMIT,
+    FORMAT_VERSION,
     RECOVERED,
     ManagedComment,
+    adf_length,
     build_comment,
     escape_wiki,
     findings_digest,
     parse_wiki_marker,
+    parse_zentao_marker,
     to_adf,
     to_text,
     to_wiki,
+    to_zentao_html,
 )
 from jira_chase.config import WritebackSettings
 from jira_chase.evaluate import evaluate
@@ -137,3 +142,64 @@ def test_recovery_follows_on_recovery():
 def test_healthy_issues_never_get_a_comment_and_comments_can_be_off():
     assert plan_comments(make_issue(path=[(0, "Code Review")]), at(1)) == []
     assert plan_comments(stalled_review(), at(3), comments=False) == []
+
+
+# -- size: every managed comment fits Jira's limit, whatever the data ----------------------
+
+_TEXT = st.text(
+    alphabet=st.sampled_from(list('ab <>&"\\{}*_\n\x01\u00e9\u4e2d\U0001f600')),
+    max_size=3000,
+)
+
+
+@st.composite
+def big_verdicts(draw):
+    from jira_chase.evaluate import Verdict
+    from jira_chase.model import Finding, Severity
+
+    issue = replace(make_issue("APP-1"), summary=draw(st.text(max_size=2000)))
+    findings = tuple(
+        Finding(
+            issue_key="APP-1",
+            family=draw(st.sampled_from(["stalled", "wip", "focus", "cooperation"])),
+            rule=draw(st.text(min_size=1, max_size=300)),
+            severity=draw(st.sampled_from([Severity.WARN, Severity.CRITICAL])),
+            message=draw(_TEXT),
+            config_key=draw(st.text(min_size=1, max_size=300)),
+            evidence=tuple(draw(st.lists(st.tuples(st.text(max_size=200), _TEXT), max_size=30))),
+        )
+        for _ in range(draw(st.integers(0, 60)))
+    )
+    hints = draw(st.dictionaries(st.sampled_from(["stalled", "wip"]), _TEXT, max_size=2))
+    return Verdict(issue, None, findings), hints  # type: ignore[arg-type]
+
+
+@settings(deadline=None, max_examples=60)
+@given(case=big_verdicts())
+def test_every_rendering_of_a_managed_comment_fits_the_limit_with_its_marker(case):
+    verdict, hints = case
+    doc = build_comment(verdict, hints, at(3))
+    assert doc.digest == findings_digest(verdict)
+    assert adf_length(to_adf(doc)) <= COMMENT_LIMIT
+    assert len(to_wiki(doc)) <= COMMENT_LIMIT
+    assert len(to_zentao_html(doc)) <= COMMENT_LIMIT
+    assert parse_wiki_marker(to_wiki(doc)) == (FORMAT_VERSION, doc.digest)
+    assert parse_zentao_marker(to_zentao_html(doc)) == (FORMAT_VERSION, doc.digest)
+
+
+def test_a_comment_over_the_limit_keeps_the_worst_findings_and_counts_the_rest():
+    from jira_chase.evaluate import Verdict
+    from jira_chase.model import Finding, Severity
+
+    findings = tuple(
+        Finding("APP-1", "focus", "wip-per-person", Severity.WARN, f"message {n}",
+                "focus.wip_per_person", (("issues", "APP-9, " * 80),))
+        for n in range(100)
+    )  # fmt: skip
+    verdict = Verdict(make_issue("APP-1"), None, findings)  # type: ignore[arg-type]
+    doc = build_comment(verdict, {}, at(3))
+    assert 0 < len(doc.items) < 100
+    assert doc.footer.startswith(f"{100 - len(doc.items)} more findings not shown")
+    assert max(adf_length(to_adf(doc)), len(to_wiki(doc))) <= COMMENT_LIMIT
+    small = build_comment(replace(verdict, findings=findings[:2]), {}, at(3))
+    assert len(small.items) == 2 and "not shown" not in small.footer

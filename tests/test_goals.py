@@ -285,3 +285,20 @@ def test_a_goal_that_has_not_started_is_on_track_without_a_forecast():
     evaluation, status = judged(scope([], open_count=10), goal_settings(start="2026-11-20"))
     assert status.status == "on-track" and status.checkpoints[0].reason == "not started yet"
     assert not evaluation.unhealthy()
+
+
+def test_finishing_one_goal_issue_leaves_the_others_findings_as_they_were():
+    # 10% and then 20% done: off track either way, so the open issues' comments stay.
+    before, _ = judged(scope([2]))
+    after, _ = judged(scope([2, 5]))
+    (was,) = goal_findings(before)["APP-4"]
+    (now,) = goal_findings(after)["APP-4"]
+    assert dict(was.evidence)["done"] != dict(now.evidence)["done"]
+    assert was.fingerprint() == now.fingerprint()
+
+
+def test_the_team_finding_names_the_first_open_issues_and_counts_the_rest():
+    evaluation, _ = judged(scope([2], open_count=25))
+    (team,) = evaluation.team_findings
+    named = dict(team.evidence)["open issues"]
+    assert named.startswith("APP-2, APP-3") and named.endswith(" and 15 more")

@@ -1,6 +1,6 @@
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jira_chase.config import CalendarSettings
@@ -207,3 +207,45 @@ def test_business_time_adds_up_over_consecutive_intervals(a, b, c, tz, holidays)
 def test_local_date_uses_the_calendars_time_zone():
     cal = Calendar(CalendarSettings(kind="business", timezone="Asia/Shanghai"))
     assert cal.local_date(datetime(2026, 11, 20, 20, 0, tzinfo=UTC)) == date(2026, 11, 21)
+
+
+def _days_by_iterating(cal: Calendar, start: datetime, end: datetime) -> float:
+    """Business time counted day by day: the reference the table lookups must match."""
+    if end <= start:
+        return 0.0
+    local_start, local_end = start.astimezone(cal.zone), end.astimezone(cal.zone)
+    total, day = 0.0, local_start.date()
+    while day <= local_end.date():
+        if cal.is_working_day(day):
+            day_start = datetime.combine(day, time.min, cal.zone)
+            day_end = datetime.combine(day + timedelta(days=1), time.min, cal.zone)
+            lo, hi = max(day_start, local_start), min(day_end, local_end)
+            if hi > lo:
+                total += (hi.astimezone(UTC) - lo.astimezone(UTC)) / timedelta(days=1)
+        day += timedelta(days=1)
+    return total
+
+
+@settings(deadline=None)  # the reference walks up to 13 years day by day
+@given(
+    a=st.datetimes(min_value=datetime(2019, 1, 1), max_value=datetime(2031, 12, 31)),
+    b=st.datetimes(min_value=datetime(2019, 1, 1), max_value=datetime(2031, 12, 31)),
+    tz=st.sampled_from(
+        ["UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "America/Santiago"]
+    ),
+    workdays=st.lists(
+        st.sampled_from(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]), min_size=1, unique=True
+    ),
+    holidays=st.lists(st.dates(min_value=date(2019, 1, 1), max_value=date(2031, 12, 31))),
+    warm=st.booleans(),
+)
+def test_business_time_by_arithmetic_matches_counting_day_by_day(
+    a, b, tz, workdays, holidays, warm
+):
+    cal = Calendar(
+        CalendarSettings(kind="business", timezone=tz, workdays=workdays, holidays=holidays)
+    )
+    start, end = sorted((a.replace(tzinfo=UTC), b.replace(tzinfo=UTC)))
+    if warm:  # a table already grown around another moment, far away
+        cal.days_between(datetime(2025, 6, 1, tzinfo=UTC), datetime(2025, 6, 2, tzinfo=UTC))
+    assert abs(cal.days_between(start, end) - _days_by_iterating(cal, start, end)) < 1e-9

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from jira_chase.config import OverrideSettings, Settings, StepSettings
@@ -42,6 +44,10 @@ class RuleContext:
     bot_id: str | None = None
     metrics: FlowMetrics | None = None
     goals: tuple[GoalStatus, ...] | None = None
+    #: (step, issue type, priority, project) -> `step_limit`'s answer, filled as asked.
+    _limits: dict[tuple[str, str, str | None, str], tuple[float | None, str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def build(cls, settings: Settings, now: datetime, *, bot_id: str | None = None) -> RuleContext:
@@ -59,13 +65,20 @@ class RuleContext:
     def unit(self) -> str:
         return "business days" if self.calendar.kind == "business" else "calendar days"
 
+    @cached_property
+    def _steps_by_name(self) -> dict[str, tuple[int, StepSettings]]:
+        found: dict[str, tuple[int, StepSettings]] = {}
+        for index, step in enumerate(self.settings.workflow.steps):
+            found.setdefault(step.name, (index, step))
+        return found
+
     def step(self, name: str) -> tuple[int, StepSettings]:
         """The step's index in `workflow.steps` (its place in the workflow) and settings."""
-        return next((i, s) for i, s in enumerate(self.settings.workflow.steps) if s.name == name)
+        return self._steps_by_name[name]
 
     def is_active(self, step_name: str | None) -> bool:
         """In a workflow step that is not marked `waiting`."""
-        return step_name is not None and not self.step(step_name)[1].waiting
+        return step_name is not None and not self._steps_by_name[step_name][1].waiting
 
     def overrides_for(self, issue: Issue) -> list[tuple[int, OverrideSettings]]:
         """The `[[overrides]]` that apply to the issue, in file order (later ones win)."""
@@ -77,6 +90,14 @@ class RuleContext:
 
     def step_limit(self, issue: Issue, step_name: str) -> tuple[float | None, str]:
         """The step's time limit for this issue and the config key that set it."""
+        # Overrides match on type, priority and project only: answer each such kind once.
+        cache_key = (step_name, issue.type, issue.priority, issue.project)
+        known = self._limits.get(cache_key)
+        if known is None:
+            known = self._limits[cache_key] = self._step_limit(issue, step_name)
+        return known
+
+    def _step_limit(self, issue: Issue, step_name: str) -> tuple[float | None, str]:
         index, step = self.step(step_name)
         value, key = step.limit_days, f"workflow.steps[{index}].limit_days"
         for i, override in self.overrides_for(issue):
@@ -125,6 +146,20 @@ def fmt_days(days: float) -> str:
     rounded = round(days, 1)
     text = f"{rounded:g}"
     return f"{text} day" if text == "1" else f"{text} days"
+
+
+#: How many issue keys an evidence list names before it only counts the rest.
+EVIDENCE_KEYS = 10
+
+
+def fmt_keys(keys: Sequence[str], *, total: int | None = None, shown: int = EVIDENCE_KEYS) -> str:
+    """Issue keys for evidence, bounded: the first `shown` and how many more there are.
+    `total` (when given) is how many issues the list stands for; `keys` then need only
+    hold the first ones."""
+    count = len(keys) if total is None else total
+    named = keys[: min(shown, count)]
+    more = count - len(named)
+    return ", ".join(named) + (f" and {more} more" if more else "")
 
 
 def fmt_time(moment: datetime) -> str:

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from jira_chase.model import Finding, Severity
-from jira_chase.rules.context import RuleContext, Subject
+from jira_chase.rules.context import RuleContext, Subject, fmt_keys
 
 
 def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
@@ -26,7 +26,7 @@ def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
             continue
         person = items[0].issue.assignee
         assert person is not None
-        keys = ", ".join(s.issue.key for s in items)
+        keys = fmt_keys([s.issue.key for s in items])
         for subject in items:
             findings.append(
                 Finding(
@@ -36,6 +36,8 @@ def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
                     severity=Severity.WARN,
                     message=f"{person.name} has {len(items)} issues in progress, limit {limit}",
                     config_key="focus.wip_per_person",
+                    # The person's other issues come and go without this one changing.
+                    volatile=("in progress", "issues"),
                     evidence=(
                         ("person", person.name),
                         ("in progress", str(len(items))),

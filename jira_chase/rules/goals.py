@@ -26,7 +26,7 @@ from datetime import date, datetime, timedelta
 
 from jira_chase.config import GoalSettings
 from jira_chase.model import Finding, Severity, TeamFinding
-from jira_chase.rules.context import RuleContext, Subject, fmt_share
+from jira_chase.rules.context import RuleContext, Subject, fmt_keys, fmt_share
 from jira_chase.rules.metrics import WEEK, percentile
 
 Day = date  # `date` is also a field name below
@@ -288,8 +288,17 @@ def _evidence(goal: GoalStatus, checkpoint: CheckpointStatus) -> tuple[tuple[str
     return tuple(evidence)
 
 
-#: Evidence that moves with the clock alone (the plan line, the forecast window).
-VOLATILE = ("planned today", "forecast p85", "weekly throughput", "why")
+#: Evidence that moves with the clock alone (the plan line, the forecast window) or with
+#: other issues of the goal (how much is done, how big the scope is), not with this one.
+VOLATILE = (
+    "planned today",
+    "forecast p85",
+    "weekly throughput",
+    "why",
+    "due by then",
+    "done",
+    "without estimate",
+)
 
 
 def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
@@ -356,7 +365,7 @@ def team_goals(statuses: Sequence[GoalStatus]) -> list[TeamFinding]:
                 ),
                 config_key=checkpoint.config_key,
                 evidence=_evidence(goal, checkpoint)
-                + (("open issues", ", ".join(goal.open_issues)),),
+                + (("open issues", fmt_keys(goal.open_issues)),),
             )
         )
     return findings

@@ -227,12 +227,17 @@ def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
     breaches: dict[str, int] = {s.name: 0 for s in steps}
     ages: dict[str, float] = {}
 
+    by_step: dict[str, list[Subject]] = {s.name: [] for s in steps}
     for subject in subjects:
         timeline = subject.timeline
+        current_step = timeline.current.step
+        if current_step is not None:
+            by_step.setdefault(current_step, []).append(subject)
         reopens += sum(1 for t in timeline.reopens() if window_start <= t <= now)
-        arrivals += sum(1 for t in timeline.done_arrivals() if window_start <= t <= now)
+        done_arrivals = timeline.done_arrivals()
+        arrivals += sum(1 for t in done_arrivals if window_start <= t <= now)
         if timeline.is_done:
-            last = timeline.done_arrivals()[-1]
+            last = done_arrivals[-1]
             if last >= window_start:
                 finished_at.append(last)
                 cycle = timeline.cycle()
@@ -285,7 +290,7 @@ def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
 
     step_stats = []
     for step in steps:
-        inside = [s for s in subjects if s.timeline.current.step == step.name]
+        inside = by_step[step.name]
         over = 0
         for subject in inside:
             limit, _ = ctx.step_limit(subject.issue, step.name)
@@ -344,14 +349,15 @@ def check_aging(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
     assert metrics.cycle_time is not None
     p85, p95 = metrics.cycle_time.p85, metrics.cycle_time.p95
     findings = []
+    at_risk, off_track = set(metrics.aging_at_risk), set(metrics.aging_off_track)
     for subject in subjects:
         key = subject.issue.key
-        if key not in metrics.aging_at_risk and key not in metrics.aging_off_track:
+        if key not in at_risk and key not in off_track:
             continue
         age = metrics.ages[key]
         started = wip_age_start(subject.timeline)
         assert started is not None
-        critical = key in metrics.aging_off_track
+        critical = key in off_track
         findings.append(
             Finding(
                 issue_key=key,

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from jira_chase.model import Finding, Severity, TeamFinding
-from jira_chase.rules.context import RuleContext, Subject, fmt_days, fmt_time
+from jira_chase.rules.context import (
+    EVIDENCE_KEYS,
+    RuleContext,
+    Subject,
+    fmt_days,
+    fmt_keys,
+    fmt_time,
+)
 
 #: Critical once time in step reaches this multiple of the limit.
 CRITICAL_FACTOR = 2.0
@@ -71,10 +78,11 @@ def check_wip(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
         inside = occupants(subjects, step.name)
         if len(inside) <= limit:
             continue
+        first_keys = [s.issue.key for s in inside[:EVIDENCE_KEYS]]
         for position, subject in enumerate(inside[limit:], start=limit):
             entered = subject.timeline.current_step_entry()
             assert entered is not None
-            ahead = ", ".join(s.issue.key for s in inside[:position])
+            ahead = fmt_keys(first_keys, total=position)
             findings.append(
                 Finding(
                     issue_key=subject.issue.key,
@@ -86,8 +94,9 @@ def check_wip(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
                         f"issues, limit {limit} (it holds {len(inside)} now)"
                     ),
                     config_key=f"workflow.steps[{index}].wip_limit",
-                    # How full the step is now moves with other issues, not this one.
-                    volatile=("in the step now",),
+                    # Who is ahead and how full the step is now move with other
+                    # issues, not this one.
+                    volatile=("already in the step", "in the step now"),
                     evidence=(
                         ("step", step.name),
                         ("entered", fmt_time(entered)),
@@ -120,8 +129,8 @@ def team_wip(subjects: Sequence[Subject], ctx: RuleContext) -> list[TeamFinding]
                     ("step", step.name),
                     ("in the step", str(len(inside))),
                     ("limit", str(limit)),
-                    ("issues", ", ".join(s.issue.key for s in inside)),
-                    ("over the limit", ", ".join(s.issue.key for s in inside[limit:])),
+                    ("issues", fmt_keys([s.issue.key for s in inside])),
+                    ("over the limit", fmt_keys([s.issue.key for s in inside[limit:]])),
                 ),
             )
         )

@@ -34,6 +34,8 @@ from typing import Any
 
 FORMAT = "jira-chase-dataset/1"
 STATUS_CATEGORIES = ("new", "indeterminate", "done")
+#: The resolution an issue gets on arriving in a done status (Jira's default workflow).
+RESOLUTION = "Done"
 LINK_DIRECTIONS = ("inward", "outward")
 
 # Jira knows these issue types and priorities whether or not an issue uses them, so JQL
@@ -335,17 +337,69 @@ class Dataset:
         issue.updated = at
         return entry
 
+    def set_fields(
+        self, issue: Issue, values: dict[str, str | None], by: str, at: datetime
+    ) -> History | None:
+        """Set the summary and/or assignee (a user id or None); one history entry with an
+        item per field that changed (None, and ``updated`` untouched, when none did)."""
+        items = []
+        if "summary" in values and values["summary"] != issue.summary:
+            items.append(ChangeItem("summary", issue.summary, values["summary"]))
+            issue.summary = values["summary"] or issue.summary
+        if "assignee" in values and values["assignee"] != issue.assignee:
+            if values["assignee"] is not None and values["assignee"] not in self.users:
+                raise DatasetError(
+                    f"dataset: issue {issue.key}: unknown user {values['assignee']!r}"
+                )
+            items.append(ChangeItem("assignee", issue.assignee, values["assignee"]))
+            issue.assignee = values["assignee"]
+        if not items:
+            return None
+        self.generation += 1
+        entry = History(self._new_id(), at, by, tuple(items))
+        _append_history(issue, entry)
+        issue.updated = at
+        return entry
+
     def set_status(self, issue: Issue, status: str, by: str, at: datetime) -> History:
         """Move ``issue`` to ``status`` as a person would in the tracker's UI: a ``status``
         history entry by ``by`` at ``at``."""
         if status not in self.statuses:
             raise DatasetError(f"dataset: issue {issue.key}: unknown status {status!r}")
-        item = ChangeItem("status", issue.status, status)
-        entry = History(self._new_id(), at, by, (item,))
+        self.generation += 1
+        items = [ChangeItem("status", issue.status, status)]
+        was_done = self.statuses[issue.status].category == "done"
+        if self.statuses[status].category == "done" and not was_done:
+            items.append(ChangeItem("resolution", None, RESOLUTION))
+        elif was_done and self.statuses[status].category != "done":
+            items.append(ChangeItem("resolution", RESOLUTION, None))
+        entry = History(self._new_id(), at, by, tuple(items))
         issue.status = status
         _append_history(issue, entry)
         issue.updated = at
         return entry
+
+    def resolved_at(self, issue: Issue) -> datetime | None:
+        """When an issue in a done status last arrived in the done category from outside
+        it (its creation when it never did); None while it is not done."""
+        statuses = self.statuses
+
+        def done(name: str | None) -> bool:
+            return name is not None and name in statuses and statuses[name].category == "done"
+
+        if not done(issue.status):
+            return None
+        if issue.built_histories is not None:
+            for history in reversed(issue.built_histories):
+                for item in history.items:
+                    if item.field == "status" and done(item.to_value) and not done(item.from_value):
+                        return history.at
+            return issue.created
+        for entry in reversed(issue.history_source):
+            if entry["field"] == "status" and done(entry.get("to")) and not done(entry.get("from")):
+                raw = entry["at"]
+                return datetime.fromisoformat(raw[:-1] + "+00:00" if raw[-1] in "Zz" else raw)
+        return issue.created
 
     def add_comment(
         self,

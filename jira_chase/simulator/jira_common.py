@@ -42,13 +42,25 @@ from jira_chase.simulator.jql import JQLError, PreparedQuery, parse
 Clock = Callable[[], datetime]
 
 PROPERTY_VALUE_MAX_CHARS = 32768
+#: Jira's limit on a comment body (a text field), in characters. An ADF body (REST v3)
+#: counts the characters of its compact JSON: Cloud stores the document, not its text.
+COMMENT_MAX_CHARS = 32767
+TOO_LONG = (
+    f"The entered text is too long. It exceeds the allowed limit of {COMMENT_MAX_CHARS:,} "
+    "characters."
+)
 LABEL_MAX_CHARS = 255
+SUMMARY_MAX_CHARS = 255
+#: Fields an issue edit may set through ``fields`` besides the labels.
+FIELD_EDITS = frozenset({"summary", "assignee"})
 
 COMMENT_KEYS = frozenset({"body", "properties", "visibility"})
 EDIT_KEYS = frozenset({"fields", "update", "historyMetadata", "properties"})
 
 NO_ISSUE = "Issue does not exist or you do not have permission to see it."
 NO_EDIT = "You do not have permission to edit issues in this project."
+NO_TRANSITION = "You do not have permission to transition this issue."
+TRANSITION_KEYS = frozenset({"transition", "fields", "update", "historyMetadata", "properties"})
 NO_COMMENT = "You do not have permission to comment on issues in this project."
 
 
@@ -93,6 +105,8 @@ class JiraApi(FilterRoutes):
         add("GET", f"{base}/field", self.fields)
         add("GET", f"{base}/issue/{{issue}}", self.get_issue)
         add("PUT", f"{base}/issue/{{issue}}", self.edit_issue)
+        add("GET", f"{base}/issue/{{issue}}/transitions", self.list_transitions)
+        add("POST", f"{base}/issue/{{issue}}/transitions", self.transition)
         add("GET", f"{base}/issue/{{issue}}/comment", self.list_comments)
         add("POST", f"{base}/issue/{{issue}}/comment", self.add_comment)
         add("GET", f"{base}/issue/{{issue}}/comment/{{comment}}", self.get_comment)
@@ -259,7 +273,8 @@ class JiraApi(FilterRoutes):
         return keys or None
 
     def edit_issue(self, request: Request, user: User) -> Response:
-        """Edit labels through ``update`` operations or ``fields``; nothing else is editable."""
+        """Edit labels through ``update`` operations or ``fields``, and the summary and the
+        assignee through ``fields``; nothing else is editable."""
         issue = self._issue(request)
         request.bool_arg("notifyUsers", True)  # validated, then ignored (see module doc)
         return_issue = request.bool_arg("returnIssue", False)
@@ -274,7 +289,7 @@ class JiraApi(FilterRoutes):
             raise ApiError(400, ["'fields' and 'update' must be JSON objects."])
         errors = {
             name: f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."
-            for name in [*fields, *update]
+            for name in [*(f for f in fields if f not in FIELD_EDITS), *update]
             if name != "labels"
         }
         if "labels" in fields and "labels" in update:
@@ -304,11 +319,37 @@ class JiraApi(FilterRoutes):
                 raise ApiError(
                     400, [], {"labels": f"The simulator does not support the '{verb}' operation."}
                 )
-        self.dataset.set_labels(issue, labels, user.id, self.clock())
+        edits = {name: self.field_edit(name, fields[name]) for name in FIELD_EDITS & fields.keys()}
+        at = self.clock()
+        self.dataset.set_fields(issue, edits, user.id, at)
+        self.dataset.set_labels(issue, labels, user.id, at)
         if return_issue:
             selection = self.json.selection(None, "*all")
             return Response(200, self.json.issue(issue, selection, self.version(request)))
         return Response(204)
+
+    def field_edit(self, name: str, value: Any) -> str | None:
+        """A ``fields`` value for the summary or the assignee, in dataset terms."""
+        if name == "summary":
+            if not isinstance(value, str) or not value.strip():
+                raise ApiError(400, [], {"summary": "You must specify a summary of the issue."})
+            if len(value) > SUMMARY_MAX_CHARS:
+                raise ApiError(400, [], {"summary": "Summary must be less than 255 characters."})
+            return value
+        if value is None:
+            return None
+        user_id = self.assignee_id(value) if isinstance(value, dict) else None
+        if user_id is None:
+            raise ApiError(
+                400, [], {"assignee": "Specified user does not exist or you do not have "
+                          "required permissions"}
+            )  # fmt: skip
+        return user_id
+
+    def assignee_id(self, value: dict[str, Any]) -> str | None:
+        """The dataset user a ``fields.assignee`` names (Cloud: ``accountId``)."""
+        account = value.get("accountId")
+        return account if account in self.dataset.users else None
 
     @classmethod
     def label_list(cls, value: Any) -> list[str]:
@@ -341,6 +382,66 @@ class JiraApi(FilterRoutes):
             raise ApiError(400, [], {"labels": problem})
 
     # comments --------------------------------------------------------------------------
+
+    # transitions -----------------------------------------------------------------------
+    #
+    # Every status of the dataset is reachable from every other (a global transition per
+    # status, named and numbered after it); a transition writes the status change to the
+    # issue's history, and the resolution as Jira's default workflow does: set ("Done")
+    # on entering a status of the done category, cleared on leaving it.
+
+    def transition_json(self, status: str) -> dict[str, Any]:
+        target = self.dataset.statuses[status]
+        return {
+            "id": target.id,
+            "name": target.name,
+            "to": self.json.status(target.name),
+            "hasScreen": False,
+            "isGlobal": True,
+            "isInitial": False,
+            "isAvailable": True,
+            "isConditional": False,
+            "isLooped": False,
+        }
+
+    def list_transitions(self, request: Request, user: User) -> Response:
+        issue = self._issue(request)
+        wanted = request.query.get("transitionId", [None])[0]
+        statuses = [
+            name
+            for name, status in self.dataset.statuses.items()
+            if name != issue.status and (wanted is None or status.id == wanted)
+        ]
+        return Response(
+            200,
+            {"expand": "transitions", "transitions": [self.transition_json(n) for n in statuses]},
+        )
+
+    def transition(self, request: Request, user: User) -> Response:
+        issue = self._issue(request)
+        body = self._object_body(request)
+        unknown = sorted(body.keys() - TRANSITION_KEYS)
+        if unknown:
+            raise ApiError(400, [f'Unrecognized field "{unknown[0]}".'])
+        chosen = body.get("transition")
+        transition_id = chosen.get("id") if isinstance(chosen, dict) else None
+        if not isinstance(transition_id, str) or not transition_id:
+            raise ApiError(400, ["Missing 'transition' identifier"])
+        target = next((s for s in self.dataset.statuses.values() if s.id == transition_id), None)
+        if target is None or target.name == issue.status:
+            raise ApiError(
+                400,
+                [
+                    f"Transition id '{transition_id}' is not valid for this issue.",
+                ],
+            )
+        if body.get("fields") or body.get("update"):
+            raise ApiError(
+                400, [], {"fields": "The simulator's transitions have no screen; send no fields."}
+            )
+        self.check_writable(issue, NO_TRANSITION)
+        self.dataset.set_status(issue, target.name, user.id, self.clock())
+        return Response(204)
 
     def list_comments(self, request: Request, user: User) -> Response:
         issue = self._issue(request)
@@ -386,6 +487,8 @@ class JiraApi(FilterRoutes):
             )
         elif not body.strip():
             raise ApiError(400, [], {"comment": "Comment body can not be empty!"})
+        if body is not None and comment_length(body) > COMMENT_MAX_CHARS:
+            raise ApiError(400, [], {"comment": TOO_LONG})
         properties = None
         if data.get("properties") is not None:
             raw = data["properties"]
@@ -565,3 +668,10 @@ class JiraApi(FilterRoutes):
 
     def rate_limit_reset_headers(self, wait: int) -> dict[str, str]:
         return {}
+
+
+def comment_length(body: Any) -> int:
+    """A comment body's length as Jira checks it against `COMMENT_MAX_CHARS`."""
+    if isinstance(body, str):
+        return len(body)
+    return len(json.dumps(body, separators=(",", ":"), ensure_ascii=False))

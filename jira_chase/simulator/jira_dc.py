@@ -157,6 +157,13 @@ class JiraDcApi(JiraApi):
         del body["locale"]
         return Response(200, body)
 
+    def assignee_id(self, value: dict[str, Any]) -> str | None:
+        """The dataset user a ``fields.assignee`` names (Data Center: ``name`` or ``key``)."""
+        name = value.get("name")
+        if name is None and isinstance(value.get("key"), str):
+            name = self.dc_json.users_by_key.get(value["key"])
+        return name if isinstance(name, str) and name in self.dataset.users else None
+
     # search ------------------------------------------------------------------------------
 
     def _search_params(self, request: Request) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from jira_chase.simulator.dataset import (
+    RESOLUTION,
     ChangeItem,
     Comment,
     Dataset,
@@ -51,6 +52,8 @@ _SYSTEM_FIELDS = (
     "parent",
     "issuelinks",
     "project",
+    "resolution",
+    "resolutiondate",
     "comment",
 )
 
@@ -58,6 +61,7 @@ _SYSTEM_FIELDS = (
 ALL_FIELDS = (*_SYSTEM_FIELDS, STORY_POINTS_FIELD, FLAGGED_FIELD)
 NAVIGABLE_FIELDS = tuple(name for name in ALL_FIELDS if name != "comment")
 
+_RESOLUTION_ID = "10000"
 _CATEGORY_COLOURS = {"new": "blue-gray", "indeterminate": "yellow", "done": "green"}
 _LINK_TYPE_IDS = {"Blocks": "10000", "Cloners": "10001", "Duplicate": "10002", "Relates": "10003"}
 _ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
@@ -356,12 +360,18 @@ class JiraJson:
         out["items"] = [self.change_item(issue, item) for item in history.items]
         return out
 
-    def change_item(self, issue: Issue, item: ChangeItem) -> dict[str, Any]:
-        """One changed field as Jira reports it; null values are left out.
+    def resolution(self) -> dict[str, Any]:
+        return {
+            "self": f"{self.api()}/resolution/{_RESOLUTION_ID}",
+            "id": _RESOLUTION_ID,
+            "description": "Work has been completed on this issue.",
+            "name": RESOLUTION,
+        }
 
-        (The Cloud spec types ``from``/``to`` as non-nullable strings; leaving nulls out
-        keeps answers valid and clients must cope with either.)
-        """
+    def change_item(self, issue: Issue, item: ChangeItem) -> dict[str, Any]:
+        """One changed field as Jira reports it: ``from``, ``fromString``, ``to`` and
+        ``toString`` always, null where empty (the specs type them as plain strings, but
+        Jira sends the nulls, and other clients rely on the keys being there)."""
         name = item.field
         lowered = name.lower()
         old, new = item.from_value, item.to_value
@@ -395,16 +405,15 @@ class JiraJson:
             versions = self.dataset.version_ids
             old = versions.get((issue.project, old or ""), old)
             new = versions.get((issue.project, new or ""), new)
+        elif lowered == "summary":
+            old = new = None  # Jira shows the texts only
+        elif lowered == "resolution":
+            out["field"] = out["fieldId"] = "resolution"
+            old = _RESOLUTION_ID if old == RESOLUTION else old
+            new = _RESOLUTION_ID if new == RESOLUTION else new
         elif name == "Link":
             del out["fieldId"]  # Jira's Link items carry no field id
-        for key, value in (
-            ("from", old),
-            ("fromString", old_text),
-            ("to", new),
-            ("toString", new_text),
-        ):
-            if value is not None:
-                out[key] = value
+        out.update({"from": old, "fromString": old_text, "to": new, "toString": new_text})
         return out
 
     def changelog(self, issue: Issue, cap: int | None) -> dict[str, Any]:
@@ -485,6 +494,11 @@ class JiraJson:
             return [self.link(link) for link in issue.links]
         if name == "project":
             return self.project(issue.project)
+        if name == "resolution":
+            return self.resolution() if self.dataset.resolved_at(issue) is not None else None
+        if name == "resolutiondate":
+            resolved = self.dataset.resolved_at(issue)
+            return jira_time(resolved) if resolved is not None else None
         if name == "comment":
             return self.comment_page(issue, issue.comments, 0, len(issue.comments), version)
         if name == self.story_points_field:
@@ -551,6 +565,14 @@ class JiraJson:
             system("parent", "Parent", ["parent"], None),
             system("issuelinks", "Linked Issues", ["issueLink"], {"type": "array"}),
             system("project", "Project", ["project"], {"type": "project"}),
+            system("resolution", "Resolution", ["resolution"], {"type": "resolution"}),
+            system(
+                "resolutiondate",
+                "Resolved",
+                ["resolutiondate", "resolved"],
+                {"type": "datetime"},
+                orderable=False,
+            ),
             system("comment", "Comment", ["comment"], {"type": "comments-page"}, navigable=False),
             *self.custom_fields(),
         ]

@@ -380,17 +380,20 @@ def test_the_dc_spec_check_catches_cloud_isms(dc_spec: Any) -> None:
         }
         return {"id": "1", "key": "A-1", "self": "http://x", "changelog": changelog}
 
+    values = {"from": "1", "fromString": "To Do", "to": None, "toString": None}
     validate_exchanges(
-        [exchange("/rest/api/2/issue/A-1", issue_with({"field": "status", "fieldtype": "jira"}))],
+        [exchange("/rest/api/2/issue/A-1", issue_with({"field": "status", "fieldtype": "jira",
+                                                       **values}))],
         spec=dc_spec,
-    )
+    )  # fmt: skip
     broken = [
         exchange("/rest/api/2/myself", dict(user, accountId="abc")),
         exchange("/rest/api/2/search", {"issues": [], "isLast": True}),
         exchange(
             "/rest/api/2/issue/A-1",
-            issue_with({"field": "status", "fieldtype": "jira", "fieldId": "status"}),
+            issue_with({"field": "status", "fieldtype": "jira", "fieldId": "status", **values}),
         ),
+        exchange("/rest/api/2/issue/A-1", issue_with({"field": "status", "fieldtype": "jira"})),
         exchange("/rest/api/2/serverInfo", {"deploymentType": "Cloud"}),
         exchange("/rest/api/2/field", {"id": "summary"}),
         exchange("/rest/api/3/myself", user),
