@@ -79,21 +79,23 @@ class Episode:
 
 def episodes(changes: Sequence[tuple[str, datetime, str, tuple[str, ...]]]) -> list[Episode]:
     """The flagged episodes in a sequence of health changes (oldest first)."""
-    open_: dict[tuple[str, str], datetime] = {}
+    open_: dict[str, dict[str, datetime]] = {}  # issue key -> family -> since
     found: list[Episode] = []
     for key, at, state, families in changes:
+        mine = open_.setdefault(key, {})
         if state == GONE:
-            for family in [f for (k, f) in open_ if k == key]:
-                del open_[(key, family)]
+            mine.clear()
             continue
         current = set(families) | ({ANY} if state != Health.HEALTHY.value else set())
-        for (k, family), start in list(open_.items()):
-            if k == key and family not in current:
-                found.append(Episode(key, family, start, at))
-                del open_[(k, family)]
+        for family in [f for f in mine if f not in current]:
+            found.append(Episode(key, family, mine.pop(family), at))
         for family in current:
-            open_.setdefault((key, family), at)
-    found += [Episode(k, f, start, None) for (k, f), start in open_.items()]
+            mine.setdefault(family, at)
+    found += [
+        Episode(key, family, start, None)
+        for key, mine in open_.items()
+        for family, start in mine.items()
+    ]
     return sorted(found, key=lambda e: (e.start, e.key, e.family))
 
 
