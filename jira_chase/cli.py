@@ -93,7 +93,10 @@ def run_command(mode: str, options: dict[str, Any]) -> None:
     assert finished is not None
     result, duration = finished.result, finished.duration
     if as_json:
-        echo_json(run_to_dict(result, settings, duration))
+        doc = run_to_dict(result, settings, duration)
+        if finished.digest is not None:
+            doc["digest"] = finished.digest.to_dict()
+        echo_json(doc)
     else:
         out.say(summary_lines(result, settings, duration=duration, details=out.details))
     exit_code = result.exit_code

@@ -129,6 +129,14 @@ class DigestOutcome:
     comment_id: str | None = None
     error: str | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "issue": self.issue,
+            "action": self.action,
+            "comment_id": self.comment_id,
+            "error": self.error,
+        }
+
     def describe(self) -> str:
         if self.action == "failed":
             return f"weekly check on {self.issue} failed: {self.error}"

@@ -100,9 +100,14 @@ def test_a_change_in_the_same_week_edits_the_comment(tmp_path, jira_sim):
     (edited,) = bot(sim, "APP-1")
     assert edited["id"] == first["id"] and edited["body"] != first["body"]
     # The next week starts a new comment.
-    out = sync(config, "2026-11-30T09:00:00Z")
-    assert "weekly check on APP-1: created comment" in out
+    result = CliRunner().invoke(
+        main, ["sync", "--config", str(config), "--now", "2026-11-30T09:00:00Z", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    created = json.loads(result.stdout)["digest"]
+    assert created["issue"] == "APP-1" and created["action"] == "created"
     assert len(bot(sim, "APP-1")) == 2
+    assert created["comment_id"] == bot(sim, "APP-1")[-1]["id"]
 
 
 def test_a_deleted_weekly_comment_is_written_again(tmp_path, jira_sim):
