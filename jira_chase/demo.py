@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,10 @@ def run_demo(tracker: str, deployment: str, as_json: bool) -> tuple[list[str], b
     )
     with tempfile.TemporaryDirectory(prefix="jira-chase-demo-") as tmp, sim:
         settings = demo_settings(sim.url, Path(tmp), tracker, deployment)
+        # Weekly reports of the weeks before give the final report its trend (time to
+        # recovery, change since the last report); a report writes nothing to the tracker.
+        for weeks in (3, 2, 1):
+            produce(settings, DEMO_NOW - timedelta(weeks=weeks))
         first = execute(settings, DEMO_NOW, write=False)
         applied = execute(settings, DEMO_NOW, write=True)
         second = execute(settings, DEMO_NOW, write=True)
