@@ -1,6 +1,8 @@
 """`jira-chase demo`: the whole loop on the built-in simulator — plan, sync, sync
 again — shown as the team sees it: the findings most severe first, one managed comment
-as it reads on the issue, the labels in the tracker, and a second sync writing nothing."""
+as it reads on the issue, the labels in the tracker, and a second sync writing nothing;
+then the manager's report of the demo data (after weekly reports of the three weeks
+before, which give it its trend), written to the temporary directory."""
 
 from __future__ import annotations
 
