@@ -31,10 +31,12 @@ from jira_chase.cli_support import (
 )
 from jira_chase.config import load_settings
 from jira_chase.errors import EXIT_OK, EXIT_PARTIAL, EXIT_UNEXPECTED
+from jira_chase.evaluate import evaluate
 from jira_chase.output import Output
 from jira_chase.report import outcome_line, run_to_dict, summary_lines
 from jira_chase.runner import execute, make_source, metrics_written, parse_now
 from jira_chase.simulator_command import simulator
+from jira_chase.vet import check_workflow
 
 
 def echo_json(doc: Any) -> None:
@@ -138,15 +140,26 @@ def sync(**options: Any) -> None:
 
 @command()
 @config_option
+@now_option
 @json_option
 @handle_errors
-def check(config_path: Path | None, as_json: bool) -> None:
-    """Validate the configuration, the credentials and the scope query."""
+def check(config_path: Path | None, now: str | None, as_json: bool) -> None:
+    """Validate the configuration against the tracker (credentials, every status named
+    in [workflow], the scope query), then read the scope and say what cannot be judged."""
     settings = load_settings(config_path)
     source = make_source(settings)
     identity = source.identify()
+    check_workflow(settings, source)
     count = source.validate_scope()
     where = str(config_path) if config_path else "from $JIRA_CHASE_CONFIG"
+    warnings: list[str] = []
+    coverage: dict[str, object] | None = None
+    read = None
+    if count:
+        issues = source.fetch_issues()
+        evaluation = evaluate(issues, settings, parse_now(now), bot_id=identity.user_id or None)
+        read, coverage = len(issues), evaluation.coverage.to_dict()
+        warnings = evaluation.coverage.lines(len(issues))
     if as_json:
         doc = {
             "format": "jira-chase-check/1",
@@ -158,7 +171,11 @@ def check(config_path: Path | None, as_json: bool) -> None:
                 "url": identity.url,
                 "user": identity.user,
             },
+            "workflow": {"ok": True},
             "scope": {"ok": True, "matches": count},
+            "issues_read": read,
+            "coverage": coverage,
+            "warnings": warnings,
         }
         click.echo(json.dumps(doc, indent=2))
         return
@@ -167,9 +184,14 @@ def check(config_path: Path | None, as_json: bool) -> None:
         f"tracker ok: {identity.tracker} {identity.deployment} {identity.version} at "
         f"{identity.url}, signed in as {identity.user}"
     )
+    click.echo("workflow ok: every status named in [workflow] exists in the tracker")
     click.echo(f"scope ok: the scope query is accepted and matches {count} issues")
     if count == 0:
         output().error("warning: the scope matches no issues: check it before the first sync")
+        return
+    click.echo(f"scope read: {read} issues")
+    for line in warnings:
+        click.echo(f"warning: {line}")
 
 
 @command()

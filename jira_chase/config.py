@@ -75,6 +75,28 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def check_site_url(value: str, key: str, suffixes: tuple[str, ...]) -> str:
+    """A tracker's base URL: with a scheme and a host, without an API path on its end."""
+    from urllib.parse import urlsplit
+
+    text = value.strip()
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(
+            f"{text!r} is not a web address: write it with its scheme, e.g. "
+            f"'https://{text.split('://')[-1].strip('/') or 'tracker.example.com'}'"
+        )
+    path = parts.path.rstrip("/")
+    for suffix in suffixes:
+        if path.endswith(suffix):
+            base = text.rstrip("/")[: -len(suffix)]
+            raise ValueError(
+                f"{text!r} ends in {suffix}: give the site's base URL ({base!r}); "
+                f"{key} is the address the API paths are added to"
+            )
+    return text
+
+
 class JiraSettings(Section):
     url: str = Field(description="Base URL of the Jira site")
     deployment: Literal["cloud", "datacenter"] = "cloud"
@@ -85,6 +107,11 @@ class JiraSettings(Section):
     page_size: int = Field(default=100, ge=1, le=5000)
     retries: int = Field(default=3, ge=0, le=10)
     backoff: float = Field(default=5.0, ge=0, le=60)
+
+    @field_validator("url")
+    @classmethod
+    def _site_url(cls, value: str) -> str:
+        return check_site_url(value, "jira.url", ("/rest/api/3", "/rest/api/2", "/rest"))
 
     @model_validator(mode="after")
     def _auth_complete(self) -> JiraSettings:
@@ -104,6 +131,11 @@ class ZenTaoSettings(Section):
     page_size: int = Field(default=100, ge=1, le=1000)
     retries: int = Field(default=3, ge=0, le=10)
     backoff: float = Field(default=2.0, ge=0, le=60)
+
+    @field_validator("url")
+    @classmethod
+    def _site_url(cls, value: str) -> str:
+        return check_site_url(value, "zentao.url", ("/api.php/v1", "/api.php", "/index.php"))
 
     @field_validator("timezone")
     @classmethod
@@ -161,9 +193,37 @@ class StepSettings(Section):
     waiting: bool = False
 
 
+#: What ends work without doing it when `workflow.cancelled` is not given, per tracker:
+#: ZenTao's cancelled tasks. (ZenTao stories and bugs closed for a reason other than
+#: done or fixed are cancelled through `ZENTAO_CANCELLED_RESOLUTIONS`.)
+CANCELLED_DEFAULTS: dict[str, tuple[str, ...]] = {"jira": (), "zentao": ("task:cancel",)}
+#: ZenTao's close reasons (stories) and resolutions (bugs) that mean the work was not
+#: done; the default of `workflow.cancelled_resolutions` there.
+ZENTAO_CANCELLED_RESOLUTIONS = (
+    "bydesign",
+    "cancel",
+    "duplicate",
+    "external",
+    "notrepro",
+    "postponed",
+    "subdivided",
+    "tostory",
+    "willnotdo",
+    "willnotfix",
+)
+CANCELLED_RESOLUTION_DEFAULTS: dict[str, tuple[str, ...]] = {
+    "jira": (),
+    "zentao": ZENTAO_CANCELLED_RESOLUTIONS,
+}
+
+
 class WorkflowSettings(Section):
     done: list[str] = Field(min_length=1)
     steps: list[StepSettings] = []
+    #: Statuses that end work without doing it (None: the tracker's default).
+    cancelled: list[str] | None = None
+    #: Resolutions that make a finished issue cancelled (None: the tracker's default).
+    cancelled_resolutions: list[str] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> WorkflowSettings:
@@ -173,7 +233,8 @@ class WorkflowSettings(Section):
             raise ValueError(f"step names must be unique, repeated: {', '.join(dup_names)}")
         owner: dict[str, str] = {}
         done = {d.casefold() for d in self.done}
-        for status in [*self.done, *(s for step in self.steps for s in step.statuses)]:
+        cancelled = self.cancelled or []
+        for status in [*self.done, *cancelled, *(s for step in self.steps for s in step.statuses)]:
             # `type:status` qualifies a status by issue type (ZenTao's types share names).
             kind, colon, name = status.partition(":")
             if colon and (not kind.strip() or not name.strip()):
@@ -188,6 +249,10 @@ class WorkflowSettings(Section):
                 if key in done:
                     raise ValueError(
                         f"status {status!r} of step {step.name!r} is also a done status"
+                    )
+                if key in {c.casefold() for c in cancelled}:
+                    raise ValueError(
+                        f"status {status!r} of step {step.name!r} is also a cancelled status"
                     )
                 owner[key] = step.name
         return self
@@ -262,6 +327,8 @@ class RequiredField(Section):
 class RedlineSettings(Section):
     max_reopens: int | None = Field(default=None, ge=0)
     required_fields: list[RequiredField] = []
+    #: Days a finished or cancelled issue keeps its findings after it finished.
+    flag_finished_days: float = Field(default=14.0, ge=0)
 
 
 class HabitSettings(Section):
@@ -291,6 +358,9 @@ class MetricsSettings(Section):
     max_reopen_rate: float | None = Field(default=None, ge=0, le=1)
     max_blocked_share: float | None = Field(default=None, ge=0, le=1)
     min_flow_efficiency: float | None = Field(default=None, ge=0, le=1)
+    #: Where cycle time starts: the first entry into a workflow step, or the last one
+    #: (the clock restarts when an issue goes back to a status outside the steps).
+    cycle_start: Literal["first", "last"] = "first"
 
 
 class OverrideWhen(Section):
@@ -331,6 +401,8 @@ class OverrideSettings(Section):
 
 class RulesSettings(Section):
     disabled: list[str] = []
+    #: Issues carrying any of these labels are not judged (and lose jira-chase's labels).
+    exempt_labels: list[str] = []
     min_severity: Severities = "warn"
     family_min_severity: dict[str, Severities] = {}
 
@@ -428,6 +500,18 @@ class Settings(BaseSettings):
         # The TOML file arrives as init kwargs; the environment overrides it.
         return (env_settings, init_settings)
 
+    @property
+    def cancelled_statuses(self) -> tuple[str, ...]:
+        """`workflow.cancelled`, or the tracker's default when it is not given."""
+        given = self.workflow.cancelled
+        return tuple(given) if given is not None else CANCELLED_DEFAULTS[self.tracker]
+
+    @property
+    def cancelled_resolutions(self) -> tuple[str, ...]:
+        """`workflow.cancelled_resolutions`, or the tracker's default."""
+        given = self.workflow.cancelled_resolutions
+        return tuple(given) if given is not None else CANCELLED_RESOLUTION_DEFAULTS[self.tracker]
+
     @model_validator(mode="after")
     def _digest_issue_of_the_tracker(self) -> Settings:
         issue = self.digest.issue
@@ -480,6 +564,70 @@ def _format_problem(error: Any) -> str:
     return f"{loc}: {msg}" if loc else msg
 
 
+def _kind_problem(annotation: Any, value: Any) -> str | None:
+    """What `value` should have been when it is of the wrong kind for `annotation`
+    (bool, int or float, possibly optional), else None."""
+    import types
+    import typing
+
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        kinds = [a for a in args if a is not type(None)]
+        if value is None or any(_kind_problem(a, value) is None for a in kinds):
+            return None
+        return _kind_problem(kinds[0], value)
+    if annotation is bool and not isinstance(value, bool):
+        return "true or false (a boolean, not text or a number)"
+    if annotation is int and (isinstance(value, bool) or not isinstance(value, int)):
+        return "a whole number (not text or a boolean)"
+    if annotation is float and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        return "a number (not text or a boolean)"
+    return None
+
+
+def _strict_problems(data: Any, model: Any = None, loc: str = "") -> list[str]:
+    """Booleans and numbers in the file that are of the wrong kind, which validation
+    would otherwise convert (`true` read as 1 day, "6" as 6, "off" as false).
+
+    Only the file is read this strictly: environment overrides are text by nature and
+    are converted as usual (a key the environment overrides is not reported)."""
+    import typing
+
+    model = model or Settings
+    if not isinstance(data, dict):
+        return []
+    problems = []
+    for name, value in data.items():
+        field = model.model_fields.get(name)
+        if field is None:
+            continue
+        key = f"{loc}.{name}" if loc else name
+        if (ENV_PREFIX + key.replace(".", "__")).upper() in {k.upper() for k in os.environ}:
+            continue
+        annotation = field.annotation
+        if typing.get_origin(annotation) is list and isinstance(value, list):
+            (item,) = typing.get_args(annotation)
+            model_item = isinstance(item, type) and issubclass(item, BaseModel)
+            for i, element in enumerate(value):
+                if model_item:
+                    problems += _strict_problems(element, item, f"{key}[{i}]")
+                elif (wanted := _kind_problem(item, element)) is not None:
+                    problems.append(f"{key}[{i}]: {element!r} must be {wanted}")
+            continue
+        inner = [a for a in typing.get_args(annotation) if a is not type(None)]
+        nested = next(
+            (a for a in [annotation, *inner] if isinstance(a, type) and issubclass(a, BaseModel)),
+            None,
+        )
+        if nested is not None:
+            problems += _strict_problems(value, nested, key)
+            continue
+        wanted = _kind_problem(annotation, value)
+        if wanted is not None:
+            problems.append(f"{key}: {value!r} must be {wanted}")
+    return problems
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
@@ -518,10 +666,15 @@ def load_settings(
         config_path = resolve_config_path(path)
         data = _read_toml(config_path)
         base_dir = config_path.resolve().parent
+    problems: list[str] = []
     try:
         settings = Settings(**data)
     except ValidationError as exc:
-        raise ConfigError([_format_problem(e) for e in exc.errors()]) from None
+        problems = [_format_problem(e) for e in exc.errors()]
+    reported = {p.partition(":")[0] for p in problems}
+    problems += [p for p in _strict_problems(data) if p.partition(":")[0] not in reported]
+    if problems:
+        raise ConfigError(problems)
     state_path = settings.state.path
     if not state_path.is_absolute():
         state_path = base_dir / state_path

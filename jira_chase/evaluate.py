@@ -4,7 +4,7 @@ measure the team's flow and goals and judge them as a whole."""
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -40,6 +40,83 @@ class Verdict:
         return tuple(sorted({f.family for f in self.findings}))
 
 
+#: Rule families that read an issue's status history, and what they could not judge
+#: without it (in the words the run summary uses).
+HISTORY_RULES = {
+    "stalled": "time in step",
+    "redline": "required and skipped steps, reopens",
+    "aging": "aging",
+    "stale": "stale (activity)",
+    "metrics": "cycle time, throughput, reopen rate",
+}
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the run could not judge, and what the configuration names that the scope
+    does not have: said in the run summary and by `check`, never a finding.
+
+    `unknown_history`: issues whose status history is unknown (they left the status
+    they were created in, but the tracker shows no status change); `no_history`: no
+    issue in scope came with any history at all; `skipped_rules`: the enabled rules
+    that could not judge those issues; `unmapped`: statuses met in the scope (now or in
+    the history) that no step, done or cancelled status names -> issues with them;
+    `exempt`: issues not judged because of `rules.exempt_labels`; `unused`: config keys
+    naming a type, priority or project no issue in scope has."""
+
+    unknown_history: tuple[str, ...] = ()
+    no_history: bool = False
+    skipped_rules: tuple[str, ...] = ()
+    unmapped: Mapping[str, int] = field(default_factory=dict)
+    exempt: tuple[str, ...] = ()
+    unused: tuple[str, ...] = ()
+
+    def lines(self, total: int) -> list[str]:
+        """One warning line per gap, for people."""
+        out = []
+        if self.no_history and self.unknown_history:
+            out.append(
+                "the tracker returned no change history for any issue in scope (likely "
+                "cause: the bot account may not see issue history, or a proxy strips it); "
+                "rules that need history did not judge"
+            )
+        if self.unknown_history:
+            shown = ", ".join(self.unknown_history[:5])
+            more = (
+                f" and {len(self.unknown_history) - 5} more"
+                if len(self.unknown_history) > 5
+                else ""
+            )
+            out.append(
+                f"{len(self.unknown_history)} of {total} issues have no status history "
+                f"({shown}{more}): not judged by {'; '.join(self.skipped_rules) or 'no rule'}"
+            )
+        if self.unmapped:
+            names = ", ".join(f"{name} ({count})" for name, count in sorted(self.unmapped.items()))
+            out.append(
+                f"statuses in scope that no workflow step, done or cancelled status names: "
+                f"{names} (they count as outside the workflow)"
+            )
+        if self.exempt:
+            out.append(
+                f"{len(self.exempt)} issues not judged: they carry a label in "
+                f"rules.exempt_labels ({', '.join(self.exempt[:5])}"
+                f"{' …' if len(self.exempt) > 5 else ''})"
+            )
+        out += self.unused
+        return out
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "unknown_history": list(self.unknown_history),
+            "no_history": self.no_history,
+            "skipped_rules": list(self.skipped_rules),
+            "unmapped_statuses": dict(sorted(self.unmapped.items())),
+            "exempt": list(self.exempt),
+            "unused_config_names": list(self.unused),
+        }
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """A run's judgement.
@@ -58,6 +135,7 @@ class Evaluation:
     metrics: FlowMetrics | None = None
     goals: tuple[GoalStatus, ...] = ()
     blockers: Mapping[str, tuple[Finding, ...]] = field(default_factory=dict)
+    coverage: Coverage = field(default_factory=Coverage)
 
     def unhealthy(self) -> list[Verdict]:
         return [v for v in self.verdicts if v.findings]
@@ -106,18 +184,26 @@ def _evaluate(
     goal_statuses = tuple(goals.judge_goals(subjects, ctx))
     ctx = replace(ctx, goals=goal_statuses)
 
+    # Issues carrying an exempt label are not judged (their labels then come off).
+    exempt_labels = {label.casefold() for label in settings.rules.exempt_labels}
+    exempt = {
+        s.issue.key for s in subjects if exempt_labels & {x.casefold() for x in s.issue.labels}
+    }
+    judged = [s for s in subjects if s.issue.key not in exempt] if exempt else subjects
+
     enabled = [name for name in FAMILIES if name not in settings.rules.disabled]
     by_issue: dict[str, list[Finding]] = {s.issue.key: [] for s in subjects}
     kept: list[Finding] = []
     for name in enabled:
-        for finding in FAMILIES[name](subjects, ctx):
+        for finding in FAMILIES[name](judged, ctx):
             if _reported(finding.family, finding.severity, settings):
                 by_issue[finding.issue_key].append(finding)
                 kept.append(finding)
+    _close_finished(judged, by_issue, ctx)
 
     team: list[TeamFinding] = []
     if "wip" not in settings.rules.disabled:
-        team += steps.team_wip(subjects, ctx)
+        team += steps.team_wip(judged, ctx)
     if "goal" not in settings.rules.disabled:
         team += goals.team_goals(goal_statuses)
     if "metrics" not in settings.rules.disabled:
@@ -137,6 +223,71 @@ def _evaluate(
         metrics=flow,
         goals=goal_statuses,
         blockers=cooperation.blockers(kept) if settings.cooperation.label_blockers else {},
+        coverage=_coverage(subjects, ctx, exempt),
+    )
+
+
+def _close_finished(
+    subjects: Sequence[Subject], by_issue: dict[str, list[Finding]], ctx: RuleContext
+) -> None:
+    """A finished (done or cancelled) issue keeps its findings for
+    `redlines.flag_finished_days` after it finished, then recovers."""
+    keep_days = ctx.settings.redlines.flag_finished_days
+    for subject in subjects:
+        timeline = subject.timeline
+        if not timeline.is_done or not by_issue[subject.issue.key]:
+            continue
+        finished = timeline.done_arrivals()[-1]
+        if ctx.calendar.days_between(finished, ctx.now) > keep_days:
+            by_issue[subject.issue.key].clear()
+
+
+def _coverage(subjects: Sequence[Subject], ctx: RuleContext, exempt: set[str]) -> Coverage:
+    settings = ctx.settings
+    unknown = tuple(s.issue.key for s in subjects if not s.timeline.known)
+    disabled = settings.rules.disabled
+    skipped = tuple(text for family, text in HISTORY_RULES.items() if family not in disabled)
+    unmapped: dict[str, int] = {}
+    types: set[str] = set()
+    priorities: set[str] = set()
+    projects: set[str] = set()
+    for subject in subjects:
+        issue = subject.issue
+        types.add(issue.type)
+        projects.add(issue.project)
+        priorities.add(issue.priority or "")
+        # The timeline has every status the issue was in, already classified.
+        outside = {i.status for i in subject.timeline.intervals if i.step is None and not i.done}
+        for name in outside:
+            unmapped[name] = unmapped.get(name, 0) + 1
+    types = {t.casefold() for t in types}
+    projects = {p.casefold() for p in projects}
+    priorities = {p.casefold() for p in priorities if p}
+    unused: list[str] = []
+    if subjects:
+        seen = {"type": types, "priority": priorities, "project": projects}
+        named: list[tuple[str, str, str]] = []
+        for i, rf in enumerate(settings.redlines.required_fields):
+            if rf.when_type is not None:
+                named.append((f"redlines.required_fields[{i}].when_type", "type", rf.when_type))
+            if rf.when_priority is not None:
+                key = f"redlines.required_fields[{i}].when_priority"
+                named.append((key, "priority", rf.when_priority))
+        for i, override in enumerate(settings.overrides):
+            for what in ("type", "priority", "project"):
+                wanted = getattr(override.when, what)
+                for name in [wanted] if isinstance(wanted, str) else wanted or []:
+                    named.append((f"overrides[{i}].when.{what}", what, name))
+        for key, what, name in named:
+            if name.casefold() not in seen[what]:
+                unused.append(f"{key} names {what} {name!r}, which no issue in scope has")
+    return Coverage(
+        unknown_history=unknown,
+        no_history=bool(subjects) and not any(s.issue.history for s in subjects),
+        skipped_rules=skipped if unknown else (),
+        unmapped=unmapped,
+        exempt=tuple(s.issue.key for s in subjects if s.issue.key in exempt),
+        unused=tuple(dict.fromkeys(unused)),
     )
 
 

@@ -98,6 +98,11 @@ class Issue:
     comments_complete: bool = False
     #: The tracker's category of the current status (Jira: new, indeterminate, done).
     status_category: str | None = None
+    #: How a finished issue ended (Jira resolution, ZenTao close reason); None if unknown.
+    resolution: str | None = None
+    #: False when the tracker gave no status history for an issue that must have one
+    #: (it left the status it was created in): rules that need history do not judge it.
+    history_known: bool = True
 
     @cached_property
     def status_changes(self) -> tuple[Change, ...]:

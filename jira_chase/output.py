@@ -42,6 +42,8 @@ from jira_chase.progress import NO_PROGRESS, Progress
 TEXT = "text"
 JSON = "json"
 LOG_FORMATS = (TEXT, JSON)
+#: Loggers of the libraries jira-chase talks through; heard only with --verbose.
+LIBRARY_LOGGERS = ("urllib3", "requests", "jira")
 
 
 def _now() -> str:
@@ -141,6 +143,10 @@ class Output:
                 root.removeHandler(handler)
         root.addHandler(_OutputHandler(self))
         root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+        # The HTTP libraries' own lines (urllib3's "Retrying ..." warnings) are for -v
+        # only: without it, jira-chase says in one line what went wrong.
+        for name in LIBRARY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.NOTSET if verbose else logging.CRITICAL + 1)
         self.verbose = verbose
 
     def log(self, record: logging.LogRecord, message: str) -> None:

@@ -55,6 +55,14 @@ def render_team(evaluation: Evaluation) -> list[str]:
             if cycle is not None
             else "no finished issues"
         )
+        if metrics.cancelled:
+            cycle_text += f"; {metrics.cancelled} cancelled (not counted)"
+        data = ""
+        if metrics.young and metrics.data_start is not None:
+            data = (
+                f"; data since {metrics.data_start.date()} ({round(metrics.data_weeks, 1):g} "
+                "weeks): throughput counts those weeks"
+            )
 
         def share(value: float | None) -> str:
             return "-" if value is None else fmt_share(value)
@@ -65,7 +73,7 @@ def render_team(evaluation: Evaluation) -> list[str]:
 
         lines += [
             "",
-            f"Team — last {metrics.window_weeks} weeks, in {metrics.unit}",
+            f"Team — last {metrics.window_weeks} weeks, in {metrics.unit}{data}",
             f"  cycle time {cycle_text}",
             f"  throughput {metrics.throughput_per_week:.1f}/week "
             f"({', '.join(str(n) for n in metrics.weekly_throughput)}) · WIP {metrics.wip} "
@@ -180,6 +188,8 @@ def run_to_dict(
             for v in unhealthy
         ],
         "team": team_to_dict(evaluation),
+        "coverage": evaluation.coverage.to_dict(),
+        "warnings": evaluation.coverage.lines(len(evaluation.verdicts)),
         "operations": [op.to_dict() for op in result.plan.operations],
         "deferred": [op.to_dict() for op in result.plan.deferred],
     }
@@ -216,6 +226,7 @@ def summary_lines(
     families = family_counts(evaluation)
     if families:
         lines.append("  by family: " + " · ".join(f"{name} {n}" for name, n in families.items()))
+    lines += [f"warning: {line}" for line in evaluation.coverage.lines(counts["issues"])]
     unlabelled = sum(1 for v in evaluation.unhealthy() if not v.issue.labels_supported)
     if unlabelled:
         lines.append(

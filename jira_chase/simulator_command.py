@@ -66,6 +66,12 @@ from jira_chase.errors import ConfigError
     help="Write a generated dataset of N issues as JSON to stdout and exit (no server).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the --generate data.")
+@click.option(
+    "--no-history",
+    is_flag=True,
+    help="Serve no change history (empty changelogs), as a site whose bot account may not "
+    "see history, or behind a proxy that strips it.",
+)
 @handle_errors
 def simulator(
     dataset: Path | None,
@@ -79,6 +85,7 @@ def simulator(
     latency: float,
     generate_count: int | None,
     seed: int,
+    no_history: bool,
 ) -> None:
     """Serve a simulated Jira (Cloud or Data Center) over HTTP until interrupted, or write
     a generated dataset with --generate."""
@@ -107,4 +114,12 @@ def simulator(
         data = load_dataset(dataset if dataset is not None else build_demo_dataset())
     except ValueError as exc:
         raise ConfigError([f"--dataset: {exc}"]) from None
-    serve(data, host, port, deployment=deployment, faults=plan, latency=latency)
+    serve(
+        data,
+        host,
+        port,
+        deployment=deployment,
+        faults=plan,
+        latency=latency,
+        changelog=not no_history,
+    )

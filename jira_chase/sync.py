@@ -29,6 +29,7 @@ from jira_chase.plan import (
 from jira_chase.progress import JUDGING, NO_PROGRESS, PULLING, WRITING, Progress
 from jira_chase.sources.base import Outcome, ScratchMemory, ServerIdentity, Source, SourceStats
 from jira_chase.state import StateStore
+from jira_chase.vet import check_workflow
 
 log = logging.getLogger(__name__)
 
@@ -327,6 +328,9 @@ def run(
         source.use_memory(store if write else ScratchMemory(store))
         identity = source.identify()
         check_tracker(store, identity)
+        # A status the tracker does not have would judge every issue wrongly: stop
+        # before anything is read or written.
+        check_workflow(settings, source)
         progress.phase(PULLING)
         issues = source.fetch_issues(progress)
         check_scope_size(issues, store, settings, force=force)

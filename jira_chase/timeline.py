@@ -6,6 +6,7 @@ Pure: no I/O and no clock; `now` is always a parameter.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import cached_property
@@ -113,24 +114,49 @@ class StepMap:
 
     step_of_status: dict[str, str]
     done_statuses: frozenset[str]
-    #: (status, issue type) -> (step, done), filled as asked.
-    _kinds: dict[tuple[str, str | None], tuple[str | None, bool]] = field(
+    #: Statuses that end work without doing it (they count as finished, not done).
+    cancelled_statuses: frozenset[str] = frozenset()
+    #: Resolutions that make an issue finished in a done status cancelled.
+    cancelled_resolutions: frozenset[str] = frozenset()
+    #: (status, issue type) -> (step, finished, cancelled), filled as asked.
+    _kinds: dict[tuple[str, str | None], tuple[str | None, bool, bool]] = field(
         default_factory=dict, compare=False, repr=False
     )
 
     @classmethod
-    def from_settings(cls, workflow: WorkflowSettings) -> StepMap:
+    def from_settings(
+        cls,
+        workflow: WorkflowSettings,
+        cancelled: Iterable[str] = (),
+        cancelled_resolutions: Iterable[str] = (),
+    ) -> StepMap:
         mapping = {
             status.casefold(): step.name for step in workflow.steps for status in step.statuses
         }
-        return cls(mapping, frozenset(s.casefold() for s in workflow.done))
+        return cls(
+            mapping,
+            frozenset(s.casefold() for s in workflow.done),
+            frozenset(s.casefold() for s in cancelled),
+            frozenset(r.casefold() for r in cancelled_resolutions),
+        )
 
     def _key(self, status: str, issue_type: str | None) -> str:
         if issue_type is not None:
             qualified = f"{issue_type.casefold()}:{status.casefold()}"
-            if qualified in self.step_of_status or qualified in self.done_statuses:
+            if (
+                qualified in self.step_of_status
+                or qualified in self.done_statuses
+                or qualified in self.cancelled_statuses
+            ):
                 return qualified
         return status.casefold()
+
+    def is_cancelled(self, status: str | None, issue_type: str | None = None) -> bool:
+        return status is not None and self._key(status, issue_type) in self.cancelled_statuses
+
+    def is_finished(self, status: str | None, issue_type: str | None = None) -> bool:
+        """Done or cancelled: the work has ended."""
+        return self.is_done(status, issue_type) or self.is_cancelled(status, issue_type)
 
     def step(self, status: str | None, issue_type: str | None = None) -> str | None:
         if status is None:
@@ -140,12 +166,15 @@ class StepMap:
     def is_done(self, status: str | None, issue_type: str | None = None) -> bool:
         return status is not None and self._key(status, issue_type) in self.done_statuses
 
-    def classify(self, status: str, issue_type: str | None) -> tuple[str | None, bool]:
-        """(`step`, `is_done`) of a status for an issue type, worked out once per pair."""
+    def classify(self, status: str, issue_type: str | None) -> tuple[str | None, bool, bool]:
+        """(`step`, finished (done or cancelled), cancelled) of a status for an issue type,
+        worked out once per pair."""
         known = self._kinds.get((status, issue_type))
         if known is None:
             key = self._key(status, issue_type)
-            known = (self.step_of_status.get(key), key in self.done_statuses)
+            cancelled = key in self.cancelled_statuses
+            known = (self.step_of_status.get(key), cancelled or key in self.done_statuses,
+                     cancelled)  # fmt: skip
             self._kinds[(status, issue_type)] = known
         return known
 
@@ -153,13 +182,15 @@ class StepMap:
 @dataclass(frozen=True, slots=True)
 class Interval:
     """A stretch of time an issue spent in one status; `end` is None while ongoing.
-    `done` says whether the status is one of the workflow's done statuses."""
+    `done` says whether the work had ended there (a done or a cancelled status);
+    `cancelled` whether it ended without being done."""
 
     status: str
     step: str | None
     start: datetime
     end: datetime | None
     done: bool = False
+    cancelled: bool = False
 
     def end_or(self, now: datetime) -> datetime:
         return self.end if self.end is not None else now
@@ -186,6 +217,9 @@ class Timeline:
 
     issue_key: str
     intervals: tuple[Interval, ...]
+    #: False when the issue's status history is unknown: then the one interval is a
+    #: placeholder from creation and no rule may read dates from it.
+    known: bool = True
 
     @property
     def current(self) -> Interval:
@@ -264,13 +298,29 @@ class Timeline:
         """When the issue first entered any workflow step (the start of its cycle)."""
         return next((i.start for i in self.intervals if i.step is not None), None)
 
-    def cycle(self) -> tuple[datetime, datetime] | None:
-        """(first entry into any workflow step, last arrival in done) of a finished issue;
-        None while it is not done or when it never entered a step before finishing."""
-        if not self.is_done:
+    def last_step_entry(self, before: datetime | None = None) -> datetime | None:
+        """When the issue last came into the workflow steps from a status outside them
+        (not done), before `before` (None: up to now): where the clock restarts with
+        `cycle_start = "last"`."""
+        entry = None
+        for interval in self.intervals:
+            if before is not None and interval.start >= before:
+                break
+            if interval.step is None and not interval.done:
+                entry = None
+            elif interval.step is not None and entry is None:
+                entry = interval.start
+        return entry
+
+    def cycle(self, start_at: str = "first") -> tuple[datetime, datetime] | None:
+        """(entry into the workflow steps, last arrival in done) of a finished issue;
+        None while it is not done, when it was cancelled, or when it never entered a
+        step before finishing. `start_at` "first": the first entry into any step;
+        "last": the last entry from a status outside the steps."""
+        if not self.is_done or self.current.cancelled:
             return None
-        start = self.first_step_entry()
         end = self._derived.arrivals[-1]
+        start = self.first_step_entry() if start_at == "first" else self.last_step_entry(end)
         if start is None or start >= end:
             return None
         return start, end
@@ -292,9 +342,13 @@ def build_timeline(issue: Issue, steps: StepMap, now: datetime) -> Timeline:
         at = change.at if change.at > created else created
         if at > start:
             kind = kinds.get((status, issue_type)) or steps.classify(status, issue_type)
-            intervals.append(Interval(status, kind[0], start, at, kind[1]))
+            intervals.append(Interval(status, kind[0], start, at, kind[1], kind[2]))
             start = at
         status = change.to_value or status
-    kind = kinds.get((status, issue_type)) or steps.classify(status, issue_type)
-    intervals.append(Interval(status, kind[0], start, None, kind[1]))
-    return Timeline(issue.key, tuple(intervals))
+    step, done, cancelled = kinds.get((status, issue_type)) or steps.classify(status, issue_type)
+    # A done issue resolved as not done (Jira "Won't Do", a ZenTao close reason) ended
+    # cancelled; the resolution is known only for where the issue is now.
+    if done and not cancelled and issue.resolution is not None:
+        cancelled = issue.resolution.casefold() in steps.cancelled_resolutions
+    intervals.append(Interval(status, step, start, None, done, cancelled))
+    return Timeline(issue.key, tuple(intervals), known=issue.history_known)

@@ -39,8 +39,8 @@ looser still, and wrong in places; its house rules (:func:`tighten_dc`):
   (an ``accountId``, a changelog ``fieldId``, an ADF comment body) fails;
 - ``EntityPropertyBean.value`` is any JSON (the spec says string; Jira returns the JSON
   that was stored); ``ServerInfoBean`` gets the properties Jira sends (the spec has
-  none); ``GET /api/2/field`` answers an array of ``FieldBean`` and
-  ``GET /api/2/filter/favourite`` one of ``FilterBean`` (the spec says one of each).
+  none); ``GET /api/2/field``, ``/api/2/status``, ``/api/2/resolution`` and
+  ``/api/2/filter/favourite`` answer an array of their beans (the spec says one).
 """
 
 from __future__ import annotations
@@ -335,10 +335,14 @@ def tighten_dc(document: dict[str, Any]) -> dict[str, Any]:
     in_issue["required"] = ["id", "type"]
     in_issue["oneOf"] = [{"required": ["inwardIssue"]}, {"required": ["outwardIssue"]}]
     schemas["IssueLinkInIssue"] = in_issue
-    answer = spec["paths"]["/api/2/field"]["get"]["responses"]["200"]["content"]
-    answer["application/json"]["schema"] = {"type": "array", "items": _ref("FieldBean")}
-    answer = spec["paths"]["/api/2/filter/favourite"]["get"]["responses"]["200"]["content"]
-    answer["application/json"]["schema"] = {"type": "array", "items": _ref("FilterBean")}
+    for path, bean in (
+        ("/api/2/field", "FieldBean"),
+        ("/api/2/status", "StatusJsonBean"),
+        ("/api/2/resolution", "ResolutionJsonBean"),
+        ("/api/2/filter/favourite", "FilterBean"),
+    ):
+        answer = spec["paths"][path]["get"]["responses"]["200"]["content"]
+        answer["application/json"]["schema"] = {"type": "array", "items": _ref(bean)}
     return spec
 
 

@@ -16,7 +16,16 @@ CLIENT = {"timeout": 0.5, "retries": 6, "backoff": 0.05}
 # (seed, rate, endpoints): four broad schedules, and one aimed at the endpoints a run
 # calls only once, so that every endpoint meets a fault.
 PLANS = [(seed, 0.25, None) for seed in (1, 2, 3, 4)] + [
-    (5, 0.5, ["GET /rest/api/3/field", "POST /rest/api/3/changelog/bulkfetch"])
+    (5, 0.5, ["GET /rest/api/3/field", "POST /rest/api/3/changelog/bulkfetch"]),
+    (
+        6,
+        0.5,
+        [
+            "GET /rest/api/3/status",
+            "GET /rest/api/3/resolution",
+            "POST /rest/api/3/bulk/issues/fields",
+        ],
+    ),
 ]
 
 

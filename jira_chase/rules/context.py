@@ -55,7 +55,9 @@ class RuleContext:
         DISPLAY_ZONE.set(calendar.zone)
         return cls(
             settings=settings,
-            steps=StepMap.from_settings(settings.workflow),
+            steps=StepMap.from_settings(
+                settings.workflow, settings.cancelled_statuses, settings.cancelled_resolutions
+            ),
             calendar=calendar,
             now=now,
             bot_id=bot_id,

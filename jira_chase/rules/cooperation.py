@@ -18,7 +18,7 @@ def is_blocked_by(link: Link) -> bool:
 
 
 def is_unfinished(link: Link, ctx: RuleContext) -> bool:
-    return link.status_category != "done" and not ctx.steps.is_done(link.status)
+    return link.status_category != "done" and not ctx.steps.is_finished(link.status)
 
 
 def _blocked_by_other_team(issue: Issue, ctx: RuleContext) -> list[Link]:

@@ -41,7 +41,7 @@ def check_stale(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
     findings = []
     for subject in subjects:
         issue, step = subject.issue, subject.timeline.current.step
-        if not ctx.is_active(step):
+        if not ctx.is_active(step) or not subject.timeline.known:
             continue
         limit, config_key = ctx.threshold(issue, "habits", "stale_days")
         if limit is None:
@@ -85,6 +85,8 @@ def _missing(
     step = subject.timeline.current.step
     entered = subject.timeline.current_step_entry()
     assert entered is not None
+    # Without a status history the entry into the step is not known: say so, no date.
+    since = fmt_time(entered) if subject.timeline.known else "unknown (no status history)"
     return Finding(
         issue_key=subject.issue.key,
         family=family,
@@ -94,7 +96,7 @@ def _missing(
         config_key=config_key,
         evidence=(
             ("step", f"{step} ({subject.timeline.current.status})"),
-            ("entered", fmt_time(entered)),
+            ("entered", since),
             *extra,
         ),
     )

@@ -3,9 +3,15 @@
 Definitions (all durations in the configured calendar; the window is the last
 `metrics.window_weeks` calendar weeks up to now):
 
-- cycle time: from an issue's first entry into any workflow step to its last arrival in
-  a done status, for issues that are done now and arrived there inside the window;
-- throughput: those finished issues per calendar week of the window;
+- cycle time: from an issue's first entry into any workflow step (`metrics.cycle_start
+  = "first"`; with "last", its last entry from a status outside the steps) to its last
+  arrival in a done status, for issues that are done now (not cancelled) and arrived
+  there inside the window; cancelled issues are counted apart;
+- issues whose status history is unknown count in WIP but in no measure that needs
+  dates (cycle time, throughput, ages, reopens, step stays, blocked share);
+- throughput: those finished issues per week with data: from the window's start, or
+  from the first issue's creation when that is later (a young project is not judged
+  by weeks before it existed);
 - WIP: issues in a workflow step now; their age counts from the first entry into a
   workflow step since creation or since they were last reopened;
 - aging WIP: WIP older than the window's p85 cycle time is at risk, older than p95 off
@@ -122,10 +128,28 @@ class FlowMetrics:
     flow_efficiency: float | None
     steps: tuple[StepStats, ...]
     bottleneck: str | None
+    #: Where the data starts: the window's start or the first issue's creation if later.
+    data_start: datetime | None = None
+    #: Issues cancelled inside the window (not in cycle time or throughput).
+    cancelled: int = 0
+    cycle_start: str = "first"
+
+    @property
+    def data_weeks(self) -> float:
+        """Weeks of the window that have data (at least one, at most the window)."""
+        if self.data_start is None:
+            return float(self.window_weeks)
+        weeks = (self.window_end - self.data_start) / WEEK
+        return min(float(self.window_weeks), max(1.0, weeks))
+
+    @property
+    def young(self) -> bool:
+        """The data covers less than the whole window."""
+        return self.data_weeks < self.window_weeks
 
     @property
     def throughput_per_week(self) -> float:
-        return self.finished / self.window_weeks
+        return self.finished / self.data_weeks
 
     @property
     def reopen_rate(self) -> float | None:
@@ -143,8 +167,14 @@ class FlowMetrics:
                 "start": self.window_start.isoformat(),
                 "end": self.window_end.isoformat(),
             },
+            "data": {
+                "start": (self.data_start or self.window_start).isoformat(),
+                "weeks": round(self.data_weeks, 2),
+            },
+            "cycle_start": self.cycle_start,
             "unit": self.unit,
             "finished": self.finished,
+            "cancelled": self.cancelled,
             "cycle_time_days": self.cycle_time.to_dict() if self.cycle_time else None,
             "throughput_per_week": round(self.throughput_per_week, 2),
             "weekly_throughput": list(self.weekly_throughput),
@@ -167,9 +197,12 @@ def _round(value: float | None, digits: int = 2) -> float | None:
 # --- measuring ------------------------------------------------------------------------
 
 
-def wip_age_start(timeline: Timeline) -> datetime | None:
+def wip_age_start(timeline: Timeline, cycle_start: str = "first") -> datetime | None:
     """When the current piece of work started: the first entry into a workflow step
-    since creation or since the issue was last reopened."""
+    since creation or since the issue was last reopened (with `cycle_start = "last"`,
+    the last entry from a status outside the steps)."""
+    if cycle_start == "last":
+        return timeline.last_step_entry()
     return next((i.start for i in timeline.stretch() if i.step is not None), None)
 
 
@@ -226,6 +259,9 @@ def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
     visits: dict[str, list[float]] = {s.name: [] for s in steps}
     breaches: dict[str, int] = {s.name: 0 for s in steps}
     ages: dict[str, float] = {}
+    cancelled = undated_wip = 0
+    mode = settings.cycle_start
+    first_created = min((s.issue.created for s in subjects), default=window_start)
 
     by_step: dict[str, list[Subject]] = {s.name: [] for s in steps}
     for subject in subjects:
@@ -233,14 +269,20 @@ def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
         current_step = timeline.current.step
         if current_step is not None:
             by_step.setdefault(current_step, []).append(subject)
+        if not timeline.known:
+            # No dates to measure from: it counts as WIP only.
+            undated_wip += current_step is not None and not timeline.is_done
+            continue
+        if timeline.current.cancelled:
+            cancelled += timeline.done_arrivals()[-1] >= window_start
         reopens += sum(1 for t in timeline.reopens() if window_start <= t <= now)
         done_arrivals = timeline.done_arrivals()
         arrivals += sum(1 for t in done_arrivals if window_start <= t <= now)
         if timeline.is_done:
             last = done_arrivals[-1]
-            if last >= window_start:
+            if last >= window_start and not timeline.current.cancelled:
                 finished_at.append(last)
-                cycle = timeline.cycle()
+                cycle = timeline.cycle(mode)
                 if cycle is not None:
                     start, end = cycle
                     days = cal.days_between(start, end)
@@ -253,7 +295,7 @@ def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
                             if ctx.is_active(interval.step):
                                 active_total += part
         elif timeline.current.step is not None:
-            started = wip_age_start(timeline)
+            started = wip_age_start(timeline, mode)
             assert started is not None
             ages[subject.issue.key] = cal.days_between(started, now)
         for visit in timeline.visits():
@@ -295,7 +337,7 @@ def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
         for subject in inside:
             limit, _ = ctx.step_limit(subject.issue, step.name)
             entered = subject.timeline.current_step_entry()
-            if limit is not None and entered is not None:
+            if limit is not None and entered is not None and subject.timeline.known:
                 over += cal.days_between(entered, now) >= limit
         stays = visits[step.name]
         step_stats.append(
@@ -323,7 +365,7 @@ def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
         finished=len(finished_at),
         cycle_time=cycle_time,
         weekly_throughput=tuple(weekly),
-        wip=len(ages),
+        wip=len(ages) + undated_wip,
         ages=ages,
         aging_at_risk=tuple(at_risk),
         aging_off_track=tuple(off_track),
@@ -334,6 +376,9 @@ def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
         flow_efficiency=active_total / cycle_total if cycle_total else None,
         steps=tuple(step_stats),
         bottleneck=bottleneck,
+        data_start=max(window_start, first_created),
+        cancelled=cancelled,
+        cycle_start=mode,
     )
 
 
@@ -355,7 +400,7 @@ def check_aging(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
         if key not in at_risk and key not in off_track:
             continue
         age = metrics.ages[key]
-        started = wip_age_start(subject.timeline)
+        started = wip_age_start(subject.timeline, ctx.settings.metrics.cycle_start)
         assert started is not None
         critical = key in off_track
         findings.append(
@@ -389,6 +434,13 @@ def team_thresholds(metrics: FlowMetrics, ctx: RuleContext) -> list[TeamFinding]
     `max_*` fire above the threshold, `min_*` below it."""
     settings = ctx.settings.metrics
     window = f"last {metrics.window_weeks} weeks"
+    data_start = metrics.data_start or metrics.window_start
+    if metrics.young:
+        # A project younger than the window is judged by the weeks it has existed.
+        window = (
+            f"{round(metrics.data_weeks, 1):g} weeks with data since {fmt_time(data_start)}, "
+            f"of the last {metrics.window_weeks}"
+        )
     checks: list[tuple[str, str, float | None, float | None, bool, str]] = []
     if metrics.percentiles_ready:
         assert metrics.cycle_time is not None
@@ -436,7 +488,14 @@ def team_thresholds(metrics: FlowMetrics, ctx: RuleContext) -> list[TeamFinding]
                     ("threshold", f"{'at most' if is_max else 'at least'} {show(threshold)}"),
                     (
                         "window",
-                        f"{fmt_time(metrics.window_start)} to {fmt_time(metrics.window_end)}",
+                        f"{fmt_time(data_start)} to {fmt_time(metrics.window_end)}"
+                        + (
+                            f" ({round(metrics.data_weeks, 1):g} weeks with data: the first "
+                            f"issue was created after the {metrics.window_weeks}-week window "
+                            "began)"
+                            if metrics.young
+                            else ""
+                        ),
                     ),
                     ("finished in window", str(metrics.finished)),
                 ),

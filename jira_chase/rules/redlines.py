@@ -31,7 +31,8 @@ def _required_steps(subject: Subject, ctx: RuleContext) -> list[Finding]:
     issue, timeline = subject.issue, subject.timeline
     required = [(i, s) for i, s in enumerate(ctx.settings.workflow.steps) if s.required]
     current = timeline.current
-    if not required or not current.done:
+    # Cancelled work skipped the steps on purpose; an unknown history has no path.
+    if not required or not current.done or current.cancelled or not timeline.known:
         return []
     # The arrival in done (moves between done statuses, e.g. Done -> Closed, are not
     # arrivals), and the stretch of work that led to it: back to creation or to the
@@ -75,7 +76,7 @@ def _skipped_steps(subject: Subject, ctx: RuleContext) -> list[Finding]:
     since creation or since it last left done. (Once done, `required-step` covers it.)"""
     issue, timeline = subject.issue, subject.timeline
     current = timeline.current
-    if current.done or current.step is None:
+    if current.done or current.step is None or not timeline.known:
         return []
     position = ctx.step(current.step)[0]
     stretch = timeline.stretch()
@@ -118,7 +119,7 @@ def _reopens(subject: Subject, ctx: RuleContext) -> list[Finding]:
     """Reopened more than `redlines.max_reopens` times (a reopen = leaving done)."""
     issue = subject.issue
     limit, config_key = ctx.threshold(issue, "redlines", "max_reopens")
-    if limit is None:
+    if limit is None or not subject.timeline.known:
         return []
     reopens = subject.timeline.reopens()
     if len(reopens) <= limit:

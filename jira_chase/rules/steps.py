@@ -27,7 +27,7 @@ def _stalled(subject: Subject, ctx: RuleContext) -> list[Finding]:
     issue, timeline = subject.issue, subject.timeline
     step_name = timeline.current.step
     entered = timeline.current_step_entry()
-    if step_name is None or entered is None:
+    if step_name is None or entered is None or not timeline.known:
         return []
     step = ctx.step(step_name)[1]
     limit, config_key = ctx.step_limit(issue, step_name)
@@ -82,6 +82,8 @@ def check_wip(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
         for position, subject in enumerate(inside[limit:], start=limit):
             entered = subject.timeline.current_step_entry()
             assert entered is not None
+            if not subject.timeline.known:
+                continue  # when it entered is not known, so neither is its place in line
             ahead = fmt_keys(first_keys, total=position)
             findings.append(
                 Finding(

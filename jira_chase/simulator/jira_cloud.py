@@ -359,7 +359,7 @@ class JiraCloudApi(JiraApi):
             if issue is None or issue.id in seen:
                 continue
             seen.add(issue.id)
-            for index, history in enumerate(issue.histories):
+            for index, history in enumerate(self.json.histories(issue)):
                 rendered = self.json.history(issue, history)
                 if wanted:
                     rendered["items"] = [
@@ -387,7 +387,7 @@ class JiraCloudApi(JiraApi):
         issue = self._issue(request)
         start_at = max(0, request.int_arg("startAt", 0))
         max_results = min(max(1, request.int_arg("maxResults", 100)), 100)
-        histories = issue.histories
+        histories = self.json.histories(issue)
         page = histories[start_at : start_at + max_results]
         following = start_at + len(page)
         url = f"{self.json.api(self.version(request))}/issue/{issue.key}/changelog"

@@ -103,6 +103,8 @@ class JiraApi(FilterRoutes):
         add("GET", f"{base}/serverInfo", self.server_info)
         add("GET", f"{base}/myself", self.myself)
         add("GET", f"{base}/field", self.fields)
+        add("GET", f"{base}/status", self.statuses)
+        add("GET", f"{base}/resolution", self.resolutions)
         add("GET", f"{base}/issue/{{issue}}", self.get_issue)
         add("PUT", f"{base}/issue/{{issue}}", self.edit_issue)
         add("GET", f"{base}/issue/{{issue}}/transitions", self.list_transitions)
@@ -247,6 +249,14 @@ class JiraApi(FilterRoutes):
 
     def fields(self, request: Request, user: User) -> Response:
         return Response(200, self.json.fields())
+
+    def statuses(self, request: Request, user: User) -> Response:
+        """Every status of the site (``GET status``)."""
+        return Response(200, [self.json.status(name) for name in self.dataset.statuses])
+
+    def resolutions(self, request: Request, user: User) -> Response:
+        """Every resolution of the site (``GET resolution``)."""
+        return Response(200, self.json.resolutions())
 
     # issues and labels -----------------------------------------------------------------
 

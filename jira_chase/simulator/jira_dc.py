@@ -168,7 +168,8 @@ class JiraDcApi(JiraApi):
 
     def _search_params(self, request: Request) -> dict[str, Any]:
         if request.method == "GET":
-            validate = (request.arg("validateQuery") or "true").lower()
+            # Jira reads the documented lowercase words only ("True" is refused).
+            validate = request.arg("validateQuery") or "true"
             return {
                 "jql": request.arg("jql", "") or "",
                 "startAt": request.int_arg("startAt", 0),

@@ -152,6 +152,15 @@ class FieldSelection:
         return cls(chosen, id_only=not chosen and not wants_key and not exclude, wide=wide)
 
 
+#: The resolutions a new Jira site has.
+DEFAULT_RESOLUTIONS = (
+    ("Done", "Work has been completed on this issue."),
+    ("Won't Do", "This issue won't be actioned."),
+    ("Duplicate", "The problem is a duplicate of an existing issue."),
+    ("Cannot Reproduce", "This issue could not be reproduced at this time."),
+)
+
+
 class JiraJson:
     """How Jira Cloud shows the dataset's records (REST v3; v2 differs in comment bodies)."""
 
@@ -167,6 +176,25 @@ class JiraJson:
         self.base = base_url
         self.all_fields = (*_SYSTEM_FIELDS, self.story_points_field, self.flagged_field)
         self._users: dict[str, dict[str, Any]] = {}
+        #: False: the site shows no change history at all (as when the account may not
+        #: see it, or a proxy strips it); every changelog answer is empty.
+        self.show_history = True
+
+    def histories(self, issue: Issue) -> tuple[History, ...]:
+        """The issue's histories as this site shows them."""
+        return tuple(issue.histories) if self.show_history else ()
+
+    def resolutions(self) -> list[dict[str, Any]]:
+        """The site's resolutions: Jira's defaults."""
+        return [
+            {
+                "self": f"{self.api()}/resolution/{10000 + index}",
+                "id": str(10000 + index),
+                "description": description,
+                "name": name,
+            }
+            for index, (name, description) in enumerate(DEFAULT_RESOLUTIONS)
+        ]
 
     def api(self, version: str | None = None) -> str:
         return f"{self.base}/rest/api/{version or self.default_version}"
@@ -419,7 +447,7 @@ class JiraJson:
     def changelog(self, issue: Issue, cap: int | None) -> dict[str, Any]:
         """The latest ``cap`` histories (None: all), oldest first; ``startAt``/``total`` show
         what is left."""
-        histories = issue.histories
+        histories = self.histories(issue)
         start = 0 if cap is None else max(0, len(histories) - cap)
         page = histories[start:]
         return {

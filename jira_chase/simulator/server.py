@@ -95,6 +95,8 @@ class JiraSimulator(SimulatorServer):
     - ``max_results_cap`` (Data Center): the most issues one search page holds;
       ``search_window``: paging past it fails, as on a search platform with a result
       window (None: no window).
+    - ``changelog``: False serves no change history at all (every changelog is empty),
+      as a site does when the account may not see history or a proxy strips it.
     """
 
     def __init__(
@@ -112,6 +114,7 @@ class JiraSimulator(SimulatorServer):
         latency: float = 0.0,
         max_results_cap: int = SEARCH_MAX_RESULTS,
         search_window: int | None = None,
+        changelog: bool = True,
     ) -> None:
         if deployment not in DEPLOYMENTS:
             raise ValueError(
@@ -138,6 +141,7 @@ class JiraSimulator(SimulatorServer):
                 max_results_cap=max_results_cap,
                 search_window=search_window,
             )
+        self.api.json.show_history = changelog
 
     def handle(self, request: Request) -> Response:
         return self.api.handle(request)
@@ -212,10 +216,17 @@ def run(
     faults: FaultPlan | None = None,
     latency: float = 0.0,
     announce: Callable[[str], object] = print,
+    changelog: bool = True,
 ) -> None:
     """Serve a Jira simulator in this thread until Ctrl-C; ``announce`` gets its URL."""
     simulator = JiraSimulator(
-        dataset, host=host, port=port, deployment=deployment, faults=faults, latency=latency
+        dataset,
+        host=host,
+        port=port,
+        deployment=deployment,
+        faults=faults,
+        latency=latency,
+        changelog=changelog,
     )
     name = "Jira Cloud" if deployment == "cloud" else "Jira Data Center"
     announce(f"{name} simulator at {simulator.url}")
@@ -229,6 +240,8 @@ def run(
             "Log in with any personal access token (Bearer) as "
             f"{who}, or with a username and any password."
         )
+    if not changelog:
+        announce("Serving no change history (every changelog is empty).")
     if faults is not None:
         announce(f"Injecting faults into {faults.rate:.0%} of requests (seed {faults.seed}).")
     announce("Press Ctrl-C to stop.")

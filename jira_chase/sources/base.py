@@ -34,6 +34,16 @@ class ServerIdentity:
 
 
 @dataclass(frozen=True)
+class TrackerNames:
+    """The statuses the tracker knows, as it spells them: every status, and where a
+    tracker's item types have their own statuses (ZenTao) also each `type:status`, with
+    `typed` True."""
+
+    statuses: tuple[str, ...]
+    typed: bool = False
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What became of one operation: `error` is None when it was performed;
     `comment_id` names the managed comment a comment operation created or edited."""
@@ -101,6 +111,16 @@ class Source(Protocol):
     def validate_scope(self) -> int:
         """Run the scope query for a single item, proving the tracker accepts it, and
         return how many items the scope matches (Jira Cloud: its estimate)."""
+        ...
+
+    def known_names(self) -> TrackerNames:
+        """The statuses the tracker has, so that the configuration can be checked
+        against them before anything is judged or written."""
+        ...
+
+    def known_resolutions(self) -> tuple[str, ...]:
+        """The ways a finished item can be resolved (Jira resolutions; ZenTao close
+        reasons and bug resolutions); asked only when the configuration names some."""
         ...
 
     def fetch_issues(self, progress: Progress | None = None) -> list[Issue]:

@@ -8,7 +8,9 @@ or a write that must not be repeated blindly.
 
 from __future__ import annotations
 
+import html
 import random
+import re
 from collections.abc import Sequence
 
 import requests
@@ -41,6 +43,40 @@ def retry_policy(retries: int, backoff: float, methods: Sequence[str]) -> Retry:
         respect_retry_after_header=True,
         raise_on_status=False,
     )
+
+
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def page_title(text: str | None) -> str | None:
+    """The title of an HTML page, None when `text` is not one (or has none)."""
+    found = _TITLE.search(text or "")
+    if found is None:
+        return None
+    title = re.sub(r"\s+", " ", html.unescape(found.group(1))).strip()
+    return title[:120] or None
+
+
+def looks_like_html(text: str | None) -> bool:
+    head = (text or "").lstrip()[:200].lower()
+    return head.startswith("<!doctype html") or head.startswith("<html") or "<head" in head
+
+
+def not_json_at_all(text: str | None) -> bool:
+    """An answer that is no JSON at all (a web page, plain text), as opposed to JSON cut
+    short or malformed."""
+    return not (text or "").lstrip().startswith(("{", "["))
+
+
+def describe_page(text: str | None) -> str:
+    """A non-JSON answer in a few words: a page's title, never the page itself."""
+    title = page_title(text)
+    if title:
+        return f"a web page titled {title!r}"
+    if looks_like_html(text):
+        return "a web page"
+    body = re.sub(r"\s+", " ", text or "").strip()
+    return f"text starting {body[:60]!r}" if body else "an empty answer"
 
 
 def backoff_delay(attempt: int, backoff: float, retry_after: str | None = None) -> float:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import math
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -31,13 +32,27 @@ from jira_chase.comment import (
     to_wiki,
 )
 from jira_chase.config import JiraSettings
-from jira_chase.errors import IssueError, TrackerError
+from jira_chase.errors import ConfigError, IssueError, TrackerError
 from jira_chase.jql import without_order_by
 from jira_chase.model import Change, Comment, Issue, Link, Person
 from jira_chase.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, LABELS, Operation
 from jira_chase.progress import NO_PROGRESS, Progress
-from jira_chase.sources.base import Memory, Outcome, ScratchMemory, ServerIdentity, SourceStats
-from jira_chase.sources.http import BODY_ERRORS, backoff_delay, retry_policy
+from jira_chase.sources.base import (
+    Memory,
+    Outcome,
+    ScratchMemory,
+    ServerIdentity,
+    SourceStats,
+    TrackerNames,
+)
+from jira_chase.sources.http import (
+    BODY_ERRORS,
+    backoff_delay,
+    describe_page,
+    looks_like_html,
+    not_json_at_all,
+    retry_policy,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -59,6 +74,20 @@ BASE_FIELDS = (
     "issuelinks",
     "project",
     "comment",
+    "resolution",
+)
+#: `validateQuery` as the REST docs write it; the library's own `True` goes out as "True",
+#: which Jira refuses.
+VALIDATE_QUERY: Any = "true"
+#: Request parameters Jira may name in a 400: an error about one of them is about the
+#: request jira-chase sent, not about the JQL in jira.scope.
+REQUEST_PARAMETERS = (
+    "validateQuery",
+    "maxResults",
+    "startAt",
+    "nextPageToken",
+    "fieldsByKeys",
+    "reconcileIssues",
 )
 ESTIMATE_FIELD_NAMES = ("Story point estimate", "Story Points")
 FLAGGED_FIELD_NAMES = ("Flagged",)
@@ -128,7 +157,22 @@ def _error_text(exc: JIRAError) -> str:
                 messages += [f"{k}: {v}" for k, v in errors.items()]
             if messages:
                 return "; ".join(str(m) for m in messages)
-    return (exc.text or "no details").strip()
+    text = (exc.text or "").strip()
+    if looks_like_html(text):
+        return f"{describe_page(text)}, not a Jira REST API answer"
+    return text[:300] or "no details"
+
+
+def _parameter_named(detail: str) -> str | None:
+    """The request parameter a Jira error message is about, if it names one (a JSON
+    body's unknown key: `Unrecognized field "x"`)."""
+    unknown = re.search(r'Unrecognized field "([^"]+)"', detail)
+    if unknown:
+        return unknown.group(1)
+    for name in REQUEST_PARAMETERS:
+        if re.search(rf"(?<![A-Za-z]){name}(?![A-Za-z])", detail):
+            return name
+    return None
 
 
 class JiraSource:
@@ -158,6 +202,12 @@ class JiraSource:
         self._bulk_allowed = self.cloud
         self._issue_ids: dict[str, str] = {}
         token = settings.token.get_secret_value()
+        if not token.strip():
+            # Never send an empty secret: say which setting is missing, before any request.
+            what = "API token" if self.cloud else "personal access token"
+            raise ConfigError(
+                [f"jira.token is empty: set JIRA_CHASE_JIRA__TOKEN to the bot account's {what}"]
+            )
         options = {"rest_api_version": self.api, "check_update": False}
         try:
             self.client = JIRA(
@@ -242,11 +292,27 @@ class JiraSource:
                     f"Jira answered HTTP 403 while {doing}: the bot account lacks permission "
                     f"({detail})"
                 )
-            if status == 400 and "scope" in doing:
-                return TrackerError(
-                    f"Jira rejected jira.scope (HTTP 400): {detail} — fix the JQL in jira.scope"
-                )
+            if status == 400:
+                parameter = _parameter_named(detail)
+                if parameter is not None:
+                    return TrackerError(
+                        f"Jira rejected the request parameter {parameter!r} (HTTP 400) while "
+                        f"{doing}: {detail!r} — the request, not jira.scope, is at fault: "
+                        "check that jira.deployment matches the site"
+                    )
+                if "scope" in doing:
+                    return TrackerError(
+                        f"Jira rejected jira.scope (HTTP 400): {detail!r} — fix the JQL in "
+                        "jira.scope"
+                    )
             return TrackerError(f"Jira answered HTTP {status} while {doing}: {detail}")
+        if isinstance(exc, json.JSONDecodeError) and not_json_at_all(exc.doc):
+            # A 200 whose body is not JSON: a login page, a proxy, the wrong address.
+            return TrackerError(
+                f"jira.url = {self.settings.url} answered {describe_page(exc.doc)} instead "
+                f"of JSON while {doing}: it is not a Jira REST API; set jira.url to the "
+                "site's base URL"
+            )
         if isinstance(exc, requests.Timeout):
             return TrackerError(
                 f"Jira did not answer within jira.timeout = {self.settings.timeout}s while "
@@ -324,6 +390,29 @@ class JiraSource:
     def _custom_field(self, names: tuple[str, ...]) -> str | None:
         ids = self.field_ids()
         return next((ids[n] for n in names if n in ids), None)
+
+    def _get_list(self, path: str, doing: str) -> list[Any]:
+        def get() -> list[Any]:
+            result = self.client._session.get(self._url(path)).json()
+            if not isinstance(result, list):
+                raise ValueError("not a JSON list")
+            return result
+
+        return self._call(doing, get)
+
+    def known_names(self) -> TrackerNames:
+        """Every status of the site (`GET status`)."""
+        statuses = self._get_list("status", "listing the site's statuses")
+        return TrackerNames(tuple(sorted(
+            {str(s["name"]) for s in statuses if isinstance(s, dict) and s.get("name")}
+        )))  # fmt: skip
+
+    def known_resolutions(self) -> tuple[str, ...]:
+        """Every resolution of the site (`GET resolution`)."""
+        found = self._get_list("resolution", "listing the site's resolutions")
+        return tuple(sorted(
+            {str(r["name"]) for r in found if isinstance(r, dict) and r.get("name")}
+        ))  # fmt: skip
 
     def validate_scope(self) -> int:
         if self.cloud:
@@ -628,6 +717,7 @@ class JiraSource:
                     fields=",".join(fields),
                     expand=expand,
                     json_result=True,
+                    validate_query=VALIDATE_QUERY,
                 ),
             )
             issues = page.get("issues")
@@ -953,13 +1043,13 @@ class JiraSource:
         }
         task_id = None
         for attempt in range(self.settings.retries + 1):
-            response = self.client._session.post(
-                self._url("bulk/issues/fields"), data=json.dumps(body)
-            )
             try:
+                response = self.client._session.post(
+                    self._url("bulk/issues/fields"), data=json.dumps(body)
+                )
                 task_id = str(response.json()["taskId"])
                 break
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, *BODY_ERRORS):
                 # A cut-off answer: the edit converges, so sending it again is safe.
                 self.stats.retries += 1
                 time.sleep(backoff_delay(attempt, self.settings.backoff))
@@ -1098,6 +1188,10 @@ def to_issue(raw: dict[str, Any], estimate_id: str | None, flagged_id: str | Non
     estimate = fields.get(estimate_id) if estimate_id else None
     due = fields.get("duedate")
     comments, comments_complete = _comments(fields)
+    category = (fields["status"].get("statusCategory") or {}).get("key")
+    # An issue is created in a "To Do"-category status; one elsewhere that shows no
+    # status change has a history the tracker did not give us.
+    known = category in (None, "new") or any(c.field == "status" for c in changes)
     return Issue(
         key=raw["key"],
         project=(fields.get("project") or {}).get("key") or raw["key"].rsplit("-", 1)[0],
@@ -1119,5 +1213,7 @@ def to_issue(raw: dict[str, Any], estimate_id: str | None, flagged_id: str | Non
         links=tuple(_links(fields, changes)),
         comments=tuple(comments),
         comments_complete=comments_complete,
-        status_category=(fields["status"].get("statusCategory") or {}).get("key"),
+        status_category=category,
+        resolution=(fields.get("resolution") or {}).get("name"),
+        history_known=known,
     )

@@ -41,6 +41,7 @@ track" note.
 from __future__ import annotations
 
 import html
+import json
 import logging
 import re
 import time
@@ -61,12 +62,25 @@ from jira_chase.comment import (
     to_zentao_html,
 )
 from jira_chase.config import ZenTaoSettings
-from jira_chase.errors import IssueError, TrackerError
+from jira_chase.errors import ConfigError, IssueError, TrackerError
 from jira_chase.model import Change, Comment, Issue, Person
 from jira_chase.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, LABELS, Operation
 from jira_chase.progress import NO_PROGRESS, Progress
-from jira_chase.sources.base import Memory, Outcome, ScratchMemory, ServerIdentity, SourceStats
-from jira_chase.sources.http import BODY_ERRORS, backoff_delay, retry_policy
+from jira_chase.sources.base import (
+    Memory,
+    Outcome,
+    ScratchMemory,
+    ServerIdentity,
+    SourceStats,
+    TrackerNames,
+)
+from jira_chase.sources.http import (
+    BODY_ERRORS,
+    backoff_delay,
+    describe_page,
+    not_json_at_all,
+    retry_policy,
+)
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +90,31 @@ KINDS = {"story": ("Story", "stories"), "task": ("Task", "tasks"), "bug": ("Bug"
 PRIORITIES = {"1": "Highest", "2": "High", "3": "Medium", "4": "Low"}
 #: The status an item has when it is opened (the `opened` action has no history).
 INITIAL_STATUS = {"story": "draft", "task": "wait", "bug": "active"}
+#: The states an item of each kind can have as the workflow sees them (a story's stage
+#: while it is active, else its status) [18.8 module/*/lang/en.php].
+STATES = {
+    "story": (
+        "draft", "reviewing", "active", "changing", "closed", "wait", "planned",
+        "projected", "developing", "developed", "testing", "tested", "verified",
+        "released",
+    ),
+    "task": ("wait", "doing", "done", "pause", "cancel", "closed"),
+    "bug": ("active", "resolved", "closed"),
+}  # fmt: skip
+#: States an item can be created in (an item elsewhere must show how it got there).
+CREATED_IN = {
+    "story": ("draft", "reviewing", "active", "wait", "planned", "projected"),
+    "task": ("wait", "doing"),
+    "bug": ("active",),
+}
+#: How a closed story (closedReason) or bug (resolution) ended.
+STORY_CLOSE_REASONS = (
+    "done", "subdivided", "duplicate", "postponed", "willnotdo", "cancel", "bydesign",
+)  # fmt: skip
+BUG_RESOLUTIONS = (
+    "bydesign", "duplicate", "external", "fixed", "notrepro", "postponed", "willnotfix",
+    "tostory",
+)  # fmt: skip
 KEYWORDS_MAX_CHARS = 255
 #: Memory kind: items ZenTao refuses to edit (key -> "<lastEditedDate>\t<cause>").
 REFUSED = "zentao.refuses-keywords"
@@ -116,7 +155,12 @@ class _HttpError(Exception):
 
 
 class _Malformed(ValueError):
-    """An answer that is not the JSON object expected, even after reading it again."""
+    """An answer that is not the JSON object expected, even after reading it again;
+    `page` is the answer's text when it was not JSON at all."""
+
+    def __init__(self, message: str, page: str | None = None):
+        super().__init__(message)
+        self.page = page
 
 
 def keyword_tokens(text: str | None) -> list[str]:
@@ -275,6 +319,12 @@ class ZenTaoSource:
         snapshots: SnapshotCache | None = None,
         clock: Callable[[], datetime] | None = None,
     ):
+        if not settings.password.get_secret_value():
+            # An empty password would still count towards ZenTao's account lockout.
+            raise ConfigError(
+                ["zentao.password is empty: set JIRA_CHASE_ZENTAO__PASSWORD to the bot "
+                 f"account's password (zentao.account = {settings.account!r})"]
+            )  # fmt: skip
         self.settings = settings
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.stats = SourceStats()
@@ -339,6 +389,12 @@ class ZenTaoSource:
             return TrackerError(
                 f"cannot reach ZenTao at zentao.url = {self.base} while {doing}: {exc}"
             )
+        if isinstance(exc, _Malformed) and exc.page is not None:
+            return TrackerError(
+                f"zentao.url = {self.base} answered {describe_page(exc.page)} instead of JSON "
+                f"while {doing}: it is not a ZenTao REST API; set zentao.url to the address "
+                "where ZenTao's index.php and api.php live"
+            )
         return TrackerError(f"unexpected answer from ZenTao while {doing}: {exc}")
 
     def _login(self) -> None:
@@ -354,7 +410,15 @@ class ZenTaoSource:
         if response.status_code in (200, 201):
             try:
                 token = response.json()["token"]
-            except (ValueError, KeyError, TypeError):
+            except ValueError:
+                if not_json_at_all(response.text):
+                    raise TrackerError(
+                        f"zentao.url = {self.base} answered {describe_page(response.text)} "
+                        "instead of JSON while signing in: it is not a ZenTao REST API; set "
+                        "zentao.url to the address where ZenTao's index.php and api.php live"
+                    ) from None
+                token = None
+            except (KeyError, TypeError):
                 token = None
             if not isinstance(token, str) or not token:
                 raise TrackerError(
@@ -409,7 +473,12 @@ class ZenTaoSource:
                 return body
             except (*BODY_ERRORS, ValueError) as exc:
                 if attempt == self.settings.retries:
-                    raise _Malformed(str(exc)) from None
+                    page = (
+                        exc.doc
+                        if isinstance(exc, json.JSONDecodeError) and not_json_at_all(exc.doc)
+                        else None
+                    )
+                    raise _Malformed(str(exc), page) from None
                 self.stats.retries += 1
                 time.sleep(backoff_delay(attempt, self.settings.backoff))
         raise AssertionError("unreachable")
@@ -876,7 +945,29 @@ class ZenTaoSource:
             history=tuple(changes),
             comments=tuple(comments),
             labels_supported=kind != "task" and not self._refuses_labels(key, row),
+            resolution=self._resolution(kind, row),
+            # ZenTao logs every item's opening: no actions at all means none were shown.
+            history_known=bool(actions) or (current or state) in CREATED_IN[kind],
         )
+
+    @staticmethod
+    def _resolution(kind: str, row: dict[str, Any]) -> str | None:
+        """How a closed story (close reason), bug (resolution) or task ended."""
+        if row.get("status") != "closed":
+            return None
+        reason = row.get("resolution") if kind == "bug" else row.get("closedReason")
+        return str(reason) if reason else None
+
+    def known_names(self) -> TrackerNames:
+        """ZenTao's states per item type (fixed by ZenTao, no request needed), as plain
+        names and as `type:state`."""
+        plain = {state for states in STATES.values() for state in states}
+        typed = {f"{kind}:{state}" for kind, states in STATES.items() for state in states}
+        return TrackerNames(statuses=tuple(sorted(plain | typed)), typed=True)
+
+    def known_resolutions(self) -> tuple[str, ...]:
+        """ZenTao's close reasons (stories) and bug resolutions (fixed by ZenTao)."""
+        return tuple(sorted({*STORY_CLOSE_REASONS, *BUG_RESOLUTIONS}))
 
     def labels_of(self, keys: Sequence[str]) -> dict[str, tuple[str, ...]]:
         found: dict[str, tuple[str, ...]] = {}

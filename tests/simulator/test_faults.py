@@ -224,6 +224,9 @@ def test_the_jira_library_retries_rate_limits_on_data_center(
     sim = jira_sim(demo_like_dataset, deployment="datacenter", faults=plan)
     client = jira.JIRA(server=sim.url, token_auth="pat", options={"rest_api_version": "2"})
     client._session.max_retry_delay = 0.05  # keep the library's backoff short for the test
-    found = client.search_issues("project = APP ORDER BY key", maxResults=False)
+    lower: Any = "true"  # validateQuery as the docs write it (the library sends "True")
+    found = client.search_issues(
+        "project = APP ORDER BY key", maxResults=False, validate_query=lower
+    )
     assert len(found) == 7
     assert sim.faults_injected["rate-limit"] >= 1

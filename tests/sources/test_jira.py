@@ -114,3 +114,24 @@ def test_duplicate_managed_comments_collapse_to_the_one_kept(demo_sim):
     source._remove_duplicates("APP-108", keep=ids[1])
     bots = [c["id"] for c in demo_sim.comments("APP-108") if c["author"] == "u-bot"]
     assert bots == [ids[1]]
+
+
+def test_known_names_are_the_sites_statuses_and_resolutions(demo_sim):
+    source = JiraSource(settings(demo_sim.url))
+    names = source.known_names()
+    assert names.statuses == ("Code Review", "Done", "In Progress", "In QA", "To Do")
+    assert not names.typed
+    resolutions = source.known_resolutions()
+    assert "Won't Do" in resolutions and "Duplicate" in resolutions
+
+
+def test_an_issue_out_of_to_do_without_a_status_change_has_unknown_history(jira_sim):
+    full = {i.key: i for i in JiraSource(settings(jira_sim(build_demo_dataset()).url))
+            .fetch_issues()}  # fmt: skip
+    bare_sim = jira_sim(build_demo_dataset(), changelog=False)
+    bare = {i.key: i for i in JiraSource(settings(bare_sim.url)).fetch_issues()}
+    assert all(issue.history_known for issue in full.values())
+    unknown = {key for key, issue in bare.items() if not issue.history_known}
+    # Exactly the issues that have left To Do: those in To Do could have been created there.
+    assert unknown == {key for key, issue in full.items() if issue.status != "To Do"}
+    assert all(issue.history == () for issue in bare.values())

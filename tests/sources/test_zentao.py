@@ -715,3 +715,21 @@ def test_statuses_qualified_by_type_decide_for_that_type_alone():
     with pytest.raises(ValueError, match="is in both step 'a' and 'b'"):
         WorkflowSettings(done=["x"], steps=[{"name": "a", "statuses": ["bug:active"]},
                                             {"name": "b", "statuses": ["Bug:Active"]}])  # fmt: skip
+
+
+def test_known_names_are_zentaos_states_per_type(zentao_sim):
+    source = ZenTaoSource(settings(zentao_sim().url))
+    names = source.known_names()
+    assert names.typed
+    assert {"task:cancel", "story:developing", "bug:resolved", "closed"} <= set(names.statuses)
+    assert "bug:developing" not in names.statuses
+    assert {"willnotdo", "duplicate", "fixed", "done"} <= set(source.known_resolutions())
+
+
+def test_closed_items_carry_how_they_were_closed(zentao_sim):
+    sim = zentao_sim(build_demo_dataset())
+    issues = ZenTaoSource(settings(sim.url, account=sim.account_of("u-bot"))).fetch_issues()
+    closed = {i.type: i.resolution for i in issues if i.status == "closed"}
+    assert closed.get("Story") == "done" and closed.get("Bug") == "fixed"
+    assert all(i.resolution is None for i in issues if i.status != "closed")
+    assert all(i.history_known for i in issues)
