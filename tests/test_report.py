@@ -140,6 +140,16 @@ def test_json_and_markdown_carry_the_same_content(tmp_path, config):
         assert goal["plan"][-1][1] == goal["total"]
     assert doc["recovery"]["summary"]["any"]["open"] == len(doc["flagged"])
     assert doc["bottleneck"]["step"] in text
+    (person,) = doc["over_wip"]
+    assert person["person"] == "Dana Kowalski" and person["in_progress"] > person["limit"] == 3
+    assert "Dana Kowalski 5 in progress, limit 3" in text
+    assert {r["key"] for r in doc["red_lines"]} == {
+        f["key"] for f in doc["flagged"] if "redline" in f["families"]
+    }
+    assert [(b["blocker"], b["project"], b["blocks"]) for b in doc["blockers"]] == [
+        ("OPS-24", "OPS", ["APP-145"])
+    ]
+    assert all(s["name"] in text for s in doc["steps"])
     assert "<" not in text.replace("\\<", "")  # tracker text cannot add markup
 
 

@@ -230,15 +230,17 @@ def build(
     ]
 
     carrying: dict[str, list[str]] = defaultdict(list)
+    names: dict[str, str] = {}
     for verdict in evaluation.verdicts:
         person = verdict.issue.assignee
         if person is not None and verdict.timeline.current.step is not None:
-            carrying[person.name].append(verdict.issue.key)
+            carrying[person.id].append(verdict.issue.key)
+            names[person.id] = person.name
     limit = settings.focus.wip_per_person
     over_wip = (
         [
-            {"person": name, "in_progress": len(keys), "limit": limit, "issues": sorted(keys)}
-            for name, keys in sorted(carrying.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+            {"person": names[pid], "in_progress": len(keys), "limit": limit, "issues": sorted(keys)}
+            for pid, keys in sorted(carrying.items(), key=lambda kv: (-len(kv[1]), names[kv[0]]))
             if len(keys) > limit
         ]
         if limit is not None
