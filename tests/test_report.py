@@ -158,7 +158,10 @@ def test_the_headline_shows_the_change_since_the_last_report(tmp_path, config, d
     first = json.loads((tmp_path / "a.json").read_text())
     assert first["headline"]["change"] is None
     with StateStore(tmp_path / "state.sqlite") as store:
-        assert [r.mode for r in store.runs()] == ["report"]
+        (recorded,) = store.runs()
+        assert recorded.mode == "report" and recorded.requests and recorded.details
+    listed = invoke("runs", "--config", str(config))
+    assert " report " in listed.splitlines()[1]
     demo_sim.move("APP-107", "Done", "u-emeka")
     report(config, tmp_path / "b.json", "json", now=datetime.now(timezone.utc).isoformat())
     second = json.loads((tmp_path / "b.json").read_text())

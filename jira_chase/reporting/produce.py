@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 from jira_chase import trends
 from jira_chase.config import Settings
 from jira_chase.errors import ConfigError
+from jira_chase.history import run_details
 from jira_chase.reporting.data import build
 from jira_chase.reporting.render import render
 from jira_chase.runner import make_source
@@ -27,8 +29,16 @@ def produce(settings: Settings, now: datetime, *, wait: float = 0.0) -> dict[str
     path = settings.state.path
     try:
         with run_lock(path, wait), StateStore(path) as store:
+            started = time.monotonic()
             source = make_source(settings, store)
             result = run(source, settings, store, now, write=False)
+            store.record_run_cost(
+                result.run_id,
+                duration_seconds=time.monotonic() - started,
+                requests=result.stats.requests,
+                retries=result.stats.retries,
+                details=run_details(result),
+            )
             earlier = [(at, team) for run_id, mode, at, team in store.trend_runs()
                        if mode == REPORT and run_id != result.run_id]  # fmt: skip
             store.set_mode(result.run_id, REPORT)
