@@ -124,6 +124,9 @@ def test_the_simulator_refuses_what_jira_refuses(jira_sim):
     bob = requests.put(f"{url}/{ok.json()['id']}", json={"name": "Mine", "jql": ""},
                        auth=("bob.martin@example.com", "t"), timeout=10)  # fmt: skip
     assert bob.status_code == 400
+    mine = requests.get(f"{url}/my", auth=auth, timeout=10).json()
+    assert [f["name"] for f in mine] == ["Mine"]
+    assert requests.get(f"{url}/my", auth=("bob.martin@example.com", "t"), timeout=10).json() == []
 
 
 def test_zentao_has_no_saved_filters_and_says_what_to_search(tmp_path):
