@@ -152,6 +152,12 @@ def check(config_path: Path | None, now: str | None, as_json: bool) -> None:
     check_workflow(settings, source)
     count = source.validate_scope()
     where = str(config_path) if config_path else "from $JIRA_CHASE_CONFIG"
+    modes: dict[str, bool | None] = {}
+    if settings.tracker == "jira":
+        from jira_chase.sources.jira import JiraSource
+
+        assert isinstance(source, JiraSource)
+        modes = source.notification_modes()
     warnings: list[str] = []
     coverage: dict[str, object] | None = None
     read = None
@@ -177,6 +183,9 @@ def check(config_path: Path | None, now: str | None, as_json: bool) -> None:
             "coverage": coverage,
             "warnings": warnings,
         }
+        if settings.tracker == "jira":
+            words = {True: "silent", False: "notifies", None: "unknown"}
+            doc["label_writes"] = {project: words[mode] for project, mode in modes.items()}
         click.echo(json.dumps(doc, indent=2))
         return
     click.echo(f"config ok: {where}")
@@ -192,6 +201,21 @@ def check(config_path: Path | None, now: str | None, as_json: bool) -> None:
     click.echo(f"scope read: {read} issues")
     for line in warnings:
         click.echo(f"warning: {line}")
+    for project, silent in modes.items():
+        if silent:
+            click.echo(f"writes in {project}: silent (the bot may suppress notifications)")
+        elif silent is None:
+            click.echo(
+                f"writes in {project}: Jira did not say whether the bot may suppress "
+                "notifications (mypermissions failed, see --verbose); the first sync "
+                "finds out"
+            )
+        else:
+            click.echo(
+                f"writes in {project}: label changes email the issue's watchers — grant "
+                f"the bot account Administer Projects in {project} to make them silent "
+                "(the next sync notices)"
+            )
 
 
 @command()

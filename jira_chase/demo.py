@@ -17,7 +17,7 @@ from typing import Any
 from jira_chase.comment import to_text
 from jira_chase.config import Settings, load_settings
 from jira_chase.plan import COMMENT_CREATE
-from jira_chase.report import run_to_dict, summary_lines, writes_line
+from jira_chase.report import render_noisy, run_to_dict, summary_lines, writes_line
 from jira_chase.reporting.produce import produce, write_report
 from jira_chase.runner import Finished, execute
 from jira_chase.sync import RunResult
@@ -83,6 +83,7 @@ def show(
         f"jira-chase sync — {writes_line(applied.result, settings)}",
         f"{applied.result.stats.requests} requests to the tracker, "
         f"{applied.result.stats.retries} retried; took {applied.duration:.1f} s.",
+        *render_noisy(applied.result),
     ]
     return lines
 

@@ -187,7 +187,7 @@ class FilterKeeper:
             return answer, f"Jira refused sharing it: {text}"
 
     def keep(self) -> list[FilterResult]:
-        projects = self.source.scope_projects()
+        projects = self.source.scope_project_ids()
         base_url = self.settings.jira.url.rstrip("/") if self.settings.jira else ""
         results = []
         for wanted in wanted_filters(self.settings):

@@ -172,6 +172,8 @@ def run_to_dict(
             "without_labels": sum(1 for v in unhealthy if not v.issue.labels_supported),
             "requests": result.stats.requests,
             "retries": result.stats.retries,
+            "noisy_writes": result.stats.noisy_writes,
+            "noisy_by_project": dict(sorted(result.stats.noisy_by_project.items())),
             "outcome": result.outcome,
             "families": family_counts(evaluation),
             "duration_seconds": round(duration, 3) if duration is not None else None,
@@ -246,6 +248,7 @@ def summary_lines(
         lines += ["", f"Most severe findings ({len(shown)} of {len(ranked)}{more})"]
         lines += [_finding_line(v, f) for v, f in shown]
     lines += ["", writes_line(result, settings)]
+    lines += render_noisy(result)
     if details:
         lines += [f"  {i:>3}. {op.describe()}" for i, op in enumerate(result.plan.operations, 1)]
     lines.append(
@@ -308,3 +311,16 @@ def outcome_line(result: RunResult, duration: float) -> str:
         f"{health['at-risk']} at-risk, {health['off-track']} off-track; {writes}, "
         f"{counts['deferred']} deferred; {result.stats.requests} requests; {duration:.1f} s"
     )
+
+
+def render_noisy(result: RunResult) -> list[str]:
+    """The label writes that emailed watchers because the bot may not suppress that."""
+    noisy = result.stats.noisy_by_project
+    if not noisy:
+        return []
+    where = ", ".join(f"{project} {count}" for project, count in sorted(noisy.items()))
+    return [
+        f"{result.stats.noisy_writes} label writes could not be silent and notified watchers "
+        f"({where}): grant the bot account Administer Projects in "
+        f"{', '.join(sorted(noisy))} to make them silent."
+    ]

@@ -264,7 +264,8 @@ def jira_sim(cloud_spec: CloudSpec) -> Iterator[SimulatorFactory]:
     **options)`` returns a started :class:`JiraSimulator`; ``deployment="datacenter"``
     validates against the Data Center spec, ``check_requests=True`` also validates request
     bodies, and ``options`` go to the simulator (``credentials``, ``tokens``, ``faults``,
-    ``latency``, ``max_results_cap``, ``search_window``).
+    ``latency``, ``max_results_cap``, ``search_window``). The simulator's ``exchanges``
+    list every request it received (with its query) and its answer.
     """
     started: list[tuple[JiraSimulator, list[Exchange], bool, ApiSpec]] = []
 
@@ -284,6 +285,7 @@ def jira_sim(cloud_spec: CloudSpec) -> Iterator[SimulatorFactory]:
             on_exchange=lambda *args: exchanges.append(Exchange(*args)),
             **options,
         )
+        simulator.exchanges = exchanges  # what the simulator received, for assertions
         spec: ApiSpec = cloud_spec if deployment == "cloud" else load_dc_spec()
         started.append((simulator, exchanges, check_requests, spec))
         return simulator.start()

@@ -69,6 +69,8 @@ def test_demo_text_names_the_findings():
     assert "bottleneck: build" in result.output
     assert "Release 1.4 [at-risk]" in result.output and "forecast p85" in result.output
     assert "note: set but not acted on" not in result.stderr
+    # The demo bot does not administer APP: its label writes there notify watchers.
+    assert "label writes could not be silent and notified watchers (APP " in result.output
 
 
 def test_demo_shows_the_managed_comment_and_findings_by_severity_in_plain_words():

@@ -7,10 +7,14 @@ Two optional top-level keys extend it:
   there, so relative JQL dates (``updated >= -2d``) mean the same thing on every run.
 - ``bot``: the id of the user the sync tool runs as (one of ``users``).
 
-And two optional keys on records, for permissions:
+And optional keys on records, for permissions:
 
 - ``projects[].readonly``: ``true`` when the bot (every user, in fact) may browse the
   project but not edit its issues: writes there answer 403. Default ``false``.
+- ``projects[].admins``: the ids of the users with the project's "Administer Projects"
+  permission, the only ones who may edit its issues without notifying watchers
+  (``notifyUsers=false``). Absent: every user administers the project, as datasets
+  written before the key existed were served; ``[]``: nobody does.
 - ``users[].bulkChange``: ``false`` when the user lacks Jira's global "Make bulk changes"
   permission: bulk edits they submit answer 403. Default ``true``.
 
@@ -46,7 +50,7 @@ STANDARD_PRIORITIES = ("Highest", "High", "Medium", "Low", "Lowest")
 _TOP_REQUIRED = frozenset({"format", "projects", "users", "statuses", "issues"})
 _TOP_KEYS = _TOP_REQUIRED | {"now", "bot"}
 _PROJECT_REQUIRED = frozenset({"key", "name"})
-_PROJECT_KEYS = _PROJECT_REQUIRED | {"readonly"}
+_PROJECT_KEYS = _PROJECT_REQUIRED | {"readonly", "admins"}
 _USER_REQUIRED = frozenset({"id", "name"})
 _USER_KEYS = _USER_REQUIRED | {"email", "bulkChange"}
 _STATUS_REQUIRED = frozenset({"name", "category"})
@@ -92,6 +96,11 @@ class Project:
     name: str
     id: str
     readonly: bool = False
+    #: Who holds "Administer Projects" here; None: every user (the key was absent).
+    admins: frozenset[str] | None = None
+
+    def administered_by(self, user_id: str) -> bool:
+        return self.admins is None or user_id in self.admins
 
 
 @dataclass(frozen=True, slots=True)
@@ -628,6 +637,7 @@ class _Loader:
         now = parse_time(doc["now"], "now") if doc.get("now") is not None else None
         self._load_projects(_list(doc, "projects", "top level"))
         self._load_users(_list(doc, "users", "top level"))
+        self._check_admins()
         self._load_statuses(_list(doc, "statuses", "top level"))
         bot = _optional_string(doc, "bot", "top level")
         if bot is not None and bot not in self.users:
@@ -673,8 +683,25 @@ class _Loader:
                 raise DatasetError(
                     f"dataset: {where}: readonly must be true or false, got {readonly!r}"
                 )
+            admins = record.get("admins")
+            if admins is not None and (
+                type(admins) is not list or not all(type(a) is str and a for a in admins)
+            ):
+                raise DatasetError(
+                    f"dataset: {where}: admins must be a list of user ids, got {admins!r}"
+                )
             name = _string(record, "name", where)
-            self.projects[key] = Project(key, name, self.new_id(), readonly)
+            self.projects[key] = Project(
+                key, name, self.new_id(), readonly, None if admins is None else frozenset(admins)
+            )
+
+    def _check_admins(self) -> None:
+        for project in self.projects.values():
+            unknown = sorted((project.admins or frozenset()) - self.users.keys())
+            if unknown:
+                raise DatasetError(
+                    f"dataset: project {project.key}: admin {unknown[0]!r} is not one of the users"
+                )
 
     def _load_users(self, raw_users: list[Any]) -> None:
         emails: set[str] = set()

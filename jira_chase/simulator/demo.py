@@ -850,7 +850,13 @@ def _generate() -> dict[str, Any]:
         "format": "jira-chase-dataset/1",
         "now": _iso(DEMO_NOW),
         "bot": "u-bot",
-        "projects": [{"key": "APP", "name": "App team"}, {"key": "OPS", "name": "Platform team"}],
+        # The bot administers the platform team's project but not the app team's, where
+        # its label changes therefore email the watchers (Jira lets only project admins
+        # suppress notifications).
+        "projects": [
+            {"key": "APP", "name": "App team", "admins": [_LEAD]},
+            {"key": "OPS", "name": "Platform team", "admins": ["u-gus", "u-bot"]},
+        ],
         "users": [{"id": uid, "name": name, "email": email} for uid, name, email in _USERS],
         "statuses": [
             {"name": _TODO, "category": "new"},

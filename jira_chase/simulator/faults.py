@@ -38,6 +38,15 @@ kind                      write   what the client sees
 
 ``truncated`` and ``malformed`` need a body to cut: on an answer without one (a 204)
 they act as ``reset-after``, and are counted as that.
+
+Two more kinds are drawn only when a plan names them (the Jira simulator serves them):
+
+========================  ======  ====================================================
+``forbidden``             no      403 with a Jira error body (a permission or a proxy's
+                                  access rule refused the request)
+``rate-limit-garbled``    no      429 with a ``Retry-After`` that is neither seconds
+                                  nor an HTTP date
+========================  ======  ====================================================
 """
 
 from __future__ import annotations
@@ -62,6 +71,8 @@ RESET_AFTER = "reset-after"
 SLOW = "slow"
 TRUNCATED = "truncated"
 MALFORMED = "malformed"
+FORBIDDEN = "forbidden"
+RATE_LIMIT_GARBLED = "rate-limit-garbled"
 
 FAULT_KINDS: tuple[str, ...] = (
     RATE_LIMIT,
@@ -93,6 +104,8 @@ APPLIED: dict[str, bool] = {
     SLOW: True,
     TRUNCATED: True,
     MALFORMED: True,
+    FORBIDDEN: False,
+    RATE_LIMIT_GARBLED: False,
 }
 
 #: Faults that need a body to cut; without one they act as ``reset-after``.
@@ -133,7 +146,7 @@ class FaultPlan:
             raise ValueError("a fault plan needs at least one fault kind")
         unknown = [name for name in names if name not in APPLIED]
         if unknown:
-            raise ValueError(f"unknown fault kind {unknown[0]!r}; known: {', '.join(FAULT_KINDS)}")
+            raise ValueError(f"unknown fault kind {unknown[0]!r}; known: {', '.join(APPLIED)}")
         if isinstance(self.kinds, Mapping) and (
             any(weight < 0 for weight in self.kinds.values()) or not sum(self.kinds.values())
         ):
@@ -221,5 +234,5 @@ def parse_kinds(text: str | Iterable[str]) -> tuple[str, ...]:
     names = [name for name in names if name]
     unknown = [name for name in names if name not in APPLIED]
     if unknown:
-        raise ValueError(f"unknown fault kind {unknown[0]!r}; known: {', '.join(FAULT_KINDS)}")
+        raise ValueError(f"unknown fault kind {unknown[0]!r}; known: {', '.join(APPLIED)}")
     return tuple(names)

@@ -19,7 +19,12 @@ Choices where Jira leaves room (the tests pin them):
   the issues edited), then COMPLETE (all of them). Issues in read-only projects end up in
   ``failedAccessibleIssues``; unknown ones count as ``invalidOrInaccessibleIssueCount``.
   A user without the global bulk change permission (``users[].bulkChange: false``) gets
-  403 on submit and on poll.
+  403 on submit and on poll. ``bulk_ending`` (a test sets it on the API object) makes
+  every task end otherwise: ``"FAILED"`` (or another final status) where it would have
+  completed, with nothing edited, or ``"RUNNING"`` for a task that never finishes.
+- ``stuck_paging`` (a test sets it on the API object): ``search/jql`` and
+  ``changelog/bulkfetch`` answer a page asked for by token with that same token again,
+  as a misbehaving cache in front of Jira could; a client must not loop forever.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from typing import Any
 
 from jira_chase.simulator.dataset import Dataset, Issue, User
 from jira_chase.simulator.http import ApiError, Request, Response
-from jira_chase.simulator.jira_common import NO_EDIT, Clock, JiraApi
+from jira_chase.simulator.jira_common import NO_EDIT, PERMISSIONS, Clock, JiraApi
 from jira_chase.simulator.jira_json import JiraJson, jira_time
 from jira_chase.simulator.jql import PreparedQuery
 
@@ -147,6 +152,8 @@ class JiraCloudApi(JiraApi):
         self._snapshots: OrderedDict[str, list[str]] = OrderedDict()
         self._snapshot_serial = 0
         self.bulk_tasks: dict[str, BulkEditTask] = {}
+        self.bulk_ending = "COMPLETE"
+        self.stuck_paging = False
         self._next_task_id = 10640
         super().__init__(dataset, clock, JiraJson(dataset, base_url), credentials=credentials)
 
@@ -194,6 +201,16 @@ class JiraCloudApi(JiraApi):
         return {"X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"}
 
     # server ------------------------------------------------------------------------------
+
+    def requested_permissions(self, request: Request) -> list[str]:
+        """Cloud answers only the permissions asked for, and asking is required."""
+        wanted = [key for key in request.list_arg("permissions") if key]
+        if not wanted:
+            raise ApiError(400, ["The 'permissions' parameter is required."])
+        unknown = [key for key in wanted if key not in PERMISSIONS]
+        if unknown:
+            raise ApiError(400, [f"Unrecognized permission key: {unknown[0]}"])
+        return list(dict.fromkeys(wanted))
 
     def server_info(self, request: Request, user: User) -> Response:
         body = self.server_info_body(
@@ -290,7 +307,10 @@ class JiraCloudApi(JiraApi):
         }
         following = offset + len(page)
         body["isLast"] = following >= len(keys)
-        if not body["isLast"]:
+        if token and self.stuck_paging:
+            body["isLast"] = False
+            body["nextPageToken"] = token
+        elif not body["isLast"]:
             body["nextPageToken"] = _encode_token(
                 {"s": snapshot_id, "o": following, "q": query_digest}
             )
@@ -379,7 +399,9 @@ class JiraCloudApi(JiraApi):
                 for issue_id, histories in by_issue.items()
             ]
         }
-        if offset + len(page) < len(entries):
+        if token is not None and self.stuck_paging:
+            out["nextPageToken"] = token
+        elif offset + len(page) < len(entries):
             out["nextPageToken"] = _encode_token({"o": offset + len(page), "q": request_digest})
         return Response(200, out)
 
@@ -500,6 +522,12 @@ class JiraCloudApi(JiraApi):
         if not user.bulk_change:
             raise ApiError(403, [_NO_BULK])
         task.polls += 1
+        if self.bulk_ending != "COMPLETE" and task.polls >= 2:
+            task.started = task.started or self.clock()
+            body = self._progress(task)
+            body["status"] = self.bulk_ending
+            body["progressPercent"] = 0
+            return Response(200, body)
         if task.polls == 2:
             self._run_bulk(task, (len(task.issues) + 1) // 2)
         elif task.polls >= 3:

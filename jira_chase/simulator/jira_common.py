@@ -12,9 +12,15 @@ Permissions, the parts a sync bot meets:
 - a user may edit or delete only their own comments (a bot without admin rights), and
   set properties only on their own comments;
 - ``credentials`` (login -> secret) switch real credential checking on; without them any
-  secret of a known user is accepted.
+  secret of a known user is accepted;
+- ``notifyUsers=false`` on an issue edit needs "Administer Projects" in the issue's
+  project (``projects[].admins``): anyone else gets Jira's 403 and nothing changes.
+  Comment edits take ``notifyUsers`` from anyone (Cloud documents no permission for it;
+  Data Center does not document the parameter at all), as bulk edits take
+  ``sendBulkNotification``;
+- ``GET mypermissions`` reports those permissions for a project, an issue or globally.
 
-``notifyUsers``, ``historyMetadata`` and comment ``visibility`` are accepted and ignored.
+``historyMetadata`` and comment ``visibility`` are accepted and ignored.
 """
 
 from __future__ import annotations
@@ -62,6 +68,24 @@ NO_EDIT = "You do not have permission to edit issues in this project."
 NO_TRANSITION = "You do not have permission to transition this issue."
 TRANSITION_KEYS = frozenset({"transition", "fields", "update", "historyMetadata", "properties"})
 NO_COMMENT = "You do not have permission to comment on issues in this project."
+NO_SILENT = (
+    "To discard the user notification either admin or project admin permissions are required."
+)
+
+#: The permissions ``mypermissions`` knows: key -> (id, type, name, description).
+PERMISSIONS: dict[str, tuple[str, str, str, str]] = {
+    "ADMINISTER": ("0", "GLOBAL", "Administer Jira", "Ability to administer Jira."),
+    "BULK_CHANGE": ("33", "GLOBAL", "Make bulk changes", "Ability to modify many issues."),
+    "ADMINISTER_PROJECTS": (
+        "23",
+        "PROJECT",
+        "Administer Projects",
+        "Ability to administer a project in Jira.",
+    ),
+    "BROWSE_PROJECTS": ("10", "PROJECT", "Browse Projects", "Ability to browse projects."),
+    "EDIT_ISSUES": ("12", "PROJECT", "Edit Issues", "Ability to edit issues."),
+    "ADD_COMMENTS": ("15", "PROJECT", "Add Comments", "Ability to comment on issues."),
+}
 
 
 class JiraApi(FilterRoutes):
@@ -103,6 +127,7 @@ class JiraApi(FilterRoutes):
         add("GET", f"{base}/serverInfo", self.server_info)
         add("GET", f"{base}/myself", self.myself)
         add("GET", f"{base}/field", self.fields)
+        add("GET", f"{base}/mypermissions", self.my_permissions)
         add("GET", f"{base}/status", self.statuses)
         add("GET", f"{base}/resolution", self.resolutions)
         add("GET", f"{base}/issue/{{issue}}", self.get_issue)
@@ -263,6 +288,53 @@ class JiraApi(FilterRoutes):
     #: How many histories ``GET issue?expand=changelog`` returns (None: all).
     issue_changelog_cap: int | None = None
 
+    def my_permissions(self, request: Request, user: User) -> Response:
+        """The caller's permissions in a project or issue context, or globally."""
+        wanted = self.requested_permissions(request)
+        projects = list(self.dataset.projects.values())
+        if request.arg("issueId") or request.arg("issueKey"):
+            issue = self.dataset.issue_by_id_or_key(
+                request.arg("issueId") or request.arg("issueKey") or ""
+            )
+            if issue is None:
+                raise ApiError(404, [NO_ISSUE])
+            projects = [self.dataset.projects[issue.project]]
+        elif request.arg("projectId") or request.arg("projectKey"):
+            ref = request.arg("projectId") or request.arg("projectKey") or ""
+            found = [p for p in projects if ref in (p.id, p.key)]
+            if not found:
+                raise ApiError(404, [f"No project could be found with key '{ref}'."])
+            projects = found
+
+        def have(key: str) -> bool:
+            if key == "ADMINISTER":
+                return False
+            if key == "BULK_CHANGE":
+                return user.bulk_change
+            if key == "ADMINISTER_PROJECTS":
+                return any(p.administered_by(user.id) for p in projects)
+            if key in ("EDIT_ISSUES", "ADD_COMMENTS"):
+                return any(not p.readonly for p in projects)
+            return True
+
+        permissions = {}
+        for key in wanted:
+            pid, kind, name, description = PERMISSIONS[key]
+            permissions[key] = {
+                "id": pid,
+                "key": key,
+                "name": name,
+                "type": kind,
+                "description": description,
+                "havePermission": have(key),
+            }
+        return Response(200, {"permissions": permissions})
+
+    def requested_permissions(self, request: Request) -> list[str]:
+        """The permission keys a ``mypermissions`` call asks about (hook for the flavours:
+        Cloud requires ``permissions``, Data Center answers every permission)."""
+        return list(PERMISSIONS)
+
     def get_issue(self, request: Request, user: User) -> Response:
         issue = self._issue(request)
         selection = self.json.selection(request.query.get("fields"), "*all")
@@ -286,13 +358,15 @@ class JiraApi(FilterRoutes):
         """Edit labels through ``update`` operations or ``fields``, and the summary and the
         assignee through ``fields``; nothing else is editable."""
         issue = self._issue(request)
-        request.bool_arg("notifyUsers", True)  # validated, then ignored (see module doc)
+        notify = request.bool_arg("notifyUsers", True)
         return_issue = request.bool_arg("returnIssue", False)
         body = self._object_body(request)
         unknown = sorted(body.keys() - EDIT_KEYS)
         if unknown:
             raise ApiError(400, [f"The simulator cannot apply '{unknown[0]}' in an issue edit."])
         self.check_writable(issue)
+        if not notify and not self.dataset.projects[issue.project].administered_by(user.id):
+            raise ApiError(403, [NO_SILENT])
         fields = body.get("fields") or {}
         update = body.get("update") or {}
         if not isinstance(fields, dict) or not isinstance(update, dict):
@@ -548,7 +622,7 @@ class JiraApi(FilterRoutes):
 
     def edit_comment(self, request: Request, user: User) -> Response:
         issue, comment = self._comment(request, self._issue(request))
-        request.bool_arg("notifyUsers", True)  # validated, then ignored (see module doc)
+        request.bool_arg("notifyUsers", True)  # anyone may pass it (see module doc)
         self.check_writable(issue, NO_COMMENT)
         if comment.author != user.id:
             raise ApiError(400, ["You do not have the permission to edit this comment."])
@@ -665,12 +739,17 @@ class JiraApi(FilterRoutes):
             headers = {"Retry-After": str(wait)} if kind == faults.UNAVAILABLE else {}
             body = ApiError(503, ["Service unavailable, try again later."]).response().body
             return Response(503, body, headers)
+        if kind == faults.FORBIDDEN:
+            body = ApiError(403, ["You do not have permission to perform this operation."])
+            return Response(403, body.response().body)
         headers = self.rate_limit_headers()
         if kind == faults.RATE_LIMIT:
             headers["Retry-After"] = str(wait)
         elif kind == faults.RATE_LIMIT_DATE:
             # An HTTP-date has whole seconds: round up so the wait is never shorter.
             headers["Retry-After"] = formatdate(math.ceil(time.time()) + wait, usegmt=True)
+        elif kind == faults.RATE_LIMIT_GARBLED:
+            headers["Retry-After"] = "soon"
         if kind != faults.RATE_LIMIT_BARE:
             headers.update(self.rate_limit_reset_headers(wait))
         body = ApiError(429, ["Rate limit exceeded."]).response().body

@@ -20,6 +20,13 @@ class SourceStats:
     requests: int = 0
     retries: int = 0
     by_status: dict[int, int] = field(default_factory=dict)
+    #: Label writes the tracker would not let us make without notifying watchers (the
+    #: bot lacks the permission to suppress notifications there), by project.
+    noisy_by_project: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def noisy_writes(self) -> int:
+        return sum(self.noisy_by_project.values())
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 
 import requests
-from urllib3.exceptions import InvalidHeader
+from urllib3.exceptions import InvalidHeader, MaxRetryError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -88,3 +88,12 @@ def backoff_delay(attempt: int, backoff: float, retry_after: str | None = None) 
         except InvalidHeader:
             pass
     return min(BACKOFF_MAX, backoff * 2**attempt) * random.uniform(0.7, 1.3)
+
+
+def timed_out(exc: BaseException) -> bool:
+    """Whether a failed request ran out of time: a `requests.Timeout`, or the timeout
+    that ended the adapter's last retry (requests reports that as a ConnectionError)."""
+    if isinstance(exc, requests.Timeout):
+        return True
+    reason = exc.args[0] if isinstance(exc, requests.ConnectionError) and exc.args else None
+    return isinstance(reason, MaxRetryError) and isinstance(reason.reason, ReadTimeoutError)

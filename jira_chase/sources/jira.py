@@ -4,6 +4,12 @@ Cloud: issues come from `search/jql` paged by `nextPageToken` (the old `/search`
 gone); inline changelogs stop at 40 entries, so longer histories are completed with
 `changelog/bulkfetch`. Data Center: `/search` paged by `startAt`, paging by the
 `maxResults` the server answers with, full changelog inline.
+
+Notifications: Jira lets only a user with "Administer Projects" (or "Administer Jira")
+pass `notifyUsers=false` on an issue edit; anyone else gets 403 and nothing changes. The
+source asks `mypermissions` once per project it writes labels to, remembers the answer
+(and any such 403) in its memory, and suppresses notifications only where it may; where
+it may not, it writes with notifications on and counts those writes.
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ from jira_chase.sources.http import (
     looks_like_html,
     not_json_at_all,
     retry_policy,
+    timed_out,
 )
 
 log = logging.getLogger(__name__)
@@ -119,6 +126,15 @@ class IssueSnapshots(Protocol):
 
 #: Identical label changes on at least this many issues go through Cloud bulk edit.
 BULK_EDIT_MIN_ISSUES = 5
+#: ... and on at least this many where watchers cannot be spared the email: one bulk
+#: change notification instead of one email per issue.
+BULK_EDIT_MIN_NOISY = 2
+#: The longest wait, in seconds, for a bulk edit task (at least jira.timeout).
+BULK_TASK_WAIT = 60.0
+#: Memory kind: per project key, "yes" when the bot may suppress notifications there.
+SILENT_WRITES = "jira-silent-writes"
+#: The permissions that allow `notifyUsers=false` (either one).
+SILENCING_PERMISSIONS = ("ADMINISTER_PROJECTS", "ADMINISTER")
 
 
 def jql_string(value: str) -> str:
@@ -140,6 +156,16 @@ def parse_jira_time(value: str) -> datetime:
     if parsed.tzinfo is None:
         raise ValueError(f"time without an offset: {value!r}")
     return parsed
+
+
+def project_of(issue_key: str) -> str:
+    """The project key of an issue key (`OPS-7` -> `OPS`)."""
+    return issue_key.rsplit("-", 1)[0]
+
+
+def _refuses_silence(exc: JIRAError) -> bool:
+    """Jira's 403 for `notifyUsers=false` from a user who may not suppress notifications."""
+    return exc.status_code == 403 and "notification" in _error_text(exc).lower()
 
 
 def _error_text(exc: JIRAError) -> str:
@@ -201,6 +227,8 @@ class JiraSource:
         self._bot_id: str | None = None
         self._bulk_allowed = self.cloud
         self._issue_ids: dict[str, str] = {}
+        #: Per project, whether this run sends `notifyUsers=false` there.
+        self._silent: dict[str, bool] = {}
         token = settings.token.get_secret_value()
         if not token.strip():
             # Never send an empty secret: say which setting is missing, before any request.
@@ -226,7 +254,15 @@ class JiraSource:
             raise self._run_error("connecting", exc) from None
         self._mount_retries()
         self.client._session.hooks["response"].append(self._count)
-        self._server_info = self._call("checking the server", self.client.server_info)
+        try:
+            self._server_info = self._call("checking the server", self.client.server_info)
+        except TrackerError as exc:
+            if self.cloud and "HTTP 404" in str(exc):
+                raise TrackerError(
+                    f"{exc} — no REST API v3 there: for Jira Data Center set "
+                    "jira.deployment = 'datacenter', else check jira.url"
+                ) from None
+            raise
         # Without these the library treats Cloud as Server and falls back to the removed
         # /search (see the library's start-up serverInfo call).
         self.client.deploymentType = self._server_info.get("deploymentType")
@@ -313,11 +349,13 @@ class JiraSource:
                 f"of JSON while {doing}: it is not a Jira REST API; set jira.url to the "
                 "site's base URL"
             )
-        if isinstance(exc, requests.Timeout):
+        if timed_out(exc):
             return TrackerError(
                 f"Jira did not answer within jira.timeout = {self.settings.timeout}s while "
                 f"{doing} ({self.settings.url})"
             )
+        if isinstance(exc, ValueError):  # also requests' JSONDecodeError
+            return TrackerError(f"unexpected answer from Jira while {doing}: {exc}")
         if isinstance(exc, requests.RequestException):
             return TrackerError(f"cannot reach Jira at {self.settings.url} while {doing}: {exc}")
         return TrackerError(f"unexpected answer from Jira while {doing}: {exc}")
@@ -771,7 +809,7 @@ class JiraSource:
 
     # -- saved filters (see filters.py) ---------------------------------------------
 
-    def scope_projects(self) -> dict[str, str]:
+    def scope_project_ids(self) -> dict[str, str]:
         """The key -> id of every project with an issue in the scope."""
         found: dict[str, str] = {}
         for raw in self._search(
@@ -874,49 +912,144 @@ class JiraSource:
             }
         return {"body": to_wiki(op.comment)}
 
+    # -- notifications ----------------------------------------------------------------
+
+    def may_write_silently(self, project: str) -> bool:
+        """Whether label edits in `project` may pass `notifyUsers=false`: what this run
+        learnt, else a remembered "yes", else what `mypermissions` says (asked again for
+        a remembered "no", so a granted permission takes effect on the next run). When
+        Jira cannot tell, a remembered "no" stands, else the source tries and learns
+        from Jira's 403."""
+        known = self._silent.get(project)
+        if known is not None:
+            return known
+        remembered = self.memory.recall(SILENT_WRITES).get(project)
+        if remembered == "yes":
+            allowed = True
+        else:
+            answer = self._may_suppress_notifications(project)
+            if answer is None:
+                allowed = remembered != "no"
+            else:
+                allowed = answer
+                self.memory.remember(SILENT_WRITES, project, "yes" if answer else "no")
+        self._silent[project] = allowed
+        return allowed
+
+    def _may_suppress_notifications(self, project: str) -> bool | None:
+        """Jira's `mypermissions` for `project`: does the bot hold Administer Projects
+        (or Administer Jira)? None when Jira does not say."""
+        params = {"projectKey": project, "permissions": ",".join(SILENCING_PERMISSIONS)}
+        try:
+            page = self._get_json(
+                "mypermissions", params, f"reading the bot's permissions in {project}"
+            )
+        except TrackerError as exc:
+            log.info("%s; learning from the first write instead", exc)
+            return None
+        permissions = page.get("permissions")
+        if not isinstance(permissions, dict):
+            log.info("Jira's mypermissions answer for %s has no permissions map", project)
+            return None
+        return any(
+            isinstance(permissions.get(key), dict)
+            and permissions[key].get("havePermission") is True
+            for key in SILENCING_PERMISSIONS
+        )
+
+    def _refused_silence(self, project: str) -> None:
+        log.info(
+            "Jira refused notifyUsers=false in %s: the bot lacks Administer Projects there; "
+            "writing with notifications on",
+            project,
+        )
+        self._silent[project] = False
+        self.memory.remember(SILENT_WRITES, project, "no")
+
+    def _noisy(self, project: str, count: int = 1) -> None:
+        by_project = self.stats.noisy_by_project
+        by_project[project] = by_project.get(project, 0) + count
+
+    def scope_projects(self) -> list[str]:
+        """The projects this configuration writes to: those of the issues in scope and
+        of the issues linked to them (a blocking label may land there)."""
+        projects: set[str] = set()
+        wanted = ["project", "issuelinks"]
+        listing = self._search(
+            self.settings.scope, wanted, None, "listing the scope's projects", KEY_PAGE_SIZE
+        )
+        for raw in listing:
+            fields = raw.get("fields") or {} if isinstance(raw, dict) else {}
+            key = raw.get("key") if isinstance(raw, dict) else None
+            project = (fields.get("project") or {}).get("key")
+            if project or key:
+                projects.add(str(project or project_of(str(key))))
+            for link in fields.get("issuelinks") or []:
+                other = link.get("inwardIssue") or link.get("outwardIssue") or {}
+                if other.get("key"):
+                    projects.add(project_of(str(other["key"])))
+        return sorted(projects)
+
+    def notification_modes(self) -> dict[str, bool | None]:
+        """Per project this configuration writes to: True when label changes there are
+        silent, False when they email the issue's watchers, None when Jira does not say.
+        Asks Jira afresh."""
+        return {p: self._may_suppress_notifications(p) for p in self.scope_projects()}
+
     # -- writes ---------------------------------------------------------------------
 
     def apply(self, operations: Sequence[Operation]) -> list[Outcome]:
         outcomes: list[Outcome] = []
         labels = [op for op in operations if op.kind == LABELS]
-        if (
-            self._bulk_allowed
-            and len(labels) >= BULK_EDIT_MIN_ISSUES
-            and len({(op.add, op.remove) for op in labels}) == 1
-        ):
-            bulk = self._apply_labels_bulk(labels)
-            if bulk is not None:
-                outcomes += bulk
-                operations = [op for op in operations if op.kind != LABELS]
-        for op in operations:
-            try:
-                outcomes.append(Outcome(op, comment_id=self._apply_one(op)))
-            except IssueError as exc:
-                outcomes.append(Outcome(op, error=exc))
+        if self._bulk_allowed and labels and len({(op.add, op.remove) for op in labels}) == 1:
+            # Bulk edit where many issues change alike, or where notifications cannot be
+            # suppressed (one bulk notification instead of an email per issue).
+            by_silence: dict[bool, list[Operation]] = {True: [], False: []}
+            for op in labels:
+                by_silence[self.may_write_silently(project_of(op.issue_key))].append(op)
+            bulked: set[int] = set()
+            for silent, group in by_silence.items():
+                wanted = BULK_EDIT_MIN_ISSUES if silent else BULK_EDIT_MIN_NOISY
+                if len(group) < wanted or not self._bulk_allowed:
+                    continue
+                bulk = self._apply_labels_bulk(group, silent=silent)
+                if bulk is not None:
+                    outcomes += bulk
+                    bulked.update(id(op) for op in group)
+            operations = [op for op in operations if id(op) not in bulked]
+        outcomes += [self._apply_single(op) for op in operations]
         return outcomes
+
+    def _apply_single(self, op: Operation) -> Outcome:
+        try:
+            return Outcome(op, comment_id=self._apply_one(op))
+        except IssueError as exc:
+            return Outcome(op, error=exc)
 
     def _apply_one(self, op: Operation) -> str | None:
         key = op.issue_key
         session = self.client._session
         try:
             if op.kind == LABELS:
-                update = [{"add": label} for label in op.add] + [
-                    {"remove": label} for label in op.remove
-                ]
-                session.put(
-                    self._url(f"issue/{key}"),
-                    params={"notifyUsers": "false"},
-                    data=json.dumps({"update": {"labels": update}}),
-                )
+                self._edit_labels(op)
                 return None
             if op.kind == COMMENT_CREATE:
                 return self._create_comment(op)
             if op.kind == COMMENT_UPDATE:
-                session.put(
-                    self._url(f"issue/{key}/comment/{op.comment_id}"),
-                    params={"notifyUsers": "false"},
-                    data=json.dumps(self._comment_payload(op)),
-                )
+                try:
+                    session.put(
+                        self._url(f"issue/{key}/comment/{op.comment_id}"),
+                        params={"notifyUsers": "false"},
+                        data=json.dumps(self._comment_payload(op)),
+                    )
+                except JIRAError as exc:
+                    if exc.status_code != 404:
+                        raise
+                    # Someone deleted the comment: write it anew (the outcome names the
+                    # new comment, which replaces the deleted one in the state store).
+                    log.info("%s: managed comment %s is gone; creating it again", key,
+                             op.comment_id)  # fmt: skip
+                    return self._create_comment(op)
                 return op.comment_id
             if op.kind == COMMENT_DELETE:
                 try:
@@ -936,6 +1069,24 @@ class JiraSource:
         except requests.RequestException as exc:
             raise IssueError(key, f"{op.kind} ({op.reason}) failed: {exc}") from None
         raise ValueError(f"the Jira source cannot apply {op.kind!r} operations")
+
+    def _edit_labels(self, op: Operation) -> None:
+        """One issue's label edit, silent where the bot may suppress notifications; a
+        403 refusing that teaches the source, and the same edit goes again without it."""
+        update = [{"add": label} for label in op.add] + [{"remove": label} for label in op.remove]
+        url = self._url(f"issue/{op.issue_key}")
+        data = json.dumps({"update": {"labels": update}})
+        project = project_of(op.issue_key)
+        if self.may_write_silently(project):
+            try:
+                self.client._session.put(url, params={"notifyUsers": "false"}, data=data)
+                return
+            except JIRAError as exc:
+                if not _refuses_silence(exc):
+                    raise
+                self._refused_silence(project)
+        self.client._session.put(url, data=data)
+        self._noisy(project)
 
     def _create_comment(self, op: Operation) -> str:
         """POST the comment. A 429 or 503 means Jira did not take it: wait as asked and
@@ -997,19 +1148,28 @@ class JiraSource:
         header = response.headers.get("Retry-After") if response is not None else None
         time.sleep(backoff_delay(attempt, self.settings.backoff, header))
 
-    def _apply_labels_bulk(self, ops: list[Operation]) -> list[Outcome] | None:
-        """One bulk edit for many identical label changes; None when the bot may not
-        bulk-edit (the caller then writes issue by issue)."""
+    def _apply_labels_bulk(self, ops: list[Operation], *, silent: bool) -> list[Outcome] | None:
+        """One bulk edit for many identical label changes, without a notification when
+        `silent`; None when the bot may not bulk-edit (the caller then writes issue by
+        issue)."""
         outcomes: list[Outcome] = []
         add, remove = ops[0].add, ops[0].remove
         for start in range(0, len(ops), BULK_EDIT_MAX_ISSUES):
             chunk = ops[start : start + BULK_EDIT_MAX_ISSUES]
             failed: dict[str, str] = {}
+            lost = False
             for option, labels in (("ADD", add), ("REMOVE", remove)):
                 if not labels:
                     continue
                 try:
-                    failed.update(self._bulk_edit([op.issue_key for op in chunk], option, labels))
+                    keys = [op.issue_key for op in chunk]
+                    failed.update(self._bulk_edit(keys, option, labels, silent=silent))
+                except (requests.RequestException, ValueError, KeyError) as exc:
+                    # The answer to the submit was lost or cut off: whether the task was
+                    # queued is unknown. Label edits converge, so edit issue by issue.
+                    log.info("bulk edit answer lost (%s); editing issue by issue", exc)
+                    lost = True
+                    break
                 except JIRAError as exc:
                     if exc.status_code in (401,):
                         raise self._run_error("bulk-editing labels", exc) from None
@@ -1019,14 +1179,21 @@ class JiraSource:
                         self._bulk_allowed = False
                         return None
                     failed.update({op.issue_key: f"bulk edit: {_error_text(exc)}" for op in chunk})
+            if lost:
+                outcomes += [self._apply_single(op) for op in chunk]
+                continue
             for op in chunk:
                 error = failed.get(op.issue_key)
                 outcomes.append(
                     Outcome(op, error=IssueError(op.issue_key, error) if error else None)
                 )
+                if error is None and not silent:
+                    self._noisy(project_of(op.issue_key))
         return outcomes
 
-    def _bulk_edit(self, keys: list[str], option: str, labels: tuple[str, ...]) -> dict[str, str]:
+    def _bulk_edit(
+        self, keys: list[str], option: str, labels: tuple[str, ...], *, silent: bool
+    ) -> dict[str, str]:
         body = {
             "selectedIssueIdsOrKeys": keys,
             "selectedActions": ["labels"],
@@ -1039,7 +1206,7 @@ class JiraSource:
                     }
                 ]
             },
-            "sendBulkNotification": False,
+            "sendBulkNotification": not silent,
         }
         task_id = None
         for attempt in range(self.settings.retries + 1):
@@ -1055,7 +1222,7 @@ class JiraSource:
                 time.sleep(backoff_delay(attempt, self.settings.backoff))
         if task_id is None:
             return {key: "bulk edit: Jira's answer had no task id" for key in keys}
-        deadline = time.monotonic() + max(60.0, self.settings.timeout)
+        deadline = time.monotonic() + max(BULK_TASK_WAIT, self.settings.timeout)
         delay = 0.2
         while True:
             status = self._get_json(f"bulk/queue/{task_id}", {}, "waiting for a bulk edit")

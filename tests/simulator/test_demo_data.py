@@ -69,7 +69,7 @@ ISSUE_KEYS = {
 REQUIRED_ISSUE_KEYS = {"key", "project", "type", "summary", "status", "created"}
 TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})")
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-DIGEST = "5addcfc7facd52c53cdfd0a8b3287926ddda00c526ee43c49ccd73ffae46b676"
+DIGEST = "48375f77f29768a5c43177f61436dd6ab511ab99d25aa7f4e4996267489fda09"
 
 
 @pytest.fixture(scope="module")
@@ -334,7 +334,11 @@ def test_top_level_declarations(data: dict[str, Any]) -> None:
     assert set(data) <= TOP_KEYS
     assert data["format"] == "jira-chase-dataset/1"
     assert [p["key"] for p in data["projects"]] == ["APP", "OPS"]
-    assert all(set(p) == {"key", "name"} for p in data["projects"])
+    assert all(set(p) == {"key", "name", "admins"} for p in data["projects"])
+    users = {u["id"] for u in data["users"]}
+    assert all(set(p["admins"]) <= users for p in data["projects"])
+    # The bot may not suppress notifications in at least one project.
+    assert any(data["bot"] not in p["admins"] for p in data["projects"])
     ids = [u["id"] for u in data["users"]]
     assert len(ids) == len(set(ids))
     assert all(set(u) == {"id", "name", "email"} and "@" in u["email"] for u in data["users"])
