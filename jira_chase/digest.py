@@ -177,6 +177,6 @@ def post(
         issue,
         json.dumps({"period": start.isoformat(), "comment_id": comment_id, "digest": doc.digest}),
     )
-    return DigestOutcome(
-        issue, "edited" if operation.kind == COMMENT_UPDATE else "created", comment_id
-    )
+    # A source may itself write a deleted comment anew: a new id means it was created.
+    edited = operation.kind == COMMENT_UPDATE and comment_id == operation.comment_id
+    return DigestOutcome(issue, "edited" if edited else "created", comment_id)
