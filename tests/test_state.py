@@ -62,3 +62,24 @@ def test_facts_are_kept_between_runs_and_a_scratch_overlay_never_writes(tmp_path
     with StateStore(tmp_path / "s.sqlite") as store:
         assert store.recall("notify") == {"APP": "silent"}
         assert store.recall("other") == {}
+
+
+def test_a_failing_migration_rolls_back_and_names_state_path(tmp_path):
+    """A file whose next migration cannot apply (here: a stray `facts` table in a
+    version-3 file) is left exactly as it was, and the error names state.path."""
+    from jira_chase.state import _MIGRATIONS
+
+    path = tmp_path / "s.sqlite"
+    db = sqlite3.connect(path)
+    for version in (1, 2, 3):
+        db.executescript(_MIGRATIONS[version])
+    db.execute("INSERT INTO meta VALUES ('schema_version', '3')")
+    db.execute("CREATE TABLE facts (stray TEXT)")
+    db.commit()
+    db.close()
+    with pytest.raises(ConfigError, match="state.path") as raised:
+        StateStore(path)
+    assert "facts" in str(raised.value)
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("3",)
+    db.close()
