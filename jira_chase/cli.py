@@ -30,7 +30,7 @@ from jira_chase.cli_support import (
     wait_option,
 )
 from jira_chase.config import load_settings
-from jira_chase.errors import EXIT_OK, EXIT_UNEXPECTED
+from jira_chase.errors import EXIT_OK, EXIT_PARTIAL, EXIT_UNEXPECTED
 from jira_chase.evaluate import evaluate
 from jira_chase.output import Output
 from jira_chase.report import outcome_line, run_to_dict, summary_lines
@@ -95,14 +95,24 @@ def run_command(mode: str, options: dict[str, Any]) -> None:
     assert finished is not None
     result, duration = finished.result, finished.duration
     if as_json:
-        echo_json(run_to_dict(result, settings, duration))
+        doc = run_to_dict(result, settings, duration)
+        if finished.digest is not None:
+            doc["digest"] = finished.digest.to_dict()
+        echo_json(doc)
     else:
         out.say(summary_lines(result, settings, duration=duration, details=out.details))
+    exit_code = result.exit_code
+    if finished.digest is not None:
+        if finished.digest.action == "failed":
+            out.error(f"write failed: {finished.digest.describe()}")
+            exit_code = max(exit_code, EXIT_PARTIAL)
+        elif not as_json:
+            out.say([finished.digest.describe()])
     out.outcome(outcome_line(result, duration), outcome=result.outcome,
-                exit_code=result.exit_code, counts=result.counts(),
+                exit_code=exit_code, counts=result.counts(),
                 requests=result.stats.requests, retries=result.stats.retries,
                 duration_seconds=round(duration, 3))  # fmt: skip
-    sys.exit(result.exit_code)
+    sys.exit(exit_code)
 
 
 @command()
@@ -274,6 +284,50 @@ def demo(as_json: bool, tracker: str, deployment: str) -> None:
     lines, ok = run_demo(tracker, deployment, as_json)
     click.echo("\n".join(lines))
     sys.exit(EXIT_OK if ok else EXIT_UNEXPECTED)
+
+
+@command()
+@config_option
+@now_option
+@wait_option
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the report (e.g. report.html).")  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(["html", "markdown", "json"]),
+              default="html", show_default=True,
+              help="html: one self-contained file with charts; markdown: for a wiki page; "
+              "json: the same content for machines.")  # fmt: skip
+@handle_errors
+def report(config_path: Path | None, now: str | None, wait: float, out: Path, fmt: str) -> None:
+    """Write the manager's report: health and its change since the last report, goals'
+    burn-up and forecast, flow charts, time to recovery and the flagged issues. Writes
+    nothing to the tracker; keeps the run's trend in the state file."""
+    from jira_chase.reporting.produce import produce, write_report
+
+    settings = load_settings(config_path)
+    doc = produce(settings, parse_now(now), wait=wait)
+    click.echo(f"report written: {write_report(doc, out, fmt)}")
+
+
+@command()
+@config_option
+@json_option
+@handle_errors
+def filters(config_path: Path | None, as_json: bool) -> None:
+    """Create or update Jira saved filters for jira-chase's labels (off track, at risk,
+    one per rule family), scoped to the configured scope and shared with its projects;
+    print each filter's link. ZenTao has none: print the equivalent searches."""
+    from jira_chase.filters import keep_filters, zentao_searches
+
+    settings = load_settings(config_path)
+    if settings.tracker == "zentao":
+        click.echo("\n".join(zentao_searches(settings)))
+        return
+    results = keep_filters(settings)
+    if as_json:
+        doc = {"format": "jira-chase-filters/1", "filters": [r.to_dict() for r in results]}
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        click.echo("\n".join(r.describe() for r in results))
 
 
 main.add_command(simulator)

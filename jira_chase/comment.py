@@ -29,7 +29,7 @@ RECOVERED = "recovered"
 #: The longest comment Jira accepts, in characters (Cloud and Data Center alike).
 COMMENT_LIMIT = 32_767
 
-_ANCHOR = re.compile(r"^\{anchor:jira-chase-(\d+)-([0-9a-z]+)\}")
+_ANCHOR = re.compile(r"^\{anchor:jira-chase-(?:([a-z]+)-)?(\d+)-([0-9a-z]+)\}")
 # Characters with a meaning in Jira wiki markup; a backslash makes each literal.
 _WIKI_SPECIAL = re.compile(r"([\\{}\[\]*_+\-^~?|!#()<>&:])")
 
@@ -53,6 +53,13 @@ class CommentDoc:
     items: tuple[CommentItem, ...]
     footer: str
     digest: str
+    #: Another kind of managed comment (e.g. "digest"): its own marker, so neither is
+    #: ever taken for the other.
+    tag: str = ""
+    #: Titled lists of plain lines, after the items.
+    sections: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: (text, URL) shown as a link before the footer.
+    link: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -200,6 +207,11 @@ def to_text(doc: CommentDoc) -> str:
         lines.append(f"    threshold set by: {item.config_key}")
         if item.hint:
             lines.append(f"    what to do: {item.hint}")
+    for title, entries in doc.sections:
+        lines.append(title)
+        lines += [f"- {entry}" for entry in entries]
+    if doc.link:
+        lines.append(f"{doc.link[0]}: {doc.link[1]}")
     lines.append(doc.footer)
     return "\n".join(lines)
 
@@ -240,6 +252,16 @@ def to_adf(doc: CommentDoc) -> dict[str, Any]:
         )
     if entries:
         content.append(_bullets(entries))
+    for title, lines in doc.sections:
+        content.append(_paragraph(_text(title, "strong")))
+        if lines:
+            content.append(_bullets([[_paragraph(_text(line))] for line in lines]))
+    if doc.link:
+        text, url = doc.link
+        content.append(
+            _paragraph({"type": "text", "text": text,
+                        "marks": [{"type": "link", "attrs": {"href": url}}]})
+        )  # fmt: skip
     content.append(_paragraph(_text(doc.footer, "em")))
     return {"type": "doc", "version": 1, "content": content}
 
@@ -258,14 +280,16 @@ def escape_wiki(value: str) -> str:
     return _WIKI_SPECIAL.sub(r"\\\1", flat)
 
 
-def wiki_marker(digest: str) -> str:
-    """An invisible anchor that identifies the bot's comment and its content."""
-    return f"{{anchor:jira-chase-{FORMAT_VERSION}-{digest}}}"
+def wiki_marker(digest: str, tag: str = "") -> str:
+    """An invisible anchor that identifies the bot's comment (of the kind `tag`) and its
+    content."""
+    kind = f"{tag}-" if tag else ""
+    return f"{{anchor:jira-chase-{kind}{FORMAT_VERSION}-{digest}}}"
 
 
 def to_wiki(doc: CommentDoc) -> str:
     """Wiki markup for Jira Data Center, starting with the invisible marker."""
-    lines = [f"{wiki_marker(doc.digest)}*{escape_wiki(doc.heading)}*"]
+    lines = [f"{wiki_marker(doc.digest, doc.tag)}*{escape_wiki(doc.heading)}*"]
     for item in doc.items:
         lines.append(
             f"* *{item.severity.upper()}* {escape_wiki(item.family)}/{escape_wiki(item.rule)}"
@@ -275,14 +299,23 @@ def to_wiki(doc: CommentDoc) -> str:
         lines.append(f"** threshold set by: {{{{{escape_wiki(item.config_key)}}}}}")
         if item.hint:
             lines.append(f"** *what to do:* {escape_wiki(item.hint)}")
+    for title, entries in doc.sections:
+        lines.append(f"*{escape_wiki(title)}*")
+        lines += [f"* {escape_wiki(entry)}" for entry in entries]
+    if doc.link:
+        # A URL cannot be escaped inside a link; the config refuses one with | [ ] or space.
+        lines.append(f"[{escape_wiki(doc.link[0])}|{doc.link[1]}]")
     lines.append(f"_{escape_wiki(doc.footer)}_")
     return "\n".join(lines)
 
 
-def parse_wiki_marker(body: str) -> tuple[int, str] | None:
-    """(format version, digest) when `body` starts with the bot's marker, else None."""
+def parse_wiki_marker(body: str, tag: str = "") -> tuple[int, str] | None:
+    """(format version, digest) when `body` starts with the bot's marker of the kind
+    `tag`, else None."""
     match = _ANCHOR.match(body)
-    return (int(match.group(1)), match.group(2)) if match else None
+    if match is None or (match.group(1) or "") != tag:
+        return None
+    return int(match.group(2)), match.group(3)
 
 
 # -- ZenTao ----------------------------------------------------------------------------
@@ -293,13 +326,14 @@ def parse_wiki_marker(body: str) -> tuple[int, str] | None:
 # sanitising. Tracker text is HTML-escaped, so it can neither add markup nor put a marker
 # in front of ours.
 
-_ZENTAO_MARKER = re.compile(r"^\[jira-chase:(\d+):([0-9a-z]+)\]")
+_ZENTAO_MARKER = re.compile(r"^\[jira-chase(?:-([a-z]+))?:(\d+):([0-9a-z]+)\]")
 _TAG = re.compile(r"<[^>]*>")
 
 
-def zentao_marker(digest: str) -> str:
-    """The plain-text tag that starts the bot's ZenTao comment."""
-    return f"[jira-chase:{FORMAT_VERSION}:{digest}]"
+def zentao_marker(digest: str, tag: str = "") -> str:
+    """The plain-text tag that starts the bot's ZenTao comment (of the kind `tag`)."""
+    kind = f"-{tag}" if tag else ""
+    return f"[jira-chase{kind}:{FORMAT_VERSION}:{digest}]"
 
 
 def _html(value: str) -> str:
@@ -309,7 +343,8 @@ def _html(value: str) -> str:
 def to_zentao_html(doc: CommentDoc) -> str:
     """HTML for a ZenTao remark, using only tags ZenTao keeps, starting with the marker."""
     parts = [
-        f'<p><span style="color:#999999;font-size:smaller">{zentao_marker(doc.digest)}</span></p>',
+        '<p><span style="color:#999999;font-size:smaller">'
+        f"{zentao_marker(doc.digest, doc.tag)}</span></p>",
         f"<p><strong>{_html(doc.heading)}</strong></p>",
     ]
     if doc.items:
@@ -325,13 +360,21 @@ def to_zentao_html(doc: CommentDoc) -> str:
                 f"<ul>{''.join(details)}</ul></li>"
             )
         parts.append("</ul>")
+    for title, entries in doc.sections:
+        parts.append(f"<p><strong>{_html(title)}</strong></p>")
+        if entries:
+            parts.append("<ul>" + "".join(f"<li>{_html(e)}</li>" for e in entries) + "</ul>")
+    if doc.link:
+        parts.append(f'<p><a href="{_html(doc.link[1])}">{_html(doc.link[0])}</a></p>')
     parts.append(f"<p><em>{_html(doc.footer)}</em></p>")
     return "".join(parts)
 
 
-def parse_zentao_marker(body: str) -> tuple[int, str] | None:
+def parse_zentao_marker(body: str, tag: str = "") -> tuple[int, str] | None:
     """(format version, digest) when a ZenTao remark (HTML as stored, or plain text)
-    starts with the bot's marker, else None."""
+    starts with the bot's marker of the kind `tag`, else None."""
     text = html.unescape(_TAG.sub("", body)).lstrip()
     match = _ZENTAO_MARKER.match(text)
-    return (int(match.group(1)), match.group(2)) if match else None
+    if match is None or (match.group(1) or "") != tag:
+        return None
+    return int(match.group(2)), match.group(3)

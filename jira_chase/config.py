@@ -8,6 +8,7 @@ every key and is loaded by the test suite.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -466,6 +467,35 @@ class WritebackSettings(Section):
     hints: dict[str, str] = {}
 
 
+class DigestSettings(Section):
+    """The weekly check: one managed comment per period on one issue."""
+
+    issue: str | None = Field(
+        default=None, description="Jira issue key, or ZenTao item (story-N, task-N, bug-N)"
+    )
+    period: Literal["week"] = "week"
+    weekday: Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"] = "Mon"
+    report_url: str | None = None
+
+    @field_validator("issue")
+    @classmethod
+    def _issue_key(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*-[1-9][0-9]*", value):
+            raise ValueError(
+                f"{value!r} is not an issue key like APP-1 (ZenTao: story-12, task-3, bug-7)"
+            )
+        return value
+
+    @field_validator("report_url")
+    @classmethod
+    def _plain_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https?://[^\s|\[\]<>\"]+", value):
+            raise ValueError(
+                f"{value!r} is not a plain http(s) URL (no spaces, |, [, ], <, > or quotes)"
+            )
+        return value
+
+
 class StateSettings(Section):
     path: Path = Path("jira-chase.sqlite")
     keep_days: float = Field(default=90, gt=0)
@@ -497,6 +527,7 @@ class Settings(BaseSettings):
     overrides: list[OverrideSettings] = []
     rules: RulesSettings = RulesSettings()
     writeback: WritebackSettings = WritebackSettings()
+    digest: DigestSettings = DigestSettings()
     state: StateSettings = StateSettings()
 
     @classmethod
@@ -522,6 +553,19 @@ class Settings(BaseSettings):
         """`workflow.cancelled_resolutions`, or the tracker's default."""
         given = self.workflow.cancelled_resolutions
         return tuple(given) if given is not None else CANCELLED_RESOLUTION_DEFAULTS[self.tracker]
+
+    @model_validator(mode="after")
+    def _digest_issue_of_the_tracker(self) -> Settings:
+        issue = self.digest.issue
+        if (
+            self.tracker == "zentao"
+            and issue is not None
+            and not re.fullmatch(r"(story|task|bug)-[1-9][0-9]*", issue)
+        ):
+            raise ValueError(
+                f"digest.issue {issue!r} is not a ZenTao item: use story-N, task-N or bug-N"
+            )
+        return self
 
     @model_validator(mode="after")
     def _tracker_section(self) -> Settings:

@@ -1,12 +1,15 @@
 """`jira-chase demo`: the whole loop on the built-in simulator — plan, sync, sync
 again — shown as the team sees it: the findings most severe first, one managed comment
-as it reads on the issue, the labels in the tracker, and a second sync writing nothing."""
+as it reads on the issue, the labels in the tracker, and a second sync writing nothing;
+then the manager's report of the demo data (after weekly reports of the three weeks
+before, which give it its trend), written to the temporary directory."""
 
 from __future__ import annotations
 
 import json
 import sys
 import tempfile
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ from jira_chase.comment import to_text
 from jira_chase.config import Settings, load_settings
 from jira_chase.plan import COMMENT_CREATE
 from jira_chase.report import render_noisy, run_to_dict, summary_lines, writes_line
+from jira_chase.reporting.produce import produce, write_report
 from jira_chase.runner import Finished, execute
 from jira_chase.sync import RunResult
 
@@ -43,6 +47,12 @@ def demo_settings(
     data[tracker]["url"] = url
     data["state"]["path"] = str(state_dir / "demo.sqlite")
     return load_settings(data=data)
+
+
+def demo_report_path() -> Path:
+    """Where the demo leaves its report: the system's temporary directory, so it outlives
+    the demo's simulator and state."""
+    return Path(tempfile.gettempdir()) / "jira-chase-demo-report.html"
 
 
 def comment_example(result: RunResult) -> list[str]:
@@ -93,6 +103,10 @@ def run_demo(tracker: str, deployment: str, as_json: bool) -> tuple[list[str], b
     )
     with tempfile.TemporaryDirectory(prefix="jira-chase-demo-") as tmp, sim:
         settings = demo_settings(sim.url, Path(tmp), tracker, deployment)
+        # Weekly reports of the weeks before give the final report its trend (time to
+        # recovery, change since the last report); a report writes nothing to the tracker.
+        for weeks in (3, 2, 1):
+            produce(settings, DEMO_NOW - timedelta(weeks=weeks))
         first = execute(settings, DEMO_NOW, write=False)
         applied = execute(settings, DEMO_NOW, write=True)
         second = execute(settings, DEMO_NOW, write=True)
@@ -107,6 +121,8 @@ def run_demo(tracker: str, deployment: str, as_json: bool) -> tuple[list[str], b
             "labels_in_tracker": written,
         }
         ok = not second.result.plan.operations and not applied.result.failed
+        report = write_report(produce(settings, DEMO_NOW), demo_report_path(), "html")
+        doc["report"] = str(report)
         if tracker == "zentao":
             assert settings.zentao is not None
             bot = settings.zentao.account
@@ -147,5 +163,9 @@ def run_demo(tracker: str, deployment: str, as_json: bool) -> tuple[list[str], b
             "",
             f"Second sync over unchanged data: {len(second.result.plan.operations)} operations "
             f"planned, {len(second.result.applied)} performed.",
+            "",
+            "The manager's report (open it in a browser; `jira-chase report --out FILE` writes "
+            "it for your tracker):",
+            f"  {report}",
         ]
         return lines, ok

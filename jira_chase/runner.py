@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from jira_chase import metrics_file
+from jira_chase import digest, metrics_file, trends
 from jira_chase.config import Settings
+from jira_chase.digest import DigestOutcome
 from jira_chase.errors import EXIT_UNEXPECTED, ChaseError, ConfigError
 from jira_chase.evaluate import evaluate
 from jira_chase.history import Explanation, run_details
@@ -64,6 +65,8 @@ def make_source(settings: Settings, store: StateStore | None = None) -> Source:
 class Finished:
     result: RunResult
     duration: float
+    #: What became of the weekly check comment (`[digest]`), when one is configured.
+    digest: DigestOutcome | None = None
 
 
 @dataclass
@@ -172,7 +175,11 @@ def _timed(
         retries=result.stats.retries,
         details=run_details(result),
     )
-    watched.finished = Finished(result, duration)
+    weekly = None
+    if write:
+        trends.record(store, result.run_id, "sync", result.evaluation)
+        weekly = digest.post(watched.source, store, settings, result.evaluation)
+    watched.finished = Finished(result, duration, weekly)
     return watched.finished
 
 

@@ -25,7 +25,7 @@ from jira_chase.errors import EXIT_LOCKED, ChaseError, ConfigError
 from jira_chase.model import Issue
 from jira_chase.snapshot import issue_from_record, issue_to_record
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -89,6 +89,23 @@ _MIGRATIONS: dict[int, str] = {
     ALTER TABLE runs ADD COLUMN requests INTEGER;
     ALTER TABLE runs ADD COLUMN retries INTEGER;
     ALTER TABLE runs ADD COLUMN details TEXT;
+    """,
+    6: """
+    CREATE TABLE trend_runs (
+        run_id INTEGER PRIMARY KEY,
+        mode TEXT NOT NULL,
+        at TEXT NOT NULL,
+        team TEXT NOT NULL
+    );
+    CREATE TABLE trend_health (
+        issue_key TEXT NOT NULL,
+        run_id INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        health TEXT NOT NULL,
+        families TEXT NOT NULL,
+        PRIMARY KEY (issue_key, run_id)
+    );
+    CREATE INDEX trend_health_at ON trend_health(at);
     """,
 }
 
@@ -591,3 +608,72 @@ class StateStore:
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
+
+    # -- trends ----------------------------------------------------------------------
+
+    def record_trend(
+        self,
+        run_id: int,
+        mode: str,
+        at: datetime,
+        team: Mapping[str, Any],
+        health: Mapping[str, tuple[str, Sequence[str]]],
+    ) -> int:
+        """Keep one run's team state and each issue's health and families where they
+        changed since the last recorded run (an issue no longer judged becomes 'gone').
+        Returns how many issue changes were kept."""
+        moment = at.isoformat()
+        latest = {
+            key: (state, families)
+            for key, state, families in self._db.execute(
+                "SELECT issue_key, health, families FROM trend_health t WHERE run_id = "
+                "(SELECT MAX(run_id) FROM trend_health WHERE issue_key = t.issue_key)"
+            )
+        }
+        rows = []
+        for key, (state, families) in health.items():
+            joined = ",".join(sorted(families))
+            if latest.get(key) != (state, joined):
+                rows.append((key, run_id, moment, state, joined))
+        for key, (state, _) in latest.items():
+            if key not in health and state != "gone":
+                rows.append((key, run_id, moment, "gone", ""))
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute(
+                "INSERT OR REPLACE INTO trend_runs (run_id, mode, at, team) VALUES (?, ?, ?, ?)",
+                (run_id, mode, moment, json.dumps(team, sort_keys=True)),
+            )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO trend_health (issue_key, run_id, at, health, families)"
+                " VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return len(rows)
+
+    def set_mode(self, run_id: int, mode: str) -> None:
+        """Name what a recorded run was (a `report` judges like a `plan`)."""
+        self._db.execute("UPDATE runs SET mode = ? WHERE id = ?", (mode, run_id))
+
+    def trend_runs(self) -> list[tuple[int, str, datetime, dict[str, Any]]]:
+        """(run id, mode, as of, team state) of every recorded run, oldest first."""
+        return [
+            (run_id, mode, datetime.fromisoformat(at), json.loads(team))
+            for run_id, mode, at, team in self._db.execute(
+                "SELECT run_id, mode, at, team FROM trend_runs ORDER BY at, run_id"
+            )
+        ]
+
+    def health_changes(self) -> list[tuple[str, datetime, str, tuple[str, ...]]]:
+        """(issue key, as of, health, families) of every recorded change, oldest first."""
+        return [
+            (key, datetime.fromisoformat(at), state, tuple(f for f in families.split(",") if f))
+            for key, at, state, families in self._db.execute(
+                "SELECT issue_key, at, health, families FROM trend_health"
+                " ORDER BY at, run_id, issue_key"
+            )
+        ]

@@ -39,8 +39,8 @@ looser still, and wrong in places; its house rules (:func:`tighten_dc`):
   (an ``accountId``, a changelog ``fieldId``, an ADF comment body) fails;
 - ``EntityPropertyBean.value`` is any JSON (the spec says string; Jira returns the JSON
   that was stored); ``ServerInfoBean`` gets the properties Jira sends (the spec has
-  none); ``GET /api/2/field``, ``/api/2/status`` and ``/api/2/resolution`` answer an
-  array of their beans (the spec says one).
+  none); ``GET /api/2/field``, ``/api/2/status``, ``/api/2/resolution`` and
+  ``/api/2/filter/favourite`` answer an array of their beans (the spec says one).
 """
 
 from __future__ import annotations
@@ -341,6 +341,7 @@ def tighten_dc(document: dict[str, Any]) -> dict[str, Any]:
         ("/api/2/field", "FieldBean"),
         ("/api/2/status", "StatusJsonBean"),
         ("/api/2/resolution", "ResolutionJsonBean"),
+        ("/api/2/filter/favourite", "FilterBean"),
     ):
         answer = spec["paths"][path]["get"]["responses"]["200"]["content"]
         answer["application/json"]["schema"] = {"type": "array", "items": _ref(bean)}

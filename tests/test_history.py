@@ -134,7 +134,7 @@ def test_a_version_4_state_file_migrates_keeping_its_runs(tmp_path):
     db.commit()
     db.close()
     with StateStore(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 5
+        assert store.schema_version == SCHEMA_VERSION == 6
         (old,) = store.runs()
         assert (old.issues, old.duration_seconds, old.requests, old.details) == (12, None, None,
                                                                                  None)  # fmt: skip

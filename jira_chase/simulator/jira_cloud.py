@@ -138,6 +138,7 @@ class BulkEditTask:
 class JiraCloudApi(JiraApi):
     """The Jira Cloud endpoints over one dataset."""
 
+    cloud_filters = True
     issue_changelog_cap = ISSUE_CHANGELOG_CAP
 
     def __init__(

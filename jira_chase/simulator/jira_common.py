@@ -41,6 +41,7 @@ from jira_chase.simulator import faults
 from jira_chase.simulator.dataset import Comment, Dataset, Issue, User
 from jira_chase.simulator.faults import FaultPlan
 from jira_chase.simulator.http import ApiError, Request, Response, Router
+from jira_chase.simulator.jira_filters import FilterRoutes
 from jira_chase.simulator.jira_json import JiraJson, jira_time
 from jira_chase.simulator.jql import JQLError, PreparedQuery, parse
 
@@ -87,7 +88,7 @@ PERMISSIONS: dict[str, tuple[str, str, str, str]] = {
 }
 
 
-class JiraApi:
+class JiraApi(FilterRoutes):
     """The endpoints both flavours serve, over one dataset.
 
     Subclasses add routes in :meth:`add_routes` and implement :meth:`authenticate` and
@@ -148,6 +149,7 @@ class JiraApi:
         add("GET", prop, self.get_comment_property)
         add("PUT", prop, self.set_comment_property)
         add("DELETE", prop, self.delete_comment_property)
+        self.add_filter_routes()
 
     def handle(self, request: Request) -> Response:
         route, params, route_error = self.router.find(request.method, request.path)

@@ -49,6 +49,7 @@ class JiraDcApi(JiraApi):
     """The Jira Data Center endpoints over one dataset."""
 
     version_segment = "{version:2|latest}"
+    cloud_filters = False
     issue_changelog_cap = None  # GET issue?expand=changelog returns every history
 
     def __init__(

@@ -808,6 +808,48 @@ class JiraSource:
                 "histories": histories,
             }
 
+    # -- saved filters (see filters.py) ---------------------------------------------
+
+    def scope_project_ids(self) -> dict[str, str]:
+        """The key -> id of every project with an issue in the scope."""
+        found: dict[str, str] = {}
+        for raw in self._search(
+            without_order_by(self.settings.scope), ["project"], expand=None,
+            doing="listing the scope's projects", max_results=1000,
+        ):  # fmt: skip
+            project = (raw.get("fields") or {}).get("project") or {}
+            if project.get("key"):
+                found[str(project["key"])] = str(project.get("id", ""))
+        return found
+
+    def request_json(
+        self, method: str, path: str, doing: str, *, params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> Any:  # fmt: skip
+        """One call of the REST API under `rest/api/<version>/`, its JSON answer. HTTP
+        errors come back as `JIRAError` (a 4xx names what Jira refused); a failing
+        connection or a 5xx after the retries ends the run."""
+
+        def call() -> Any:
+            response = self.client._session.request(
+                method, self._url(path), params=params,
+                data=json.dumps(body) if body is not None else None,
+            )  # fmt: skip
+            return response.json()
+
+        try:
+            return call()
+        except JIRAError as exc:
+            if exc.status_code in range(400, 500) and exc.status_code != 401:
+                raise
+            raise self._run_error(doing, exc) from None
+        except (requests.RequestException, ValueError) as exc:
+            raise self._run_error(doing, exc) from None
+
+    def error_text(self, exc: JIRAError) -> str:
+        """What Jira said in a refused request, in one line."""
+        return _error_text(exc)
+
     # -- managed comments -----------------------------------------------------------
 
     def find_managed_comment(self, issue_key: str) -> ManagedComment | None:
@@ -822,7 +864,8 @@ class JiraSource:
         """Every tagged comment of the bot on the issue, oldest first."""
         return self._managed_comments(issue_key)
 
-    def _managed_comments(self, issue_key: str) -> list[ManagedComment]:
+    def _managed_comments(self, issue_key: str, tag: str = "") -> list[ManagedComment]:
+        """The bot's comments tagged as the kind `tag` (see CommentDoc.tag)."""
         bot = self.bot_id()
         found: list[ManagedComment] = []
         start = 0
@@ -838,22 +881,22 @@ class JiraSource:
                 author = comment.get("author") or {}
                 if (author.get("accountId") or author.get("name")) != bot:
                     continue
-                digest = self._comment_digest(comment)
+                digest = self._comment_digest(comment, tag)
                 if digest is not None:
                     found.append(ManagedComment(issue_key, str(comment["id"]), digest))
             start += len(comments)
             if not comments or start >= int(page.get("total", 0)):
                 return found
 
-    def _comment_digest(self, comment: dict[str, Any]) -> str | None:
+    def _comment_digest(self, comment: dict[str, Any], tag: str = "") -> str | None:
         if self.cloud:
             for prop in comment.get("properties") or []:
                 value = prop.get("value")
-                if prop.get("key") == PROPERTY_KEY and isinstance(value, dict):
+                if prop.get("key") == _property_key(tag) and isinstance(value, dict):
                     return str(value.get("digest", ""))
             return None
         body = comment.get("body")
-        marker = parse_wiki_marker(body) if isinstance(body, str) else None
+        marker = parse_wiki_marker(body, tag) if isinstance(body, str) else None
         return marker[1] if marker else None
 
     def _comment_payload(self, op: Operation) -> dict[str, Any]:
@@ -863,7 +906,7 @@ class JiraSource:
                 "body": to_adf(op.comment),
                 "properties": [
                     {
-                        "key": PROPERTY_KEY,
+                        "key": _property_key(op.comment.tag),
                         "value": {"version": FORMAT_VERSION, "digest": op.comment.digest},
                     }
                 ],
@@ -1053,6 +1096,7 @@ class JiraSource:
         try again only when it is not there."""
         url = self._url(f"issue/{op.issue_key}/comment")
         payload = json.dumps(self._comment_payload(op))
+        tag = op.comment.tag if op.comment is not None else ""
         attempts = self.settings.retries + 1
         uncertain = False
         for attempt in range(attempts):
@@ -1061,7 +1105,7 @@ class JiraSource:
                 answer = self.client._session.post(url, data=payload).json()
                 created = str(answer["id"])
                 if uncertain:
-                    self._remove_duplicates(op.issue_key, keep=created)
+                    self._remove_duplicates(op.issue_key, keep=created, tag=tag)
                 return created
             except JIRAError as exc:
                 status = exc.status_code or 0
@@ -1075,7 +1119,7 @@ class JiraSource:
                 error: Exception = exc
             except (requests.RequestException, ValueError, KeyError) as exc:
                 error = exc
-            existing = self.find_managed_comment(op.issue_key)
+            existing = next(iter(self._managed_comments(op.issue_key, tag)), None)
             if existing is not None:
                 return existing.comment_id
             if last:
@@ -1084,11 +1128,11 @@ class JiraSource:
             self._pause(attempt, None)
         raise AssertionError("unreachable")
 
-    def _remove_duplicates(self, issue_key: str, *, keep: str) -> None:
+    def _remove_duplicates(self, issue_key: str, *, keep: str, tag: str = "") -> None:
         """After a create that followed a lost answer, a server that was merely slow may
         have made the first comment after all: keep one, delete the others, so there is
         never more than one managed comment."""
-        for extra in self._managed_comments(issue_key):
+        for extra in self._managed_comments(issue_key, tag):
             if extra.comment_id != keep:
                 log.info("%s: deleting duplicate managed comment %s", issue_key, extra.comment_id)
                 try:
@@ -1203,6 +1247,11 @@ class JiraSource:
 
 
 # -- payload -> domain ---------------------------------------------------------------
+
+
+def _property_key(tag: str) -> str:
+    """The comment property that tags the bot's comment of the kind `tag`."""
+    return f"{PROPERTY_KEY}-{tag}" if tag else PROPERTY_KEY
 
 
 def _person(raw: dict[str, Any] | None) -> Person | None:

@@ -1015,12 +1015,14 @@ class ZenTaoSource:
         self._fresh[issue_key] = actions
         return actions
 
-    def _managed(self, issue_key: str, actions: list[dict[str, Any]]) -> list[ManagedComment]:
+    def _managed(
+        self, issue_key: str, actions: list[dict[str, Any]], tag: str = ""
+    ) -> list[ManagedComment]:
         found = []
         for action in sorted(actions, key=lambda a: int(a.get("id") or 0)):
             if action.get("action") != "commented" or not self._is_bot(action.get("actor")):
                 continue
-            marker = parse_zentao_marker(str(action.get("comment") or ""))
+            marker = parse_zentao_marker(str(action.get("comment") or ""), tag)
             if marker is not None:
                 found.append(ManagedComment(issue_key, str(action.get("id")), marker[1]))
         return found
@@ -1268,7 +1270,7 @@ class ZenTaoSource:
         """Look for the tagged remark first (a run may have died after posting it), post
         it, and read it back; a post whose fate is unknown is looked for, then made once
         more."""
-        existing = next(iter(self._managed(key, self._actions(key) or [])), None)
+        existing = next(iter(self._managed(key, self._actions(key) or [], doc.tag)), None)
         if existing is not None:
             if existing.digest != doc.digest:
                 return self._edit_comment(key, kind, number, existing.comment_id, doc)
@@ -1284,7 +1286,7 @@ class ZenTaoSource:
                     raise
             except (requests.ConnectionError, requests.Timeout, *BODY_ERRORS):
                 pass  # it may or may not have been made: look
-            found = self._managed(key, self._actions(key) or [])
+            found = self._managed(key, self._actions(key) or [], doc.tag)
             if found:
                 return found[0].comment_id
             if attempt == 0:
@@ -1317,7 +1319,7 @@ class ZenTaoSource:
                 or not self._is_bot(action.get("actor"))
             ):
                 raise IssueError(key, f"the managed comment {comment_id} is gone", status=404)
-            marker = parse_zentao_marker(str(action.get("comment") or ""))
+            marker = parse_zentao_marker(str(action.get("comment") or ""), doc.tag)
             if marker is not None and marker[1] == doc.digest:
                 return comment_id
             if attempt == 0:

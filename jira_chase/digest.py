@@ -1,0 +1,182 @@
+"""The weekly check in the tracker (`[digest]`): one managed comment per period on one
+issue, summarising what changed since the period before — newly unhealthy, recovered,
+the goals' movement and forecast, the bottleneck and the time to recovery.
+
+Each `sync` builds it from the trends kept in the state store. Within a period the
+comment is edited in place, and only when its content changed; a new period gets a new
+comment. The comment is a `CommentDoc` tagged "digest", so it is rendered and escaped
+like every managed comment and never taken for an issue's own managed comment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from jira_chase import trends
+from jira_chase.comment import CommentDoc
+from jira_chase.config import WEEKDAYS, Settings
+from jira_chase.evaluate import Evaluation
+from jira_chase.model import Health
+from jira_chase.plan import COMMENT_CREATE, COMMENT_UPDATE, Operation
+from jira_chase.rules.context import fmt_share
+from jira_chase.sources.base import Source
+from jira_chase.state import StateStore
+from jira_chase.timeline import Calendar
+
+TAG = "digest"
+#: The facts kind that keeps, per digest issue, the period, comment id and digest.
+FACT = "digest"
+#: At most this many issue keys are named per line.
+MAX_KEYS = 20
+
+
+def period_start(settings: Settings, now: datetime) -> date:
+    """The first day (in `calendar.timezone`) of the period `now` falls in."""
+    today = Calendar(settings.calendar).local_date(now)
+    first = WEEKDAYS.index(settings.digest.weekday)
+    return today - timedelta(days=(today.weekday() - first) % 7)
+
+
+def _keys(keys: list[str]) -> str:
+    shown = ", ".join(keys[:MAX_KEYS])
+    return shown + (f" and {len(keys) - MAX_KEYS} more" if len(keys) > MAX_KEYS else "")
+
+
+def build(settings: Settings, store: StateStore, evaluation: Evaluation, start: date) -> CommentDoc:
+    """The period's comment: what changed between the last run before the period began
+    and now."""
+    zone = Calendar(settings.calendar).zone
+    boundary = datetime.combine(start, time.min, zone)
+    before: dict[str, str] = {}
+    for key, at, state, _ in store.health_changes():
+        if at < boundary:
+            before[key] = state
+    earlier = [team for _, _, at, team in store.trend_runs() if at < boundary]
+    baseline: dict[str, Any] | None = earlier[-1] if earlier else None
+    unhealthy_now = {v.issue.key: v for v in evaluation.unhealthy()}
+    was_unhealthy = {k for k, s in before.items() if s not in (Health.HEALTHY.value, "gone")}
+    new = [k for k in unhealthy_now if k not in was_unhealthy]
+    healthy_now = {v.issue.key for v in evaluation.verdicts if not v.findings}
+    recovered = sorted(k for k in was_unhealthy if k in healthy_now)
+
+    off = [k for k in new if unhealthy_now[k].health is Health.OFF_TRACK]
+    flagged = [
+        f"{len(new)} newly unhealthy" + (f" ({len(off)} off track)" if off else "")
+        + (f": {_keys(new)}" if new else ""),
+        f"{len(recovered)} recovered" + (f": {_keys(recovered)}" if recovered else ""),
+        f"now {len(unhealthy_now)} unhealthy of {len(evaluation.verdicts)} judged",
+    ]  # fmt: skip
+    goals = []
+    then = {g["name"]: g for g in (baseline or {}).get("goals", [])}
+    for goal in evaluation.goals:
+        last = goal.checkpoints[-1] if goal.checkpoints else None
+        moved = f"{fmt_share(then[goal.name]['fraction'])} → " if goal.name in then else ""
+        forecast = (
+            f", forecast p85 {last.forecast_p85} for {last.name} ({last.date})"
+            if last is not None and last.forecast_p85
+            else ""
+        )
+        goals.append(
+            f"{goal.name}: {moved}{fmt_share(goal.fraction)} done, plan "
+            f"{fmt_share(goal.planned_today)}, {goal.status}{forecast}"
+        )
+    flow = []
+    metrics = evaluation.metrics
+    if metrics is not None and metrics.bottleneck is not None:
+        top = next(s for s in metrics.steps if s.name == metrics.bottleneck)
+        share = fmt_share(top.share_of_cycle_time or 0)
+        flow.append(f"bottleneck: {top.name} ({share} of the cycle time)")
+    summary = trends.recovery_summary(trends.episodes(store.health_changes()))
+    overall = summary.get(trends.ANY)
+    if overall and overall["recovered"]:
+        flow.append(
+            f"time to recovery: median {overall['median_days']:g} days, p85 "
+            f"{overall['p85_days']:g} days over {overall['recovered']} recovered issues"
+        )
+    else:
+        flow.append("time to recovery: no flagged issue has recovered yet")
+    sections: list[tuple[str, tuple[str, ...]]] = [("Health", tuple(flagged))]
+    if goals:
+        sections.append(("Goals", tuple(goals)))
+    sections.append(("Flow", tuple(flow)))
+    heading = f"jira-chase weekly check: the week from {start.isoformat()}"
+    digest = hashlib.sha256(
+        json.dumps([heading, sections], ensure_ascii=False).encode()
+    ).hexdigest()[:16]
+    url = settings.digest.report_url
+    return CommentDoc(
+        heading=heading,
+        items=(),
+        footer=(
+            "Compared with the last run before this week began. jira-chase edits this "
+            "comment as the week goes on and starts a new one next week."
+        ),
+        digest=digest,
+        tag=TAG,
+        sections=tuple(sections),
+        link=("The full report", url) if url else None,
+    )
+
+
+@dataclass(frozen=True)
+class DigestOutcome:
+    issue: str
+    action: str  # created | edited | unchanged | failed
+    comment_id: str | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "issue": self.issue,
+            "action": self.action,
+            "comment_id": self.comment_id,
+            "error": self.error,
+        }
+
+    def describe(self) -> str:
+        if self.action == "failed":
+            return f"weekly check on {self.issue} failed: {self.error}"
+        if self.action == "unchanged":
+            return f"weekly check on {self.issue}: unchanged (comment {self.comment_id})"
+        return f"weekly check on {self.issue}: {self.action} comment {self.comment_id}"
+
+
+def post(
+    source: Source, store: StateStore, settings: Settings, evaluation: Evaluation
+) -> DigestOutcome | None:
+    """Create or edit the period's comment on `digest.issue`; None when none is set."""
+    issue = settings.digest.issue
+    if issue is None:
+        return None
+    start = period_start(settings, evaluation.now)
+    doc = build(settings, store, evaluation, start)
+    known = json.loads(store.recall(FACT).get(issue, "{}"))
+    same_period = known.get("period") == start.isoformat() and known.get("comment_id")
+    if same_period and known.get("digest") == doc.digest:
+        return DigestOutcome(issue, "unchanged", known["comment_id"])
+    operation = Operation(COMMENT_CREATE, issue, reason="weekly check", comment=doc)
+    if same_period:
+        operation = Operation(COMMENT_UPDATE, issue, reason="weekly check", comment=doc,
+                              comment_id=known["comment_id"])  # fmt: skip
+    (outcome,) = source.apply([operation])
+    if outcome.error is not None and operation.kind == COMMENT_UPDATE:
+        if getattr(outcome.error, "status", None) != 404:
+            return DigestOutcome(issue, "failed", error=str(outcome.error))
+        # Someone deleted this week's comment: write it again.
+        operation = Operation(COMMENT_CREATE, issue, reason="weekly check", comment=doc)
+        (outcome,) = source.apply([operation])
+    if outcome.error is not None:
+        return DigestOutcome(issue, "failed", error=str(outcome.error))
+    comment_id = outcome.comment_id
+    store.remember(
+        FACT,
+        issue,
+        json.dumps({"period": start.isoformat(), "comment_id": comment_id, "digest": doc.digest}),
+    )
+    # A source may itself write a deleted comment anew: a new id means it was created.
+    edited = operation.kind == COMMENT_UPDATE and comment_id == operation.comment_id
+    return DigestOutcome(issue, "edited" if edited else "created", comment_id)

@@ -1,0 +1,18 @@
+"""The manager's report: trends, charts and the flagged issues in one document, written
+as self-contained HTML, markdown or JSON (`jira-chase report`)."""
+
+from __future__ import annotations
+
+from jira_chase.reporting.data import REPORT_FORMAT, build, issue_url
+from jira_chase.reporting.render import FORMATS, render, render_html, render_json, render_markdown
+
+__all__ = [
+    "FORMATS",
+    "REPORT_FORMAT",
+    "build",
+    "issue_url",
+    "render",
+    "render_html",
+    "render_json",
+    "render_markdown",
+]

@@ -1,0 +1,70 @@
+"""`jira-chase report`: judge the scope like a dry run (nothing is written to the
+tracker), keep the run's trend in the state store, and build the report document."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jira_chase import trends
+from jira_chase.config import Settings
+from jira_chase.errors import ConfigError
+from jira_chase.history import run_details
+from jira_chase.reporting.data import build
+from jira_chase.reporting.render import render
+from jira_chase.runner import make_source
+from jira_chase.state import StateStore, run_lock, unusable_state
+from jira_chase.sync import run
+
+REPORT = "report"
+
+
+def produce(settings: Settings, now: datetime, *, wait: float = 0.0) -> dict[str, Any]:
+    """The report document as of `now`. Holds the state file's lock like a sync, since
+    it records the run's trend there."""
+    path = settings.state.path
+    try:
+        with run_lock(path, wait), StateStore(path) as store:
+            started = time.monotonic()
+            source = make_source(settings, store)
+            result = run(source, settings, store, now, write=False)
+            store.record_run_cost(
+                result.run_id,
+                duration_seconds=time.monotonic() - started,
+                requests=result.stats.requests,
+                retries=result.stats.retries,
+                details=run_details(result),
+            )
+            earlier = [(at, team) for run_id, mode, at, team in store.trend_runs()
+                       if mode == REPORT and run_id != result.run_id]  # fmt: skip
+            store.set_mode(result.run_id, REPORT)
+            trends.record(store, result.run_id, REPORT, result.evaluation)
+            return build(
+                result.evaluation,
+                settings,
+                result.identity,
+                store,
+                previous=earlier[-1] if earlier else None,
+            )
+    except sqlite3.Error as exc:
+        raise unusable_state(path, exc) from exc
+
+
+def write_report(doc: dict[str, Any], out: Path, fmt: str) -> Path:
+    """Write the document in `fmt` to `out` (all at once, so a reader never sees half)."""
+    text = render(doc, fmt)
+    target = out.expanduser()
+    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(target)
+    except OSError as exc:
+        raise ConfigError(
+            [f"--out: cannot write {target}: {exc.strerror or exc}; choose a writable path"]
+        ) from None
+    return target.resolve()

@@ -1,0 +1,79 @@
+"""The report document (data.py) as HTML, markdown or JSON.
+
+HTML is one self-contained file: styles, charts (inline SVG, see svg.py) and the small
+script that sorts the flagged-issue table are all inline; nothing is fetched.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from jira_chase.reporting.charts import all_charts
+
+FORMATS = ("html", "markdown", "json")
+
+# Characters that would change a markdown table or start markup.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#])")
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{round(value, 1):g}"
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{round(value * 100):g} %"
+
+
+def _md(value: object) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(value).splitlines()))
+
+
+def _delta(change: dict[str, int] | None, key: str) -> Markup:
+    if not change:
+        return Markup("")
+    value = change.get(key, 0)
+    return Markup('<div class="delta">{}</div>').format(f"{value:+d} since last report")
+
+
+def _mdelta(change: dict[str, int] | None, key: str) -> str:
+    return f" ({change.get(key, 0):+d})" if change else ""
+
+
+def _environment(autoescape: bool) -> Environment:
+    env = Environment(
+        loader=PackageLoader("jira_chase.reporting", "templates"),
+        autoescape=select_autoescape(["j2"]) if autoescape else False,
+        trim_blocks=False,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(num=_num, md=_md)
+    env.globals.update(pct=_pct, delta=_delta, mdelta=_mdelta)
+    return env
+
+
+def render_html(doc: dict[str, Any]) -> str:
+    template = _environment(True).get_template("report.html.j2")
+    return template.render(doc=doc, h=doc["headline"], charts=all_charts(doc))
+
+
+def render_markdown(doc: dict[str, Any]) -> str:
+    template = _environment(False).get_template("report.md.j2")
+    text = template.render(doc=doc, h=doc["headline"])
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def render_json(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def render(doc: dict[str, Any], fmt: str) -> str:
+    if fmt == "html":
+        return render_html(doc)
+    if fmt == "markdown":
+        return render_markdown(doc)
+    return render_json(doc)

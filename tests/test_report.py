@@ -1,0 +1,287 @@
+"""`jira-chase report`: the trend store, time to recovery, and the report in HTML (opened
+in a real headless Chromium with the network blocked), markdown and JSON."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from jira_chase import trends
+from jira_chase.cli import main
+from jira_chase.simulator.demo import build_demo_dataset
+from jira_chase.state import StateStore
+from tests.factories import demo_config, write_toml
+from tests.test_zentao_cli import zentao_config, zentao_sim  # noqa: F401  (fixture)
+
+NOW = "2026-11-20T16:00:00Z"
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+
+
+def invoke(*args: str) -> str:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 0, result.output + result.stderr
+    return result.stdout
+
+
+@pytest.fixture
+def demo_sim(jira_sim):
+    return jira_sim(build_demo_dataset())
+
+
+@pytest.fixture
+def config(tmp_path, demo_sim):
+    return write_toml(
+        tmp_path / "c.toml",
+        demo_config(
+            demo_sim.url, str(tmp_path / "state.sqlite"), calendar={"timezone": "Europe/Berlin"}
+        ),
+    )
+
+
+def report(config, out: Path, fmt: str = "html", now: str = NOW) -> str:
+    return invoke("report", "--config", str(config), "--now", now, "--out", str(out),
+                  "--format", fmt)  # fmt: skip
+
+
+# -- the trend store -------------------------------------------------------------------
+
+
+def day(n: float) -> datetime:
+    return T0 + timedelta(days=n)
+
+
+def test_recovery_times_come_from_a_sequence_of_runs(tmp_path):
+    runs = [
+        {"A-1": ("at-risk", ("stale",)), "A-2": ("healthy", ())},
+        {"A-1": ("off-track", ("stale", "wip")), "A-2": ("at-risk", ("wip",))},
+        {"A-1": ("at-risk", ("wip",)), "A-2": ("at-risk", ("wip",))},
+        {"A-1": ("healthy", ()), "A-2": ("healthy", ()), "A-3": ("at-risk", ("owner",))},
+        {"A-2": ("at-risk", ("wip",))},  # A-1 and A-3 left the scope
+    ]
+    with StateStore(tmp_path / "s.sqlite") as store:
+        kept = [
+            store.record_trend(n + 1, "sync", day(2 * n), {"n": n}, health)
+            for n, health in enumerate(runs)
+        ]
+        changes = store.health_changes()
+        assert len(store.trend_runs()) == 5
+    # Only changes are kept: run 3 changed A-1 alone; A-2 stayed the same.
+    assert kept == [2, 2, 1, 3, 3]
+    found = trends.episodes(changes)
+    summary = trends.recovery_summary(found)
+    # A-1 unhealthy from day 0 to day 6; A-2 from day 2 to day 6, again from day 8.
+    assert summary["any"] == {"recovered": 2, "median_days": 4.0, "p85_days": 6.0, "open": 1}
+    assert summary["stale"] == {"recovered": 1, "median_days": 4.0, "p85_days": 4.0, "open": 0}
+    assert summary["wip"]["recovered"] == 2 and summary["wip"]["open"] == 1
+    # A-3 left the scope while flagged: it never recovered and is not open either.
+    assert "owner" not in summary
+    assert trends.recovery_by_week(found) == [
+        {"week": "2026-11-02", "recovered": 2, "median_days": 4.0, "p85_days": 6.0}
+    ]
+
+
+def test_a_version_5_state_file_gains_the_trend_tables(tmp_path):
+    import sqlite3
+
+    from jira_chase import state
+
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    for version in range(1, 6):
+        db.executescript(state._MIGRATIONS[version])
+    db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '5')")
+    db.commit()
+    db.close()
+    with StateStore(path) as store:
+        assert store.schema_version == 6
+        assert store.trend_runs() == [] and store.health_changes() == []
+        store.record_trend(1, "sync", day(0), {"issues": 1}, {"A-1": ("at-risk", ("wip",))})
+        assert store.health_changes() == [("A-1", day(0), "at-risk", ("wip",))]
+
+
+def test_each_sync_keeps_the_team_state_and_only_the_issue_changes(tmp_path, config):
+    invoke("sync", "--config", str(config), "--now", NOW)
+    invoke("sync", "--config", str(config), "--now", "2026-11-20T17:00:00Z")
+    with StateStore(tmp_path / "state.sqlite") as store:
+        runs = store.trend_runs()
+        changes = store.health_changes()
+    assert [mode for _, mode, _, _ in runs] == ["sync", "sync"]
+    team = runs[0][3]
+    assert team["off_track"] > 0 and team["goals"][0]["name"] == "Release 1.4"
+    # The second sync saw the same health everywhere: nothing more was kept.
+    assert {at for _, at, _, _ in changes} == {runs[0][2]}
+    assert len(changes) == team["issues"]
+
+
+# -- the formats -----------------------------------------------------------------------
+
+
+def test_json_and_markdown_carry_the_same_content(tmp_path, config):
+    invoke("sync", "--config", str(config), "--now", NOW)
+    report(config, tmp_path / "r.json", "json")
+    report(config, tmp_path / "r.md", "markdown")
+    doc = json.loads((tmp_path / "r.json").read_text())
+    text = (tmp_path / "r.md").read_text()
+    assert doc["format"] == "jira-chase-report/1"
+    assert doc["as_of_local"] == "2026-11-20 17:00 CET"  # calendar.timezone
+    h = doc["headline"]
+    assert h["off_track"] + h["at_risk"] == len(doc["flagged"]) > 0
+    assert f"| {h['issues']}" in text and f"| {h['off_track']}" in text
+    for flagged in doc["flagged"]:
+        assert f"[{flagged['key']}]({flagged['url']})" in text
+        assert flagged["url"].endswith(f"/browse/{flagged['key']}")
+    for goal in doc["goals"]:
+        assert f"### {goal['name']}" in text
+        assert goal["plan"][-1][1] == goal["total"]
+    assert doc["recovery"]["summary"]["any"]["open"] == len(doc["flagged"])
+    assert doc["bottleneck"]["step"] in text
+    (person,) = doc["over_wip"]
+    assert person["person"] == "Dana Kowalski" and person["in_progress"] > person["limit"] == 3
+    assert "Dana Kowalski 5 in progress, limit 3" in text
+    assert {r["key"] for r in doc["red_lines"]} == {
+        f["key"] for f in doc["flagged"] if "redline" in f["families"]
+    }
+    assert [(b["blocker"], b["project"], b["blocks"]) for b in doc["blockers"]] == [
+        ("OPS-24", "OPS", ["APP-145"])
+    ]
+    assert all(s["name"] in text for s in doc["steps"])
+    assert "<" not in text.replace("\\<", "")  # tracker text cannot add markup
+
+
+def test_the_headline_shows_the_change_since_the_last_report(tmp_path, config, demo_sim):
+    report(config, tmp_path / "a.json", "json")
+    first = json.loads((tmp_path / "a.json").read_text())
+    assert first["headline"]["change"] is None
+    with StateStore(tmp_path / "state.sqlite") as store:
+        (recorded,) = store.runs()
+        assert recorded.mode == "report" and recorded.requests and recorded.details
+    listed = invoke("runs", "--config", str(config))
+    assert " report " in listed.splitlines()[1]
+    demo_sim.move("APP-107", "Done", "u-emeka")
+    report(config, tmp_path / "b.json", "json", now=datetime.now(timezone.utc).isoformat())
+    second = json.loads((tmp_path / "b.json").read_text())
+    assert second["headline"]["since"] == "2026-11-20 17:00 CET"
+    change = second["headline"]["change"]
+    assert any(change.values())
+    assert change == {
+        key: second["headline"][key] - first["headline"][key]
+        for key in ("issues", "off_track", "at_risk")
+    }
+
+
+def test_an_unwritable_out_path_is_one_clear_line(tmp_path, config):
+    (tmp_path / "file").write_text("x")
+    result = CliRunner().invoke(
+        main, ["report", "--config", str(config), "--now", NOW, "--out",
+               str(tmp_path / "file" / "r.html")],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stderr.startswith("config error: --out: cannot write ")
+
+
+# -- the HTML in a real browser ----------------------------------------------------------
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(chromium() is None, reason="needs Debian's chromium (.ci/run installs it)")
+def test_the_html_report_opens_offline_in_chromium(tmp_path, config):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    invoke("sync", "--config", str(config), "--now", NOW)
+    out = tmp_path / "report.html"
+    printed = report(config, out)
+    assert printed.strip() == f"report written: {out.resolve()}"
+    report(config, tmp_path / "report.json", "json")
+    doc = json.loads((tmp_path / "report.json").read_text())
+    html = out.read_text()
+    assert "<script src" not in html and "<link" not in html and "@import" not in html
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium())
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        requested: list[str] = []
+        errors: list[str] = []
+
+        def block(route):
+            if route.request.url.startswith("file://"):
+                route.continue_()
+            else:
+                requested.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", block)
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(out.as_uri())
+        charts = page.locator("svg.chart")
+        # burn-up per goal, time in step, aging, scatter, throughput, time to recovery
+        assert charts.count() == len(doc["goals"]) + 5
+        for i in range(charts.count()):
+            box = charts.nth(i).bounding_box()
+            assert box is not None and box["width"] > 200 and box["height"] > 40
+            drawn = charts.nth(i).locator(".series, text").count()
+            assert drawn > 0, charts.nth(i).get_attribute("aria-label")
+        assert page.locator("svg.chart .series").count() > 100
+        links = page.locator("#flagged-table a.issue")
+        assert links.count() == len(doc["flagged"])
+        assert [links.nth(i).get_attribute("href") for i in range(links.count())] == [
+            f["url"] for f in doc["flagged"]
+        ]
+        # The table sorts by a click on a heading.
+        page.locator("#flagged-table th", has_text="issue").click()
+        page.locator("#flagged-table th", has_text="issue").click()
+        first = page.locator("#flagged-table tbody tr").first.locator("a.issue").inner_text()
+        assert first == max((f["key"] for f in doc["flagged"]),
+                            key=lambda k: (k.split("-")[0], int(k.split("-")[1])))  # fmt: skip
+        page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+        phone = browser.new_page(viewport={"width": 390, "height": 844})
+        phone.route("**/*", block)
+        phone.goto(out.as_uri())
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        phone.screenshot(path=str(tmp_path / "report-phone.png"))
+        browser.close()
+    assert errors == []
+    assert requested == []
+    assert width <= 390  # readable on a phone: nothing wider than the screen
+    assert (tmp_path / "report.png").stat().st_size > 10_000
+
+
+def test_the_demo_ends_by_writing_the_report_and_printing_its_path():
+    result = CliRunner().invoke(main, ["demo"])
+    assert result.exit_code == 0, result.output
+    last = result.stdout.rstrip().splitlines()[-1].strip()
+    assert last.endswith("jira-chase-demo-report.html")
+    html = Path(last).read_text()
+    assert html.startswith("<!doctype html>") and html.count('<svg class="chart"') == 7
+
+
+def test_zentao_report_links_to_the_items(tmp_path, zentao_sim):  # noqa: F811
+    sim = zentao_sim()
+    config = write_toml(tmp_path / "c.toml", zentao_config(sim.url, str(tmp_path / "s.sqlite")))
+    report(config, tmp_path / "r.json", "json")
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert doc["tracker"]["kind"] == "zentao" and doc["flagged"]
+    for flagged in doc["flagged"]:
+        kind, _, number = flagged["key"].partition("-")
+        assert flagged["url"] == f"{sim.url}/index.php?m={kind}&f=view&{kind}ID={number}"
+
+
+def test_tracker_text_is_data_in_every_format(tmp_path, jira_sim):
+    dataset = build_demo_dataset()
+    evil = "<img src=x onerror=alert(1)> | *bold* [link](http://evil)"
+    next(i for i in dataset["issues"] if i["key"] == "APP-107")["summary"] = evil
+    sim = jira_sim(dataset)
+    config = write_toml(tmp_path / "c.toml", demo_config(sim.url, str(tmp_path / "s.sqlite")))
+    report(config, tmp_path / "r.html")
+    report(config, tmp_path / "r.md", "markdown")
+    html = (tmp_path / "r.html").read_text()
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
+    text = (tmp_path / "r.md").read_text()
+    assert r"\<img src=x onerror=alert(1)\> \| \*bold\* \[link\](http://evil)" in text
