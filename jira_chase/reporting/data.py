@@ -17,7 +17,7 @@ from jira_chase import trends
 from jira_chase.config import GoalSettings, Settings
 from jira_chase.evaluate import Evaluation, Verdict
 from jira_chase.model import Health
-from jira_chase.rules.goals import HORIZON_WEEKS, planned
+from jira_chase.rules.goals import HORIZON_WEEKS, planned, replay_weeks
 from jira_chase.rules.metrics import percentile
 from jira_chase.sources.base import ServerIdentity
 from jira_chase.state import StateStore
@@ -52,19 +52,9 @@ def _forecast_band(
     the weekly throughput (the goal judgement's replay: same seed and trials, so its p85
     is the final checkpoint's forecast); None when there is nothing to replay or it
     never finishes."""
-    if remaining <= 0 or not samples or max(samples) <= 0:
+    results = replay_weeks(samples, remaining, trials, rng) if remaining > 0 else None
+    if results is None:
         return None
-    results = []
-    for _ in range(trials):
-        done, weeks = 0.0, 0.0
-        while weeks < HORIZON_WEEKS:
-            week = rng.choice(samples)
-            if done + week >= remaining:
-                weeks += (remaining - done) / week
-                break
-            done += week
-            weeks += 1
-        results.append(weeks)
     p50, p85 = percentile(results, 0.5), percentile(results, 0.85)
     if p85 >= HORIZON_WEEKS:
         return None

@@ -140,6 +140,18 @@ def forecast_weeks(
     None when the samples hold no throughput or the work does not finish in time."""
     if remaining <= 0:
         return 0.0
+    results = replay_weeks(samples, remaining, trials, rng)
+    if results is None:
+        return None
+    p85 = percentile(results, 0.85)
+    return None if p85 >= HORIZON_WEEKS else p85
+
+
+def replay_weeks(
+    samples: Sequence[float], remaining: float, trials: int, rng: random.Random
+) -> list[float] | None:
+    """Weeks to finish `remaining` units in each of `trials` replays of the weekly
+    samples (at most HORIZON_WEEKS); None when the samples hold no throughput."""
     if not samples or max(samples) <= 0:
         return None
     results = []
@@ -153,8 +165,7 @@ def forecast_weeks(
             done += week
             weeks += 1
         results.append(weeks)
-    p85 = percentile(results, 0.85)
-    return None if p85 >= HORIZON_WEEKS else p85
+    return results
 
 
 def _units(subject: Subject, goal: GoalSettings) -> float:
