@@ -3,13 +3,12 @@ measure the team's flow and goals and judge them as a whole."""
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from jira_chase.config import Settings
+from jira_chase.gc_pause import gc_paused
 from jira_chase.model import Finding, Health, Issue, Severity, TeamFinding
 from jira_chase.rules import (
     FAMILIES,
@@ -167,21 +166,8 @@ def evaluate(
     findings below `rules.min_severity` (or the family's `rules.family_min_severity`)
     are dropped.
     """
-    with _gc_paused():
+    with gc_paused():
         return _evaluate(issues, settings, now, bot_id)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Judging makes millions of small records and no reference cycles: spare the cyclic
-    collector its walks over them (at 100,000 issues, seconds of CPU)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _evaluate(

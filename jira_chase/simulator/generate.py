@@ -19,17 +19,16 @@ What the data looks like, so that every code path of a sync meets real work:
 
 from __future__ import annotations
 
-import gc
 import json
 import random
 import time
 from bisect import bisect
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from itertools import accumulate
 from typing import Any, TextIO
 
+from jira_chase.gc_pause import gc_paused
 from jira_chase.simulator.dataset import FORMAT
 
 GENERATED_NOW = "2026-11-20T16:00:00Z"
@@ -310,23 +309,11 @@ class _Generator:
         ]
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Generating makes millions of objects and no cycles: spare the collector the walks."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def generate_dataset(n: int, seed: int = 0, *, now: str = GENERATED_NOW) -> dict[str, Any]:
     """A realistic dataset of ``n`` issues, the same for the same ``n``, ``seed`` and ``now``."""
     generator = _Generator(n, seed, now)
     document = generator.header()
-    with _gc_paused():
+    with gc_paused():
         document["issues"] = list(generator.issues())
     return document
 
@@ -347,7 +334,7 @@ def iter_dataset_json(n: int, seed: int = 0, *, now: str = GENERATED_NOW) -> Ite
 def write_dataset(out: TextIO, n: int, seed: int = 0, *, now: str = GENERATED_NOW) -> None:
     """Stream :func:`generate_dataset` as JSON to ``out``."""
     buffer: list[str] = []
-    with _gc_paused():
+    with gc_paused():
         for piece in iter_dataset_json(n, seed, now=now):
             buffer.append(piece)
             if len(buffer) >= 512:
