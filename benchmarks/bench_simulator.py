@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from jira_chase.simulator import JiraSimulator, load_dataset  # noqa: E402
 from jira_chase.simulator.generate import write_dataset  # noqa: E402
-from jira_chase.sources.jira import BASE_FIELDS  # noqa: E402
+from jira_chase.sources.jira.reading import BASE_FIELDS  # noqa: E402
 
 # What a sync asks for (the comments aside, which only inflate the pages here).
 SYNC_FIELDS = [f for f in BASE_FIELDS if f != "comment"]

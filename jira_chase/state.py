@@ -549,7 +549,7 @@ class StateStore:
             self._db.execute("VACUUM")
         return runs
 
-    # -- issue snapshots (the incremental fetch, see sources/jira.py) --------------------
+    # -- issue snapshots (the incremental fetch, see sources/jira/reading.py) ------------
 
     def issue_snapshots(self, source: str) -> dict[str, Issue]:
         """The issues a source cached on its earlier fetches, by key."""

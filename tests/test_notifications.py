@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from jira_chase.cli import main
 from jira_chase.simulator.demo import build_demo_dataset
 from jira_chase.simulator.faults import SERVER_ERROR, FaultPlan
-from jira_chase.sources.jira import SILENT_WRITES
+from jira_chase.sources.jira.notifications import SILENT_WRITES
 from tests.factories import demo_config, write_toml
 
 NOW = "2026-11-20T16:00:00Z"

@@ -23,7 +23,7 @@ from jira_chase.errors import TrackerError
 from jira_chase.simulator.demo import build_demo_dataset
 from jira_chase.simulator.faults import FaultPlan
 from jira_chase.simulator.zentao import ZenTaoSimulator
-from jira_chase.sources.jira import JiraSource
+from jira_chase.sources.jira.source import JiraSource
 from tests.factories import demo_config, write_toml
 from tests.test_zentao_cli import zentao_config
 
@@ -264,9 +264,11 @@ def test_a_rejected_parameter_is_named_and_jira_scope_is_not_blamed(jira_sim):
     source = JiraSource(settings.jira)
     # The library's own default sends validateQuery=True, which Jira refuses.
     with pytest.raises(TrackerError) as caught:
-        source._call(
+        source.site.call(
             "searching jira.scope",
-            lambda: source.client.search_issues("project = APP", maxResults=1, json_result=True),
+            lambda: source.site.client.search_issues(
+                "project = APP", maxResults=1, json_result=True
+            ),
         )
     message = str(caught.value)
     assert message.startswith("Jira rejected the request parameter 'validateQuery' (HTTP 400) "
@@ -394,9 +396,9 @@ def test_an_unrecognized_body_field_is_named_as_the_parameter(jira_sim):
     source = JiraSource(settings.jira)
     body = json.dumps({"jql": "project = APP", "maxResult": 1})
     with pytest.raises(TrackerError) as caught:
-        source._call(
+        source.site.call(
             "searching jira.scope",
-            lambda: source.client._session.post(f"{sim.url}/rest/api/2/search", data=body),
+            lambda: source.site.client._session.post(f"{sim.url}/rest/api/2/search", data=body),
         )
     assert str(caught.value).startswith(
         "Jira rejected the request parameter 'maxResult' (HTTP 400) while searching jira.scope"

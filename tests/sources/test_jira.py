@@ -7,7 +7,7 @@ from jira_chase.config import JiraSettings
 from jira_chase.errors import IssueError, TrackerError
 from jira_chase.plan import Operation
 from jira_chase.simulator.demo import build_demo_dataset
-from jira_chase.sources.jira import JiraSource
+from jira_chase.sources.jira.source import JiraSource
 
 
 def settings(url, **kw):
@@ -127,7 +127,7 @@ def test_duplicate_managed_comments_collapse_to_the_one_kept(demo_sim):
         ids.append(answer.json()["id"])
     source = JiraSource(settings(demo_sim.url))
     assert source.find_managed_comment("APP-108").comment_id == ids[0]  # the oldest
-    source._remove_duplicates("APP-108", keep=ids[1])
+    source.writer.remove_duplicates("APP-108", keep=ids[1])
     bots = [c["id"] for c in demo_sim.comments("APP-108") if c["author"] == "u-bot"]
     assert bots == [ids[1]]
 

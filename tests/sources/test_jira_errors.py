@@ -25,8 +25,8 @@ from jira_chase.simulator.faults import (
     TRUNCATED,
     FaultPlan,
 )
-from jira_chase.sources import jira as jira_source
-from jira_chase.sources.jira import JiraSource
+from jira_chase.sources.jira import writing
+from jira_chase.sources.jira.source import JiraSource
 from tests.factories import demo_config, write_toml
 
 NOW = datetime(2026, 11, 20, 16, 0, tzinfo=timezone.utc)
@@ -93,7 +93,7 @@ def test_a_read_that_times_out_names_jira_timeout(jira_sim):
     sim = jira_sim(build_demo_dataset(), faults=only(SLOW, "GET */field", delay=1.0))
     source = JiraSource(settings(sim.url, timeout=0.3))
     with pytest.raises(TrackerError) as caught:
-        source.field_ids()
+        source.reader.field_ids()
     assert str(caught.value) == (
         f"Jira did not answer within jira.timeout = 0.3s while listing fields ({sim.url})"
     )
@@ -103,7 +103,7 @@ def test_a_read_cut_off_every_time_gives_up_after_the_retries(jira_sim):
     sim = jira_sim(build_demo_dataset(), faults=only(TRUNCATED, "GET */field"))
     source = JiraSource(settings(sim.url, retries=2))
     with pytest.raises(TrackerError) as caught:
-        source.field_ids()
+        source.reader.field_ids()
     assert "while listing fields" in str(caught.value)
     assert source.stats.retries == 2
     assert [p for _, p in sim.requests].count("/rest/api/3/field") == 3
@@ -113,7 +113,7 @@ def test_a_read_that_is_not_json_every_time_is_an_unexpected_answer(jira_sim):
     sim = jira_sim(build_demo_dataset(), faults=only(MALFORMED, "GET */field"))
     source = JiraSource(settings(sim.url, retries=1))
     with pytest.raises(TrackerError) as caught:
-        source.field_ids()
+        source.reader.field_ids()
     assert str(caught.value).startswith("unexpected answer from Jira while listing fields")
 
 
@@ -121,7 +121,7 @@ def test_a_connection_lost_on_a_read_says_jira_cannot_be_reached(jira_sim):
     sim = jira_sim(build_demo_dataset(), faults=only(RESET_BEFORE, "GET */field"))
     source = JiraSource(settings(sim.url))
     with pytest.raises(TrackerError) as caught:
-        source.field_ids()
+        source.reader.field_ids()
     assert str(caught.value).startswith(f"cannot reach Jira at {sim.url} while listing fields")
 
 
@@ -251,7 +251,7 @@ def test_a_bulk_edit_task_that_fails_fails_each_of_its_issues(demo_sim):
 
 
 def test_a_bulk_edit_task_that_never_finishes_is_given_up(demo_sim, monkeypatch):
-    monkeypatch.setattr(jira_source, "BULK_TASK_WAIT", 0.5)
+    monkeypatch.setattr(writing, "BULK_TASK_WAIT", 0.5)
     demo_sim.api.bulk_ending = "RUNNING"
     outcomes = JiraSource(settings(demo_sim.url, timeout=0.2)).apply(_label_ops(KEYS))
     assert {str(o.error).split(": ", 1)[1] for o in outcomes} == {
@@ -266,7 +266,7 @@ def test_a_bulk_edit_with_issues_jira_could_not_edit_fails_just_those(jira_sim):
     sim = jira_sim(dataset)
     keys = ["APP-1", "APP-2", "OPS-1", "OPS-2", "APP-3"]
     source = JiraSource(settings(sim.url))
-    source.may_write_silently("APP")  # both projects decided: one silent bulk edit
+    source.notifications.may_write_silently("APP")  # both projects decided: one silent bulk edit
     outcomes = {o.operation.issue_key: o for o in source.apply(_label_ops(keys))}
     assert {k for k, o in outcomes.items() if o.error} == {"OPS-1", "OPS-2"}
     assert "You do not have permission to edit issues" in str(outcomes["OPS-1"].error)
@@ -407,7 +407,7 @@ def test_credentials_revoked_mid_run_stop_the_run(jira_sim):
 def test_a_write_whose_connection_is_lost_is_an_error_for_that_issue(jira_sim):
     sim = jira_sim(build_demo_dataset(), faults=only(RESET_BEFORE, "PUT */issue/APP-1"))
     source = JiraSource(settings(sim.url))
-    source.may_write_silently("APP")
+    source.notifications.may_write_silently("APP")
     (outcome,) = source.apply(_label_ops(["APP-1"]))
     assert outcome.error is not None and "labels (test) failed" in str(outcome.error)
 

@@ -1,0 +1,362 @@
+"""The Jira site jira-chase talks to: the `jira` client, its retries, what the requests
+cost, and Jira's answers turned into errors that say what to fix.
+
+`JiraSite` holds what Cloud and Data Center share; `CloudSite` (cloud.py) and
+`DataCenterSite` (datacenter.py) add what differs: the API version and credentials,
+how the scope is searched and counted, how changelogs come, how a managed comment is
+written and recognised, and whether labels may be bulk-edited.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import requests
+from jira import JIRA, JIRAError
+from requests.adapters import HTTPAdapter
+
+from jira_chase.comment import CommentDoc
+from jira_chase.config import JiraSettings
+from jira_chase.errors import ConfigError, TrackerError
+from jira_chase.sources.base import Memory, ScratchMemory, ServerIdentity, SourceStats
+from jira_chase.sources.http import (
+    BODY_ERRORS,
+    backoff_delay,
+    describe_page,
+    looks_like_html,
+    not_json_at_all,
+    retry_policy,
+    timed_out,
+)
+
+T = TypeVar("T")
+
+#: Request parameters Jira may name in a 400: an error about one of them is about the
+#: request jira-chase sent, not about the JQL in jira.scope.
+REQUEST_PARAMETERS = (
+    "validateQuery",
+    "maxResults",
+    "startAt",
+    "nextPageToken",
+    "fieldsByKeys",
+    "reconcileIssues",
+)
+#: Page size of a key-only listing of the scope (Cloud allows up to 5000 then).
+KEY_PAGE_SIZE = 5000
+
+
+def error_text(exc: JIRAError) -> str:
+    """Jira's own errorMessages/errors, falling back to the library's text."""
+    response = getattr(exc, "response", None)
+    if response is not None:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            messages = list(body.get("errorMessages") or [])
+            errors = body.get("errors") or {}
+            if isinstance(errors, dict):
+                messages += [f"{k}: {v}" for k, v in errors.items()]
+            if messages:
+                return "; ".join(str(m) for m in messages)
+    text = (exc.text or "").strip()
+    if looks_like_html(text):
+        return f"{describe_page(text)}, not a Jira REST API answer"
+    return text[:300] or "no details"
+
+
+def _parameter_named(detail: str) -> str | None:
+    """The request parameter a Jira error message is about, if it names one (a JSON
+    body's unknown key: `Unrecognized field "x"`)."""
+    unknown = re.search(r'Unrecognized field "([^"]+)"', detail)
+    if unknown:
+        return unknown.group(1)
+    for name in REQUEST_PARAMETERS:
+        if re.search(rf"(?<![A-Za-z]){name}(?![A-Za-z])", detail):
+            return name
+    return None
+
+
+class JiraSite(ABC):
+    """One Jira site over the `jira` library, signed in as the bot.
+
+    Retries live in the HTTP adapters (urllib3 `Retry`), not in a loop of ours: reads
+    and idempotent writes (label add/remove, comment edit and delete) are retried;
+    creating a comment is not, and is checked for before it is tried again.
+    """
+
+    #: The REST API version the site is spoken to in.
+    api: str
+    #: What the bot's secret is called on this kind of site.
+    token_name: str
+    #: What to check when the site answers 401.
+    credentials_hint: str
+    #: Paths below the site whose POSTs only read (or, for bulk label edits, converge)
+    #: and so may be repeated.
+    reader_paths: tuple[str, ...]
+    #: Page size when listing only keys (or other small fields) of the scope.
+    key_page_size: int
+    #: Whether identical label changes on many issues may go as one bulk edit.
+    bulk_edit: bool
+
+    def __init__(self, settings: JiraSettings):
+        self.settings = settings
+        self.stats = SourceStats()
+        self.memory: Memory = ScratchMemory()
+        self._bot_id: str | None = None
+        token = settings.token.get_secret_value()
+        if not token.strip():
+            # Never send an empty secret: say which setting is missing, before any request.
+            what = self.token_name
+            raise ConfigError(
+                [f"jira.token is empty: set JIRA_CHASE_JIRA__TOKEN to the bot account's {what}"]
+            )
+        options = {"rest_api_version": self.api, "check_update": False}
+        try:
+            self.client = JIRA(
+                server=settings.url,
+                options=options,
+                **self.credentials(settings.email, token),
+                timeout=settings.timeout,
+                # The library's own retry loop retries POSTs too and cannot read an
+                # HTTP-date Retry-After; switch it off in favour of the adapters below.
+                max_retries=0,
+                get_server_info=False,
+                logging=False,
+            )
+        except (JIRAError, requests.RequestException, ValueError, KeyError) as exc:
+            raise self.run_error("connecting", exc) from None
+        self._mount_retries()
+        self.client._session.hooks["response"].append(self._count)
+        try:
+            self.server_info = self.call("checking the server", self.client.server_info)
+        except TrackerError as exc:
+            raise self.no_server_info(exc) from None
+        # Without these the library treats Cloud as Server and falls back to the removed
+        # /search (see the library's start-up serverInfo call).
+        self.client.deploymentType = self.server_info.get("deploymentType")
+        self.client._version = tuple(self.server_info.get("versionNumbers") or (0, 0, 0))
+
+    # -- what differs between Cloud and Data Center ---------------------------------
+
+    @abstractmethod
+    def credentials(self, email: str, token: str) -> dict[str, Any]:
+        """The `jira` library's authentication arguments for the bot."""
+
+    @abstractmethod
+    def check_deployment(self, reported: str) -> None:
+        """Stop with the setting to change when the site's `deploymentType` is not the
+        kind jira.deployment names."""
+
+    @abstractmethod
+    def count_scope(self, jql: str) -> int:
+        """How many issues `jql` matches (Cloud: its estimate)."""
+
+    @abstractmethod
+    def search_pages(
+        self, jql: str, fields: list[str], expand: str | None, doing: str, size: int
+    ) -> Iterator[dict[str, Any]]:
+        """Every issue `jql` matches as raw JSON, page by page of `size`."""
+
+    @abstractmethod
+    def whole_changelogs(self, raws: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """The issues of a search with their complete changelogs."""
+
+    @abstractmethod
+    def comment_listing(self) -> dict[str, Any]:
+        """Parameters a comment listing needs beyond paging to show the bot's tags."""
+
+    @abstractmethod
+    def comment_digest(self, comment: dict[str, Any], tag: str = "") -> str | None:
+        """The digest a managed comment of the kind `tag` carries, None when `comment`
+        is not one."""
+
+    @abstractmethod
+    def comment_payload(self, comment: CommentDoc) -> dict[str, Any]:
+        """The JSON body that writes `comment` as the bot's tagged comment."""
+
+    # -- what both do alike ---------------------------------------------------------
+
+    def no_server_info(self, exc: TrackerError) -> TrackerError:
+        """The error to stop with when the site would not say what it is."""
+        return exc
+
+    def validate_scope(self) -> int:
+        return self.count_scope(self.settings.scope)
+
+    def search(
+        self,
+        jql: str,
+        fields: list[str],
+        expand: str | None = "changelog",
+        doing: str = "searching jira.scope",
+        max_results: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        return self.search_pages(jql, fields, expand, doing, max_results or self.settings.page_size)
+
+    def identify(self) -> ServerIdentity:
+        info = self.server_info
+        me = self.call("checking the credentials", self.client.myself)
+        deployment = str(info.get("deploymentType") or "Server")
+        self.check_deployment(deployment)
+        self._bot_id = str(me.get("accountId") or me.get("name") or me.get("key") or "")
+        user = me.get("emailAddress") or me.get("name") or me.get("accountId") or "?"
+        return ServerIdentity(
+            tracker="jira",
+            url=self.settings.url,
+            version=str(info.get("version", "?")),
+            deployment=deployment,
+            user=str(user),
+            user_id=self._bot_id,
+        )
+
+    def bot_id(self) -> str:
+        if self._bot_id is None:
+            self.identify()
+        assert self._bot_id is not None
+        return self._bot_id
+
+    def _mount_retries(self) -> None:
+        session = self.client._session
+        base = self.settings.url.rstrip("/")
+        retries, backoff = self.settings.retries, self.settings.backoff
+        idempotent = ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
+        session.mount(base, HTTPAdapter(max_retries=retry_policy(retries, backoff, idempotent)))
+        reader = HTTPAdapter(max_retries=retry_policy(retries, backoff, (*idempotent, "POST")))
+        for path in self.reader_paths:
+            session.mount(base + path, reader)
+
+    def _count(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self.stats.requests += 1
+        self.stats.by_status[response.status_code] = (
+            self.stats.by_status.get(response.status_code, 0) + 1
+        )
+        history = getattr(getattr(response.raw, "retries", None), "history", ())
+        self.stats.retries += len(history)
+
+    def call(self, doing: str, func: Callable[[], T]) -> T:
+        """Run one read, retrying a body that arrives cut off (the adapters cannot see
+        that: requests reads bodies after urllib3 has returned)."""
+        for attempt in range(self.settings.retries + 1):
+            try:
+                return func()
+            except BODY_ERRORS as exc:
+                if attempt == self.settings.retries:
+                    raise self.run_error(doing, exc) from None
+                self.stats.retries += 1
+                time.sleep(backoff_delay(attempt, self.settings.backoff))
+            except (JIRAError, requests.RequestException, ValueError, KeyError) as exc:
+                if isinstance(exc, ValueError) and attempt < self.settings.retries:
+                    # A body that is not JSON: a truncated answer; read again.
+                    self.stats.retries += 1
+                    continue
+                raise self.run_error(doing, exc) from None
+        raise AssertionError("unreachable")
+
+    def run_error(self, doing: str, exc: Exception) -> TrackerError:
+        """The error that ends the run after `exc` while `doing`, naming what to fix."""
+        if isinstance(exc, JIRAError):
+            status = exc.status_code
+            detail = error_text(exc)
+            if status == 401:
+                return TrackerError(
+                    f"Jira answered HTTP 401 while {doing}: check {self.credentials_hint} "
+                    f"(JIRA_CHASE_JIRA__TOKEN) for {self.settings.url}"
+                )
+            if status == 403:
+                return TrackerError(
+                    f"Jira answered HTTP 403 while {doing}: the bot account lacks permission "
+                    f"({detail})"
+                )
+            if status == 400:
+                parameter = _parameter_named(detail)
+                if parameter is not None:
+                    return TrackerError(
+                        f"Jira rejected the request parameter {parameter!r} (HTTP 400) while "
+                        f"{doing}: {detail!r} — the request, not jira.scope, is at fault: "
+                        "check that jira.deployment matches the site"
+                    )
+                if "scope" in doing:
+                    return TrackerError(
+                        f"Jira rejected jira.scope (HTTP 400): {detail!r} — fix the JQL in "
+                        "jira.scope"
+                    )
+            return TrackerError(f"Jira answered HTTP {status} while {doing}: {detail}")
+        if isinstance(exc, json.JSONDecodeError) and not_json_at_all(exc.doc):
+            # A 200 whose body is not JSON: a login page, a proxy, the wrong address.
+            return TrackerError(
+                f"jira.url = {self.settings.url} answered {describe_page(exc.doc)} instead "
+                f"of JSON while {doing}: it is not a Jira REST API; set jira.url to the "
+                "site's base URL"
+            )
+        if timed_out(exc):
+            return TrackerError(
+                f"Jira did not answer within jira.timeout = {self.settings.timeout}s while "
+                f"{doing} ({self.settings.url})"
+            )
+        if isinstance(exc, ValueError):  # also requests' JSONDecodeError
+            return TrackerError(f"unexpected answer from Jira while {doing}: {exc}")
+        if isinstance(exc, requests.RequestException):
+            return TrackerError(f"cannot reach Jira at {self.settings.url} while {doing}: {exc}")
+        return TrackerError(f"unexpected answer from Jira while {doing}: {exc}")
+
+    def url(self, path: str) -> str:
+        return str(self.client._get_url(path))
+
+    def get_json(self, path: str, params: dict[str, Any], doing: str) -> dict[str, Any]:
+        def get() -> dict[str, Any]:
+            result = self.client._session.get(self.url(path), params=params).json()
+            if not isinstance(result, dict):
+                raise ValueError("not a JSON object")
+            return result
+
+        return self.call(doing, get)
+
+    def post_json(self, path: str, body: dict[str, Any], doing: str) -> dict[str, Any]:
+        def post() -> dict[str, Any]:
+            response = self.client._session.post(self.url(path), data=json.dumps(body))
+            result = response.json()
+            if not isinstance(result, dict):
+                raise ValueError("not a JSON object")
+            return result
+
+        return self.call(doing, post)
+
+    def get_list(self, path: str, doing: str) -> list[Any]:
+        def get() -> list[Any]:
+            result = self.client._session.get(self.url(path)).json()
+            if not isinstance(result, list):
+                raise ValueError("not a JSON list")
+            return result
+
+        return self.call(doing, get)
+
+    def request_json(
+        self, method: str, path: str, doing: str, *, params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> Any:  # fmt: skip
+        """One call of the REST API under `rest/api/<version>/`, its JSON answer. HTTP
+        errors come back as `JIRAError` (a 4xx names what Jira refused); a failing
+        connection or a 5xx after the retries ends the run."""
+
+        def call() -> Any:
+            response = self.client._session.request(
+                method, self.url(path), params=params,
+                data=json.dumps(body) if body is not None else None,
+            )  # fmt: skip
+            return response.json()
+
+        try:
+            return call()
+        except JIRAError as exc:
+            if exc.status_code in range(400, 500) and exc.status_code != 401:
+                raise
+            raise self.run_error(doing, exc) from None
+        except (requests.RequestException, ValueError) as exc:
+            raise self.run_error(doing, exc) from None
