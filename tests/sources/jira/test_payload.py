@@ -1,0 +1,48 @@
+"""Jira's issue JSON read into issues, on Cloud and Data Center."""
+
+from __future__ import annotations
+
+import pytest
+
+from jira_chase.simulator.demo import build_demo_dataset
+from jira_chase.sources.jira.source import JiraSource
+from tests.sources.jira.factories import default_settings
+
+
+def test_issue_fields_are_mapped(demo_sim):
+    issues = {i.key: i for i in JiraSource(default_settings(demo_sim.url)).fetch_issues()}
+    blocked = issues["APP-145"]
+    (link,) = [lnk for lnk in blocked.links if lnk.direction == "inward"]
+    assert (link.key, link.project, link.status) == ("OPS-24", "OPS", "In Progress")
+    assert link.since is not None
+    assert "frontend" in blocked.labels
+    assert blocked.assignee is not None and blocked.assignee.name
+    assert blocked.created.tzinfo is not None
+
+
+@pytest.mark.parametrize("deployment", ["cloud", "datacenter"])
+def test_components_parent_and_resolution_are_read(jira_sim, deployment):
+    sim = jira_sim(build_demo_dataset(), deployment=deployment)
+    source = JiraSource(default_settings(sim.url, deployment=deployment))
+    issues = {i.key: i for i in source.fetch_issues()}
+    assert issues["APP-153"].components == ("Settings",)
+    assert issues["APP-155"].parent == "APP-154" and issues["APP-155"].type == "Subtask"
+    assert sum(i.components == ("Release engineering",) for i in issues.values()) == 7
+    # the workflow resolves done issues; the data states two that disagree
+    assert issues["APP-154"].resolution == "Done" and issues["APP-155"].resolution is None
+    assert issues["APP-55"].status == "Done" and issues["APP-55"].resolution is None
+    assert issues["APP-156"].status == "To Do" and issues["APP-156"].resolution == "Done"
+    assert not any(i.components for i in issues.values() if ":" not in i.summary
+                   and i.components != ("Release engineering",))  # fmt: skip
+
+
+def test_an_issue_out_of_to_do_without_a_status_change_has_unknown_history(jira_sim):
+    full = {i.key: i for i in JiraSource(default_settings(jira_sim(build_demo_dataset()).url))
+            .fetch_issues()}  # fmt: skip
+    bare_sim = jira_sim(build_demo_dataset(), changelog=False)
+    bare = {i.key: i for i in JiraSource(default_settings(bare_sim.url)).fetch_issues()}
+    assert all(issue.history_known for issue in full.values())
+    unknown = {key for key, issue in bare.items() if not issue.history_known}
+    # Exactly the issues that have left To Do: those in To Do could have been created there.
+    assert unknown == {key for key, issue in full.items() if issue.status != "To Do"}
+    assert all(issue.history == () for issue in bare.values())
