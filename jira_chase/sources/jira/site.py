@@ -113,9 +113,11 @@ class JiraSite(ABC):
         token = settings.token.get_secret_value()
         if not token.strip():
             # Never send an empty secret: say which setting is missing, before any request.
-            what = self.token_name
             raise ConfigError(
-                [f"jira.token is empty: set JIRA_CHASE_JIRA__TOKEN to the bot account's {what}"]
+                [
+                    "jira.token is empty: set JIRA_CHASE_JIRA__TOKEN to the bot account's "
+                    + self.token_name
+                ]
             )
         options = {"rest_api_version": self.api, "check_update": False}
         try:

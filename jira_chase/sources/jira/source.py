@@ -32,7 +32,6 @@ class JiraSource:
         snapshots: IssueSnapshots | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ):
-        self.settings = settings
         self.cloud = settings.deployment == "cloud"
         self.site: JiraSite = CloudSite(settings) if self.cloud else DataCenterSite(settings)
         self.stats = self.site.stats
