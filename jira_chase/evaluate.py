@@ -21,8 +21,7 @@ from jira_chase.rules import (
     skills,
     steps,
 )
-from jira_chase.rules.goals import GoalStatus
-from jira_chase.rules.metrics import FlowMetrics
+from jira_chase.rules.values import FlowMetrics, GoalStatus
 from jira_chase.timeline import Timeline, build_timeline
 
 SEVERITY_NAMES = {"warn": Severity.WARN, "critical": Severity.CRITICAL}
