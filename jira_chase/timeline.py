@@ -276,6 +276,12 @@ class Timeline:
         arrivals = self._derived.arrivals
         return arrivals[-1] if arrivals else None
 
+    def settled_before(self, moment: datetime) -> bool:
+        """Finished, outside the workflow steps, and unchanged since before `moment`:
+        its status history holds nothing at or after `moment`."""
+        current = self.intervals[-1]
+        return self.known and current.done and current.step is None and current.start < moment
+
     def reopens(self) -> list[datetime]:
         """Each moment the issue left a done status for one that is not done."""
         return [

@@ -120,6 +120,9 @@ def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
         current_step = timeline.current.step
         if current_step is not None:
             by_step.setdefault(current_step, []).append(subject)
+        if timeline.settled_before(window_start):
+            # Finished before the window and unchanged since: nothing to measure.
+            continue
         if not timeline.known:
             # No dates to measure from: it counts as WIP only.
             undated_wip += current_step is not None and not timeline.is_done
