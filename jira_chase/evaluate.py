@@ -191,6 +191,7 @@ def _evaluate(
     # Issues finished long ago are not judged issue by issue: whatever a rule found,
     # `_close_finished` would clear it, and they are outside every window.
     active = [s for s in judged if not _settled(s.timeline, ctx)]
+    ctx = replace(ctx, scope=tuple(judged))
 
     enabled = [name for name in FAMILIES if name not in settings.rules.disabled]
     by_issue: dict[str, list[Finding]] = {s.issue.key: [] for s in subjects}

@@ -233,3 +233,11 @@ def test_an_issue_finished_long_ago_is_judged_again_once_it_moves():
     old = make_issue("OLD-2", path=[(1, "In Progress"), (3, "Done"), (100, "In Progress")])
     verdict = evaluate([old], settings, at(120)).by_key()["OLD-2"]
     assert "stalled" in verdict.families
+
+
+def test_a_parent_finished_long_ago_still_counts_as_done_for_its_open_child():
+    """Rules read the whole scope, also the issues no rule judges one by one."""
+    parent = make_issue("APP-1", path=[(1, "In Progress"), (2, "Code Review"), (3, "Done")])
+    child = replace(make_issue("APP-2", path=[(110, "In Progress")], created=109), parent="APP-1")
+    verdict = evaluate([parent, child], make_settings(), at(120)).by_key()["APP-2"]
+    assert "open-child" in {f.rule for f in verdict.findings}
