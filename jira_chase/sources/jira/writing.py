@@ -84,8 +84,8 @@ class JiraWriter:
             # suppressed (one bulk notification instead of an email per issue).
             by_silence: dict[bool, list[Operation]] = {True: [], False: []}
             for op in labels:
-                silent = self.notifications.may_write_silently(project_of(op.issue_key))
-                by_silence[silent].append(op)
+                project = project_of(op.issue_key)
+                by_silence[self.notifications.may_write_silently(project)].append(op)
             bulked: set[int] = set()
             for silent, group in by_silence.items():
                 wanted = BULK_EDIT_MIN_ISSUES if silent else BULK_EDIT_MIN_NOISY
