@@ -29,7 +29,7 @@ from jira_chase.evaluate import evaluate  # noqa: E402
 from jira_chase.reporting import build, render  # noqa: E402
 from jira_chase.simulator import JiraSimulator  # noqa: E402
 from jira_chase.simulator.generate import generate_dataset  # noqa: E402
-from jira_chase.sources.jira.source import JiraSource  # noqa: E402
+from jira_chase.sources.jira import JiraSource  # noqa: E402
 from jira_chase.state import StateStore  # noqa: E402
 
 NOW = datetime(2026, 11, 20, 16, tzinfo=timezone.utc)

@@ -31,7 +31,7 @@ from jira_chase.evaluate import evaluate  # noqa: E402
 from jira_chase.plan import LABELS, plan_writes  # noqa: E402
 from jira_chase.simulator import JiraSimulator  # noqa: E402
 from jira_chase.simulator.generate import generate_dataset  # noqa: E402
-from jira_chase.sources.jira.source import JiraSource  # noqa: E402
+from jira_chase.sources.jira import JiraSource  # noqa: E402
 from jira_chase.state import StateStore  # noqa: E402
 from jira_chase.sync import _recorded  # noqa: E402
 

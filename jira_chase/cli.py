@@ -154,7 +154,7 @@ def check(config_path: Path | None, now: str | None, as_json: bool) -> None:
     where = str(config_path) if config_path else "from $JIRA_CHASE_CONFIG"
     modes: dict[str, bool | None] = {}
     if settings.tracker == "jira":
-        from jira_chase.sources.jira.source import JiraSource
+        from jira_chase.sources.jira import JiraSource
 
         assert isinstance(source, JiraSource)
         modes = source.notification_modes()

@@ -19,8 +19,8 @@ from jira_chase.config import ISSUE_FAMILIES, Settings
 from jira_chase.errors import TrackerError
 from jira_chase.jql import without_order_by
 from jira_chase.model import Health
+from jira_chase.sources.jira import JiraSource
 from jira_chase.sources.jira.reading import jql_string
-from jira_chase.sources.jira.source import JiraSource
 
 DESCRIPTION = "Kept by jira-chase: the issues of its scope that carry the label {label}."
 

@@ -44,7 +44,7 @@ def parse_now(value: str | None) -> datetime:
 
 def make_source(settings: Settings, store: StateStore | None = None) -> Source:
     if settings.tracker == "jira":
-        from jira_chase.sources.jira.source import JiraSource
+        from jira_chase.sources.jira import JiraSource
 
         assert settings.jira is not None
         # Issue snapshots live in the state store: a run reads only what changed.

@@ -23,7 +23,7 @@ from jira_chase.errors import TrackerError
 from jira_chase.simulator.demo import build_demo_dataset
 from jira_chase.simulator.faults import FaultPlan
 from jira_chase.simulator.zentao import ZenTaoSimulator
-from jira_chase.sources.jira.source import JiraSource
+from jira_chase.sources.jira import JiraSource
 from tests.factories import demo_config, write_toml
 from tests.test_zentao_cli import zentao_config
 

@@ -16,7 +16,7 @@ from jira_chase.plan import COMMENT_CREATE, COMMENT_UPDATE, LABELS, Operation
 from jira_chase.simulator.faults import FaultPlan
 from jira_chase.simulator.zentao import ZenTaoSimulator
 from jira_chase.sources.base import Source
-from jira_chase.sources.jira.source import JiraSource
+from jira_chase.sources.jira import JiraSource
 from jira_chase.sources.zentao import ZenTaoSource
 
 #: The APP issues of the demo-like dataset (tests/conftest.py): every source's scope.

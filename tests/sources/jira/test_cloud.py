@@ -9,7 +9,7 @@ import pytest
 
 from jira_chase.errors import TrackerError
 from jira_chase.simulator.demo import build_demo_dataset
-from jira_chase.sources.jira.source import JiraSource
+from jira_chase.sources.jira import JiraSource
 from tests.sources.jira.factories import default_settings, settings
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jira_chase.simulator.demo import build_demo_dataset
-from jira_chase.sources.jira.source import JiraSource
+from jira_chase.sources.jira import JiraSource
 from tests.sources.jira.factories import default_settings
 
 

@@ -9,7 +9,7 @@ from jira_chase.simulator.demo import build_demo_dataset
 from jira_chase.simulator.faults import (
     FORBIDDEN,
 )
-from jira_chase.sources.jira.source import JiraSource
+from jira_chase.sources.jira import JiraSource
 from tests.sources.jira.factories import default_settings, only, settings
 
 

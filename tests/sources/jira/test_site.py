@@ -16,7 +16,7 @@ from jira_chase.simulator.faults import (
     SLOW,
     TRUNCATED,
 )
-from jira_chase.sources.jira.source import JiraSource
+from jira_chase.sources.jira import JiraSource
 from tests.factories import demo_config, write_toml
 from tests.sources.jira.factories import NOW, default_settings, only, settings
 

@@ -17,8 +17,7 @@ from jira_chase.simulator.faults import (
     RESET_BEFORE,
     FaultPlan,
 )
-from jira_chase.sources.jira import writing
-from jira_chase.sources.jira.source import JiraSource
+from jira_chase.sources.jira import JiraSource, writing
 from tests.factories import demo_config, write_toml
 from tests.sources.jira.factories import KEYS, NOW, default_settings, label_ops, only, settings
 
