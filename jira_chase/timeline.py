@@ -168,7 +168,8 @@ class StepMap:
     def step(self, status: str | None, issue_type: str | None = None) -> str | None:
         if status is None:
             return None
-        return self.step_of_status.get(self._key(status, issue_type))
+        known = self._kinds.get((status, issue_type))
+        return (known or self.classify(status, issue_type))[0]
 
     def is_done(self, status: str | None, issue_type: str | None = None) -> bool:
         return status is not None and self._key(status, issue_type) in self.done_statuses
