@@ -346,6 +346,11 @@ class _Parser:
     def token(self) -> Token:
         return self.tokens[self.index]
 
+    @property
+    def after(self) -> Token:
+        """The token after the current one (eof at the end)."""
+        return self.tokens[min(self.index + 1, len(self.tokens) - 1)]
+
     def advance(self) -> Token:
         token = self.tokens[self.index]
         self.index += 1
@@ -422,7 +427,7 @@ class _Parser:
                 self.advance()
                 word += " in"
             return word
-        if word == "not" and self.tokens[self.index + 1].word == "in":
+        if word == "not" and self.after.word == "in":
             self.advance()
             self.advance()
             return "not in"
@@ -431,8 +436,7 @@ class _Parser:
     def parse_operand(self, operator: str) -> Operand:
         token = self.token
         if operator in ("in", "not in"):
-            called = self.tokens[self.index + 1].kind == "lparen"
-            if called and token.kind == "word" and token.word not in RESERVED_WORDS:
+            if token.word and token.word not in RESERVED_WORDS and self.after.kind == "lparen":
                 return self.parse_value()  # a function giving a list: membersOf(...)
             if token.kind != "lparen":
                 raise self.error("list", operator=operator)
