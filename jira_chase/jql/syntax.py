@@ -32,13 +32,16 @@ __all__ = [
     "Literal",
     "Node",
     "Not",
+    "Operand",
     "Or",
     "Problem",
     "Query",
     "SortKey",
     "Token",
+    "Value",
     "Vocabulary",
     "parse",
+    "position",
     "tokenize",
 ]
 
@@ -255,9 +258,9 @@ class Problem:
     """Why a query is refused, for the vocabulary to word.
 
     ``kind`` is a syntax error (a key of the syntax table: ``rparen``, ``value``, ...) or
-    ``field`` (unknown field), ``operator`` (not supported by ``field``), ``function``
-    (unknown function) or ``sort`` (the field cannot be sorted by). ``token`` is the
-    offending token; ``operator`` the clause's operator where it matters.
+    ``field`` (unknown field), ``operator`` (not supported by ``field``) or ``function``
+    (unknown function). ``token`` is the offending token; ``operator`` the clause's
+    operator where it matters.
     """
 
     kind: str
@@ -292,9 +295,7 @@ class Problem:
                 f"The operator '{self.operator}' is not supported by the '{self.field}' field."
                 f" {self.where}"
             )
-        if self.kind == "function":
-            return f"Unable to find JQL function '{token.text}()'."
-        return f"Field '{token.text}' does not support sorting."
+        return f"Unable to find JQL function '{token.text}()'."
 
 
 class Vocabulary:
@@ -320,8 +321,7 @@ class Vocabulary:
 
     def sort(self, token: Token, text: str) -> None:
         """Accept ``token`` as an ``ORDER BY`` field, or raise."""
-        if not self.field(token, text).sortable:
-            raise self.refuse(Problem("sort", token, text))
+        self.field(token, text)
 
 
 def parse(text: str, vocabulary: Vocabulary) -> Query:

@@ -58,6 +58,7 @@ from jira_chase.jql.syntax import (
     Or,
     Problem,
     SortKey,
+    Token,
     Vocabulary,
     position,
 )
@@ -147,9 +148,11 @@ class _Search(Vocabulary):
             return JQLError(f"Field '{name}' is not supported by {_SUBSET}. {problem.where}")
         if problem.kind == "function" and name.lower() in UNSUPPORTED_FUNCTIONS:
             return JQLError(f"The function '{name}' is not supported by {_SUBSET}.")
-        if problem.kind == "sort":
-            return JQLError(f"Sorting by '{name}' is not supported by {_SUBSET}.")
         return super().refuse(problem)
+
+    def sort(self, token: Token, text: str) -> None:
+        if not self.field(token, text).sortable:
+            raise JQLError(f"Sorting by '{token.text}' is not supported by {_SUBSET}.")
 
 
 VOCABULARY = _Search(FIELDS, DATE_FUNCTIONS | USER_FUNCTIONS)
