@@ -68,7 +68,7 @@ def test_the_scope_matcher_reads_jql_as_jira_does(query, bare, tagged):
         ("project = APP ORDER BY", "the query ends too early"),
         ("ORDER BY key", "the query is empty"),
         ("assignee in membersOf(devs)", "functions such as membersOf() are not supported"),
-        ("status = 'Done", "cannot read the query at \"'Done\": the quote is not closed"),
+        ("status = 'Done", 'cannot read the query at "\'Done": the quote is not closed'),
         ("status IS Done", "expected EMPTY after IS, found 'Done'"),
         ("status = (Done)", "expected a value but found '('"),
         ("status in Done", "expected a list in parentheses, found 'Done'"),
