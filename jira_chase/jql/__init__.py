@@ -8,7 +8,8 @@ Goal scopes are JQL *within* the tracker scope: the issues are already fetched, 
 goal's scope is evaluated here instead of asking the tracker again. Supported:
 
 - fields `project`, `key`/`issuekey`, `type`/`issuetype`, `priority`, `status`,
-  `labels`/`label`, `fixVersion`, `parent`, `assignee` (account id or display name);
+  `labels`/`label`, `fixVersion`, `parent`, `assignee` (account id, display name or
+  email address);
 - operators `=`, `!=`, `IN`, `NOT IN`, `IS [NOT] EMPTY|NULL`;
 - `AND`, `OR`, `NOT`, parentheses; values as words or "double"/'single' quoted strings,
   `EMPTY`/`NULL` (`labels = EMPTY`, `assignee in (u-ann, EMPTY)`);
@@ -43,19 +44,20 @@ def _values(getter: Callable[[Issue], object]) -> Callable[[Issue], tuple[str, .
         if value is None:
             return ()
         if isinstance(value, tuple):
-            return tuple(str(v).casefold() for v in value)
-        return (str(value).casefold(),)
+            return tuple(str(v).lower() for v in value)
+        return (str(value).lower(),)
 
     return values
 
 
 def _assignee(issue: Issue) -> tuple[str, ...]:
-    if issue.assignee is None:
+    person = issue.assignee
+    if person is None:
         return ()
-    return (issue.assignee.id.casefold(), issue.assignee.name.casefold())
+    return tuple(value.lower() for value in (person.id, person.name, person.email) if value)
 
 
-#: JQL field name -> the issue's values for it, case-folded.
+#: JQL field name -> the issue's values for it, in lower case.
 FIELDS: dict[str, Callable[[Issue], tuple[str, ...]]] = {
     "project": _values(lambda i: i.project),
     "key": _values(lambda i: i.key),
@@ -116,7 +118,7 @@ _VOCABULARY = _Scope(
 
 
 def _clause(clause: Clause, operator: str) -> Callable[[Issue], bool]:
-    wanted = [v.text.casefold() for v in clause.values if isinstance(v, Literal)]
+    wanted = [v.text.lower() for v in clause.values if isinstance(v, Literal)]
     allow_empty = any(isinstance(v, EmptyValue) for v in clause.values)
     return semantics.equality(operator, FIELDS[clause.field.name], wanted, allow_empty, many=True)
 

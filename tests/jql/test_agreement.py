@@ -2,8 +2,9 @@
 search over the same issues in a dataset.
 
 Random issues become both a simulator dataset and the `Issue`s a source would give; random
-queries over the fields goal scopes support (values in any letter case, ids or display
-names for people, EMPTY in lists, NOT/AND/OR nested) must select the same keys.
+queries over the fields goal scopes support (values in any letter case, ids, display
+names or email addresses for people, EMPTY in lists, NOT/AND/OR nested) must select the
+same keys.
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ def value_pools(issues: list[dict[str, Any]]) -> dict[str, list[str]]:
         "labels": [*LABELS, "unused-label"],
         "fixVersion": used_versions,
         "parent": keys,
-        "assignee": [p.id for p in PEOPLE.values()] + [p.name for p in PEOPLE.values()],
+        "assignee": [v for p in PEOPLE.values() for v in (p.id, p.name, p.email or "")],
     }
 
 

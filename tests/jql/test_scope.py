@@ -47,6 +47,9 @@ TAGGED = replace(make_issue("APP-8"), labels=("empty",), fix_versions=("1.4",))
         ("fixVersion not in (EMPTY, 1.5)", False, True),
         ("assignee = EMPTY", True, False),
         ("NOT assignee = EMPTY", False, True),
+        # People by account id, display name or email address.
+        ("assignee = 'ANN@example.com'", False, True),
+        ("assignee in ('ann lee', u-bob)", False, True),
         # && and || need no spaces around them.
         ("project = APP&&labels is empty", True, False),
         ("key = app-9||key = APP-8", False, True),
