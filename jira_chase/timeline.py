@@ -9,7 +9,6 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from jira_chase.config import WEEKDAYS, CalendarSettings, WorkflowSettings
@@ -54,19 +53,23 @@ class Calendar:
             return 0.0
         if self.kind == "calendar":
             return (end - start) / DAY
-        low, high = _micros(start), _micros(end)
-        for moment in (low, high):  # grow first: growing renumbers the working time
-            if not self._midnights or not self._midnights[0] <= moment < self._midnights[-1]:
-                self._cover(moment)
-        return (self._working_micros(high) - self._working_micros(low)) / _DAY_MICROS
+        return (self.position(end) - self.position(start)) / DAY_MICROS
 
-    def _working_micros(self, moment: int) -> int:
-        """Working time from the table's first day up to `moment` (epoch microseconds),
-        which the table covers."""
+    def position(self, moment: datetime) -> int:
+        """Where `moment` lies on this calendar's clock, in microseconds: the time
+        counted (all of it, or working time only) from a fixed origin. Positions never
+        change once given, so a duration is `(position(end) - position(start))`, and
+        clipping to a window is `max`/`min` of positions (the clock never runs back)."""
+        micros = (moment - EPOCH) // _MICRO
+        if self.kind == "calendar":
+            return micros
         midnights = self._midnights
-        index = bisect_right(midnights, moment) - 1
+        if not midnights or not midnights[0] <= micros < midnights[-1]:
+            self._cover(micros)
+            midnights = self._midnights
+        index = bisect_right(midnights, micros) - 1
         before = self._before[index]
-        return before + (moment - midnights[index]) if self._working[index] else before
+        return before + (micros - midnights[index]) if self._working[index] else before
 
     def _cover(self, moment: int) -> None:
         """Grow the table to span the local day of `moment`, with a year to spare."""
@@ -87,6 +90,10 @@ class Calendar:
             # 25-hour DST day counts 25/24).
             length = midnights[i + 1] - midnights[i]
             before.append(before[-1] + (length if working[i] else 0))
+        if self._midnights:
+            # Keep every position already given: the old first day keeps its count.
+            shift = self._before[0] - before[self._first_day - first]
+            before = [count + shift for count in before]
         self._first_day, self._midnights, self._before, self._working = (
             first, midnights, before, working
         )  # fmt: skip
@@ -94,7 +101,7 @@ class Calendar:
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICRO = timedelta(microseconds=1)
-_DAY_MICROS = 86_400_000_000
+DAY_MICROS = 86_400_000_000
 _MARGIN_DAYS = 366
 
 
@@ -206,12 +213,6 @@ class Visit:
 
 
 @dataclass(frozen=True, slots=True)
-class _Derived:
-    entry: datetime | None
-    arrivals: tuple[datetime, ...]
-
-
-@dataclass(frozen=True)
 class Timeline:
     """An issue's status intervals covering [created, now] with no gap or overlap."""
 
@@ -220,34 +221,38 @@ class Timeline:
     #: False when the issue's status history is unknown: then the one interval is a
     #: placeholder from creation and no rule may read dates from it.
     known: bool = True
+    #: The interval the issue is in now (the last one).
+    current: Interval = field(init=False, repr=False, compare=False)
+    # The views several rules ask for, worked out once (see their methods).
+    _entry: datetime | None = field(init=False, repr=False, compare=False)
+    _arrivals: tuple[datetime, ...] = field(init=False, repr=False, compare=False)
 
-    @property
-    def current(self) -> Interval:
-        return self.intervals[-1]
-
-    def current_step_entry(self) -> datetime | None:
-        """When the issue last entered its current step (merging adjacent statuses of
-        the same step); None when the current status belongs to no step."""
-        return self._derived.entry
-
-    @cached_property
-    def _derived(self) -> _Derived:
-        """The views several rules ask for, worked out once per timeline."""
+    def __post_init__(self) -> None:
         intervals = self.intervals
-        step = intervals[-1].step
+        current = intervals[-1]
+        step = current.step
         entered = None
         if step is not None:
-            entered = intervals[-1].start
+            entered = current.start
             for interval in reversed(intervals[:-1]):
                 if interval.step != step:
                     break
                 entered = interval.start
-        arrivals = tuple(
-            interval.start
-            for i, interval in enumerate(intervals)
-            if interval.done and (i == 0 or not intervals[i - 1].done)
-        )
-        return _Derived(entered, arrivals)
+        arrivals = []
+        was_done = False
+        for interval in intervals:
+            if interval.done and not was_done:
+                arrivals.append(interval.start)
+            was_done = interval.done
+        define = object.__setattr__
+        define(self, "current", current)
+        define(self, "_entry", entered)
+        define(self, "_arrivals", tuple(arrivals))
+
+    def current_step_entry(self) -> datetime | None:
+        """When the issue last entered its current step (merging adjacent statuses of
+        the same step); None when the current status belongs to no step."""
+        return self._entry
 
     def visits(self) -> list[Visit]:
         """Every stay in a workflow step, oldest first; the last may be ongoing."""
@@ -269,12 +274,18 @@ class Timeline:
     def done_arrivals(self) -> list[datetime]:
         """Each moment the issue arrived in a done status from a status that is not done
         (creation counts when it was created done)."""
-        return list(self._derived.arrivals)
+        return list(self._arrivals)
 
     def last_done_arrival(self) -> datetime | None:
         """The latest of `done_arrivals()`, None when there is none."""
-        arrivals = self._derived.arrivals
+        arrivals = self._arrivals
         return arrivals[-1] if arrivals else None
+
+    def settled_before(self, moment: datetime) -> bool:
+        """Finished, outside the workflow steps, and unchanged since before `moment`:
+        its status history holds nothing at or after `moment`."""
+        current = self.current
+        return self.known and current.done and current.step is None and current.start < moment
 
     def reopens(self) -> list[datetime]:
         """Each moment the issue left a done status for one that is not done."""
@@ -319,7 +330,7 @@ class Timeline:
         "last": the last entry from a status outside the steps."""
         if not self.is_done or self.current.cancelled:
             return None
-        end = self._derived.arrivals[-1]
+        end = self._arrivals[-1]
         start = self.first_step_entry() if start_at == "first" else self.last_step_entry(end)
         if start is None or start >= end:
             return None
