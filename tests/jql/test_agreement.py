@@ -4,7 +4,8 @@ search over the same issues in a dataset.
 Random issues become both a simulator dataset and the `Issue`s a source would give; random
 queries over the fields goal scopes support (values in any letter case, ids, display
 names or email addresses for people, EMPTY in lists, NOT/AND/OR nested) must select the
-same keys.
+same keys. Over real sockets, a goal scope matched against the issues the Jira source
+fetched selects what the same JQL fetches as `jira.scope`.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jira_chase import jql
+from jira_chase.config import JiraSettings
 from jira_chase.jql.semantics import FIELDS
 from jira_chase.jql.syntax import (
     And,
@@ -32,7 +35,8 @@ from jira_chase.jql.syntax import (
 from jira_chase.model import Issue, Person
 from jira_chase.simulator import jql as search
 from jira_chase.simulator import load_dataset
-from tests.conftest import NOW
+from jira_chase.sources.jira import JiraSource
+from tests.conftest import NOW, build_demo_like_dataset
 from tests.jql.trees import render
 
 PEOPLE = {
@@ -174,3 +178,30 @@ def test_a_goal_scope_selects_what_the_simulators_search_finds(
         in_scope = {raw["key"] for raw in issues if scope.matches(fetched(raw))}
         found = {issue.key for issue in prepared.select(dataset.issues.values())}
         assert in_scope == found, text
+
+
+SCOPES = [
+    "labels = infra",
+    "labels != infra",
+    "NOT labels in (customer, infra)",
+    "assignee in ('ann lee', BOB@example.com, EMPTY)",
+    "fixVersion = beta OR parent is not EMPTY",
+    "status != Done AND NOT (type = Bug OR priority = High)",
+    "key in (app-1, OPS-7) OR issuetype = Epic ORDER BY key",
+]
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+def test_a_goal_scope_selects_what_jira_scope_fetches(jira_sim: Any, scope: str) -> None:
+    """Over real sockets: the issues of a broad `jira.scope` matched against a goal scope
+    are the issues the same JQL fetches as `jira.scope`."""
+    sim = jira_sim(build_demo_like_dataset())
+
+    def fetch(jql_text: str) -> list[Issue]:
+        settings = JiraSettings(url=sim.url, email="bot@example.com", token="t", scope=jql_text)
+        return JiraSource(settings).fetch_issues()
+
+    everything = fetch("project in (APP, OPS)")
+    matched = {issue.key for issue in everything if jql.parse(scope).matches(issue)}
+    assert matched == {issue.key for issue in fetch(scope)}
+    assert matched and matched != {issue.key for issue in everything}
