@@ -155,11 +155,11 @@ class _Search(Vocabulary):
             raise JQLError(f"Sorting by '{token.text}' is not supported by {_SUBSET}.")
 
 
-VOCABULARY = _Search(FIELDS, DATE_FUNCTIONS | USER_FUNCTIONS)
+_VOCABULARY = _Search(FIELDS, DATE_FUNCTIONS | USER_FUNCTIONS)
 
 
 class Query(syntax.Query):
-    """A parsed query: ``where`` is None for a query without conditions."""
+    """A parsed query the simulator can run: ``prepare`` binds it to a dataset."""
 
     def prepare(
         self, dataset: Dataset, *, now: datetime, current_user: str | None
@@ -179,7 +179,7 @@ class Query(syntax.Query):
 
 def parse(text: str) -> Query:
     """Parse JQL ``text``; raise :class:`JQLError` for anything outside the subset."""
-    query = syntax.parse(text, VOCABULARY)
+    query = syntax.parse(text, _VOCABULARY)
     return Query(query.text, query.where, query.order_by)
 
 

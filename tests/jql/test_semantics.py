@@ -1,5 +1,5 @@
-"""A query means the same in both uses: goal scopes over fetched issues and the simulator's
-search over the same issues in a dataset.
+"""Jira's matching semantics, and a query meaning the same in both uses: goal scopes over
+fetched issues and the simulator's search over the same issues in a dataset.
 
 Random issues become both a simulator dataset and the `Issue`s a source would give; random
 queries over the fields goal scopes support (values in any letter case, ids, display
@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from jira_chase import jql
 from jira_chase.config import JiraSettings
-from jira_chase.jql.semantics import FIELDS
+from jira_chase.jql.semantics import FIELDS, equality
 from jira_chase.jql.syntax import (
     And,
     Clause,
@@ -205,3 +205,30 @@ def test_a_goal_scope_selects_what_jira_scope_fetches(jira_sim: Any, scope: str)
     matched = {issue.key for issue in everything if jql.parse(scope).matches(issue)}
     assert matched == {issue.key for issue in fetch(scope)}
     assert matched and matched != {issue.key for issue in everything}
+
+
+@pytest.mark.parametrize(
+    ("operator", "wanted", "allow_empty", "expected"),
+    [
+        # Values of the issues: ("a",), ("b", "c"), () - an empty field.
+        ("=", ["a"], False, [True, False, False]),
+        ("=", ["a"], True, [True, False, True]),
+        ("!=", ["a"], False, [False, True, False]),
+        ("!=", ["a"], True, [False, True, False]),
+        ("in", ["c", "z"], False, [False, True, False]),
+        ("not in", ["c", "z"], False, [True, False, False]),
+        ("is", [], True, [False, False, True]),
+        ("is not", [], True, [True, True, False]),
+    ],
+)
+def test_jiras_equality_on_fields_with_one_or_several_values(
+    operator: str, wanted: list[str], allow_empty: bool, expected: list[bool]
+) -> None:
+    issues: list[tuple[str, ...]] = [("a",), ("b", "c"), ()]
+    many = equality(operator, lambda have: have, wanted, allow_empty, many=True)
+    assert [many(have) for have in issues] == expected
+    one = equality(
+        operator, lambda have: have[0] if have else None, wanted, allow_empty, many=False
+    )
+    single = [("a",), ("c",), ()]  # the second issue with one value, "c"
+    assert [one(have) for have in single] == expected
