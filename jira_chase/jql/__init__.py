@@ -129,10 +129,10 @@ class Filter:
 
     text: str
     root: Node
-    test: Callable[[Issue], bool] = dataclass_field(repr=False, compare=False)
+    predicate: Callable[[Issue], bool] = dataclass_field(repr=False, compare=False)
 
     def matches(self, issue: Issue) -> bool:
-        return self.test(issue)
+        return self.predicate(issue)
 
 
 def parse(text: str) -> Filter:
