@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from random import Random
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -26,7 +28,7 @@ from jira_chase.jql.syntax import (
     parse,
     tokenize,
 )
-from tests.jql.trees import render_query, shape
+from tests.jql.trees import render_query, shape, spell
 
 VOCABULARY = Vocabulary(FIELDS, functions=("currentUser", "now", "membersOf"))
 DETERMINISTIC = settings(max_examples=200, deadline=None, derandomize=True, database=None)
@@ -142,3 +144,9 @@ def test_a_function_may_give_the_list_of_in() -> None:
     first, second = where.children
     assert isinstance(first, Clause) and first.operand == Function("membersOf", ("devs",), 12)
     assert isinstance(second, Clause) and second.operator in ORDERING
+
+
+@DETERMINISTIC
+@given(trees, st.randoms(use_true_random=False))
+def test_every_spelling_of_a_query_parses_to_the_same_tree(tree: Node, rng: Random) -> None:
+    assert shape(parse(spell(tree, rng), VOCABULARY).where) == shape(tree)
