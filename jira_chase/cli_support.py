@@ -108,12 +108,6 @@ force_option = click.option(
 )
 
 
-def terminate(signum: int, frame: Any) -> None:
-    # SIGTERM (cron timeouts, systemd stop) ends the run like Ctrl-C: recorded with the
-    # writes it made, lock released, and the next run finishes the job.
-    raise KeyboardInterrupt
-
-
 def run_options(func: F) -> F:
     """The output options of `plan` and `sync`."""
     for option in reversed(
