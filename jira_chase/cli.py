@@ -27,7 +27,7 @@ from jira_chase.cli_support import (
     use_output,
     wait_option,
 )
-from jira_chase.config import load_settings
+from jira_chase.config_file import load_settings
 from jira_chase.errors import EXIT_OK, EXIT_PARTIAL, EXIT_UNEXPECTED
 from jira_chase.output import Output
 from jira_chase.report import outcome_line, run_to_dict, summary_lines

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from jira_chase import digest, metrics_file, trends
-from jira_chase.config import Settings, load_settings
+from jira_chase.config import Settings
+from jira_chase.config_file import load_settings
 from jira_chase.digest import DigestOutcome
 from jira_chase.errors import EXIT_UNEXPECTED, ChaseError, ConfigError
 from jira_chase.evaluate import evaluate

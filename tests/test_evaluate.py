@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 import tomllib
 
-from jira_chase.config import ISSUE_FAMILIES, load_settings
+from jira_chase.config import ISSUE_FAMILIES
+from jira_chase.config_file import load_settings
 from jira_chase.errors import ConfigError
 from jira_chase.evaluate import Evaluation, evaluate
 from jira_chase.model import Health, Link

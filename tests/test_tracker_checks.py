@@ -18,7 +18,7 @@ import tomllib
 from click.testing import CliRunner
 
 from jira_chase.cli import main
-from jira_chase.config import load_settings
+from jira_chase.config_file import load_settings
 from jira_chase.errors import TrackerError
 from jira_chase.simulator.demo import build_demo_dataset
 from jira_chase.simulator.faults import FaultPlan
