@@ -85,25 +85,6 @@ def test_recovery_times_come_from_a_sequence_of_runs(tmp_path):
     ]
 
 
-def test_a_version_5_state_file_gains_the_trend_tables(tmp_path):
-    import sqlite3
-
-    from jira_chase import state
-
-    path = tmp_path / "old.sqlite"
-    db = sqlite3.connect(path)
-    for version in range(1, 6):
-        db.executescript(state._MIGRATIONS[version])
-    db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '5')")
-    db.commit()
-    db.close()
-    with StateStore(path) as store:
-        assert store.schema_version == 6
-        assert store.trend_runs() == [] and store.health_changes() == []
-        store.record_trend(1, "sync", day(0), {"issues": 1}, {"A-1": ("at-risk", ("wip",))})
-        assert store.health_changes() == [("A-1", day(0), "at-risk", ("wip",))]
-
-
 def test_each_sync_keeps_the_team_state_and_only_the_issue_changes(tmp_path, config):
     invoke("sync", "--config", str(config), "--now", NOW)
     invoke("sync", "--config", str(config), "--now", "2026-11-20T17:00:00Z")
