@@ -14,6 +14,8 @@ from jira_chase.model import Health, Link
 from jira_chase.plan import desired_labels
 from jira_chase.rules import FAMILIES, TEAM_FAMILIES
 from tests.factories import ANN, BOB, at, make_issue, make_settings
+from tests.rules.test_cooperation import blocked
+from tests.rules.test_steps import SETTINGS, findings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -163,3 +165,26 @@ def test_evaluation_is_pure_and_repeatable():
     )  # fmt: skip
     first, second = evaluate(issues, settings, at(1)), evaluate(issues, settings, at(1))
     assert first == second
+
+
+# -- health -----------------------------------------------------------------------------
+
+
+def test_health_is_the_worst_severity():
+    issue = make_issue(path=[(0, "In Progress"), (1, "Done")])  # red line: critical
+    verdict = evaluate([issue], SETTINGS, at(2)).verdicts[0]
+    assert verdict.health is Health.OFF_TRACK
+    warn = make_issue("APP-2", path=[(0, "Code Review")])
+    assert evaluate([warn], SETTINGS, at(2.5)).verdicts[0].health is Health.AT_RISK
+
+
+def test_disabled_families_produce_nothing():
+    settings = make_settings(
+        focus={"wip_per_person": None},
+        cooperation={"blocked_days": None},
+        rules={"disabled": ["wip"]},
+    )
+    issues = [
+        make_issue(f"APP-{n}", path=[(0, "In Progress")], links=(blocked(),)) for n in range(5)
+    ]
+    assert all(f == () for f in findings(issues, at(3), settings).values())
