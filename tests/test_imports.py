@@ -208,7 +208,7 @@ def _cycle_in(group: set[str], graph: dict[str, set[str]]) -> list[str]:
 
 def test_jira_chase_has_no_import_cycle() -> None:
     graph = import_graph(PACKAGE_DIR)
-    assert "jira_chase.cli" in graph and "jira_chase.config" in graph["jira_chase.cli"]
+    assert graph["jira_chase.cli"], "the walk found no import in jira_chase/cli.py"
     cycles = find_cycles(graph)
     assert not cycles, "import cycles in jira_chase/:\n" + "\n".join(
         " -> ".join(cycle) for cycle in cycles

@@ -44,6 +44,10 @@ class RuleContext:
     bot_id: str | None = None
     metrics: FlowMetrics | None = None
     goals: tuple[GoalStatus, ...] | None = None
+    #: Every subject of the run, also those no rule judges one by one (finished long
+    #: ago): what a rule reads about the rest of the scope (is the parent done?).
+    #: None: the subjects the rule is given are the whole scope.
+    scope: tuple[Subject, ...] | None = None
     #: (step, issue type, priority, project) -> `step_limit`'s answer, filled as asked.
     _limits: dict[tuple[str, str, str | None, str], tuple[float | None, str]] = field(
         default_factory=dict, init=False, repr=False, compare=False

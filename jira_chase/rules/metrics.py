@@ -43,7 +43,7 @@ from jira_chase.rules.context import (
     is_unfinished,
 )
 from jira_chase.rules.values import WEEK, FlowMetrics, Percentiles, StepStats, percentile
-from jira_chase.timeline import Calendar, Timeline
+from jira_chase.timeline import DAY_MICROS, Timeline
 
 # --- measuring ------------------------------------------------------------------------
 
@@ -57,10 +57,9 @@ def wip_age_start(timeline: Timeline, cycle_start: str = "first") -> datetime | 
     return next((i.start for i in timeline.stretch() if i.step is not None), None)
 
 
-def _clipped(
-    calendar: Calendar, start: datetime, end: datetime, lo: datetime, hi: datetime
-) -> float:
-    return calendar.days_between(max(start, lo), min(end, hi))
+def _overlap(start: int, end: int, lo: int, hi: int) -> float:
+    """Days of [start, end) inside [lo, hi), all positions on the calendar's clock."""
+    return max(0, min(end, hi) - max(start, lo)) / DAY_MICROS
 
 
 def blocked_periods(issue: Issue, ctx: RuleContext) -> list[tuple[datetime, datetime]]:
@@ -115,56 +114,76 @@ def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
     first_created = min((s.issue.created for s in subjects), default=window_start)
 
     by_step: dict[str, list[Subject]] = {s.name: [] for s in steps}
+    # Durations are differences of positions on the calendar's clock (see
+    # `Calendar.position`): each moment is placed once per issue.
+    pos = cal.position
+    window_pos, now_pos = pos(window_start), pos(now)
     for subject in subjects:
         timeline = subject.timeline
-        current_step = timeline.current.step
-        if current_step is not None:
-            by_step.setdefault(current_step, []).append(subject)
+        intervals = timeline.intervals
+        current = intervals[-1]
+        if current.step is not None:
+            by_step.setdefault(current.step, []).append(subject)
+        if timeline.settled_before(window_start):
+            # Finished before the window and unchanged since: nothing to measure.
+            continue
         if not timeline.known:
             # No dates to measure from: it counts as WIP only.
-            undated_wip += current_step is not None and not timeline.is_done
+            undated_wip += current.step is not None and not current.done
             continue
-        if timeline.current.cancelled:
-            cancelled += timeline.done_arrivals()[-1] >= window_start
-        reopens += sum(1 for t in timeline.reopens() if window_start <= t <= now)
+        marks = [pos(interval.start) for interval in intervals]
+        marks.append(now_pos)  # where each interval ends: the next one's start, or now
         done_arrivals = timeline.done_arrivals()
+        if current.cancelled:
+            cancelled += done_arrivals[-1] >= window_start
+        reopens += sum(1 for t in timeline.reopens() if window_start <= t <= now)
         arrivals += sum(1 for t in done_arrivals if window_start <= t <= now)
-        if timeline.is_done:
+        if current.done:
             last = done_arrivals[-1]
-            if last >= window_start and not timeline.current.cancelled:
+            if last >= window_start and not current.cancelled:
                 finished_at.append(last)
                 cycle = timeline.cycle(mode)
                 if cycle is not None:
-                    start, end = cycle
-                    days = cal.days_between(start, end)
+                    cycle_from, cycle_to = pos(cycle[0]), pos(cycle[1])
+                    days = (cycle_to - cycle_from) / DAY_MICROS
                     cycles.append(days)
                     cycle_total += days
-                    for interval in timeline.intervals:
-                        part = _clipped(cal, interval.start, interval.end_or(now), start, end)
+                    for k, interval in enumerate(intervals):
                         if interval.step is not None:
+                            part = _overlap(marks[k], marks[k + 1], cycle_from, cycle_to)
                             in_step[interval.step] += part
                             if ctx.is_active(interval.step):
                                 active_total += part
-        elif timeline.current.step is not None:
+        elif current.step is not None:
             started = wip_age_start(timeline, mode)
             assert started is not None
             ages[subject.issue.key] = cal.days_between(started, now)
-        for visit in timeline.visits():
-            if visit.end is not None and window_start <= visit.end <= now:
-                days = cal.days_between(visit.start, visit.end)
-                visits[visit.step].append(days)
-                limit, _ = ctx.step_limit(subject.issue, visit.step)
+        k, count = 0, len(intervals)
+        while k < count:  # each stay in a step: adjacent intervals of one step merged
+            stay = intervals[k].step
+            if stay is None:
+                k += 1
+                continue
+            last_k = k
+            while last_k + 1 < count and intervals[last_k + 1].step == stay:
+                last_k += 1
+            end = intervals[last_k].end
+            if end is not None and window_start <= end <= now:
+                days = (marks[last_k + 1] - marks[k]) / DAY_MICROS
+                visits[stay].append(days)
+                limit, _ = ctx.step_limit(subject.issue, stay)
                 if limit is not None and days >= limit:
-                    breaches[visit.step] += 1
-        periods = blocked_periods(subject.issue, ctx)
-        for interval in timeline.intervals:
+                    breaches[stay] += 1
+            k = last_k + 1
+        spans = [(pos(a), pos(b)) for a, b in blocked_periods(subject.issue, ctx)]
+        for k, interval in enumerate(intervals):
             if interval.step is None:
                 continue
-            lo, hi = max(interval.start, window_start), interval.end_or(now)
-            if hi <= lo:
+            if interval.end_or(now) <= max(interval.start, window_start):
                 continue
-            in_workflow += cal.days_between(lo, hi)
-            blocked += sum(_clipped(cal, lo, hi, start, end) for start, end in periods)
+            lo, hi = max(marks[k], window_pos), marks[k + 1]
+            in_workflow += (hi - lo) / DAY_MICROS
+            blocked += sum(_overlap(lo, hi, a, b) for a, b in spans)
 
     weekly = [0] * settings.window_weeks
     for moment in finished_at:
