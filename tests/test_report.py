@@ -234,15 +234,6 @@ def test_the_html_report_opens_offline_in_chromium(tmp_path, config):
     assert (tmp_path / "report.png").stat().st_size > 10_000
 
 
-def test_the_demo_ends_by_writing_the_report_and_printing_its_path():
-    result = CliRunner().invoke(main, ["demo"])
-    assert result.exit_code == 0, result.output
-    last = result.stdout.rstrip().splitlines()[-1].strip()
-    assert last.endswith("jira-chase-demo-report.html")
-    html = Path(last).read_text()
-    assert html.startswith("<!doctype html>") and html.count('<svg class="chart"') == 7
-
-
 def test_zentao_report_links_to_the_items(tmp_path, zentao_sim):  # noqa: F811
     sim = zentao_sim()
     config = write_toml(tmp_path / "c.toml", zentao_config(sim.url, str(tmp_path / "s.sqlite")))

@@ -364,29 +364,6 @@ def test_check_says_when_the_tracker_gave_no_history(tmp_path, jira_sim):
     assert "warning: 132 of 156 issues have no status history" in result.stdout
 
 
-def test_the_simulator_command_serves_no_history_on_request():
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jira_chase.cli", "simulator", "--port", "0", "--no-history"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().split(" at ")[1].strip()
-        answer = requests.get(
-            f"{url}/rest/api/3/issue/APP-52",
-            params={"expand": "changelog", "fields": "status"},
-            auth=("ann.lee@example.com", "x"),
-            timeout=10,
-        )
-        assert answer.status_code == 200
-        assert answer.json()["fields"]["status"]["name"] == "Done"
-        assert answer.json()["changelog"]["histories"] == []
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
 def test_an_unrecognized_body_field_is_named_as_the_parameter(jira_sim):
     sim = jira_sim(build_demo_dataset(), deployment="datacenter")
     settings = load_settings(data=demo_config(sim.url, "s.sqlite", jira=DC))
