@@ -327,26 +327,6 @@ def test_an_interrupted_sync_records_the_writes_it_made(tmp_path):
             assert len(bot_comments(sim, key)) == 1
 
 
-def test_old_runs_are_pruned_but_owned_labels_are_kept(tmp_path):
-    from datetime import datetime, timedelta, timezone
-
-    now = datetime.now(timezone.utc)
-    with StateStore(tmp_path / "s.sqlite") as store:
-        for _ in range(3):
-            run_id = store.start_run("sync", now)
-            store.record_operation(run_id, 0, "APP-1", "labels", {"add": ["chase-x"]}, "done")
-            store.finish_run(run_id, "ok", {"issues": 1})
-        store.record_labels("APP-1", ["chase-x"], [])
-        store._db.execute(
-            "UPDATE runs SET started_at = ? WHERE id < 3",
-            ((now - timedelta(days=100)).isoformat(),),
-        )
-        assert store.prune(90) == 2
-        assert [r.id for r in store.runs()] == [3]
-        assert store.operations(1) == [] and store.operations(3)
-        assert store.keys_carrying("chase-x") == {"APP-1"}
-
-
 def test_zentao_items_of_a_product_dropped_from_the_scope_lose_our_keywords(tmp_path):
     from jira_chase.simulator.zentao import ZenTaoSimulator
     from tests.test_zentao_cli import zentao_config

@@ -51,3 +51,23 @@ def test_facts_are_kept_between_runs_and_a_scratch_overlay_never_writes(tmp_path
     with StateStore(tmp_path / "s.sqlite") as store:
         assert store.recall("notify") == {"APP": "silent"}
         assert store.recall("other") == {}
+
+
+def test_old_runs_are_pruned_but_owned_labels_are_kept(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    now = datetime.now(timezone.utc)
+    with StateStore(tmp_path / "s.sqlite") as store:
+        for _ in range(3):
+            run_id = store.start_run("sync", now)
+            store.record_operation(run_id, 0, "APP-1", "labels", {"add": ["chase-x"]}, "done")
+            store.finish_run(run_id, "ok", {"issues": 1})
+        store.record_labels("APP-1", ["chase-x"], [])
+        store._db.execute(
+            "UPDATE runs SET started_at = ? WHERE id < 3",
+            ((now - timedelta(days=100)).isoformat(),),
+        )
+        assert store.prune(90) == 2
+        assert [r.id for r in store.runs()] == [3]
+        assert store.operations(1) == [] and store.operations(3)
+        assert store.keys_carrying("chase-x") == {"APP-1"}

@@ -6,7 +6,7 @@ import pytest
 from jira_chase.errors import ConfigError
 from jira_chase.state import StateStore
 from jira_chase.state_schema import MIGRATIONS, SCHEMA_VERSION
-from tests.test_report import day
+from tests.test_trends import day
 
 
 def test_newer_schema_is_refused(tmp_path):
