@@ -110,14 +110,6 @@ def test_missing_config_and_bad_now_exit_2(config_file):
     assert result.exit_code == 2 and "--now" in result.stderr
 
 
-def test_check_reports_tracker_and_scope(config_file):
-    result = cli("check", "--config", str(config_file))
-    assert result.exit_code == 0, result.stderr
-    assert "signed in as chase-bot@example.com" in result.output
-    matched = len([i for i in build_demo_dataset()["issues"] if i["project"] == "APP"])
-    assert f"scope ok: the scope query is accepted and matches {matched} issues" in result.output
-
-
 def test_budget_defers_the_rest_to_the_next_run(tmp_path, demo_sim):
     data = demo_config(demo_sim.url, "s.sqlite", writeback={"max_writes": 5})
     config = str(write_toml(tmp_path / "c.toml", data))

@@ -267,18 +267,6 @@ def test_every_command_names_the_exit_codes_in_its_help():
     assert "`5` another run holds the state file's lock" in readme
 
 
-def test_check_as_json(tmp_path, jira_sim):
-    sim = jira_sim(build_demo_dataset())
-    config = str(write_toml(tmp_path / "c.toml", demo_config(sim.url, "s.sqlite")))
-    result = cli("check", "--json", "--config", config)
-    assert result.exit_code == 0
-    doc = json.loads(result.stdout)
-    assert doc["tracker"]["user"] == "chase-bot@example.com" and doc["scope"] == {
-        "ok": True,
-        "matches": 156,
-    }
-
-
 def test_times_are_in_the_team_time_zone(tmp_path, jira_sim):
     sim = jira_sim(build_demo_dataset())
     data = demo_config(sim.url, "s.sqlite", calendar={"timezone": "Europe/Berlin"})
