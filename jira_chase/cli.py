@@ -18,6 +18,7 @@ from jira_chase.cli_support import (
     EXIT_CODES,
     F,
     config_option,
+    deployment_option,
     force_option,
     handle_errors,
     json_option,
@@ -196,12 +197,8 @@ def explain(key: str, config_path: Path | None, now: str | None, as_json: bool) 
     show_default=True,
     help="The simulated tracker to chase: Jira, or ZenTao 18.8 (REST API v1).",
 )
-@click.option(
-    "--deployment",
-    type=click.Choice(["cloud", "datacenter"]),
-    default="cloud",
-    show_default=True,
-    help="For Jira: Cloud (REST v3) or Data Center 10.3 (REST v2, personal access token).",
+@deployment_option(
+    "For Jira: Cloud (REST v3) or Data Center 10.3 (REST v2, personal access token)."
 )
 @handle_errors
 def demo(as_json: bool, tracker: str, deployment: str) -> None:

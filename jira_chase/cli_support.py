@@ -93,6 +93,17 @@ now_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 
 
+def deployment_option(help: str) -> Callable[[F], F]:
+    """`--deployment`: which Jira, Cloud or Data Center (`demo` and `simulator`)."""
+    return click.option(
+        "--deployment",
+        type=click.Choice(["cloud", "datacenter"]),
+        default="cloud",
+        show_default=True,
+        help=help,
+    )
+
+
 wait_option = click.option(
     "--wait",
     type=click.FloatRange(0),
