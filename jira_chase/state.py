@@ -24,7 +24,7 @@ from jira_chase.comment import ManagedComment
 from jira_chase.errors import EXIT_LOCKED, ChaseError, ConfigError
 from jira_chase.model import Issue
 from jira_chase.snapshot import issue_from_record, issue_to_record
-from jira_chase.state_schema import OWNED_LABELS, migrate, schema_version, utcnow
+from jira_chase.state_schema import OWNED_LABELS, migrate, schema_version, transaction, utcnow
 
 
 @dataclass(frozen=True)
@@ -396,8 +396,7 @@ class StateStore:
         latest = self._db.execute("SELECT MAX(id) AS id FROM runs").fetchone()["id"]
         if latest is None:
             return 0
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(self._db):
             old = "SELECT id FROM runs WHERE started_at < ? AND id < ?"
             ops = self._db.execute(
                 f"DELETE FROM operations WHERE run_id IN ({old})", (cutoff, latest)
@@ -405,10 +404,6 @@ class StateStore:
             runs = self._db.execute(
                 "DELETE FROM runs WHERE started_at < ? AND id < ?", (cutoff, latest)
             ).rowcount
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
         if ops + runs > VACUUM_AFTER_ROWS:
             self._db.execute("VACUUM")
         return runs
@@ -434,8 +429,7 @@ class StateStore:
              zlib.compress(json.dumps(issue_to_record(issue), separators=(",", ":")).encode()))
             for issue in changed
         ]  # fmt: skip
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(self._db):
             if replace:
                 self._db.execute("DELETE FROM item_cache WHERE source = ?", (source,))
             self._db.executemany(
@@ -446,10 +440,6 @@ class StateStore:
                 "INSERT OR REPLACE INTO item_cache (source, item_key, snapshot) VALUES (?, ?, ?)",
                 rows,
             )
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
 
     def cached_items(self, source: str) -> dict[str, dict[str, Any]]:
         """The item snapshots a source cached on its last complete fetch (item key ->
@@ -461,17 +451,12 @@ class StateStore:
 
     def save_items(self, source: str, items: Mapping[str, Mapping[str, Any]]) -> None:
         """Replace the source's cached snapshots with `items`, in one transaction."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(self._db):
             self._db.execute("DELETE FROM item_cache WHERE source = ?", (source,))
             self._db.executemany(
                 "INSERT INTO item_cache (source, item_key, snapshot) VALUES (?, ?, ?)",
                 [(source, key, json.dumps(item, sort_keys=True)) for key, item in items.items()],
             )
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
 
     # -- trends ----------------------------------------------------------------------
 
@@ -502,8 +487,7 @@ class StateStore:
         for key, (state, _) in latest.items():
             if key not in health and state != "gone":
                 rows.append((key, run_id, moment, "gone", ""))
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(self._db):
             self._db.execute(
                 "INSERT OR REPLACE INTO trend_runs (run_id, mode, at, team) VALUES (?, ?, ?, ?)",
                 (run_id, mode, moment, json.dumps(team, sort_keys=True)),
@@ -513,10 +497,6 @@ class StateStore:
                 " VALUES (?, ?, ?, ?, ?)",
                 rows,
             )
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
         return len(rows)
 
     def set_mode(self, run_id: int, mode: str) -> None:

@@ -1,12 +1,15 @@
 """The state file's schema. It carries a version; opening an older file migrates it
 forward, one version per transaction, and a newer one is refused with a clear message
-rather than misread.
+rather than misread. Also the two things every write to the file uses: its transaction
+and its time stamp.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -106,6 +109,19 @@ def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+@contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """The block's statements in one write transaction: all of them, or none when the
+    block raises (an interrupt too)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
 def schema_version(db: sqlite3.Connection) -> int:
     row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     return int(row["value"])
@@ -149,8 +165,7 @@ def migrate(db: sqlite3.Connection, path: Path) -> None:
             ]
         )
     for target in range(version + 1, SCHEMA_VERSION + 1):
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(db):
             for statement in MIGRATIONS[target].split(";"):
                 if statement.strip():
                     db.execute(statement)
@@ -160,7 +175,3 @@ def migrate(db: sqlite3.Connection, path: Path) -> None:
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
                 (str(target),),
             )
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
