@@ -17,7 +17,8 @@ from jira_chase.simulator.demo import build_demo_dataset
 from jira_chase.simulator.faults import FaultPlan
 from jira_chase.simulator.zentao import ZenTaoSimulator
 from jira_chase.sources.base import ScratchMemory
-from jira_chase.sources.zentao import REFUSED, ZenTaoSource, edit_keywords, keyword_tokens
+from jira_chase.sources.zentao.items import REFUSED, edit_keywords, keyword_tokens
+from jira_chase.sources.zentao.source import ZenTaoSource
 from tests.conftest import build_demo_like_dataset
 
 
