@@ -235,8 +235,7 @@ class ZenTaoReader:
             raise self.session.run_error(f"reading the history of {key}", exc) from None
         except (Malformed, requests.RequestException) as exc:
             raise self.session.run_error(f"reading the history of {key}", exc) from None
-        actions = [a for a in detail.get("actions") or () if isinstance(a, dict)]
-        self.fresh[key] = actions
+        actions = self.saw(key, detail)
         trimmed = [
             {
                 "id": a.get("id"),
@@ -470,7 +469,10 @@ class ZenTaoReader:
     def actions(self, issue_key: str) -> list[dict[str, Any]] | None:
         """The item's actions read now (None when the item is gone)."""
         kind, number = split_key(issue_key)
-        body = self.session.get(f"/{KINDS[kind][1]}/{number}")
-        actions = [a for a in body.get("actions") or () if isinstance(a, dict)]
+        return self.saw(issue_key, self.session.get(f"/{KINDS[kind][1]}/{number}"))
+
+    def saw(self, issue_key: str, item: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Keep the actions of an item just read as its latest, and return them."""
+        actions = [a for a in item.get("actions") or () if isinstance(a, dict)]
         self.fresh[issue_key] = actions
         return actions

@@ -132,9 +132,7 @@ class KeywordWriter:
             )
         path = f"/{KINDS[kind][1]}/{number}"
         item = self.session.get(path)
-        self.reader.fresh[op.issue_key] = [
-            a for a in item.get("actions") or () if isinstance(a, dict)
-        ]
+        self.reader.saw(op.issue_key, item)
         current = keywords(item.get("keywords"))
         wanted = edit_keywords(current, op.add, op.remove)
         if wanted == current:
@@ -159,9 +157,7 @@ class KeywordWriter:
         except (requests.ConnectionError, requests.Timeout, *BODY_ERRORS) as exc:
             lost = exc  # it may or may not have been made: the read-back tells
         after = self.session.get(path)
-        self.reader.fresh[op.issue_key] = [
-            a for a in after.get("actions") or () if isinstance(a, dict)
-        ]
+        self.reader.saw(op.issue_key, after)
         self._verify(op, kind, item, after, lost)
 
     def _story_form(self, key: str, item: Mapping[str, Any], wanted: str) -> list[tuple[str, str]]:
