@@ -49,7 +49,6 @@ class ZenTaoSource:
         clock: Callable[[], datetime] | None = None,
     ):
         self.session = ZenTaoSession(settings)
-        self.settings = settings
         self.stats: SourceStats = self.session.stats
         self.memory: Memory = ScratchMemory()
         self.refusals = Refusals(self.memory)
