@@ -21,8 +21,7 @@ from jira_chase.rules import (
     skills,
     steps,
 )
-from jira_chase.rules.goals import GoalStatus
-from jira_chase.rules.metrics import FlowMetrics
+from jira_chase.rules.values import WEEK, FlowMetrics, GoalStatus
 from jira_chase.timeline import Timeline, build_timeline
 
 SEVERITY_NAMES = {"warn": Severity.WARN, "critical": Severity.CRITICAL}
@@ -189,13 +188,17 @@ def _evaluate(
         s.issue.key for s in subjects if exempt_labels & {x.casefold() for x in s.issue.labels}
     }
     judged = [s for s in subjects if s.issue.key not in exempt] if exempt else subjects
+    # Issues finished long ago are not judged issue by issue: whatever a rule found,
+    # `_close_finished` would clear it, and they are outside every window.
+    active = [s for s in judged if not _settled(s.timeline, ctx)]
+    ctx = replace(ctx, scope=tuple(judged))
 
     enabled = [name for name in FAMILIES if name not in settings.rules.disabled]
     by_issue: dict[str, list[Finding]] = {s.issue.key: [] for s in subjects}
     kept: list[Finding] = []
     process = None
     for name in enabled:
-        found = FAMILIES[name](judged, ctx)
+        found = FAMILIES[name](active, ctx)
         if name == "hygiene":
             process = hygiene.measure(judged, ctx, found)
         for finding in found:
@@ -233,6 +236,18 @@ def _evaluate(
         process=process,
         coverage=_coverage(subjects, ctx, exempt),
     )
+
+
+def _settled(timeline: Timeline, ctx: RuleContext) -> bool:
+    """Finished and unchanged since before the metrics window, and finished longer
+    than `redlines.flag_finished_days` ago: no rule's finding would be kept, and no
+    measure over the window counts it."""
+    window_start = ctx.now - ctx.settings.metrics.window_weeks * WEEK
+    if not timeline.settled_before(window_start):
+        return False
+    finished = timeline.last_done_arrival()
+    keep_days = ctx.settings.redlines.flag_finished_days
+    return finished is not None and ctx.calendar.days_between(finished, ctx.now) > keep_days
 
 
 def _close_finished(

@@ -54,19 +54,23 @@ class Calendar:
             return 0.0
         if self.kind == "calendar":
             return (end - start) / DAY
-        low, high = _micros(start), _micros(end)
-        for moment in (low, high):  # grow first: growing renumbers the working time
-            if not self._midnights or not self._midnights[0] <= moment < self._midnights[-1]:
-                self._cover(moment)
-        return (self._working_micros(high) - self._working_micros(low)) / _DAY_MICROS
+        return (self.position(end) - self.position(start)) / DAY_MICROS
 
-    def _working_micros(self, moment: int) -> int:
-        """Working time from the table's first day up to `moment` (epoch microseconds),
-        which the table covers."""
+    def position(self, moment: datetime) -> int:
+        """Where `moment` lies on this calendar's clock, in microseconds: the time
+        counted (all of it, or working time only) from a fixed origin. Positions never
+        change once given, so a duration is `(position(end) - position(start))`, and
+        clipping to a window is `max`/`min` of positions (the clock never runs back)."""
+        micros = (moment - EPOCH) // _MICRO
+        if self.kind == "calendar":
+            return micros
         midnights = self._midnights
-        index = bisect_right(midnights, moment) - 1
+        if not midnights or not midnights[0] <= micros < midnights[-1]:
+            self._cover(micros)
+            midnights = self._midnights
+        index = bisect_right(midnights, micros) - 1
         before = self._before[index]
-        return before + (moment - midnights[index]) if self._working[index] else before
+        return before + (micros - midnights[index]) if self._working[index] else before
 
     def _cover(self, moment: int) -> None:
         """Grow the table to span the local day of `moment`, with a year to spare."""
@@ -87,6 +91,10 @@ class Calendar:
             # 25-hour DST day counts 25/24).
             length = midnights[i + 1] - midnights[i]
             before.append(before[-1] + (length if working[i] else 0))
+        if self._midnights:
+            # Keep every position already given: the old first day keeps its count.
+            shift = self._before[0] - before[self._first_day - first]
+            before = [count + shift for count in before]
         self._first_day, self._midnights, self._before, self._working = (
             first, midnights, before, working
         )  # fmt: skip
@@ -94,7 +102,7 @@ class Calendar:
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICRO = timedelta(microseconds=1)
-_DAY_MICROS = 86_400_000_000
+DAY_MICROS = 86_400_000_000
 _MARGIN_DAYS = 366
 
 
@@ -275,6 +283,12 @@ class Timeline:
         """The latest of `done_arrivals()`, None when there is none."""
         arrivals = self._derived.arrivals
         return arrivals[-1] if arrivals else None
+
+    def settled_before(self, moment: datetime) -> bool:
+        """Finished, outside the workflow steps, and unchanged since before `moment`:
+        its status history holds nothing at or after `moment`."""
+        current = self.intervals[-1]
+        return self.known and current.done and current.step is None and current.start < moment
 
     def reopens(self) -> list[datetime]:
         """Each moment the issue left a done status for one that is not done."""

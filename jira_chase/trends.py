@@ -18,7 +18,7 @@ from typing import Any
 
 from jira_chase.evaluate import Evaluation
 from jira_chase.model import Health
-from jira_chase.rules.metrics import percentile
+from jira_chase.rules.values import percentile
 from jira_chase.state import StateStore
 
 #: The episode family of being unhealthy at all, whatever the families.

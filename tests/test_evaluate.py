@@ -162,3 +162,82 @@ def test_evaluation_is_pure_and_repeatable():
     )  # fmt: skip
     first, second = evaluate(issues, settings, at(1)), evaluate(issues, settings, at(1))
     assert first == second
+
+
+# -- issues finished long ago ------------------------------------------------------------
+
+
+def long_finished():
+    """Issues that finished months before `at(120)` in every way a rule could object
+    to: created done, a skipped required step, reopened, blocked, flagged, left in a
+    step's status by a bad edit while done."""
+    other = Link("blocks", "inward", "OPS-1", "OPS", "In Progress", "indeterminate", at(2))
+    return [
+        make_issue("OLD-1", initial="Done"),
+        make_issue("OLD-2", path=[(1, "In Progress"), (3, "Done")]),
+        make_issue(
+            "OLD-3",
+            path=[(1, "In Progress"), (2, "Code Review"), (4, "Done"), (6, "In QA"), (7, "Done")],
+        ),  # fmt: skip
+        make_issue("OLD-4", path=[(1, "In Progress"), (9, "Done")], links=(other,)),
+        make_issue("OLD-5", path=[(1, "In Progress"), (9, "Done")], flagged=True),
+        make_issue("OLD-6", path=[(1, "Code Review"), (2, "Done"), (3, "To Do"), (5, "Done")]),
+    ]
+
+
+def recent_board():
+    """Open and recently finished work around `at(120)`, with one issue from before the
+    metrics window so the data's start is the window's either way."""
+    return [
+        make_issue("APP-1", path=[(118, "Code Review")], created=117),
+        make_issue("APP-2", path=[(100, "In Progress")], created=99),
+        make_issue(
+            "APP-3", path=[(90, "In Progress"), (95, "Code Review"), (97, "Done")], created=89
+        ),  # fmt: skip
+        make_issue("APP-4", path=[(110, "In Progress"), (115, "Done")], created=109),
+        make_issue("APP-5", path=[(70, "In Progress"), (72, "Done"), (116, "In QA")], created=69),
+        make_issue("APP-6", created=1),
+        # finished in the window, longer ago than flag_finished_days: not clean
+        make_issue(
+            "APP-7", initial="In Progress", path=[(85, "Code Review"), (86, "Done")], created=80
+        ),  # fmt: skip
+    ]
+
+
+def test_issues_finished_long_ago_change_no_judgement_of_the_rest():
+    """Issues finished before the metrics window, longer than
+    `redlines.flag_finished_days` ago, are healthy and change nothing else: not another
+    issue's findings, the team's findings, the flow metrics or the process share."""
+    settings = make_settings(metrics={"window_weeks": 8, "min_samples": 1})
+    now = at(120)
+    board = evaluate(recent_board(), settings, now, bot_id="u-bot")
+    both = evaluate(recent_board() + long_finished(), settings, now, bot_id="u-bot")
+
+    assert board.metrics is not None and board.process is not None
+    assert "redline" in board.by_key()["APP-4"].families  # finished 5 days ago
+    assert (board.metrics.finished, board.metrics.reopens) == (3, 1)
+    assert (board.process.finished, board.process.clean) == (3, 2)
+    assert {v.issue.key for v in both.unhealthy()} == {v.issue.key for v in board.unhealthy()}
+    assert {k: v.findings for k, v in both.by_key().items() if k.startswith("APP")} == {
+        k: v.findings for k, v in board.by_key().items()
+    }
+    assert both.team_findings == board.team_findings
+    assert both.metrics is not None and board.metrics is not None
+    assert both.metrics.to_dict() == board.metrics.to_dict()
+    assert both.process == board.process
+
+
+def test_an_issue_finished_long_ago_is_judged_again_once_it_moves():
+    """Reopened, an old issue is judged like any other (here: stalled since)."""
+    settings = make_settings()
+    old = make_issue("OLD-2", path=[(1, "In Progress"), (3, "Done"), (100, "In Progress")])
+    verdict = evaluate([old], settings, at(120)).by_key()["OLD-2"]
+    assert "stalled" in verdict.families
+
+
+def test_a_parent_finished_long_ago_still_counts_as_done_for_its_open_child():
+    """Rules read the whole scope, also the issues no rule judges one by one."""
+    parent = make_issue("APP-1", path=[(1, "In Progress"), (2, "Code Review"), (3, "Done")])
+    child = replace(make_issue("APP-2", path=[(110, "In Progress")], created=109), parent="APP-1")
+    verdict = evaluate([parent, child], make_settings(), at(120)).by_key()["APP-2"]
+    assert "open-child" in {f.rule for f in verdict.findings}

@@ -7,7 +7,7 @@ import pytest
 
 from jira_chase.evaluate import evaluate
 from jira_chase.model import Change, Link, Severity
-from jira_chase.rules.metrics import percentile
+from jira_chase.rules.values import percentile
 from tests.factories import BASE_CONFIG, at, make_issue, make_settings
 
 NOW = at(14)

@@ -249,3 +249,23 @@ def test_business_time_by_arithmetic_matches_counting_day_by_day(
     if warm:  # a table already grown around another moment, far away
         cal.days_between(datetime(2025, 6, 1, tzinfo=UTC), datetime(2025, 6, 2, tzinfo=UTC))
     assert abs(cal.days_between(start, end) - _days_by_iterating(cal, start, end)) < 1e-9
+
+
+@settings(deadline=None)
+@given(
+    moment=st.datetimes(min_value=datetime(2019, 1, 1), max_value=datetime(2031, 12, 31)),
+    far=st.lists(
+        st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2060, 12, 31)),
+        min_size=1,
+        max_size=4,
+    ),
+    tz=st.sampled_from(["UTC", "Europe/Berlin", "America/Santiago"]),
+)
+def test_a_position_on_the_business_clock_never_changes(moment, far, tz):
+    """Positions taken before the table grows (either way) stay valid after it."""
+    cal = Calendar(CalendarSettings(kind="business", timezone=tz))
+    moment = moment.replace(tzinfo=UTC)
+    first = cal.position(moment)
+    for other in far:
+        cal.position(other.replace(tzinfo=UTC))
+    assert cal.position(moment) == first

@@ -18,7 +18,7 @@ from jira_chase.config import GoalSettings, Settings
 from jira_chase.evaluate import Evaluation, Verdict
 from jira_chase.model import Health
 from jira_chase.rules.goals import HORIZON_WEEKS, planned, replay_weeks
-from jira_chase.rules.metrics import percentile
+from jira_chase.rules.values import percentile
 from jira_chase.sources.base import ServerIdentity
 from jira_chase.state import StateStore
 from jira_chase.timeline import Calendar

@@ -7,15 +7,15 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jira_chase.config import OverrideSettings, Settings, StepSettings
-from jira_chase.model import Change, Issue
+from jira_chase.model import Change, Issue, Link
+from jira_chase.rules.values import FlowMetrics, GoalStatus
 from jira_chase.timeline import Calendar, StepMap, Timeline
 
-if TYPE_CHECKING:
-    from jira_chase.rules.goals import GoalStatus
-    from jira_chase.rules.metrics import FlowMetrics
+#: The link type (case-insensitive) that makes one issue wait for another.
+BLOCKS = "blocks"
 
 #: The time zone people read times in (`calendar.timezone`): set when a judgement
 #: starts, so evidence and comments show the team's local time.
@@ -44,6 +44,10 @@ class RuleContext:
     bot_id: str | None = None
     metrics: FlowMetrics | None = None
     goals: tuple[GoalStatus, ...] | None = None
+    #: Every subject of the run, also those no rule judges one by one (finished long
+    #: ago): what a rule reads about the rest of the scope (is the parent done?).
+    #: None: the subjects the rule is given are the whole scope.
+    scope: tuple[Subject, ...] | None = None
     #: (step, issue type, priority, project) -> `step_limit`'s answer, filled as asked.
     _limits: dict[tuple[str, str, str | None, str], tuple[float | None, str]] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -141,6 +145,16 @@ def _applies(override: OverrideSettings, issue: Issue) -> bool:
         if have is None or have.casefold() not in {n.casefold() for n in names}:
             return False
     return True
+
+
+def is_blocked_by(link: Link) -> bool:
+    """The link says another issue blocks this one."""
+    return link.type.casefold() == BLOCKS and link.direction == "inward"
+
+
+def is_unfinished(link: Link, ctx: RuleContext) -> bool:
+    """The linked issue is not done (by its status category or the workflow)."""
+    return link.status_category != "done" and not ctx.steps.is_finished(link.status)
 
 
 def fmt_days(days: float) -> str:

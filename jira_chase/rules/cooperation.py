@@ -6,19 +6,17 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from jira_chase.model import Finding, Issue, Link, Severity
-from jira_chase.rules.context import RuleContext, Subject, fmt_days, fmt_time
+from jira_chase.rules.context import (
+    RuleContext,
+    Subject,
+    fmt_days,
+    fmt_time,
+    is_blocked_by,
+    is_unfinished,
+)
 
-BLOCKS = "blocks"
 #: The rule whose findings name a blocking issue of another project.
 BLOCKED_BY_OTHER_TEAM = "blocked-by-other-team"
-
-
-def is_blocked_by(link: Link) -> bool:
-    return link.type.casefold() == BLOCKS and link.direction == "inward"
-
-
-def is_unfinished(link: Link, ctx: RuleContext) -> bool:
-    return link.status_category != "done" and not ctx.steps.is_finished(link.status)
 
 
 def _blocked_by_other_team(issue: Issue, ctx: RuleContext) -> list[Link]:

@@ -21,105 +21,25 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from jira_chase.config import GoalSettings
 from jira_chase.model import Finding, Severity, TeamFinding
 from jira_chase.rules.context import RuleContext, Subject, fmt_keys, fmt_share
-from jira_chase.rules.metrics import WEEK, percentile
+from jira_chase.rules.values import (
+    AT_RISK,
+    EMPTY,
+    MET,
+    OFF_TRACK,
+    ON_TRACK,
+    WEEK,
+    CheckpointStatus,
+    GoalStatus,
+    percentile,
+)
 
-Day = date  # `date` is also a field name below
-
-MET, ON_TRACK, AT_RISK, OFF_TRACK, EMPTY = "met", "on-track", "at-risk", "off-track", "empty"
-_RANK = {MET: 0, ON_TRACK: 0, EMPTY: 1, AT_RISK: 1, OFF_TRACK: 2}
 #: Forecasts give up after this many simulated weeks.
 HORIZON_WEEKS = 520
-
-
-@dataclass(frozen=True)
-class CheckpointStatus:
-    index: int
-    name: str
-    date: Day
-    target: float  # fraction of the goal's scope
-    target_units: float
-    status: str  # met | on-track | at-risk | off-track
-    reason: str
-    forecast_p85: Day | None  # None when met, or when there is nothing to forecast from
-    config_key: str  # the setting behind the status
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "date": self.date.isoformat(),
-            "target": self.target,
-            "target_units": round(self.target_units, 2),
-            "status": self.status,
-            "reason": self.reason,
-            "forecast_p85": self.forecast_p85.isoformat() if self.forecast_p85 else None,
-        }
-
-
-@dataclass(frozen=True)
-class GoalStatus:
-    index: int
-    name: str
-    scope: str
-    unit: str
-    tolerance: float
-    issues: tuple[str, ...]  # keys in scope
-    open_issues: tuple[str, ...]  # keys in scope not done
-    total: float  # in the goal's unit
-    done: float
-    unestimated: int  # issues in scope without an estimate (unit = estimate)
-    planned_today: float  # fraction
-    weekly_throughput: tuple[float, ...]
-    checkpoints: tuple[CheckpointStatus, ...]
-
-    @property
-    def fraction(self) -> float:
-        return self.done / self.total if self.total else 0.0
-
-    @property
-    def behind(self) -> float:
-        return self.planned_today - self.fraction
-
-    @property
-    def judged(self) -> CheckpointStatus | None:
-        """The checkpoint that sets the goal's status: the worst, the earliest first."""
-        worst = max(self.checkpoints, key=lambda c: (_RANK[c.status], -c.index), default=None)
-        return worst if worst is not None and _RANK[worst.status] > 0 else None
-
-    @property
-    def status(self) -> str:
-        if not self.issues:
-            return EMPTY
-        judged = self.judged
-        if judged is not None:
-            return judged.status
-        return MET if all(c.status == MET for c in self.checkpoints) else ON_TRACK
-
-    def describe(self, value: float) -> str:
-        unit = "issues" if self.unit == "issues" else "points"
-        return f"{round(value, 1):g} {unit}"
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "scope": self.scope,
-            "unit": self.unit,
-            "status": self.status,
-            "issues": len(self.issues),
-            "open_issues": len(self.open_issues),
-            "total": round(self.total, 2),
-            "done": round(self.done, 2),
-            "fraction": round(self.fraction, 3),
-            "planned_today": round(self.planned_today, 3),
-            "unestimated": self.unestimated,
-            "weekly_throughput": [round(x, 2) for x in self.weekly_throughput],
-            "checkpoints": [c.to_dict() for c in self.checkpoints],
-        }
 
 
 def planned(goal: GoalSettings, day: date) -> float:

@@ -195,7 +195,7 @@ def _backward(subject: Subject, ctx: RuleContext, scope: _Scope) -> list[Finding
 
 def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
     """Every enabled hygiene rule over every issue (one pass over the histories)."""
-    scope = _Scope(subjects, ctx)
+    scope = _Scope(subjects if ctx.scope is None else ctx.scope, ctx)
     findings: list[Finding] = []
     for subject in subjects:
         findings += _judge(subject, ctx, scope)

@@ -29,170 +29,21 @@ values at or below it, so it is always one of the measured values.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from jira_chase.model import Finding, Issue, Severity, TeamFinding
-from jira_chase.rules.context import RuleContext, Subject, fmt_days, fmt_share, fmt_time
-from jira_chase.rules.cooperation import is_blocked_by, is_unfinished
-from jira_chase.timeline import Calendar, Timeline
-
-WEEK = timedelta(weeks=1)
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile (`q` in 0..1) of a non-empty sequence."""
-    ordered = sorted(values)
-    # round() keeps float noise in q * n from pushing the rank one up
-    return ordered[max(1, math.ceil(round(q * len(ordered), 9))) - 1]
-
-
-@dataclass(frozen=True)
-class Percentiles:
-    p50: float
-    p85: float
-    p95: float
-    count: int
-
-    @classmethod
-    def of(cls, values: Sequence[float]) -> Percentiles | None:
-        if not values:
-            return None
-        return cls(
-            percentile(values, 0.5),
-            percentile(values, 0.85),
-            percentile(values, 0.95),
-            len(values),
-        )
-
-    def to_dict(self) -> dict[str, float | int]:
-        return {
-            "p50": round(self.p50, 2),
-            "p85": round(self.p85, 2),
-            "p95": round(self.p95, 2),
-            "count": self.count,
-        }
-
-
-@dataclass(frozen=True)
-class StepStats:
-    """One workflow step over the window: what is in it now, how long stays took."""
-
-    name: str
-    waiting: bool
-    wip: int
-    wip_limit: int | None
-    limit_days: float | None
-    visits: int  # stays that ended inside the window
-    p85_days: float | None  # of those stays
-    breaches: int  # of those stays, how many reached the step's limit
-    over_limit: int  # issues in the step now at or over their limit
-    share_of_cycle_time: float | None
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "waiting": self.waiting,
-            "wip": self.wip,
-            "wip_limit": self.wip_limit,
-            "limit_days": self.limit_days,
-            "visits": self.visits,
-            "p85_days": _round(self.p85_days),
-            "breaches": self.breaches,
-            "over_limit": self.over_limit,
-            "share_of_cycle_time": _round(self.share_of_cycle_time, 3),
-        }
-
-
-@dataclass(frozen=True)
-class FlowMetrics:
-    """The team's core process metrics over the trailing window (see the module doc)."""
-
-    window_start: datetime
-    window_end: datetime
-    window_weeks: int
-    unit: str  # "business days" or "calendar days"
-    finished: int
-    cycle_time: Percentiles | None
-    weekly_throughput: tuple[int, ...]  # oldest week first; the last ends now
-    wip: int
-    ages: dict[str, float]  # WIP issue key -> age in days
-    aging_at_risk: tuple[str, ...]
-    aging_off_track: tuple[str, ...]
-    min_samples: int
-    reopens: int
-    done_arrivals: int
-    blocked_share: float | None
-    flow_efficiency: float | None
-    steps: tuple[StepStats, ...]
-    bottleneck: str | None
-    #: Where the data starts: the window's start or the first issue's creation if later.
-    data_start: datetime | None = None
-    #: Issues cancelled inside the window (not in cycle time or throughput).
-    cancelled: int = 0
-    cycle_start: str = "first"
-
-    @property
-    def data_weeks(self) -> float:
-        """Weeks of the window that have data (at least one, at most the window)."""
-        if self.data_start is None:
-            return float(self.window_weeks)
-        weeks = (self.window_end - self.data_start) / WEEK
-        return min(float(self.window_weeks), max(1.0, weeks))
-
-    @property
-    def young(self) -> bool:
-        """The data covers less than the whole window."""
-        return self.data_weeks < self.window_weeks
-
-    @property
-    def throughput_per_week(self) -> float:
-        return self.finished / self.data_weeks
-
-    @property
-    def reopen_rate(self) -> float | None:
-        return self.reopens / self.done_arrivals if self.done_arrivals else None
-
-    @property
-    def percentiles_ready(self) -> bool:
-        """Enough cycle times for percentile-based judgements (aging, p85 threshold)."""
-        return self.cycle_time is not None and self.cycle_time.count >= self.min_samples
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "window": {
-                "weeks": self.window_weeks,
-                "start": self.window_start.isoformat(),
-                "end": self.window_end.isoformat(),
-            },
-            "data": {
-                "start": (self.data_start or self.window_start).isoformat(),
-                "weeks": round(self.data_weeks, 2),
-            },
-            "cycle_start": self.cycle_start,
-            "unit": self.unit,
-            "finished": self.finished,
-            "cancelled": self.cancelled,
-            "cycle_time_days": self.cycle_time.to_dict() if self.cycle_time else None,
-            "throughput_per_week": round(self.throughput_per_week, 2),
-            "weekly_throughput": list(self.weekly_throughput),
-            "wip": self.wip,
-            "aging_wip": {
-                "at_risk": list(self.aging_at_risk),
-                "off_track": list(self.aging_off_track),
-            },
-            "reopens": self.reopens,
-            "reopen_rate": _round(self.reopen_rate, 3),
-            "blocked_share": _round(self.blocked_share, 3),
-            "flow_efficiency": _round(self.flow_efficiency, 3),
-        }
-
-
-def _round(value: float | None, digits: int = 2) -> float | None:
-    return None if value is None else round(value, digits)
-
+from jira_chase.rules.context import (
+    RuleContext,
+    Subject,
+    fmt_days,
+    fmt_share,
+    fmt_time,
+    is_blocked_by,
+    is_unfinished,
+)
+from jira_chase.rules.values import WEEK, FlowMetrics, Percentiles, StepStats, percentile
+from jira_chase.timeline import DAY_MICROS, Timeline
 
 # --- measuring ------------------------------------------------------------------------
 
@@ -206,10 +57,9 @@ def wip_age_start(timeline: Timeline, cycle_start: str = "first") -> datetime | 
     return next((i.start for i in timeline.stretch() if i.step is not None), None)
 
 
-def _clipped(
-    calendar: Calendar, start: datetime, end: datetime, lo: datetime, hi: datetime
-) -> float:
-    return calendar.days_between(max(start, lo), min(end, hi))
+def _overlap(start: int, end: int, lo: int, hi: int) -> float:
+    """Days of [start, end) inside [lo, hi), all positions on the calendar's clock."""
+    return max(0, min(end, hi) - max(start, lo)) / DAY_MICROS
 
 
 def blocked_periods(issue: Issue, ctx: RuleContext) -> list[tuple[datetime, datetime]]:
@@ -264,56 +114,76 @@ def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
     first_created = min((s.issue.created for s in subjects), default=window_start)
 
     by_step: dict[str, list[Subject]] = {s.name: [] for s in steps}
+    # Durations are differences of positions on the calendar's clock (see
+    # `Calendar.position`): each moment is placed once per issue.
+    pos = cal.position
+    window_pos, now_pos = pos(window_start), pos(now)
     for subject in subjects:
         timeline = subject.timeline
-        current_step = timeline.current.step
-        if current_step is not None:
-            by_step.setdefault(current_step, []).append(subject)
+        intervals = timeline.intervals
+        current = intervals[-1]
+        if current.step is not None:
+            by_step.setdefault(current.step, []).append(subject)
+        if timeline.settled_before(window_start):
+            # Finished before the window and unchanged since: nothing to measure.
+            continue
         if not timeline.known:
             # No dates to measure from: it counts as WIP only.
-            undated_wip += current_step is not None and not timeline.is_done
+            undated_wip += current.step is not None and not current.done
             continue
-        if timeline.current.cancelled:
-            cancelled += timeline.done_arrivals()[-1] >= window_start
-        reopens += sum(1 for t in timeline.reopens() if window_start <= t <= now)
+        marks = [pos(interval.start) for interval in intervals]
+        marks.append(now_pos)  # where each interval ends: the next one's start, or now
         done_arrivals = timeline.done_arrivals()
+        if current.cancelled:
+            cancelled += done_arrivals[-1] >= window_start
+        reopens += sum(1 for t in timeline.reopens() if window_start <= t <= now)
         arrivals += sum(1 for t in done_arrivals if window_start <= t <= now)
-        if timeline.is_done:
+        if current.done:
             last = done_arrivals[-1]
-            if last >= window_start and not timeline.current.cancelled:
+            if last >= window_start and not current.cancelled:
                 finished_at.append(last)
                 cycle = timeline.cycle(mode)
                 if cycle is not None:
-                    start, end = cycle
-                    days = cal.days_between(start, end)
+                    cycle_from, cycle_to = pos(cycle[0]), pos(cycle[1])
+                    days = (cycle_to - cycle_from) / DAY_MICROS
                     cycles.append(days)
                     cycle_total += days
-                    for interval in timeline.intervals:
-                        part = _clipped(cal, interval.start, interval.end_or(now), start, end)
+                    for k, interval in enumerate(intervals):
                         if interval.step is not None:
+                            part = _overlap(marks[k], marks[k + 1], cycle_from, cycle_to)
                             in_step[interval.step] += part
                             if ctx.is_active(interval.step):
                                 active_total += part
-        elif timeline.current.step is not None:
+        elif current.step is not None:
             started = wip_age_start(timeline, mode)
             assert started is not None
             ages[subject.issue.key] = cal.days_between(started, now)
-        for visit in timeline.visits():
-            if visit.end is not None and window_start <= visit.end <= now:
-                days = cal.days_between(visit.start, visit.end)
-                visits[visit.step].append(days)
-                limit, _ = ctx.step_limit(subject.issue, visit.step)
+        k, count = 0, len(intervals)
+        while k < count:  # each stay in a step: adjacent intervals of one step merged
+            stay = intervals[k].step
+            if stay is None:
+                k += 1
+                continue
+            last_k = k
+            while last_k + 1 < count and intervals[last_k + 1].step == stay:
+                last_k += 1
+            end = intervals[last_k].end
+            if end is not None and window_start <= end <= now:
+                days = (marks[last_k + 1] - marks[k]) / DAY_MICROS
+                visits[stay].append(days)
+                limit, _ = ctx.step_limit(subject.issue, stay)
                 if limit is not None and days >= limit:
-                    breaches[visit.step] += 1
-        periods = blocked_periods(subject.issue, ctx)
-        for interval in timeline.intervals:
+                    breaches[stay] += 1
+            k = last_k + 1
+        spans = [(pos(a), pos(b)) for a, b in blocked_periods(subject.issue, ctx)]
+        for k, interval in enumerate(intervals):
             if interval.step is None:
                 continue
-            lo, hi = max(interval.start, window_start), interval.end_or(now)
-            if hi <= lo:
+            if interval.end_or(now) <= max(interval.start, window_start):
                 continue
-            in_workflow += cal.days_between(lo, hi)
-            blocked += sum(_clipped(cal, lo, hi, start, end) for start, end in periods)
+            lo, hi = max(marks[k], window_pos), marks[k + 1]
+            in_workflow += (hi - lo) / DAY_MICROS
+            blocked += sum(_overlap(lo, hi, a, b) for a, b in spans)
 
     weekly = [0] * settings.window_weeks
     for moment in finished_at:
