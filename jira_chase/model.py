@@ -9,10 +9,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cached_property
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Person:
     """Someone the tracker knows: `id` is the tracker's stable id (Jira accountId)."""
 
@@ -36,7 +35,7 @@ class Change:
     by: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Link:
     """A dependency between two issues, seen from the issue that holds it.
 
@@ -55,7 +54,7 @@ class Link:
     assignee: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Comment:
     """A comment on an issue: when and by whom (the tracker's person id). Rules only
     need to know that someone was active, so the text is optional."""
@@ -67,7 +66,7 @@ class Comment:
     id: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Issue:
     """A snapshot of one tracker item with its full history, oldest change first."""
 
@@ -105,10 +104,12 @@ class Issue:
     history_known: bool = True
     #: The areas of the product the issue belongs to (Jira components).
     components: tuple[str, ...] = ()
+    #: The status changes of `history`, oldest first (derived, not given).
+    status_changes: tuple[Change, ...] = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def status_changes(self) -> tuple[Change, ...]:
-        return tuple(c for c in self.history if c.field == "status")
+    def __post_init__(self) -> None:
+        changes = tuple(c for c in self.history if c.field == "status")
+        object.__setattr__(self, "status_changes", changes)
 
     @property
     def initial_status(self) -> str:

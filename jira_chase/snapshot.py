@@ -74,7 +74,8 @@ def _decode(kind: Any, value: Any) -> Any:
 
 @cache
 def _fields(kind: type) -> tuple[dataclasses.Field[Any], ...]:
-    return dataclasses.fields(kind)
+    """The fields a value is made from (derived ones are worked out again)."""
+    return tuple(field for field in dataclasses.fields(kind) if field.init)
 
 
 @cache

@@ -9,7 +9,6 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from jira_chase.config import WEEKDAYS, CalendarSettings, WorkflowSettings
@@ -214,12 +213,6 @@ class Visit:
 
 
 @dataclass(frozen=True, slots=True)
-class _Derived:
-    entry: datetime | None
-    arrivals: tuple[datetime, ...]
-
-
-@dataclass(frozen=True)
 class Timeline:
     """An issue's status intervals covering [created, now] with no gap or overlap."""
 
@@ -228,34 +221,38 @@ class Timeline:
     #: False when the issue's status history is unknown: then the one interval is a
     #: placeholder from creation and no rule may read dates from it.
     known: bool = True
+    #: The interval the issue is in now (the last one).
+    current: Interval = field(init=False, repr=False, compare=False)
+    # The views several rules ask for, worked out once (see their methods).
+    _entry: datetime | None = field(init=False, repr=False, compare=False)
+    _arrivals: tuple[datetime, ...] = field(init=False, repr=False, compare=False)
 
-    @property
-    def current(self) -> Interval:
-        return self.intervals[-1]
-
-    def current_step_entry(self) -> datetime | None:
-        """When the issue last entered its current step (merging adjacent statuses of
-        the same step); None when the current status belongs to no step."""
-        return self._derived.entry
-
-    @cached_property
-    def _derived(self) -> _Derived:
-        """The views several rules ask for, worked out once per timeline."""
+    def __post_init__(self) -> None:
         intervals = self.intervals
-        step = intervals[-1].step
+        current = intervals[-1]
+        step = current.step
         entered = None
         if step is not None:
-            entered = intervals[-1].start
+            entered = current.start
             for interval in reversed(intervals[:-1]):
                 if interval.step != step:
                     break
                 entered = interval.start
-        arrivals = tuple(
-            interval.start
-            for i, interval in enumerate(intervals)
-            if interval.done and (i == 0 or not intervals[i - 1].done)
-        )
-        return _Derived(entered, arrivals)
+        arrivals = []
+        was_done = False
+        for interval in intervals:
+            if interval.done and not was_done:
+                arrivals.append(interval.start)
+            was_done = interval.done
+        define = object.__setattr__
+        define(self, "current", current)
+        define(self, "_entry", entered)
+        define(self, "_arrivals", tuple(arrivals))
+
+    def current_step_entry(self) -> datetime | None:
+        """When the issue last entered its current step (merging adjacent statuses of
+        the same step); None when the current status belongs to no step."""
+        return self._entry
 
     def visits(self) -> list[Visit]:
         """Every stay in a workflow step, oldest first; the last may be ongoing."""
@@ -277,17 +274,17 @@ class Timeline:
     def done_arrivals(self) -> list[datetime]:
         """Each moment the issue arrived in a done status from a status that is not done
         (creation counts when it was created done)."""
-        return list(self._derived.arrivals)
+        return list(self._arrivals)
 
     def last_done_arrival(self) -> datetime | None:
         """The latest of `done_arrivals()`, None when there is none."""
-        arrivals = self._derived.arrivals
+        arrivals = self._arrivals
         return arrivals[-1] if arrivals else None
 
     def settled_before(self, moment: datetime) -> bool:
         """Finished, outside the workflow steps, and unchanged since before `moment`:
         its status history holds nothing at or after `moment`."""
-        current = self.intervals[-1]
+        current = self.current
         return self.known and current.done and current.step is None and current.start < moment
 
     def reopens(self) -> list[datetime]:
@@ -333,7 +330,7 @@ class Timeline:
         "last": the last entry from a status outside the steps."""
         if not self.is_done or self.current.cancelled:
             return None
-        end = self._derived.arrivals[-1]
+        end = self._arrivals[-1]
         start = self.first_step_entry() if start_at == "first" else self.last_step_entry(end)
         if start is None or start >= end:
             return None

@@ -68,7 +68,8 @@ def blocked_periods(issue: Issue, ctx: RuleContext) -> list[tuple[datetime, date
     opened: datetime | None = None
     seen_flag = False
     for change in issue.history:
-        if change.field.casefold() != "flagged" or change.at > ctx.now:
+        field = change.field
+        if field == "status" or field.casefold() != "flagged" or change.at > ctx.now:
             continue
         seen_flag = True
         if change.to_value and opened is None:
@@ -131,43 +132,58 @@ def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
             # No dates to measure from: it counts as WIP only.
             undated_wip += current.step is not None and not current.done
             continue
-        marks = [pos(interval.start) for interval in intervals]
-        marks.append(now_pos)  # where each interval ends: the next one's start, or now
         done_arrivals = timeline.done_arrivals()
         if current.cancelled:
             cancelled += done_arrivals[-1] >= window_start
         reopens += sum(1 for t in timeline.reopens() if window_start <= t <= now)
         arrivals += sum(1 for t in done_arrivals if window_start <= t <= now)
+        cycle = None
         if current.done:
             last = done_arrivals[-1]
             if last >= window_start and not current.cancelled:
                 finished_at.append(last)
                 cycle = timeline.cycle(mode)
-                if cycle is not None:
-                    cycle_from, cycle_to = pos(cycle[0]), pos(cycle[1])
-                    days = (cycle_to - cycle_from) / DAY_MICROS
-                    cycles.append(days)
-                    cycle_total += days
-                    for k, interval in enumerate(intervals):
-                        if interval.step is not None:
-                            part = _overlap(marks[k], marks[k + 1], cycle_from, cycle_to)
-                            in_step[interval.step] += part
-                            if ctx.is_active(interval.step):
-                                active_total += part
         elif current.step is not None:
             started = wip_age_start(timeline, mode)
             assert started is not None
             ages[subject.issue.key] = cal.days_between(started, now)
-        k, count = 0, len(intervals)
+        # Only intervals from `first` on can count: those that end inside the window
+        # (with the start of the stay they end), and those of a finished cycle.
+        first = len(intervals) - 1
+        while first > 0 and intervals[first - 1].end_or(now) >= window_start:
+            first -= 1
+        while first > 0 and intervals[first].step is not None and (
+            intervals[first - 1].step == intervals[first].step
+        ):
+            first -= 1
+        if cycle is not None:
+            while first > 0 and intervals[first].start > cycle[0]:
+                first -= 1
+        counted = intervals[first:]
+        # Where each counted interval starts and ends: the next one's start, or now.
+        marks = [pos(interval.start) for interval in counted]
+        marks.append(now_pos)
+        if cycle is not None:
+            cycle_from, cycle_to = pos(cycle[0]), pos(cycle[1])
+            days = (cycle_to - cycle_from) / DAY_MICROS
+            cycles.append(days)
+            cycle_total += days
+            for k, interval in enumerate(counted):
+                if interval.step is not None:
+                    part = _overlap(marks[k], marks[k + 1], cycle_from, cycle_to)
+                    in_step[interval.step] += part
+                    if ctx.is_active(interval.step):
+                        active_total += part
+        k, count = 0, len(counted)
         while k < count:  # each stay in a step: adjacent intervals of one step merged
-            stay = intervals[k].step
+            stay = counted[k].step
             if stay is None:
                 k += 1
                 continue
             last_k = k
-            while last_k + 1 < count and intervals[last_k + 1].step == stay:
+            while last_k + 1 < count and counted[last_k + 1].step == stay:
                 last_k += 1
-            end = intervals[last_k].end
+            end = counted[last_k].end
             if end is not None and window_start <= end <= now:
                 days = (marks[last_k + 1] - marks[k]) / DAY_MICROS
                 visits[stay].append(days)
@@ -176,7 +192,7 @@ def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
                     breaches[stay] += 1
             k = last_k + 1
         spans = [(pos(a), pos(b)) for a, b in blocked_periods(subject.issue, ctx)]
-        for k, interval in enumerate(intervals):
+        for k, interval in enumerate(counted):
             if interval.step is None:
                 continue
             if interval.end_or(now) <= max(interval.start, window_start):

@@ -67,8 +67,8 @@ def team_skills(subjects: Sequence[Subject], ctx: RuleContext) -> list[TeamFindi
             owner = issue.assignee.id if issue.assignee is not None else None
             for area in dict.fromkeys(areas(issue, ctx)):
                 by_area.setdefault(area, Counter())[owner] += 1
-        if not required:
-            continue
+        if not required or timeline.settled_before(window_start):
+            continue  # (settled: every status change is older than the window)
         for change in issue.status_changes:
             if change.at > ctx.now:
                 break

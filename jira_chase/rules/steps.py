@@ -116,8 +116,10 @@ def team_wip(subjects: Sequence[Subject], ctx: RuleContext) -> list[TeamFinding]
     findings = []
     for index, step in enumerate(ctx.settings.workflow.steps):
         limit = step.wip_limit
+        if limit is None:
+            continue
         inside = occupants(subjects, step.name)
-        if limit is None or len(inside) <= limit:
+        if len(inside) <= limit:
             continue
         findings.append(
             TeamFinding(
