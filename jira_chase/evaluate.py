@@ -27,7 +27,7 @@ from jira_chase.timeline import Timeline, build_timeline
 SEVERITY_NAMES = {"warn": Severity.WARN, "critical": Severity.CRITICAL}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """One issue's judged state: its findings (worst first) and overall health."""
 

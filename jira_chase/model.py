@@ -144,7 +144,7 @@ class Health(enum.Enum):
         return cls.OFF_TRACK if severity >= Severity.CRITICAL else cls.AT_RISK
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One rule's verdict on one issue, with the evidence a manager can check.
 
@@ -181,7 +181,7 @@ class Finding:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TeamFinding:
     """A rule's verdict on the team's process as a whole (a step over its WIP limit, a
     goal checkpoint at risk, a core metric past its threshold). It names no issue, so

@@ -186,11 +186,14 @@ class StepMap:
         return known
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Interval:
     """A stretch of time an issue spent in one status; `end` is None while ongoing.
     `done` says whether the work had ended there (a done or a cancelled status);
-    `cancelled` whether it ended without being done."""
+    `cancelled` whether it ended without being done.
+
+    Never changed once built; not declared frozen only because a frozen dataclass
+    takes four times as long to build, and a large scope builds millions of these."""
 
     status: str
     step: str | None

@@ -22,7 +22,7 @@ BLOCKS = "blocks"
 DISPLAY_ZONE: ContextVar[tzinfo | None] = ContextVar("display_zone", default=None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Subject:
     """An issue under judgement together with its timeline."""
 

@@ -152,8 +152,10 @@ def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
         first = len(intervals) - 1
         while first > 0 and intervals[first - 1].end_or(now) >= window_start:
             first -= 1
-        while first > 0 and intervals[first].step is not None and (
-            intervals[first - 1].step == intervals[first].step
+        while (
+            first > 0
+            and intervals[first].step is not None
+            and (intervals[first - 1].step == intervals[first].step)
         ):
             first -= 1
         if cycle is not None:
