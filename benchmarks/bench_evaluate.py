@@ -3,6 +3,7 @@
     python benchmarks/bench_evaluate.py --issues 100000
     python benchmarks/bench_evaluate.py --issues 30000 --profile     # cProfile, top 25
     python benchmarks/bench_evaluate.py --issues 100000 --comments   # longest comment
+    python benchmarks/bench_evaluate.py --issues 100000 --status-changes 10
 
 Generates `--issues` issues with `jira_chase.simulator.generate` (streamed: the dataset
 document never sits in memory), turns each into the tracker-neutral `Issue` the sources
@@ -67,9 +68,15 @@ def _time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def generated_issues(count: int, seed: int) -> tuple[list[Issue], datetime]:
-    """The generated dataset as `Issue`s, built one record at a time."""
-    generator = _Generator(count, seed, GENERATED_NOW)
+def generated_issues(
+    count: int, seed: int, status_changes: int | None = None
+) -> tuple[list[Issue], datetime]:
+    """The generated dataset as `Issue`s, built one record at a time (each with exactly
+    `status_changes` status changes when given, else the generator's 5 to 30)."""
+    if status_changes is None:
+        generator = _Generator(count, seed, GENERATED_NOW)
+    else:
+        generator = _Generator(count, seed, GENERATED_NOW, (status_changes, status_changes))
     header = generator.header()
     people = {u["id"]: Person(u["id"], u["name"], u["email"]) for u in header["users"]}
     category = {s["name"]: s["category"] for s in header["statuses"]}
@@ -153,12 +160,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--issues", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--status-changes",
+        type=int,
+        help="give every issue exactly this many status changes (default: 5 to 30)",
+    )
     parser.add_argument("--profile", action="store_true", help="print cProfile's top 25")
     parser.add_argument("--comments", action="store_true", help="measure every comment")
     args = parser.parse_args()
 
     settings = load_settings(data=SETTINGS)
-    issues, now = generated_issues(args.issues, args.seed)
+    issues, now = generated_issues(args.issues, args.seed, args.status_changes)
     gc.collect()
     before = rss_mib()
     profiler = cProfile.Profile() if args.profile else None

@@ -168,7 +168,8 @@ class StepMap:
     def step(self, status: str | None, issue_type: str | None = None) -> str | None:
         if status is None:
             return None
-        return self.step_of_status.get(self._key(status, issue_type))
+        known = self._kinds.get((status, issue_type))
+        return (known or self.classify(status, issue_type))[0]
 
     def is_done(self, status: str | None, issue_type: str | None = None) -> bool:
         return status is not None and self._key(status, issue_type) in self.done_statuses
@@ -226,6 +227,8 @@ class Timeline:
     known: bool = True
     #: The interval the issue is in now (the last one).
     current: Interval = field(init=False, repr=False, compare=False)
+    #: Finished now: the current status is done (or cancelled).
+    is_done: bool = field(init=False, repr=False, compare=False)
     # The views several rules ask for, worked out once (see their methods).
     _entry: datetime | None = field(init=False, repr=False, compare=False)
     _arrivals: tuple[datetime, ...] = field(init=False, repr=False, compare=False)
@@ -249,6 +252,7 @@ class Timeline:
             was_done = interval.done
         define = object.__setattr__
         define(self, "current", current)
+        define(self, "is_done", current.done)
         define(self, "_entry", entered)
         define(self, "_arrivals", tuple(arrivals))
 
@@ -270,14 +274,10 @@ class Timeline:
                 visits.append(Visit(interval.step, interval.start, interval.end))
         return visits
 
-    @property
-    def is_done(self) -> bool:
-        return self.current.done
-
-    def done_arrivals(self) -> list[datetime]:
+    def done_arrivals(self) -> tuple[datetime, ...]:
         """Each moment the issue arrived in a done status from a status that is not done
         (creation counts when it was created done)."""
-        return list(self._arrivals)
+        return self._arrivals
 
     def last_done_arrival(self) -> datetime | None:
         """The latest of `done_arrivals()`, None when there is none."""

@@ -142,7 +142,7 @@ def test_reopens_and_done_arrivals():
         path=[(1, "In Progress"), (2, "Done"), (3, "Closed"), (4, "In Progress"), (5, "Done")]
     )
     timeline = build_timeline(issue, steps, at(6))
-    assert timeline.done_arrivals() == [at(2), at(5)]  # Done -> Closed is no arrival
+    assert timeline.done_arrivals() == (at(2), at(5))  # Done -> Closed is no arrival
     assert timeline.reopens() == [at(4)]
     assert timeline.cycle() == (at(1), at(5))
     assert [i.status for i in timeline.stretch()] == ["In Progress", "Done"]
@@ -151,11 +151,11 @@ def test_reopens_and_done_arrivals():
 def test_no_cycle_without_a_step_or_while_open():
     straight = make_issue(path=[(1, "Done")])
     assert build_timeline(straight, STEPS, at(2)).cycle() is None
-    assert build_timeline(straight, STEPS, at(2)).done_arrivals() == [at(1)]
+    assert build_timeline(straight, STEPS, at(2)).done_arrivals() == (at(1),)
     open_issue = make_issue(path=[(1, "In Progress")])
     assert build_timeline(open_issue, STEPS, at(2)).cycle() is None
     created_done = make_issue(initial="Done")
-    assert build_timeline(created_done, STEPS, at(2)).done_arrivals() == [at(0)]
+    assert build_timeline(created_done, STEPS, at(2)).done_arrivals() == (at(0),)
 
 
 @given(

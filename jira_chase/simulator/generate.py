@@ -120,10 +120,14 @@ def _stamp(seconds: float) -> str:
 class _Generator:
     """One pass of the seeded generator: the header records, then issue after issue."""
 
-    def __init__(self, count: int, seed: int, now: str) -> None:
+    def __init__(
+        self, count: int, seed: int, now: str, status_changes: tuple[int, int] = (5, 30)
+    ) -> None:
         if count < 0:
             raise ValueError(f"the number of issues must not be negative, got {count}")
         self.count = count
+        #: How many status changes an issue has: drawn evenly from this range.
+        self.status_changes = status_changes
         self.rng = random.Random(seed)
         self.now_text = now
         moment = datetime.fromisoformat(now.replace("Z", "+00:00"))
@@ -236,9 +240,10 @@ class _Generator:
     def history(
         self, created: float, assignee: str | None
     ) -> tuple[list[dict[str, Any]], str, str | None]:
-        """5 to 30 status changes (and a few reassignments), oldest first, before now."""
+        """5 to 30 status changes (`status_changes`) and a few reassignments, oldest
+        first, before now."""
         rng = self.rng
-        changes = rng.randint(5, 30)
+        changes = rng.randint(*self.status_changes)
         gaps = [rng.expovariate(1.0) * rng.choice((2, 6, 24, 72)) * _HOUR for _ in range(changes)]
         room = (self.now - 2 * _HOUR - created) * rng.uniform(0.3, 1.0)
         scale = min(1.0, room / sum(gaps))
