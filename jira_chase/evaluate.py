@@ -222,9 +222,9 @@ def _evaluate(
 
     verdicts = []
     for subject in subjects:
-        findings = sorted(
-            by_issue[subject.issue.key], key=lambda f: (-f.severity, f.family, f.rule)
-        )
+        findings = by_issue[subject.issue.key]
+        if len(findings) > 1:
+            findings.sort(key=_finding_order)
         verdicts.append(Verdict(subject.issue, subject.timeline, tuple(findings)))
     return Evaluation(
         now=now,
@@ -312,6 +312,11 @@ def _coverage(subjects: Sequence[Subject], ctx: RuleContext, exempt: set[str]) -
         exempt=tuple(s.issue.key for s in subjects if s.issue.key in exempt),
         unused=tuple(dict.fromkeys(unused)),
     )
+
+
+def _finding_order(finding: Finding) -> tuple[int, str, str]:
+    """Worst first, then by family and rule."""
+    return (-finding.severity, finding.family, finding.rule)
 
 
 def _reported(family: str, severity: Severity, settings: Settings) -> bool:

@@ -184,7 +184,11 @@ def fmt_time(moment: datetime) -> str:
     zone = DISPLAY_ZONE.get()
     if zone is not None and moment.tzinfo is not None:
         moment = moment.astimezone(zone)
-    return moment.strftime("%Y-%m-%d %H:%M %Z").strip()
+    # (by hand rather than strftime: evidence formats a moment per finding)
+    day = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+    text = f"{day} {moment.hour:02d}:{moment.minute:02d}"
+    name = moment.tzname()
+    return f"{text} {name}" if name else text
 
 
 def fmt_times(count: int) -> str:

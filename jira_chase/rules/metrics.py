@@ -201,7 +201,8 @@ def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
                 continue
             lo, hi = max(marks[k], window_pos), marks[k + 1]
             in_workflow += (hi - lo) / DAY_MICROS
-            blocked += sum(_overlap(lo, hi, a, b) for a, b in spans)
+            if spans:
+                blocked += sum(_overlap(lo, hi, a, b) for a, b in spans)
 
     weekly = [0] * settings.window_weeks
     for moment in finished_at:
