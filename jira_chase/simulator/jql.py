@@ -1,9 +1,11 @@
-"""A subset of JQL: parse a query, then match and sort simulator issues with it.
+"""The simulator's search: JQL's server side over the simulator's issues.
 
-``parse(text)`` checks syntax, field names, operators and function names and returns a
-:class:`Query`. ``Query.prepare(dataset, now=..., current_user=...)`` checks the values
-against the dataset (an unknown status or user is an error, as in Jira) and fixes the
-meaning of relative dates, giving a :class:`PreparedQuery` that matches and sorts issues.
+The syntax, the syntax tree and Jira's matching semantics are the shared ones of
+:mod:`jira_chase.jql`; this module adds what a server does. ``parse(text)`` checks
+syntax, field names, operators and function names and returns a :class:`Query`.
+``Query.prepare(dataset, now=..., current_user=...)`` checks the values against the
+dataset (an unknown status or user is an error, as in Jira) and fixes the meaning of
+relative dates, giving a :class:`PreparedQuery` that matches and sorts issues.
 
 Anything outside the subset raises :class:`JQLError` with a Jira-like message; the
 simulator never answers a query it does not understand.
@@ -25,11 +27,12 @@ Supported:
 - ``ORDER BY`` key, created, updated, duedate, priority, status, project, type, assignee,
   reporter with ``ASC``/``DESC``.
 
-Semantics follow Jira where it is surprising: ``!=`` and ``NOT IN`` never match an issue
-whose field is empty, and ``NOT`` is pushed down onto the operators (``NOT labels = x``
-is ``labels != x``); a key range (``key > APP-4``) covers the key's project only. Empty
-values sort last ascending and first descending. Without
-``ORDER BY`` results come newest first (``created DESC``, then key descending).
+Semantics follow Jira where it is surprising (see :mod:`jira_chase.jql.semantics`):
+``!=`` and ``NOT IN`` never match an issue whose field is empty, and ``NOT`` is pushed
+down onto the operators (``NOT labels = x`` is ``labels != x``); a key range
+(``key > APP-4``) covers the key's project only. Empty values sort last ascending and
+first descending. Without ``ORDER BY`` results come newest first (``created DESC``, then
+key descending).
 """
 
 from __future__ import annotations
@@ -40,52 +43,29 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
+from jira_chase.jql import syntax
+from jira_chase.jql.semantics import FIELDS, equality, predicate
+from jira_chase.jql.syntax import (
+    ORDERING,
+    And,
+    Clause,
+    EmptyValue,
+    Field,
+    Function,
+    JQLError,
+    Literal,
+    Node,
+    Or,
+    Problem,
+    SortKey,
+    Token,
+    Vocabulary,
+    position,
+)
 from jira_chase.simulator.dataset import Dataset, Issue
 
 __all__ = ["JQLError", "PreparedQuery", "Query", "parse"]
 
-
-class JQLError(ValueError):
-    """A query the simulator cannot run; the message reads like Jira's."""
-
-
-# -- fields ---------------------------------------------------------------------------
-
-EQUALITY = frozenset({"=", "!=", "in", "not in", "is", "is not"})
-ORDERING = frozenset({"<", "<=", ">", ">="})
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """A JQL field: its canonical name, what its values are, and what it supports."""
-
-    name: str
-    kind: str  # project status category issue user labels version type priority datetime date
-    operators: frozenset[str]
-    sortable: bool
-
-
-def _spec(name: str, kind: str, ordering: bool = False, sortable: bool = True) -> FieldSpec:
-    return FieldSpec(name, kind, EQUALITY | ORDERING if ordering else EQUALITY, sortable)
-
-
-_FIELD_LIST = [
-    (("project",), _spec("project", "project")),
-    (("status",), _spec("status", "status")),
-    (("statuscategory",), _spec("statusCategory", "category", sortable=False)),
-    (("key", "issuekey", "id", "issue"), _spec("key", "issue", ordering=True)),
-    (("parent",), _spec("parent", "parent", sortable=False)),
-    (("labels", "label"), _spec("labels", "labels", sortable=False)),
-    (("assignee",), _spec("assignee", "user")),
-    (("reporter",), _spec("reporter", "user")),
-    (("fixversion",), _spec("fixVersion", "version", sortable=False)),
-    (("type", "issuetype"), _spec("issuetype", "type")),
-    (("priority",), _spec("priority", "priority")),
-    (("created", "createddate"), _spec("created", "datetime", ordering=True)),
-    (("updated", "updateddate"), _spec("updated", "datetime", ordering=True)),
-    (("duedate", "due"), _spec("duedate", "date", ordering=True)),
-]
-FIELDS: dict[str, FieldSpec] = {alias: spec for aliases, spec in _FIELD_LIST for alias in aliases}
 
 # Real Jira fields outside the subset: say so instead of claiming they do not exist.
 UNSUPPORTED_FIELDS = frozenset(
@@ -153,81 +133,33 @@ UNSUPPORTED_FUNCTIONS = frozenset(
     }
 )
 
-_RESERVED_WORDS = frozenset({"and", "or", "not", "empty", "null", "order", "by", "in", "is"})
+
+_SUBSET = "the simulator's JQL subset"
 
 
-# -- syntax tree ----------------------------------------------------------------------
+class _Search(Vocabulary):
+    """The simulator's fields and functions; a real Jira name outside them says so."""
+
+    def refuse(self, problem: Problem) -> Exception:
+        name = problem.token.text
+        if problem.kind == "field" and (
+            name.lower() in UNSUPPORTED_FIELDS or name.lower().startswith("cf[")
+        ):
+            return JQLError(f"Field '{name}' is not supported by {_SUBSET}. {problem.where}")
+        if problem.kind == "function" and name.lower() in UNSUPPORTED_FUNCTIONS:
+            return JQLError(f"The function '{name}' is not supported by {_SUBSET}.")
+        return super().refuse(problem)
+
+    def sort(self, token: Token, text: str) -> None:
+        if not self.field(token, text).sortable:
+            raise JQLError(f"Sorting by '{token.text}' is not supported by {_SUBSET}.")
 
 
-@dataclass(frozen=True)
-class Literal:
-    text: str
-    pos: int
+_VOCABULARY = _Search(FIELDS, DATE_FUNCTIONS | USER_FUNCTIONS)
 
 
-@dataclass(frozen=True)
-class Function:
-    name: str  # as written
-    args: tuple[str, ...]
-    pos: int
-
-
-@dataclass(frozen=True)
-class EmptyValue:
-    pos: int
-
-
-Value = Literal | Function | EmptyValue
-
-
-@dataclass(frozen=True)
-class ListValue:
-    items: tuple[Value, ...]
-    pos: int
-
-
-Operand = Value | ListValue
-
-
-@dataclass(frozen=True)
-class Clause:
-    field: FieldSpec
-    operator: str  # lower case: "=", "not in", "is not", ...
-    operand: Operand
-    pos: int
-
-
-@dataclass(frozen=True)
-class Not:
-    child: Node
-
-
-@dataclass(frozen=True)
-class And:
-    children: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Or:
-    children: tuple[Node, ...]
-
-
-Node = Clause | Not | And | Or
-
-
-@dataclass(frozen=True)
-class SortKey:
-    field: FieldSpec
-    descending: bool
-
-
-@dataclass(frozen=True)
-class Query:
-    """A parsed query: ``where`` is None for a query without conditions."""
-
-    text: str
-    where: Node | None
-    order_by: tuple[SortKey, ...]
+class Query(syntax.Query):
+    """A parsed query the simulator can run: ``prepare`` binds it to a dataset."""
 
     def prepare(
         self, dataset: Dataset, *, now: datetime, current_user: str | None
@@ -239,306 +171,16 @@ class Query:
         project, issue key, version, type or priority) or malformed dates.
         """
         binder = _Binder(dataset, self.text, now, current_user)
-        matches = binder.bind(self.where, negate=False) if self.where else _always
-        order = self.order_by or (
-            SortKey(FIELDS["created"], True),
-            SortKey(FIELDS["key"], True),
-        )
+        matches = predicate(self.where, binder.clause) if self.where else _always
+        order = self.order_by or (SortKey("created", True), SortKey("key", True))
         scope = binder.project_scope(self.where) if self.where else None
         return PreparedQuery(self, matches, tuple(_sort_key(dataset, key) for key in order), scope)
 
 
 def parse(text: str) -> Query:
     """Parse JQL ``text``; raise :class:`JQLError` for anything outside the subset."""
-    return _Parser(text).parse()
-
-
-# -- tokens -----------------------------------------------------------------------------
-
-_SPECIAL = "()=,!<>~\"'&|"
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str  # word string op lparen rparen comma eof
-    text: str
-    pos: int
-
-    @property
-    def word(self) -> str:
-        """The lower-cased text of an unquoted word (keywords compare with this)."""
-        return self.text.lower() if self.kind == "word" else ""
-
-    def shown(self) -> str:
-        return "the end of the query" if self.kind == "eof" else repr(self.text)
-
-
-def _where(text: str, pos: int) -> str:
-    line = text.count("\n", 0, pos) + 1
-    column = pos - (text.rfind("\n", 0, pos) + 1) + 1
-    return f"(line {line}, character {column})"
-
-
-def _syntax_error(text: str, message: str, pos: int) -> JQLError:
-    return JQLError(f"Error in the JQL Query: {message} {_where(text, pos)}")
-
-
-def _tokenize(text: str) -> list[Token]:
-    tokens: list[Token] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c.isspace():
-            i += 1
-        elif c in "\"'":
-            j = i + 1
-            chars: list[str] = []
-            while j < n and text[j] != c:
-                if text[j] == "\\" and j + 1 < n:
-                    j += 1
-                chars.append(text[j])
-                j += 1
-            if j >= n:
-                raise _syntax_error(
-                    text, f"The quoted string {text[i:]!s} has not been completed.", i
-                )
-            tokens.append(Token("string", "".join(chars), i))
-            i = j + 1
-        elif c == "(":
-            tokens.append(Token("lparen", c, i))
-            i += 1
-        elif c == ")":
-            tokens.append(Token("rparen", c, i))
-            i += 1
-        elif c == ",":
-            tokens.append(Token("comma", c, i))
-            i += 1
-        elif c in "!<>=~":
-            two = text[i : i + 2]
-            if two in ("!=", "<=", ">=", "!~"):
-                tokens.append(Token("op", two, i))
-                i += 2
-            elif c == "!":
-                tokens.append(Token("word", "not", i))
-                i += 1
-            else:
-                tokens.append(Token("op", c, i))
-                i += 1
-        elif c in "&|":
-            j = i + 2 if text[i : i + 2] in ("&&", "||") else i + 1
-            tokens.append(Token("word", "and" if c == "&" else "or", i))
-            i = j
-        else:
-            j = i
-            while j < n and not text[j].isspace() and text[j] not in _SPECIAL:
-                j += 1
-            tokens.append(Token("word", text[i:j], i))
-            i = j
-    tokens.append(Token("eof", "", n))
-    return tokens
-
-
-# -- parser -------------------------------------------------------------------------------
-
-
-class _Parser:
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.tokens = _tokenize(text)
-        self.index = 0
-
-    @property
-    def token(self) -> Token:
-        return self.tokens[self.index]
-
-    def advance(self) -> Token:
-        token = self.tokens[self.index]
-        self.index += 1
-        return token
-
-    def error(self, message: str, token: Token | None = None) -> JQLError:
-        token = token or self.token
-        return _syntax_error(self.text, message, token.pos)
-
-    def parse(self) -> Query:
-        where = None
-        if self.token.kind != "eof" and self.token.word != "order":
-            where = self.parse_or()
-        order_by: tuple[SortKey, ...] = ()
-        if self.token.word == "order":
-            order_by = self.parse_order_by()
-        if self.token.kind != "eof":
-            raise self.error(f"Expecting either 'OR' or 'AND' but got {self.token.shown()}.")
-        return Query(self.text, where, order_by)
-
-    def parse_or(self) -> Node:
-        children = [self.parse_and()]
-        while self.token.word == "or":
-            self.advance()
-            children.append(self.parse_and())
-        return children[0] if len(children) == 1 else Or(tuple(children))
-
-    def parse_and(self) -> Node:
-        children = [self.parse_not()]
-        while self.token.word == "and":
-            self.advance()
-            children.append(self.parse_not())
-        return children[0] if len(children) == 1 else And(tuple(children))
-
-    def parse_not(self) -> Node:
-        if self.token.word == "not":
-            self.advance()
-            return Not(self.parse_not())
-        if self.token.kind == "lparen":
-            self.advance()
-            inner = self.parse_or()
-            if self.token.kind != "rparen":
-                raise self.error(f"Expecting ')' but got {self.token.shown()}.")
-            self.advance()
-            return inner
-        return self.parse_clause()
-
-    def parse_clause(self) -> Clause:
-        token = self.token
-        if token.kind not in ("word", "string") or token.word in _RESERVED_WORDS:
-            raise self.error(f"Expecting a field name but got {token.shown()}.")
-        self.advance()
-        spec = self.field(token)
-        operator_token = self.token
-        operator = self.parse_operator()
-        if operator not in spec.operators:
-            raise JQLError(
-                f"The operator '{operator}' is not supported by the '{spec.name}' field."
-                f" {_where(self.text, operator_token.pos)}"
-            )
-        operand = self.parse_operand(operator)
-        return Clause(spec, operator, operand, token.pos)
-
-    def field(self, token: Token) -> FieldSpec:
-        name = token.text.lower()
-        spec = FIELDS.get(name)
-        if spec is not None:
-            return spec
-        if name in UNSUPPORTED_FIELDS or name.startswith("cf["):
-            raise JQLError(
-                f"Field '{token.text}' is not supported by the simulator's JQL subset."
-                f" {_where(self.text, token.pos)}"
-            )
-        raise JQLError(
-            f"Field '{token.text}' does not exist or you do not have permission to view it."
-        )
-
-    def parse_operator(self) -> str:
-        token = self.token
-        if token.kind == "op":
-            self.advance()
-            return token.text
-        word = token.word
-        if word in ("in", "is", "was", "changed"):
-            self.advance()
-            if word in ("is", "was") and self.token.word == "not":
-                self.advance()
-                word += " not"
-            if word.startswith("was") and self.token.word == "in":
-                self.advance()
-                word += " in"
-            return word
-        if word == "not" and self.tokens[self.index + 1].word == "in":
-            self.advance()
-            self.advance()
-            return "not in"
-        raise self.error(
-            f"Expecting operator but got {token.shown()}. The valid operators are '=', '!=',"
-            " '<', '>', '<=', '>=', '~', '!~', 'IN', 'NOT IN', 'IS' and 'IS NOT'."
-        )
-
-    def parse_operand(self, operator: str) -> Operand:
-        token = self.token
-        if operator in ("in", "not in"):
-            if token.kind != "lparen":
-                raise self.error(
-                    f"Expecting '(' to start a list of values after '{operator.upper()}'"
-                    f" but got {token.shown()}."
-                )
-            self.advance()
-            items = [self.parse_value()]
-            while self.token.kind == "comma":
-                self.advance()
-                items.append(self.parse_value())
-            if self.token.kind != "rparen":
-                raise self.error(f"Expecting ')' but got {self.token.shown()}.")
-            self.advance()
-            return ListValue(tuple(items), token.pos)
-        if token.kind == "lparen":
-            raise self.error(f"The operator '{operator}' does not support a list of values.")
-        value = self.parse_value()
-        if operator in ("is", "is not") and not isinstance(value, EmptyValue):
-            raise self.error(
-                f"The operator '{operator.upper()}' only supports the value 'EMPTY' or 'NULL'.",
-                token,
-            )
-        return value
-
-    def parse_value(self) -> Value:
-        token = self.token
-        if token.kind == "string":
-            self.advance()
-            return Literal(token.text, token.pos)
-        if token.kind != "word":
-            raise self.error(f"Expecting either a value, list or function but got {token.shown()}.")
-        if token.word in ("empty", "null"):
-            self.advance()
-            return EmptyValue(token.pos)
-        if token.word in _RESERVED_WORDS:
-            raise self.error(
-                f"Expecting either a value, list or function but got {token.shown()}. You must"
-                f" surround '{token.text}' in quotation marks to use it as a value."
-            )
-        self.advance()
-        if self.token.kind != "lparen":
-            return Literal(token.text, token.pos)
-        name = token.text.lower()
-        if name not in DATE_FUNCTIONS | USER_FUNCTIONS:
-            if name in UNSUPPORTED_FUNCTIONS:
-                raise JQLError(
-                    f"The function '{token.text}' is not supported by the simulator's JQL subset."
-                )
-            raise JQLError(f"Unable to find JQL function '{token.text}()'.")
-        self.advance()
-        args: list[str] = []
-        while self.token.kind in ("word", "string"):
-            args.append(self.advance().text)
-            if self.token.kind != "comma":
-                break
-            self.advance()
-        if self.token.kind != "rparen":
-            raise self.error(f"Expecting ')' but got {self.token.shown()}.")
-        self.advance()
-        return Function(token.text, tuple(args), token.pos)
-
-    def parse_order_by(self) -> tuple[SortKey, ...]:
-        self.advance()
-        if self.token.word != "by":
-            raise self.error(f"Expecting 'by' but got {self.token.shown()}.")
-        self.advance()
-        keys = []
-        while True:
-            token = self.token
-            if token.kind not in ("word", "string") or token.word in _RESERVED_WORDS:
-                raise self.error(f"Expecting a field name but got {token.shown()}.")
-            self.advance()
-            spec = self.field(token)
-            if not spec.sortable:
-                raise JQLError(
-                    f"Sorting by '{token.text}' is not supported by the simulator's JQL subset."
-                )
-            descending = False
-            if self.token.word in ("asc", "desc"):
-                descending = self.advance().word == "desc"
-            keys.append(SortKey(spec, descending))
-            if self.token.kind != "comma":
-                return tuple(keys)
-            self.advance()
+    query = syntax.parse(text, _VOCABULARY)
+    return Query(query.text, query.where, query.order_by)
 
 
 # -- binding: values checked, dates fixed, predicates built ----------------------------
@@ -549,19 +191,6 @@ Predicate = Callable[[Issue], bool]
 def _always(issue: Issue) -> bool:
     return True
 
-
-_NEGATED = {
-    "=": "!=",
-    "!=": "=",
-    "in": "not in",
-    "not in": "in",
-    "is": "is not",
-    "is not": "is",
-    "<": ">=",
-    ">=": "<",
-    ">": "<=",
-    "<=": ">",
-}
 
 _CATEGORY_NAMES = {"new": "To Do", "indeterminate": "In Progress", "done": "Done"}
 # Jira's status category ids.
@@ -599,18 +228,6 @@ class _Binder:
         self.now = now.astimezone(timezone.utc)
         self.current_user = current_user
 
-    def bind(self, node: Node, negate: bool) -> Predicate:
-        if isinstance(node, Not):
-            return self.bind(node.child, not negate)
-        if isinstance(node, (And, Or)):
-            parts = [self.bind(child, negate) for child in node.children]
-            # De Morgan: under negation AND becomes OR and vice versa.
-            if isinstance(node, And) != negate:
-                return lambda issue: all(part(issue) for part in parts)
-            return lambda issue: any(part(issue) for part in parts)
-        operator = _NEGATED[node.operator] if negate else node.operator
-        return self.clause(node, operator)
-
     def project_scope(self, node: Node) -> frozenset[str] | None:
         """The projects a match must be in, when the query says so; None: any project.
 
@@ -638,17 +255,15 @@ class _Binder:
 
     def values(self, clause: Clause) -> list[Any]:
         """The operand's values, resolved for the field; None stands for EMPTY."""
-        operand = clause.operand
-        items = operand.items if isinstance(operand, ListValue) else (operand,)
         resolved: list[Any] = []
-        for item in items:
+        for item in clause.values:
             if isinstance(item, EmptyValue):
                 resolved.append(None)
             else:
                 resolved.append(self.resolve(clause.field, item))
         return resolved
 
-    def resolve(self, spec: FieldSpec, value: Literal | Function) -> Any:
+    def resolve(self, spec: Field, value: Literal | Function) -> Any:
         kind = spec.kind
         if isinstance(value, Function):
             name = value.name.lower()
@@ -660,7 +275,7 @@ class _Binder:
                 return self.current_user
             raise JQLError(
                 f"The function '{value.name}' is not valid for the field '{spec.name}'."
-                f" {_where(self.text, value.pos)}"
+                f" {position(self.text, value.pos)}"
             )
         text = value.text
         folded = text.lower()
@@ -709,7 +324,7 @@ class _Binder:
             return self.date_value(spec, text)
         raise JQLError(f"The value '{text}' does not exist for the field '{spec.name}'.")
 
-    def date_value(self, spec: FieldSpec, text: str) -> datetime:
+    def date_value(self, spec: Field, text: str) -> datetime:
         period = parse_period(text)
         if period is not None:
             return self.now + period
@@ -724,7 +339,7 @@ class _Binder:
             " format e.g. '-5d', '4w 2d'."
         )
 
-    def date_function(self, spec: FieldSpec, function: Function) -> datetime:
+    def date_function(self, spec: Field, function: Function) -> datetime:
         name = function.name.lower()
         if len(function.args) > 1:
             raise JQLError(f"Function '{function.name}' expects at most one argument.")
@@ -763,27 +378,17 @@ class _Binder:
     def clause(self, clause: Clause, operator: str) -> Predicate:
         spec = clause.field
         get = _getter(spec, self.dataset)
+        many = spec.kind in ("labels", "version")
         if operator in ("is", "is not"):
-            want_empty = operator == "is"
-            if spec.kind in ("labels", "version"):
-                return lambda issue: (not get(issue)) == want_empty
-            return lambda issue: (get(issue) is None) == want_empty
+            return equality(operator, get, (), True, many=many)
         values = self.values(clause)
         if operator in ORDERING:
             return self.ordering(spec, get, operator, values[0])
-        wanted = frozenset(v for v in values if v is not None)
-        allow_empty = None in values
-        positive = operator in ("=", "in")
-        if spec.kind in ("labels", "version"):
-            if positive:
-                return lambda issue: bool(wanted & get(issue)) or (allow_empty and not get(issue))
-            return lambda issue: bool(get(issue)) and not (wanted & get(issue))
-        if positive:
-            return lambda issue: (value := get(issue)) in wanted or (allow_empty and value is None)
-        return lambda issue: (value := get(issue)) is not None and value not in wanted
+        wanted = [value for value in values if value is not None]
+        return equality(operator, get, wanted, None in values, many=many)
 
     def ordering(
-        self, spec: FieldSpec, get: Callable[[Issue], Any], operator: str, bound: Any
+        self, spec: Field, get: Callable[[Issue], Any], operator: str, bound: Any
     ) -> Predicate:
         if bound is None:
             raise JQLError(f"The operator '{operator}' does not support the value 'EMPTY'.")
@@ -810,7 +415,7 @@ def _midnight(day: date | None) -> datetime | None:
     return None if day is None else datetime.combine(day, time(), tzinfo=timezone.utc)
 
 
-def _getter(spec: FieldSpec, dataset: Dataset) -> Callable[[Issue], Any]:
+def _getter(spec: Field, dataset: Dataset) -> Callable[[Issue], Any]:
     """How to read the field from an issue, in the form ``resolve`` gives values."""
     kind = spec.kind
     if kind == "project":
@@ -855,8 +460,8 @@ _PRIORITY_RANK = {"lowest": 1, "low": 2, "medium": 3, "high": 4, "highest": 5}
 
 
 def _sort_key(dataset: Dataset, key: SortKey) -> tuple[Callable[[Issue], Any], bool]:
-    name = key.field.name
-    kind = key.field.kind
+    spec = FIELDS[key.name.lower()]
+    name, kind = spec.name, spec.kind
     value: Callable[[Issue], Any]
     if kind == "issue":
         value = lambda issue: (issue.project, issue.number)  # noqa: E731

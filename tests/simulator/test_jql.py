@@ -314,3 +314,10 @@ def test_any_text_parses_or_fails_with_a_jql_error(text: str) -> None:
         return
     with contextlib.suppress(JQLError):
         query.prepare(DATASET, now=NOW, current_user="u-ann").select(DATASET.issues.values())
+
+
+def test_a_function_may_give_the_list_of_in_as_in_jira() -> None:
+    assert search("assignee in currentUser() ORDER BY key") == ["APP-1", "APP-10"]
+    assert matching("assignee not in currentUser()") == matching("assignee != u-ann")
+    with pytest.raises(JQLError, match="'membersOf' is not supported by the simulator's JQL"):
+        search("assignee in membersOf(devs)")
