@@ -39,7 +39,7 @@ from jira_chase.comment import (
     to_wiki,
     to_zentao_html,
 )
-from jira_chase.config import load_settings
+from jira_chase.config_file import load_settings
 from jira_chase.evaluate import evaluate
 from jira_chase.model import Change, Comment, Issue, Link, Person
 from jira_chase.simulator.generate import GENERATED_NOW, _Generator

@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from jira_chase import trends  # noqa: E402
-from jira_chase.config import ISSUE_FAMILIES, load_settings  # noqa: E402
+from jira_chase.config import ISSUE_FAMILIES  # noqa: E402
+from jira_chase.config_file import load_settings  # noqa: E402
 from jira_chase.evaluate import evaluate  # noqa: E402
 from jira_chase.reporting import build, render  # noqa: E402
 from jira_chase.simulator import JiraSimulator  # noqa: E402

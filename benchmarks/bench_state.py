@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from jira_chase.comment import ManagedComment  # noqa: E402
-from jira_chase.config import load_settings  # noqa: E402
+from jira_chase.config_file import load_settings  # noqa: E402
 from jira_chase.evaluate import evaluate  # noqa: E402
 from jira_chase.plan import LABELS, plan_writes  # noqa: E402
 from jira_chase.simulator import JiraSimulator  # noqa: E402

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,29 +13,28 @@ from typing import Any
 
 import click
 
-from jira_chase import __version__, metrics_file
+from jira_chase import __version__, runner
 from jira_chase.cli_support import (
     EXIT_CODES,
     F,
     config_option,
+    deployment_option,
     force_option,
     handle_errors,
     json_option,
     now_option,
     output,
     run_options,
-    terminate,
     use_output,
     wait_option,
 )
-from jira_chase.config import load_settings
+from jira_chase.config_file import load_settings
 from jira_chase.errors import EXIT_OK, EXIT_PARTIAL, EXIT_UNEXPECTED
-from jira_chase.evaluate import evaluate
 from jira_chase.output import Output
 from jira_chase.report import outcome_line, run_to_dict, summary_lines
-from jira_chase.runner import execute, make_source, metrics_written, parse_now
+from jira_chase.runner import parse_now, run_once
 from jira_chase.simulator_command import simulator
-from jira_chase.vet import check_workflow
+from jira_chase.vet import check_to_dict, render_check
 
 
 def echo_json(doc: Any) -> None:
@@ -80,19 +78,11 @@ def run_command(mode: str, options: dict[str, Any]) -> None:
         )
     )
     out.event("start", command=mode, version=__version__, pid=os.getpid())
-    if options["metrics_file"] is not None:
-        metrics_file.check_writable(options["metrics_file"])
-    with metrics_written(options["metrics_file"], mode) as watched:
-        settings = load_settings(options["config_path"])
-        now = parse_now(options["now"])
-        if mode == "sync":
-            signal.signal(signal.SIGTERM, terminate)
-        with out.progress() as progress:
-            execute(settings, now, write=mode == "sync", wait=options.get("wait", 0.0),
-                    force=options.get("force", False), progress=progress,
-                    watched=watched)  # fmt: skip
-    finished = watched.finished
-    assert finished is not None
+    settings, finished = run_once(mode, options["config_path"], options["now"],
+                                  metrics_path=options["metrics_file"],
+                                  wait=options.get("wait", 0.0),
+                                  force=options.get("force", False),
+                                  display=out.progress)  # fmt: skip
     result, duration = finished.result, finished.duration
     if as_json:
         doc = run_to_dict(result, settings, duration)
@@ -147,75 +137,14 @@ def check(config_path: Path | None, now: str | None, as_json: bool) -> None:
     """Validate the configuration against the tracker (credentials, every status named
     in [workflow], the scope query), then read the scope and say what cannot be judged."""
     settings = load_settings(config_path)
-    source = make_source(settings)
-    identity = source.identify()
-    check_workflow(settings, source)
-    count = source.validate_scope()
+    result = runner.check(settings, now)
     where = str(config_path) if config_path else "from $JIRA_CHASE_CONFIG"
-    modes: dict[str, bool | None] = {}
-    if settings.tracker == "jira":
-        from jira_chase.sources.jira import JiraSource
-
-        assert isinstance(source, JiraSource)
-        modes = source.notification_modes()
-    warnings: list[str] = []
-    coverage: dict[str, object] | None = None
-    read = None
-    if count:
-        issues = source.fetch_issues()
-        evaluation = evaluate(issues, settings, parse_now(now), bot_id=identity.user_id or None)
-        read, coverage = len(issues), evaluation.coverage.to_dict()
-        warnings = evaluation.coverage.lines(len(issues))
     if as_json:
-        doc = {
-            "format": "jira-chase-check/1",
-            "config": where,
-            "tracker": {
-                "kind": identity.tracker,
-                "deployment": identity.deployment,
-                "version": identity.version,
-                "url": identity.url,
-                "user": identity.user,
-            },
-            "workflow": {"ok": True},
-            "scope": {"ok": True, "matches": count},
-            "issues_read": read,
-            "coverage": coverage,
-            "warnings": warnings,
-        }
-        if settings.tracker == "jira":
-            words = {True: "silent", False: "notifies", None: "unknown"}
-            doc["label_writes"] = {project: words[mode] for project, mode in modes.items()}
-        click.echo(json.dumps(doc, indent=2))
+        click.echo(json.dumps(check_to_dict(result, settings, where), indent=2))
         return
-    click.echo(f"config ok: {where}")
-    click.echo(
-        f"tracker ok: {identity.tracker} {identity.deployment} {identity.version} at "
-        f"{identity.url}, signed in as {identity.user}"
-    )
-    click.echo("workflow ok: every status named in [workflow] exists in the tracker")
-    click.echo(f"scope ok: the scope query is accepted and matches {count} issues")
-    if count == 0:
+    click.echo("\n".join(render_check(result, where)))
+    if result.matches == 0:
         output().error("warning: the scope matches no issues: check it before the first sync")
-        return
-    click.echo(f"scope read: {read} issues")
-    for line in warnings:
-        click.echo(f"warning: {line}")
-    for project, silent in modes.items():
-        if silent:
-            click.echo(f"writes in {project}: silent (the bot may suppress notifications)")
-        elif silent is None:
-            click.echo(
-                f"writes in {project}: Jira did not say whether the bot may suppress "
-                "notifications (mypermissions failed, see --verbose); the first sync "
-                "finds out"
-            )
-        else:
-            click.echo(
-                f"writes in {project}: label changes email the issue's watchers — grant "
-                f"the bot account Administer Projects in {project} to make them silent "
-                "(the next sync notices)"
-            )
 
 
 @command()
@@ -247,7 +176,6 @@ def runs(config_path: Path | None, last: int, as_json: bool) -> None:
 def explain(key: str, config_path: Path | None, now: str | None, as_json: bool) -> None:
     """Why KEY is flagged: its timeline (status, step, entry, days), every finding with
     its evidence, and what the last sync wrote on it. Writes nothing."""
-    from jira_chase import runner
     from jira_chase.history import explanation_to_dict, render_explanation
 
     settings = load_settings(config_path)
@@ -269,12 +197,8 @@ def explain(key: str, config_path: Path | None, now: str | None, as_json: bool) 
     show_default=True,
     help="The simulated tracker to chase: Jira, or ZenTao 18.8 (REST API v1).",
 )
-@click.option(
-    "--deployment",
-    type=click.Choice(["cloud", "datacenter"]),
-    default="cloud",
-    show_default=True,
-    help="For Jira: Cloud (REST v3) or Data Center 10.3 (REST v2, personal access token).",
+@deployment_option(
+    "For Jira: Cloud (REST v3) or Data Center 10.3 (REST v2, personal access token)."
 )
 @handle_errors
 def demo(as_json: bool, tracker: str, deployment: str) -> None:

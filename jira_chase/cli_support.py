@@ -93,6 +93,17 @@ now_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 
 
+def deployment_option(help: str) -> Callable[[F], F]:
+    """`--deployment`: which Jira, Cloud or Data Center (`demo` and `simulator`)."""
+    return click.option(
+        "--deployment",
+        type=click.Choice(["cloud", "datacenter"]),
+        default="cloud",
+        show_default=True,
+        help=help,
+    )
+
+
 wait_option = click.option(
     "--wait",
     type=click.FloatRange(0),
@@ -106,12 +117,6 @@ force_option = click.option(
     help="Accept a scope that suddenly matches far fewer issues than the last run "
     "(the run then cleans the issues that left it).",
 )
-
-
-def terminate(signum: int, frame: Any) -> None:
-    # SIGTERM (cron timeouts, systemd stop) ends the run like Ctrl-C: recorded with the
-    # writes it made, lock released, and the next run finishes the job.
-    raise KeyboardInterrupt
 
 
 def run_options(func: F) -> F:

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from jira_chase.comment import to_text
-from jira_chase.config import Settings, load_settings
+from jira_chase.config import Settings
+from jira_chase.config_file import load_settings
 from jira_chase.plan import COMMENT_CREATE
 from jira_chase.report import render_noisy, run_to_dict, summary_lines, writes_line
 from jira_chase.reporting.produce import produce, write_report

@@ -1,18 +1,21 @@
-"""What the `plan`, `sync`, `explain` and `demo` commands share: building the source,
-timing a run, recording what it cost in the run history, and the metrics file."""
+"""What the `plan`, `sync`, `check`, `explain` and `demo` commands share: building the
+source, timing a run, recording what it cost in the run history, and the metrics file."""
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from jira_chase import digest, metrics_file, trends
 from jira_chase.config import Settings
+from jira_chase.config_file import load_settings
 from jira_chase.digest import DigestOutcome
 from jira_chase.errors import EXIT_UNEXPECTED, ChaseError, ConfigError
 from jira_chase.evaluate import evaluate
@@ -22,6 +25,7 @@ from jira_chase.progress import JUDGING, NO_PROGRESS, PULLING, WRITING, Progress
 from jira_chase.sources.base import ScratchMemory, Source, SourceStats
 from jira_chase.state import StateStore, run_lock, unusable_state
 from jira_chase.sync import RunResult, run
+from jira_chase.vet import CheckResult, check_workflow
 
 EXIT_INTERRUPTED = 130
 
@@ -221,6 +225,69 @@ def metrics_written(path: Path | None, mode: str) -> Iterator[Watched]:
                 result=done.result if done is not None else None,
             )
             metrics_file.write(path, text)
+
+
+def terminate(signum: int, frame: Any) -> None:
+    # SIGTERM (cron timeouts, systemd stop) ends the run like Ctrl-C: recorded with the
+    # writes it made, lock released, and the next run finishes the job.
+    raise KeyboardInterrupt
+
+
+def run_once(
+    mode: str,
+    config_path: Path | None,
+    now: str | None,
+    *,
+    metrics_path: Path | None,
+    wait: float = 0.0,
+    force: bool = False,
+    display: Callable[[], AbstractContextManager[Progress]],
+) -> tuple[Settings, Finished]:
+    """`plan` or `sync` as the commands run them: the metrics file is checked before
+    anything and written however the run ends; the configuration and `now` (the `--now`
+    text) are read inside that, so a bad one is in the metrics too; a `sync` ends on
+    SIGTERM as on Ctrl-C. `display` shows the run's progress."""
+    if metrics_path is not None:
+        metrics_file.check_writable(metrics_path)
+    with metrics_written(metrics_path, mode) as watched:
+        settings = load_settings(config_path)
+        moment = parse_now(now)
+        if mode == "sync":
+            signal.signal(signal.SIGTERM, terminate)
+        with display() as progress:
+            execute(settings, moment, write=mode == "sync", wait=wait, force=force,
+                    progress=progress, watched=watched)  # fmt: skip
+    finished = watched.finished
+    assert finished is not None
+    return settings, finished
+
+
+def check(settings: Settings, now: str | None) -> CheckResult:
+    """`check`: sign in, check every status `[workflow]` names and the scope query, then
+    read and judge the scope to say what cannot be judged. `now` (the `--now` text) is
+    read only when there is something to judge. Writes nothing anywhere."""
+    source = make_source(settings)
+    identity = source.identify()
+    check_workflow(settings, source)
+    matches = source.validate_scope()
+    modes: dict[str, bool | None] = {}
+    if settings.tracker == "jira":
+        from jira_chase.sources.jira import JiraSource
+
+        assert isinstance(source, JiraSource)
+        modes = source.notification_modes()
+    if not matches:
+        return CheckResult(identity, matches, notification_modes=modes)
+    issues = source.fetch_issues()
+    evaluation = evaluate(issues, settings, parse_now(now), bot_id=identity.user_id or None)
+    return CheckResult(
+        identity,
+        matches,
+        issues_read=len(issues),
+        coverage=evaluation.coverage.to_dict(),
+        warnings=evaluation.coverage.lines(len(issues)),
+        notification_modes=modes,
+    )
 
 
 def explain(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from jira_chase.cli_support import EXIT_CODES, handle_errors
+from jira_chase.cli_support import EXIT_CODES, deployment_option, handle_errors
 from jira_chase.errors import ConfigError
 
 
@@ -21,13 +21,7 @@ from jira_chase.errors import ConfigError
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, help="Port to listen on (0: any).")
-@click.option(
-    "--deployment",
-    type=click.Choice(["cloud", "datacenter"]),
-    default="cloud",
-    show_default=True,
-    help="Serve Jira Cloud (REST v3) or Jira Data Center 10.3 (REST v2, PAT auth).",
-)
+@deployment_option("Serve Jira Cloud (REST v3) or Jira Data Center 10.3 (REST v2, PAT auth).")
 @click.option(
     "--faults",
     "fault_rate",

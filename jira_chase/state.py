@@ -1,8 +1,8 @@
 """The SQLite state store: one row per run and one per attempted write, the managed
-comments, and the item snapshots a source caches between runs.
+comments, and the item snapshots a source caches between runs; and the lock that lets
+one run at a time use it.
 
-The schema carries a version; opening an older file migrates it forward inside a
-transaction, and a newer one is refused with a clear message rather than misread.
+Opening a file brings its schema up to date first (state_schema.py).
 """
 
 from __future__ import annotations
@@ -24,90 +24,7 @@ from jira_chase.comment import ManagedComment
 from jira_chase.errors import EXIT_LOCKED, ChaseError, ConfigError
 from jira_chase.model import Issue
 from jira_chase.snapshot import issue_from_record, issue_to_record
-
-SCHEMA_VERSION = 6
-
-_MIGRATIONS: dict[int, str] = {
-    1: """
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE runs (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        mode TEXT NOT NULL,
-        started_at TEXT NOT NULL,
-        finished_at TEXT,
-        as_of TEXT NOT NULL,
-        outcome TEXT NOT NULL DEFAULT 'running',
-        issues INTEGER NOT NULL DEFAULT 0,
-        unhealthy INTEGER NOT NULL DEFAULT 0,
-        findings INTEGER NOT NULL DEFAULT 0,
-        planned INTEGER NOT NULL DEFAULT 0,
-        applied INTEGER NOT NULL DEFAULT 0,
-        failed INTEGER NOT NULL DEFAULT 0,
-        deferred INTEGER NOT NULL DEFAULT 0,
-        error TEXT
-    );
-    CREATE TABLE operations (
-        run_id INTEGER NOT NULL REFERENCES runs(id),
-        seq INTEGER NOT NULL,
-        issue_key TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        payload TEXT NOT NULL,
-        status TEXT NOT NULL,
-        error TEXT,
-        at TEXT NOT NULL,
-        PRIMARY KEY (run_id, seq)
-    );
-    CREATE INDEX operations_issue ON operations(issue_key);
-    """,
-    2: """
-    CREATE TABLE comments (
-        issue_key TEXT PRIMARY KEY,
-        comment_id TEXT NOT NULL,
-        digest TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-    );
-    """,
-    3: """
-    CREATE TABLE item_cache (
-        source TEXT NOT NULL,
-        item_key TEXT NOT NULL,
-        snapshot TEXT NOT NULL,
-        PRIMARY KEY (source, item_key)
-    );
-    """,
-    4: """
-    CREATE TABLE facts (
-        kind TEXT NOT NULL,
-        key TEXT NOT NULL,
-        value TEXT NOT NULL,
-        at TEXT NOT NULL,
-        PRIMARY KEY (kind, key)
-    );
-    """,
-    5: """
-    ALTER TABLE runs ADD COLUMN duration_seconds REAL;
-    ALTER TABLE runs ADD COLUMN requests INTEGER;
-    ALTER TABLE runs ADD COLUMN retries INTEGER;
-    ALTER TABLE runs ADD COLUMN details TEXT;
-    """,
-    6: """
-    CREATE TABLE trend_runs (
-        run_id INTEGER PRIMARY KEY,
-        mode TEXT NOT NULL,
-        at TEXT NOT NULL,
-        team TEXT NOT NULL
-    );
-    CREATE TABLE trend_health (
-        issue_key TEXT NOT NULL,
-        run_id INTEGER NOT NULL,
-        at TEXT NOT NULL,
-        health TEXT NOT NULL,
-        families TEXT NOT NULL,
-        PRIMARY KEY (issue_key, run_id)
-    );
-    CREATE INDEX trend_health_at ON trend_health(at);
-    """,
-}
+from jira_chase.state_schema import OWNED_LABELS, migrate, schema_version, transaction, utcnow
 
 
 @dataclass(frozen=True)
@@ -134,8 +51,8 @@ class RunRecord:
     details: str | None = None
 
 
-#: Fact kinds the store itself keeps (sources keep their own, see sources/base.py).
-OWNED_LABELS = "owned-labels"
+#: Fact kinds the store itself keeps besides OWNED_LABELS (sources keep their own, see
+#: sources/base.py).
 TRACKER = "tracker"
 #: Rows deleted by pruning after which the file is compacted.
 VACUUM_AFTER_ROWS = 1000
@@ -188,10 +105,6 @@ def run_lock(path: Path | str, wait: float = 0.0) -> Iterator[None]:
         lock.release()
 
 
-def _utcnow() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
 class StateStore:
     """Open (creating or migrating) the store at `path`. Use as a context manager.
 
@@ -213,7 +126,7 @@ class StateStore:
             if not readonly:
                 self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA busy_timeout=5000")
-            self._migrate()
+            migrate(self._db, self.path)
             if not readonly:
                 # Fail now, naming the file, rather than after the first write to Jira.
                 self._db.execute("BEGIN IMMEDIATE")
@@ -250,56 +163,7 @@ class StateStore:
 
     @property
     def schema_version(self) -> int:
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        return int(row["value"])
-
-    def _own_labels_from_history(self) -> None:
-        """Files from before the `facts` table knew our labels only from the operations
-        history: fold it once into one fact per issue."""
-        rows = self._db.execute(
-            "SELECT issue_key, payload FROM operations"
-            " WHERE kind = 'labels' AND status = 'done' ORDER BY run_id, seq"
-        ).fetchall()
-        owned: dict[str, dict[str, str]] = {}
-        for row in rows:
-            payload = json.loads(row["payload"])
-            labels = owned.setdefault(row["issue_key"], {})
-            for label in payload.get("add", []):
-                labels[str(label).casefold()] = str(label)
-            for label in payload.get("remove", []):
-                labels.pop(str(label).casefold(), None)
-        for key, labels in owned.items():
-            if labels:
-                self._set_owned(key, sorted(labels.values()))
-
-    def _migrate(self) -> None:
-        has_meta = self._db.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
-        ).fetchone()
-        version = self.schema_version if has_meta else 0
-        if version > SCHEMA_VERSION:
-            raise ConfigError(
-                [
-                    f"state.path: {self.path} has schema version {version}, newer than this "
-                    f"jira-chase understands ({SCHEMA_VERSION}); upgrade jira-chase"
-                ]
-            )
-        for target in range(version + 1, SCHEMA_VERSION + 1):
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in _MIGRATIONS[target].split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
-                if target == 4:
-                    self._own_labels_from_history()
-                self._db.execute(
-                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
-                    (str(target),),
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        return schema_version(self._db)
 
     def start_run(self, mode: str, as_of: datetime) -> int:
         # A run that never finished (killed outright) is marked so, not left 'running',
@@ -315,7 +179,7 @@ class StateStore:
         )
         cur = self._db.execute(
             "INSERT INTO runs (mode, started_at, as_of) VALUES (?, ?, ?)",
-            (mode, _utcnow(), as_of.isoformat()),
+            (mode, utcnow(), as_of.isoformat()),
         )
         assert cur.lastrowid is not None
         return cur.lastrowid
@@ -342,7 +206,7 @@ class StateStore:
                 json.dumps(payload, sort_keys=True),
                 status,
                 error,
-                _utcnow(),
+                utcnow(),
             ),
         )
 
@@ -358,7 +222,7 @@ class StateStore:
             sql += ", " + assignments
         self._db.execute(
             sql + " WHERE id = :id",
-            {**counts, "finished_at": _utcnow(), "outcome": outcome, "error": error, "id": run_id},
+            {**counts, "finished_at": utcnow(), "outcome": outcome, "error": error, "id": run_id},
         )
 
     def record_run_cost(
@@ -451,7 +315,7 @@ class StateStore:
         self._db.execute(
             "INSERT OR REPLACE INTO comments (issue_key, comment_id, digest, updated_at)"
             " VALUES (?, ?, ?, ?)",
-            (comment.issue_key, comment.comment_id, comment.digest, _utcnow()),
+            (comment.issue_key, comment.comment_id, comment.digest, utcnow()),
         )
 
     def forget_comment(self, issue_key: str, comment_id: str | None = None) -> None:
@@ -474,7 +338,7 @@ class StateStore:
     def remember(self, kind: str, key: str, value: str) -> None:
         self._db.execute(
             "INSERT OR REPLACE INTO facts (kind, key, value, at) VALUES (?, ?, ?, ?)",
-            (kind, key, value, _utcnow()),
+            (kind, key, value, utcnow()),
         )
 
     def forget(self, kind: str, key: str) -> None:
@@ -532,8 +396,7 @@ class StateStore:
         latest = self._db.execute("SELECT MAX(id) AS id FROM runs").fetchone()["id"]
         if latest is None:
             return 0
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(self._db):
             old = "SELECT id FROM runs WHERE started_at < ? AND id < ?"
             ops = self._db.execute(
                 f"DELETE FROM operations WHERE run_id IN ({old})", (cutoff, latest)
@@ -541,10 +404,6 @@ class StateStore:
             runs = self._db.execute(
                 "DELETE FROM runs WHERE started_at < ? AND id < ?", (cutoff, latest)
             ).rowcount
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
         if ops + runs > VACUUM_AFTER_ROWS:
             self._db.execute("VACUUM")
         return runs
@@ -570,8 +429,7 @@ class StateStore:
              zlib.compress(json.dumps(issue_to_record(issue), separators=(",", ":")).encode()))
             for issue in changed
         ]  # fmt: skip
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(self._db):
             if replace:
                 self._db.execute("DELETE FROM item_cache WHERE source = ?", (source,))
             self._db.executemany(
@@ -582,10 +440,6 @@ class StateStore:
                 "INSERT OR REPLACE INTO item_cache (source, item_key, snapshot) VALUES (?, ?, ?)",
                 rows,
             )
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
 
     def cached_items(self, source: str) -> dict[str, dict[str, Any]]:
         """The item snapshots a source cached on its last complete fetch (item key ->
@@ -597,17 +451,12 @@ class StateStore:
 
     def save_items(self, source: str, items: Mapping[str, Mapping[str, Any]]) -> None:
         """Replace the source's cached snapshots with `items`, in one transaction."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(self._db):
             self._db.execute("DELETE FROM item_cache WHERE source = ?", (source,))
             self._db.executemany(
                 "INSERT INTO item_cache (source, item_key, snapshot) VALUES (?, ?, ?)",
                 [(source, key, json.dumps(item, sort_keys=True)) for key, item in items.items()],
             )
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
 
     # -- trends ----------------------------------------------------------------------
 
@@ -638,8 +487,7 @@ class StateStore:
         for key, (state, _) in latest.items():
             if key not in health and state != "gone":
                 rows.append((key, run_id, moment, "gone", ""))
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(self._db):
             self._db.execute(
                 "INSERT OR REPLACE INTO trend_runs (run_id, mode, at, team) VALUES (?, ?, ?, ?)",
                 (run_id, mode, moment, json.dumps(team, sort_keys=True)),
@@ -649,10 +497,6 @@ class StateStore:
                 " VALUES (?, ?, ?, ?, ?)",
                 rows,
             )
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
         return len(rows)
 
     def set_mode(self, run_id: int, mode: str) -> None:

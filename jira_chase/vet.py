@@ -1,5 +1,6 @@
 """The configuration checked against the tracker: every status and resolution that
-`[workflow]` names must exist there, or the run stops before it judges or writes.
+`[workflow]` names must exist there, or the run stops before it judges or writes; and
+what `jira-chase check` found, for people and machines.
 
 A one-letter typo in a required step's status would otherwise turn every finished
 issue into a "skipped the required step" red line.
@@ -9,10 +10,14 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 from jira_chase.config import Settings
 from jira_chase.errors import ConfigError
-from jira_chase.sources.base import Source, TrackerNames
+from jira_chase.sources.base import ServerIdentity, Source, TrackerNames
+
+CHECK_FORMAT = "jira-chase-check/1"
 
 
 def _suggest(name: str, known: Iterable[str]) -> str:
@@ -79,3 +84,78 @@ def check_workflow(settings: Settings, source: Source) -> None:
     problems = workflow_problems(settings, source.known_names(), resolutions)
     if problems:
         raise ConfigError(problems)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What `jira-chase check` found once the configuration passed (a problem raises)."""
+
+    identity: ServerIdentity
+    #: How many issues the scope query matches.
+    matches: int
+    #: How many issues were read, what judging them covered and a line per gap (none
+    #: when the scope matches no issues).
+    issues_read: int | None = None
+    coverage: dict[str, object] | None = None
+    warnings: list[str] = field(default_factory=list)
+    #: Jira: per project, whether the bot's label writes are silent (None: unknown).
+    notification_modes: dict[str, bool | None] = field(default_factory=dict)
+
+
+def check_to_dict(result: CheckResult, settings: Settings, where: str) -> dict[str, Any]:
+    """`check --json`; `where` names the configuration file."""
+    identity = result.identity
+    doc: dict[str, Any] = {
+        "format": CHECK_FORMAT,
+        "config": where,
+        "tracker": {
+            "kind": identity.tracker,
+            "deployment": identity.deployment,
+            "version": identity.version,
+            "url": identity.url,
+            "user": identity.user,
+        },
+        "workflow": {"ok": True},
+        "scope": {"ok": True, "matches": result.matches},
+        "issues_read": result.issues_read,
+        "coverage": result.coverage,
+        "warnings": result.warnings,
+    }
+    if settings.tracker == "jira":
+        words = {True: "silent", False: "notifies", None: "unknown"}
+        modes = result.notification_modes
+        doc["label_writes"] = {project: words[mode] for project, mode in modes.items()}
+    return doc
+
+
+def render_check(result: CheckResult, where: str) -> list[str]:
+    """`check` for people: one line per thing checked; when the scope matches issues,
+    what reading them found and whether label writes notify watchers."""
+    identity = result.identity
+    lines = [
+        f"config ok: {where}",
+        f"tracker ok: {identity.tracker} {identity.deployment} {identity.version} at "
+        f"{identity.url}, signed in as {identity.user}",
+        "workflow ok: every status named in [workflow] exists in the tracker",
+        f"scope ok: the scope query is accepted and matches {result.matches} issues",
+    ]
+    if result.matches == 0:
+        return lines
+    lines.append(f"scope read: {result.issues_read} issues")
+    lines += [f"warning: {line}" for line in result.warnings]
+    for project, silent in result.notification_modes.items():
+        if silent:
+            lines.append(f"writes in {project}: silent (the bot may suppress notifications)")
+        elif silent is None:
+            lines.append(
+                f"writes in {project}: Jira did not say whether the bot may suppress "
+                "notifications (mypermissions failed, see --verbose); the first sync "
+                "finds out"
+            )
+        else:
+            lines.append(
+                f"writes in {project}: label changes email the issue's watchers — grant "
+                f"the bot account Administer Projects in {project} to make them silent "
+                "(the next sync notices)"
+            )
+    return lines

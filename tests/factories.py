@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from jira_chase.config import Settings, load_settings
+from jira_chase.config import Settings
+from jira_chase.config_file import load_settings
 from jira_chase.model import Change, Issue, Link, Person
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)  # a Monday

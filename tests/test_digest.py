@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from jira_chase.cli import main
 from jira_chase.comment import PROPERTY_KEY, parse_wiki_marker, parse_zentao_marker
-from jira_chase.config import load_settings
+from jira_chase.config_file import load_settings
 from jira_chase.digest import period_start
 from jira_chase.simulator.demo import DEMO_PLANTED, build_demo_dataset
 from tests.factories import demo_config, write_toml

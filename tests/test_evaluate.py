@@ -6,13 +6,16 @@ from pathlib import Path
 import pytest
 import tomllib
 
-from jira_chase.config import ISSUE_FAMILIES, load_settings
+from jira_chase.config import ISSUE_FAMILIES
+from jira_chase.config_file import load_settings
 from jira_chase.errors import ConfigError
 from jira_chase.evaluate import Evaluation, evaluate
 from jira_chase.model import Health, Link
 from jira_chase.plan import desired_labels
 from jira_chase.rules import FAMILIES, TEAM_FAMILIES
 from tests.factories import ANN, BOB, at, make_issue, make_settings
+from tests.rules.test_cooperation import blocked
+from tests.rules.test_steps import SETTINGS, findings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -241,3 +244,26 @@ def test_a_parent_finished_long_ago_still_counts_as_done_for_its_open_child():
     child = replace(make_issue("APP-2", path=[(110, "In Progress")], created=109), parent="APP-1")
     verdict = evaluate([parent, child], make_settings(), at(120)).by_key()["APP-2"]
     assert "open-child" in {f.rule for f in verdict.findings}
+
+
+# -- health -----------------------------------------------------------------------------
+
+
+def test_health_is_the_worst_severity():
+    issue = make_issue(path=[(0, "In Progress"), (1, "Done")])  # red line: critical
+    verdict = evaluate([issue], SETTINGS, at(2)).verdicts[0]
+    assert verdict.health is Health.OFF_TRACK
+    warn = make_issue("APP-2", path=[(0, "Code Review")])
+    assert evaluate([warn], SETTINGS, at(2.5)).verdicts[0].health is Health.AT_RISK
+
+
+def test_disabled_families_produce_nothing():
+    settings = make_settings(
+        focus={"wip_per_person": None},
+        cooperation={"blocked_days": None},
+        rules={"disabled": ["wip"]},
+    )
+    issues = [
+        make_issue(f"APP-{n}", path=[(0, "In Progress")], links=(blocked(),)) for n in range(5)
+    ]
+    assert all(f == () for f in findings(issues, at(3), settings).values())

@@ -4,14 +4,12 @@ what a failed run records, and the state store's migration to it."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 from click.testing import CliRunner
 
 from jira_chase.cli import main
 from jira_chase.simulator.demo import build_demo_dataset
-from jira_chase.state import SCHEMA_VERSION, StateStore
 from tests.factories import demo_config, write_toml
 from tests.test_zentao_cli import zentao_config, zentao_sim  # noqa: F401 (fixture)
 
@@ -117,33 +115,6 @@ def test_runs_and_explain_on_zentao(tmp_path, zentao_sim):  # noqa: F811
     assert [w["kind"] for w in doc["last_sync"]["writes"]] == ["comment.create"]
     text = cli("explain", task["key"], "--config", config, "--now", NOW).stdout
     assert text.startswith(f"{task['key']} ") and "comment.create — done" in text
-
-
-def test_a_version_4_state_file_migrates_keeping_its_runs(tmp_path):
-    path = tmp_path / "old.sqlite"
-    from jira_chase import state
-
-    db = sqlite3.connect(path)
-    for version in range(1, 5):
-        db.executescript(state._MIGRATIONS[version])
-    db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '4')")
-    db.execute(
-        "INSERT INTO runs (mode, started_at, as_of, outcome, issues) VALUES"
-        " ('sync', '2026-11-19T10:00:00+00:00', '2026-11-19T10:00:00+00:00', 'ok', 12)"
-    )
-    db.commit()
-    db.close()
-    with StateStore(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 6
-        (old,) = store.runs()
-        assert (old.issues, old.duration_seconds, old.requests, old.details) == (12, None, None,
-                                                                                 None)  # fmt: skip
-        store.record_run_cost(old.id, duration_seconds=1.25, requests=3, retries=0,
-                              details={"health": {"healthy": 12}})  # fmt: skip
-        (again,) = store.runs()
-        assert again.duration_seconds == 1.25 and json.loads(again.details or "") == {
-            "health": {"healthy": 12}
-        }
 
 
 def test_an_interrupted_sync_records_what_it_got_through(tmp_path):

@@ -1,5 +1,5 @@
-"""What a run prints for its two audiences — cron's log and a person at a terminal — and
-the metrics file monitoring reads. Real simulator, real sockets, real SQLite."""
+"""What a run prints for its two audiences — cron's log and a person at a terminal.
+Real simulator, real sockets, real SQLite. (The metrics file: test_metrics_file.py.)"""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from prometheus_client.parser import text_string_to_metric_families
 
 from jira_chase.cli import main
 from jira_chase.simulator import JiraSimulator
@@ -210,52 +209,6 @@ def test_progress_display_updates_on_a_terminal(tmp_path):
     assert "Judged 400 issues" in text
 
 
-def test_metrics_file_is_prometheus_text_for_ok_and_failed_runs(tmp_path, jira_sim):
-    sim = jira_sim(build_demo_dataset())
-    config = str(write_toml(tmp_path / "c.toml", demo_config(sim.url, "s.sqlite")))
-    metrics = tmp_path / "textfile" / "jira_chase.prom"
-    metrics.parent.mkdir()
-    result = cli("sync", "--config", config, "--now", NOW, "--metrics-file", str(metrics))
-    assert result.exit_code == 0
-    samples = {}
-    for family in text_string_to_metric_families(metrics.read_text()):
-        for sample in family.samples:
-            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
-    sync = (("mode", "sync"),)
-    assert samples[("jira_chase_run_success", sync)] == 1
-    assert samples[("jira_chase_run_outcome", (("mode", "sync"), ("outcome", "ok")))] == 1
-    assert samples[("jira_chase_run_writes", (("mode", "sync"), ("result", "applied")))] == 58
-    assert samples[("jira_chase_run_requests", sync)] > 0
-    health = {k[1][0][1]: v for k, v in samples.items() if k[0] == "jira_chase_issues"}
-    assert health == {"healthy": 127, "at-risk": 20, "off-track": 9}
-    assert samples[("jira_chase_unhealthy_issues", (("family", "redline"),))] == 6
-    assert samples[("jira_chase_goals", (("status", "at-risk"),))] == 1
-    assert samples[("jira_chase_goal_status", (("goal", "Release 1.4"), ("status", "at-risk")))]
-    assert not [p for p in metrics.parent.iterdir() if p.name != metrics.name]  # no temp left
-
-    bad = demo_config(sim.url, "s.sqlite", jira={"email": "intruder@example.com"})
-    bad_config = str(write_toml(tmp_path / "bad.toml", bad))
-    assert cli("sync", "--config", bad_config, "--metrics-file", str(metrics)).exit_code == 3
-    failed = {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(metrics.read_text())
-        for s in family.samples
-    }
-    assert failed[("jira_chase_run_success", sync)] == 0
-    assert failed[("jira_chase_run_exit_code", sync)] == 3
-    assert failed[("jira_chase_run_outcome", (("mode", "sync"), ("outcome", "failed")))] == 1
-
-
-def test_a_metrics_file_in_a_missing_directory_is_refused_before_the_run(tmp_path, jira_sim):
-    sim = jira_sim(build_demo_dataset())
-    config = str(write_toml(tmp_path / "c.toml", demo_config(sim.url, "s.sqlite")))
-    missing = tmp_path / "nowhere" / "jira_chase.prom"
-    result = cli("sync", "--config", config, "--metrics-file", str(missing))
-    assert result.exit_code == 2
-    assert result.stderr.startswith("config error: --metrics-file: cannot write")
-    assert not [p for p in sim.requests if p[0] == "PUT"]  # nothing was written
-
-
 def test_every_command_names_the_exit_codes_in_its_help():
     for name in [None, *main.commands]:
         result = cli(*([name] if name else []), "--help")
@@ -265,18 +218,6 @@ def test_every_command_names_the_exit_codes_in_its_help():
         assert "3  the tracker failed the run" in result.output, name
     readme = (ROOT / "README.md").read_text()
     assert "`5` another run holds the state file's lock" in readme
-
-
-def test_check_as_json(tmp_path, jira_sim):
-    sim = jira_sim(build_demo_dataset())
-    config = str(write_toml(tmp_path / "c.toml", demo_config(sim.url, "s.sqlite")))
-    result = cli("check", "--json", "--config", config)
-    assert result.exit_code == 0
-    doc = json.loads(result.stdout)
-    assert doc["tracker"]["user"] == "chase-bot@example.com" and doc["scope"] == {
-        "ok": True,
-        "matches": 156,
-    }
 
 
 def test_times_are_in_the_team_time_zone(tmp_path, jira_sim):

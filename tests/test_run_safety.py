@@ -8,7 +8,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -326,50 +325,6 @@ def test_an_interrupted_sync_records_the_writes_it_made(tmp_path):
         sync(config)
         for key in DEMO_PLANTED:
             assert len(bot_comments(sim, key)) == 1
-
-
-def test_old_runs_are_pruned_but_owned_labels_are_kept(tmp_path):
-    from datetime import datetime, timedelta, timezone
-
-    now = datetime.now(timezone.utc)
-    with StateStore(tmp_path / "s.sqlite") as store:
-        for _ in range(3):
-            run_id = store.start_run("sync", now)
-            store.record_operation(run_id, 0, "APP-1", "labels", {"add": ["chase-x"]}, "done")
-            store.finish_run(run_id, "ok", {"issues": 1})
-        store.record_labels("APP-1", ["chase-x"], [])
-        store._db.execute(
-            "UPDATE runs SET started_at = ? WHERE id < 3",
-            ((now - timedelta(days=100)).isoformat(),),
-        )
-        assert store.prune(90) == 2
-        assert [r.id for r in store.runs()] == [3]
-        assert store.operations(1) == [] and store.operations(3)
-        assert store.keys_carrying("chase-x") == {"APP-1"}
-
-
-def test_an_older_state_file_keeps_knowing_the_labels_it_wrote(tmp_path):
-    """Migration from schema 3: the labels we own are derived from the operations."""
-    path = tmp_path / "old.sqlite"
-    db = sqlite3.connect(path)
-    from jira_chase.state import _MIGRATIONS
-
-    for version in (1, 2, 3):
-        db.executescript(_MIGRATIONS[version])
-    db.execute("INSERT INTO meta VALUES ('schema_version', '3')")
-    db.execute("INSERT INTO runs (id, mode, started_at, as_of) VALUES (1, 'sync', 'x', 'x')")
-    for seq, (key, add, remove) in enumerate(
-        [("OPS-1", ["chase-blocking"], []), ("OPS-2", ["chase-blocking"], []),
-         ("OPS-2", [], ["chase-blocking"])]
-    ):  # fmt: skip
-        db.execute(
-            "INSERT INTO operations VALUES (1, ?, ?, 'labels', ?, 'done', NULL, 'x')",
-            (seq, key, json.dumps({"add": add, "remove": remove})),
-        )
-    db.commit()
-    db.close()
-    with StateStore(path) as store:
-        assert store.keys_carrying("chase-blocking") == {"OPS-1"}
 
 
 def test_zentao_items_of_a_product_dropped_from_the_scope_lose_our_keywords(tmp_path):

@@ -1,10 +1,10 @@
-import sqlite3
 from datetime import datetime, timezone
 
 import pytest
 
 from jira_chase.errors import ConfigError
-from jira_chase.state import SCHEMA_VERSION, StateStore
+from jira_chase.state import StateStore
+from jira_chase.state_schema import SCHEMA_VERSION
 
 NOW = datetime(2026, 11, 20, tzinfo=timezone.utc)
 
@@ -30,17 +30,6 @@ def test_unfinished_run_is_marked_interrupted_by_the_next(tmp_path):
         assert [r.outcome for r in store.runs()] == ["running", "interrupted"]
 
 
-def test_newer_schema_is_refused(tmp_path):
-    path = tmp_path / "s.sqlite"
-    StateStore(path).close()
-    db = sqlite3.connect(path)
-    db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
-    db.commit()
-    db.close()
-    with pytest.raises(ConfigError, match="schema version 99"):
-        StateStore(path)
-
-
 def test_unwritable_location_names_the_key(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
@@ -64,22 +53,21 @@ def test_facts_are_kept_between_runs_and_a_scratch_overlay_never_writes(tmp_path
         assert store.recall("other") == {}
 
 
-def test_a_failing_migration_rolls_back_and_names_state_path(tmp_path):
-    """A file whose next migration cannot apply (here: a stray `facts` table in a
-    version-3 file) is left exactly as it was, and the error names state.path."""
-    from jira_chase.state import _MIGRATIONS
+def test_old_runs_are_pruned_but_owned_labels_are_kept(tmp_path):
+    from datetime import datetime, timedelta, timezone
 
-    path = tmp_path / "s.sqlite"
-    db = sqlite3.connect(path)
-    for version in (1, 2, 3):
-        db.executescript(_MIGRATIONS[version])
-    db.execute("INSERT INTO meta VALUES ('schema_version', '3')")
-    db.execute("CREATE TABLE facts (stray TEXT)")
-    db.commit()
-    db.close()
-    with pytest.raises(ConfigError, match="state.path") as raised:
-        StateStore(path)
-    assert "facts" in str(raised.value)
-    db = sqlite3.connect(path)
-    assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("3",)
-    db.close()
+    now = datetime.now(timezone.utc)
+    with StateStore(tmp_path / "s.sqlite") as store:
+        for _ in range(3):
+            run_id = store.start_run("sync", now)
+            store.record_operation(run_id, 0, "APP-1", "labels", {"add": ["chase-x"]}, "done")
+            store.finish_run(run_id, "ok", {"issues": 1})
+        store.record_labels("APP-1", ["chase-x"], [])
+        store._db.execute(
+            "UPDATE runs SET started_at = ? WHERE id < 3",
+            ((now - timedelta(days=100)).isoformat(),),
+        )
+        assert store.prune(90) == 2
+        assert [r.id for r in store.runs()] == [3]
+        assert store.operations(1) == [] and store.operations(3)
+        assert store.keys_carrying("chase-x") == {"APP-1"}

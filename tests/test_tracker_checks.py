@@ -1,5 +1,5 @@
-"""The configuration checked against the tracker, history the tracker did not give,
-missing secrets and the error lines that name the real cause — over real sockets."""
+"""History the tracker did not give, missing secrets and the error lines that name the
+real cause — over real sockets. (The workflow checked against the tracker: test_vet.py.)"""
 
 from __future__ import annotations
 
@@ -9,16 +9,14 @@ import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-import tomllib
 from click.testing import CliRunner
 
 from jira_chase.cli import main
-from jira_chase.config import load_settings
+from jira_chase.config_file import load_settings
 from jira_chase.errors import TrackerError
 from jira_chase.simulator.demo import build_demo_dataset
 from jira_chase.simulator.faults import FaultPlan
@@ -33,75 +31,6 @@ DC = {"deployment": "datacenter", "email": "", "token": "pat-1"}
 
 def cli(*args: str, env: dict[str, str] | None = None) -> Any:
     return CliRunner().invoke(main, list(args), env=env)
-
-
-def with_review_status(data: dict[str, Any], status: str) -> dict[str, Any]:
-    data["workflow"]["steps"][1]["statuses"] = [status]
-    return data
-
-
-# -- statuses checked against the tracker -------------------------------------------------
-
-
-def test_check_names_a_misspelt_step_status_and_suggests_the_right_one(tmp_path, jira_sim):
-    sim = jira_sim(build_demo_dataset())
-    data = with_review_status(demo_config(sim.url, "s.sqlite"), "Code Reveiw")
-    config = write_toml(tmp_path / "c.toml", data)
-    result = cli("check", "--config", str(config))
-    assert result.exit_code == 2
-    assert result.stderr.strip() == (
-        "config error: workflow.steps[1].statuses: status 'Code Reveiw' does not exist in "
-        "the jira tracker; did you mean 'Code Review'?"
-    )
-    assert "config ok" not in result.stdout
-
-
-def test_sync_with_a_misspelt_done_status_writes_nothing(tmp_path, jira_sim):
-    sim = jira_sim(build_demo_dataset())
-    data = demo_config(sim.url, "s.sqlite")
-    data["workflow"]["done"] = ["Donee"]
-    config = write_toml(tmp_path / "c.toml", data)
-    before = {i["key"]: sim.labels(i["key"]) for i in build_demo_dataset()["issues"]}
-    result = cli("sync", "--config", str(config), "--now", NOW)
-    assert result.exit_code == 2
-    assert "workflow.done: status 'Donee' does not exist" in result.stderr
-    assert "did you mean 'Done'?" in result.stderr
-    # Stopped right after signing in: nothing searched, nothing written.
-    assert {method for method, _ in sim.requests} == {"GET"}
-    assert {key: sim.labels(key) for key in before} == before
-
-
-def test_an_unknown_cancelled_resolution_is_named(tmp_path, jira_sim):
-    sim = jira_sim(build_demo_dataset(), deployment="datacenter")
-    data = demo_config(sim.url, "s.sqlite", jira=DC)
-    data["workflow"]["cancelled_resolutions"] = ["Wont Do"]
-    result = cli("plan", "--config", str(write_toml(tmp_path / "c.toml", data)), "--now", NOW)
-    assert result.exit_code == 2
-    assert "workflow.cancelled_resolutions: resolution 'Wont Do' does not exist" in result.stderr
-    assert 'did you mean "Won\'t Do"?' in result.stderr
-
-
-def test_zentao_statuses_are_checked_per_type(tmp_path):
-    with ZenTaoSimulator(build_demo_dataset()) as sim:
-        data = zentao_config(sim.url, str(tmp_path / "z.sqlite"))
-        data["workflow"]["steps"][0]["statuses"] = ["story:developng", "task:doing"]
-        result = cli("check", "--config", str(write_toml(tmp_path / "z.toml", data)))
-    assert result.exit_code == 2, result.output
-    assert "workflow.steps[0].statuses: status 'story:developng' does not exist in the zentao" \
-        in result.stderr  # fmt: skip
-    assert "did you mean 'story:developing'" in result.stderr
-
-
-def test_check_reads_the_scope_and_lists_statuses_no_step_names(tmp_path, jira_sim):
-    sim = jira_sim(build_demo_dataset())
-    config = write_toml(tmp_path / "c.toml", demo_config(sim.url, "s.sqlite"))
-    result = cli("check", "--config", str(config), "--now", NOW)
-    assert result.exit_code == 0, result.output
-    assert "workflow ok: every status named in [workflow] exists in the tracker" in result.stdout
-    assert "scope read: 156 issues" in result.stdout
-    assert ("warning: statuses in scope that no workflow step, done or cancelled status "
-            "names: To Do (156)") in result.stdout  # fmt: skip
-    assert "no status history" not in result.stdout
 
 
 # -- a tracker that gives no change history --------------------------------------------------
@@ -334,59 +263,6 @@ def test_library_log_lines_only_with_verbose(tmp_path, jira_sim):
     assert "urllib3" in loud.stderr
 
 
-def test_the_example_config_names_statuses_the_demo_data_lacks_and_check_says_so(
-    tmp_path, jira_sim
-):
-    sim = jira_sim(build_demo_dataset())
-    data = tomllib.loads((Path(__file__).parent.parent / "config.example.toml").read_text())
-    data["jira"].update({"url": sim.url, "token": "t", "scope": "project = APP"})
-    data["state"]["path"] = str(tmp_path / "e.sqlite")
-    result = cli("check", "--config", str(write_toml(tmp_path / "e.toml", data)))
-    assert result.exit_code == 2
-    problems = result.stderr.strip().splitlines()
-    known = "Closed, Code Review, Done, In Progress, In QA, To Do"
-    assert problems == [
-        "config error: workflow.steps[3].statuses: status 'Ready for Release' does not exist "
-        f"in the jira tracker; the tracker has: {known}",
-        "config error: workflow.cancelled: status 'Cancelled' does not exist in the jira "
-        f"tracker; the tracker has: {known}",
-    ]
-
-
-def test_check_says_when_the_tracker_gave_no_history(tmp_path, jira_sim):
-    sim = jira_sim(build_demo_dataset(), changelog=False)
-    config = write_toml(tmp_path / "c.toml", demo_config(sim.url, "s.sqlite"))
-    result = cli("check", "--config", str(config), "--now", NOW)
-    assert result.exit_code == 0, result.output
-    assert "warning: the tracker returned no change history for any issue in scope" in (
-        result.stdout
-    )
-    assert "warning: 132 of 156 issues have no status history" in result.stdout
-
-
-def test_the_simulator_command_serves_no_history_on_request():
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jira_chase.cli", "simulator", "--port", "0", "--no-history"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().split(" at ")[1].strip()
-        answer = requests.get(
-            f"{url}/rest/api/3/issue/APP-52",
-            params={"expand": "changelog", "fields": "status"},
-            auth=("ann.lee@example.com", "x"),
-            timeout=10,
-        )
-        assert answer.status_code == 200
-        assert answer.json()["fields"]["status"]["name"] == "Done"
-        assert answer.json()["changelog"]["histories"] == []
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
 def test_an_unrecognized_body_field_is_named_as_the_parameter(jira_sim):
     sim = jira_sim(build_demo_dataset(), deployment="datacenter")
     settings = load_settings(data=demo_config(sim.url, "s.sqlite", jira=DC))
@@ -401,15 +277,3 @@ def test_an_unrecognized_body_field_is_named_as_the_parameter(jira_sim):
     assert str(caught.value).startswith(
         "Jira rejected the request parameter 'maxResult' (HTTP 400) while searching jira.scope"
     )
-
-
-def test_check_as_json_carries_the_coverage(tmp_path, jira_sim):
-    sim = jira_sim(build_demo_dataset(), changelog=False)
-    config = write_toml(tmp_path / "c.toml", demo_config(sim.url, "s.sqlite"))
-    result = cli("check", "--json", "--config", str(config), "--now", NOW)
-    assert result.exit_code == 0, result.output
-    doc = json.loads(result.stdout)
-    assert doc["workflow"] == {"ok": True} and doc["issues_read"] == 156
-    assert doc["coverage"]["no_history"] is True
-    assert len(doc["coverage"]["unknown_history"]) == 132
-    assert doc["warnings"][0].startswith("the tracker returned no change history")

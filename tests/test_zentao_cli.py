@@ -13,7 +13,8 @@ import tomllib
 from click.testing import CliRunner
 
 from jira_chase.cli import main
-from jira_chase.config import ZenTaoSettings, load_settings
+from jira_chase.config import ZenTaoSettings
+from jira_chase.config_file import load_settings
 from jira_chase.simulator.demo import DEMO_PLANTED, build_demo_dataset
 from jira_chase.simulator.zentao import ZenTaoSimulator
 from tests.factories import write_toml

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from jira_chase import trends
 from jira_chase.cli import main
 from jira_chase.simulator.demo import build_demo_dataset
 from jira_chase.state import StateStore
@@ -19,7 +18,6 @@ from tests.factories import demo_config, write_toml
 from tests.test_zentao_cli import zentao_config, zentao_sim  # noqa: F401  (fixture)
 
 NOW = "2026-11-20T16:00:00Z"
-T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 
 
 def invoke(*args: str) -> str:
@@ -49,59 +47,6 @@ def report(config, out: Path, fmt: str = "html", now: str = NOW) -> str:
 
 
 # -- the trend store -------------------------------------------------------------------
-
-
-def day(n: float) -> datetime:
-    return T0 + timedelta(days=n)
-
-
-def test_recovery_times_come_from_a_sequence_of_runs(tmp_path):
-    runs = [
-        {"A-1": ("at-risk", ("stale",)), "A-2": ("healthy", ())},
-        {"A-1": ("off-track", ("stale", "wip")), "A-2": ("at-risk", ("wip",))},
-        {"A-1": ("at-risk", ("wip",)), "A-2": ("at-risk", ("wip",))},
-        {"A-1": ("healthy", ()), "A-2": ("healthy", ()), "A-3": ("at-risk", ("owner",))},
-        {"A-2": ("at-risk", ("wip",))},  # left the scope
-    ]
-    with StateStore(tmp_path / "s.sqlite") as store:
-        kept = [
-            store.record_trend(n + 1, "sync", day(2 * n), {"n": n}, health)
-            for n, health in enumerate(runs)
-        ]
-        changes = store.health_changes()
-        assert len(store.trend_runs()) == 5
-    # Only changes are kept: run 3 changed A-1 alone; A-2 stayed the same.
-    assert kept == [2, 2, 1, 3, 3]
-    found = trends.episodes(changes)
-    summary = trends.recovery_summary(found)
-    # A-1 unhealthy from day 0 to day 6; A-2 from day 2 to day 6, again from day 8.
-    assert summary["any"] == {"recovered": 2, "median_days": 4.0, "p85_days": 6.0, "open": 1}
-    assert summary["stale"] == {"recovered": 1, "median_days": 4.0, "p85_days": 4.0, "open": 0}
-    assert summary["wip"]["recovered"] == 2 and summary["wip"]["open"] == 1
-    # A-3 left the scope while flagged: it never recovered and is not open either.
-    assert "owner" not in summary
-    assert trends.recovery_by_week(found) == [
-        {"week": "2026-11-02", "recovered": 2, "median_days": 4.0, "p85_days": 6.0}
-    ]
-
-
-def test_a_version_5_state_file_gains_the_trend_tables(tmp_path):
-    import sqlite3
-
-    from jira_chase import state
-
-    path = tmp_path / "old.sqlite"
-    db = sqlite3.connect(path)
-    for version in range(1, 6):
-        db.executescript(state._MIGRATIONS[version])
-    db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '5')")
-    db.commit()
-    db.close()
-    with StateStore(path) as store:
-        assert store.schema_version == 6
-        assert store.trend_runs() == [] and store.health_changes() == []
-        store.record_trend(1, "sync", day(0), {"issues": 1}, {"A-1": ("at-risk", ("wip",))})
-        assert store.health_changes() == [("A-1", day(0), "at-risk", ("wip",))]
 
 
 def test_each_sync_keeps_the_team_state_and_only_the_issue_changes(tmp_path, config):
@@ -251,15 +196,6 @@ def test_the_html_report_opens_offline_in_chromium(tmp_path, config):
     assert requested == []
     assert width <= 390  # readable on a phone: nothing wider than the screen
     assert (tmp_path / "report.png").stat().st_size > 10_000
-
-
-def test_the_demo_ends_by_writing_the_report_and_printing_its_path():
-    result = CliRunner().invoke(main, ["demo"])
-    assert result.exit_code == 0, result.output
-    last = result.stdout.rstrip().splitlines()[-1].strip()
-    assert last.endswith("jira-chase-demo-report.html")
-    html = Path(last).read_text()
-    assert html.startswith("<!doctype html>") and html.count('<svg class="chart"') == 7
 
 
 def test_zentao_report_links_to_the_items(tmp_path, zentao_sim):  # noqa: F811

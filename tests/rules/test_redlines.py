@@ -9,6 +9,7 @@ from jira_chase.errors import ConfigError
 from jira_chase.evaluate import evaluate
 from jira_chase.model import Severity
 from tests.factories import BOB, at, make_issue, make_settings
+from tests.rules.test_steps import findings
 
 SETTINGS = make_settings()
 
@@ -18,6 +19,38 @@ def redlines(issues, now, settings=SETTINGS):
         v.issue.key: [f for f in v.findings if f.family == "redline"]
         for v in evaluate(issues, settings, now).verdicts
     }
+
+
+# -- red line: required step --------------------------------------------------------
+
+
+def test_done_without_review_is_a_critical_red_line():
+    issue = make_issue(path=[(0, "In Progress"), (1, "In QA"), (2, "Done")])
+    (finding,) = findings([issue], at(3))["APP-1"]
+    assert finding.family == "redline" and finding.severity is Severity.CRITICAL
+    assert "In Progress -> In QA -> Done" in dict(finding.evidence)["path"]
+
+
+def test_done_after_review_is_fine():
+    issue = make_issue(path=[(0, "In Progress"), (1, "Code Review"), (2, "Done")])
+    assert findings([issue], at(3))["APP-1"] == ()
+
+
+def test_reopen_after_done_needs_review_again():
+    issue = make_issue(
+        path=[(0, "In Progress"), (1, "Code Review"), (2, "Done"), (3, "In Progress"), (4, "Done")]
+    )
+    (finding,) = findings([issue], at(5))["APP-1"]
+    assert finding.rule == "required-step"
+
+
+def test_created_directly_in_done_counts_as_skipping():
+    issue = make_issue(initial="Done")
+    found = findings([issue], at(1))["APP-1"]
+    assert sorted((f.family, f.rule) for f in found) == [
+        ("hygiene", "created-in-step"),
+        ("redline", "required-step"),
+    ]
 
 
 # -- no skipped step ---------------------------------------------------------------------
