@@ -54,7 +54,7 @@ def make_source(settings: Settings, store: StateStore | None = None) -> Source:
         # Issue snapshots live in the state store: a run reads only what changed.
         return JiraSource(settings.jira, snapshots=store)
     if settings.tracker == "zentao":
-        from jira_chase.sources.zentao import ZenTaoSource
+        from jira_chase.sources.zentao.source import ZenTaoSource
 
         assert settings.zentao is not None
         # Item snapshots live in the state store, so unchanged items are not read again.

@@ -17,7 +17,7 @@ from jira_chase.simulator.faults import FaultPlan
 from jira_chase.simulator.zentao import ZenTaoSimulator
 from jira_chase.sources.base import Source
 from jira_chase.sources.jira import JiraSource
-from jira_chase.sources.zentao import ZenTaoSource
+from jira_chase.sources.zentao.source import ZenTaoSource
 
 #: The APP issues of the demo-like dataset (tests/conftest.py): every source's scope.
 IN_SCOPE = ("APP-1", "APP-2", "APP-3", "APP-4", "APP-5", "APP-10", "APP-11")

@@ -1,0 +1,148 @@
+"""The managed comment on ZenTao: a remark made through the web endpoint
+`index.php?m=action&f=comment` with the API token as the session, edited in place with
+`f=editComment`, found by the plain-text marker it starts with among the item's actions,
+and checked by reading the item back after every write (those endpoints answer HTML).
+ZenTao cannot delete a remark: withdrawing it rewrites it to a short "back on track"
+note."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+
+from jira_chase.comment import (
+    RECOVERED,
+    CommentDoc,
+    ManagedComment,
+    parse_zentao_marker,
+    to_zentao_html,
+)
+from jira_chase.errors import IssueError
+from jira_chase.sources.http import BODY_ERRORS
+from jira_chase.sources.zentao.people import People
+from jira_chase.sources.zentao.reading import ZenTaoReader
+from jira_chase.sources.zentao.session import HttpError, Malformed, ZenTaoSession
+
+# One logger for the whole ZenTao source: its name is part of every log line.
+log = logging.getLogger(__package__)
+
+WITHDRAWN = CommentDoc(
+    heading="jira-chase: back on track, no process problems found any more",
+    items=(),
+    footer="ZenTao keeps every remark, so this one stays; jira-chase edits it again only "
+    "if the item needs chasing.",
+    digest=RECOVERED,
+)
+
+
+class Remarks:
+    """The signed-in account's tagged remarks on ZenTao items."""
+
+    def __init__(self, session: ZenTaoSession, people: People, reader: ZenTaoReader):
+        self.session = session
+        self.people = people
+        self.reader = reader
+
+    def _managed(
+        self, issue_key: str, actions: list[dict[str, Any]], tag: str = ""
+    ) -> list[ManagedComment]:
+        found = []
+        for action in sorted(actions, key=lambda a: int(a.get("id") or 0)):
+            if action.get("action") != "commented" or not self.people.is_bot(action.get("actor")):
+                continue
+            marker = parse_zentao_marker(str(action.get("comment") or ""), tag)
+            if marker is not None:
+                found.append(ManagedComment(issue_key, str(action.get("id")), marker[1]))
+        return found
+
+    def managed_comments(self, issue_key: str) -> list[ManagedComment]:
+        """The bot's remarks that start with the marker, oldest first, read from the
+        item's actions (those read in this run, else read now). A remark by anyone else
+        never counts."""
+        actions = self.reader.fresh.get(issue_key)
+        if actions is None:
+            try:
+                actions = self.reader.actions(issue_key)
+            except HttpError as exc:
+                if exc.status == 404:
+                    return []
+                raise self.session.run_error(f"reading the remarks of {issue_key}", exc) from None
+            except (Malformed, requests.RequestException) as exc:
+                raise self.session.run_error(f"reading the remarks of {issue_key}", exc) from None
+        return self._managed(issue_key, actions or [])
+
+    def _post(self, method: str, params: Mapping[str, Any], form: Mapping[str, str]) -> None:
+        self.session.post_form("action", method, params, list(form.items()))
+
+    def create(self, key: str, kind: str, number: int, doc: CommentDoc) -> str:
+        """Look for the tagged remark first (a run may have died after posting it), post
+        it, and read it back; a post whose fate is unknown is looked for, then made once
+        more."""
+        existing = next(iter(self._managed(key, self.reader.actions(key) or [], doc.tag)), None)
+        if existing is not None:
+            if existing.digest != doc.digest:
+                return self.edit(key, kind, number, existing.comment_id, doc)
+            return existing.comment_id
+        html = to_zentao_html(doc)
+        for attempt in range(2):
+            try:
+                self._post("comment", {"objectType": kind, "objectID": number}, {"comment": html})
+            except HttpError as exc:
+                if exc.status < 500:
+                    raise
+            except (requests.ConnectionError, requests.Timeout, *BODY_ERRORS):
+                pass  # it may or may not have been made: look
+            found = self._managed(key, self.reader.actions(key) or [], doc.tag)
+            if found:
+                return found[0].comment_id
+            if attempt == 0:
+                self.session.stats.retries += 1
+                log.info("%s: the remark did not appear; posting it once more", key)
+        raise IssueError(
+            key,
+            "the managed comment did not appear after posting it twice: "
+            "zentao.account needs the privilege to comment (action-comment)",
+        )
+
+    def edit(self, key: str, kind: str, number: int, comment_id: str, doc: CommentDoc) -> str:
+        """Rewrite the bot's remark in place (`f=editComment`) and read it back."""
+        html = to_zentao_html(doc)
+        for attempt in range(2):
+            try:
+                self._post("editComment", {"actionID": comment_id}, {"lastComment": html})
+            except HttpError as exc:
+                if exc.status < 500:
+                    raise
+            except (requests.ConnectionError, requests.Timeout, *BODY_ERRORS):
+                pass  # an edit is idempotent: read back, then try again
+            actions = self.reader.actions(key) or []
+            action = next((a for a in actions if str(a.get("id")) == comment_id), None)
+            if (
+                action is None
+                or action.get("action") != "commented"
+                or not self.people.is_bot(action.get("actor"))
+            ):
+                raise IssueError(key, f"the managed comment {comment_id} is gone", status=404)
+            marker = parse_zentao_marker(str(action.get("comment") or ""), doc.tag)
+            if marker is not None and marker[1] == doc.digest:
+                return comment_id
+            if attempt == 0:
+                self.session.stats.retries += 1
+        raise IssueError(
+            key,
+            f"ZenTao did not apply the edit of the managed comment {comment_id}: "
+            "zentao.account needs the privilege to edit remarks "
+            "(action-editComment)",
+        )
+
+    def withdraw(self, key: str, kind: str, number: int, comment_id: str) -> None:
+        """Rewrite the remark to say the item is back on track (a remark already gone
+        needs nothing more)."""
+        try:
+            self.edit(key, kind, number, comment_id, WITHDRAWN)
+        except IssueError as exc:
+            if exc.status != 404:  # already gone: the goal is reached
+                raise
