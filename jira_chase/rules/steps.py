@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
+from jira_chase.config import StepSettings
 from jira_chase.model import Finding, Severity, TeamFinding
 from jira_chase.rules.context import (
     EVIDENCE_KEYS,
@@ -67,17 +68,25 @@ def occupants(subjects: Sequence[Subject], step_name: str) -> list[Subject]:
     return sorted(inside, key=lambda s: (s.timeline.current_step_entry(), s.issue.key))
 
 
-def check_wip(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
-    """WIP per step: when a step holds more than its `wip_limit`, every issue that
-    entered it after it was already at the limit (by entry time) gets a warn finding."""
-    findings = []
+def over_wip_limit(
+    subjects: Sequence[Subject], ctx: RuleContext
+) -> Iterator[tuple[int, StepSettings, int, list[Subject]]]:
+    """Each step holding more issues than its `wip_limit`: (its index in
+    `workflow.steps`, its settings, the limit, its occupants in order of entry)."""
     for index, step in enumerate(ctx.settings.workflow.steps):
         limit = step.wip_limit
         if limit is None:
             continue
         inside = occupants(subjects, step.name)
-        if len(inside) <= limit:
-            continue
+        if len(inside) > limit:
+            yield index, step, limit, inside
+
+
+def check_wip(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
+    """WIP per step: when a step holds more than its `wip_limit`, every issue that
+    entered it after it was already at the limit (by entry time) gets a warn finding."""
+    findings = []
+    for index, step, limit, inside in over_wip_limit(subjects, ctx):
         first_keys = [s.issue.key for s in inside[:EVIDENCE_KEYS]]
         for position, subject in enumerate(inside[limit:], start=limit):
             entered = subject.timeline.current_step_entry()
@@ -114,13 +123,7 @@ def check_wip(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
 def team_wip(subjects: Sequence[Subject], ctx: RuleContext) -> list[TeamFinding]:
     """A step holding more issues than its `wip_limit`: one team-level warn finding."""
     findings = []
-    for index, step in enumerate(ctx.settings.workflow.steps):
-        limit = step.wip_limit
-        if limit is None:
-            continue
-        inside = occupants(subjects, step.name)
-        if len(inside) <= limit:
-            continue
+    for index, step, limit, inside in over_wip_limit(subjects, ctx):
         findings.append(
             TeamFinding(
                 subject=f"step {step.name}",
