@@ -19,18 +19,17 @@ import argparse
 import json
 import sys
 import time
-from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_evaluate import generated_issues  # noqa: E402
+
 from jira_chase import jql  # noqa: E402
-from jira_chase.model import Issue, Person  # noqa: E402
 from jira_chase.simulator import jql as search  # noqa: E402
 from jira_chase.simulator import load_dataset  # noqa: E402
-from jira_chase.simulator.generate import GENERATED_NOW, generate_dataset  # noqa: E402
+from jira_chase.simulator.generate import generate_dataset  # noqa: E402
 
 QUERIES = (
     "project = APP",
@@ -42,37 +41,6 @@ QUERIES = (
 )
 
 
-def _time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def fetched(document: dict[str, Any]) -> list[Issue]:
-    """The dataset's records as the `Issue`s a source gives (no history: JQL reads none)."""
-    people = {u["id"]: Person(u["id"], u["name"], u["email"]) for u in document["users"]}
-    issues = []
-    for raw in document["issues"]:
-        created = _time(raw["created"])
-        issues.append(
-            Issue(
-                key=raw["key"],
-                project=raw["project"],
-                type=raw["type"],
-                summary=raw["summary"],
-                status=raw["status"],
-                created=created,
-                updated=created,
-                priority=raw.get("priority"),
-                assignee=people.get(raw.get("assignee") or ""),
-                reporter=people.get(raw["reporter"]),
-                labels=tuple(raw.get("labels", ())),
-                duedate=date.fromisoformat(raw["duedate"]) if "duedate" in raw else None,
-                fix_versions=tuple(raw.get("fixVersions", ())),
-                parent=raw.get("parent"),
-            )
-        )
-    return issues
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--issues", type=int, default=100_000)
@@ -81,9 +49,10 @@ def main() -> None:
     args = parser.parse_args()
 
     document = generate_dataset(args.issues, args.seed)
-    issues = fetched(document)
     dataset = load_dataset(document)
-    now = _time(GENERATED_NOW)
+    del document
+    # The same records (same generator, same seed) as the `Issue`s a source gives.
+    issues, now = generated_issues(args.issues, args.seed)
 
     scope_s = search_s = 0.0
     selected = []

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from jira_chase.simulator import JiraSimulator
+from jira_chase.simulator.zentao import ZenTaoSimulator
 from tests.openapi_check import (
     ApiSpec,
     CloudSpec,
@@ -301,3 +302,19 @@ def jira_sim(cloud_spec: CloudSpec) -> Iterator[SimulatorFactory]:
             problems.append(str(error))
     if problems:
         pytest.fail("\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def zentao_sim() -> Iterator[Any]:
+    """``zentao_sim(dataset=None, **options)`` starts a ZenTaoSimulator (default: the small
+    demo-like dataset) and stops it after the test."""
+    started: list[ZenTaoSimulator] = []
+
+    def start(dataset: Any = None, **options: Any) -> ZenTaoSimulator:
+        sim = ZenTaoSimulator(dataset or build_demo_like_dataset(), **options)
+        started.append(sim.start())
+        return sim
+
+    yield start
+    for sim in started:
+        sim.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -14,22 +13,6 @@ from jira_chase.simulator.zentao import ZenTaoSimulator, strip_tags
 from tests.conftest import build_demo_like_dataset
 
 API = "/api.php/v1"
-
-
-@pytest.fixture
-def zentao_sim() -> Iterator[Any]:
-    """``zentao_sim(dataset=None, **options)`` starts a ZenTaoSimulator (default: the small
-    demo-like dataset) and stops it after the test."""
-    started: list[ZenTaoSimulator] = []
-
-    def start(dataset: Any = None, **options: Any) -> ZenTaoSimulator:
-        sim = ZenTaoSimulator(dataset or build_demo_like_dataset(), **options)
-        started.append(sim.start())
-        return sim
-
-    yield start
-    for sim in started:
-        sim.stop()
 
 
 def sign_in(sim: ZenTaoSimulator, account: str = "ann", password: str = "pw") -> requests.Session:

@@ -1,30 +1,11 @@
-"""What the ZenTao source's tests share: a ZenTao simulator over real sockets and
-settings for a source on it."""
+"""What the ZenTao source's tests share: settings for a source on the ZenTao simulator
+(the `zentao_sim` fixture, over real sockets, is in `tests/conftest.py`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from jira_chase.config import ZenTaoSettings
-from jira_chase.simulator.zentao import ZenTaoSimulator
-from tests.conftest import build_demo_like_dataset
-
-
-@pytest.fixture
-def zentao_sim() -> Iterator[Any]:
-    started: list[ZenTaoSimulator] = []
-
-    def start(dataset: Any = None, **options: Any) -> ZenTaoSimulator:
-        sim = ZenTaoSimulator(dataset or build_demo_like_dataset(), **options)
-        started.append(sim.start())
-        return sim
-
-    yield start
-    for sim in started:
-        sim.stop()
 
 
 def settings(url: str, **overrides: Any) -> ZenTaoSettings:
