@@ -190,7 +190,8 @@ def _evaluate(
     judged = [s for s in subjects if s.issue.key not in exempt] if exempt else subjects
     # Issues finished long ago are not judged issue by issue: whatever a rule found,
     # `_close_finished` would clear it, and they are outside every window.
-    active = [s for s in judged if not _settled(s.timeline, ctx)]
+    window_start = now - settings.metrics.window_weeks * WEEK
+    active = [s for s in judged if not _settled(s.timeline, ctx, window_start)]
     ctx = replace(ctx, scope=tuple(judged))
 
     enabled = [name for name in FAMILIES if name not in settings.rules.disabled]
@@ -238,11 +239,10 @@ def _evaluate(
     )
 
 
-def _settled(timeline: Timeline, ctx: RuleContext) -> bool:
-    """Finished and unchanged since before the metrics window, and finished longer
-    than `redlines.flag_finished_days` ago: no rule's finding would be kept, and no
-    measure over the window counts it."""
-    window_start = ctx.now - ctx.settings.metrics.window_weeks * WEEK
+def _settled(timeline: Timeline, ctx: RuleContext, window_start: datetime) -> bool:
+    """Finished and unchanged since before the metrics window (from `window_start`),
+    and finished longer than `redlines.flag_finished_days` ago: no rule's finding would
+    be kept, and no measure over the window counts it."""
     if not timeline.settled_before(window_start):
         return False
     finished = timeline.last_done_arrival()
