@@ -173,8 +173,12 @@ def _evaluate(
     issues: Iterable[Issue], settings: Settings, now: datetime, bot_id: str | None
 ) -> Evaluation:
     ctx = RuleContext.build(settings, now, bot_id=bot_id)
+    # Issues finished and unchanged since before the metrics window get timelines that
+    # build their intervals only if asked (few rules read any of them: see `_settled`).
+    window_start = now - settings.metrics.window_weeks * WEEK
+    steps_map = ctx.steps
     subjects = [
-        Subject(issue, build_timeline(issue, ctx.steps, now))
+        Subject(issue, build_timeline(issue, steps_map, now, settled_before=window_start))
         for issue in sorted(issues, key=lambda i: _key_order(i.key))
     ]
     flow = metrics.measure(subjects, ctx)
@@ -190,7 +194,6 @@ def _evaluate(
     judged = [s for s in subjects if s.issue.key not in exempt] if exempt else subjects
     # Issues finished long ago are not judged issue by issue: whatever a rule found,
     # `_close_finished` would clear it, and they are outside every window.
-    window_start = now - settings.metrics.window_weeks * WEEK
     active = [s for s in judged if not _settled(s.timeline, ctx, window_start)]
     ctx = replace(ctx, scope=tuple(judged))
 
@@ -260,8 +263,8 @@ def _close_finished(
         timeline = subject.timeline
         if not timeline.is_done or not by_issue[subject.issue.key]:
             continue
-        finished = timeline.done_arrivals()[-1]
-        if ctx.calendar.days_between(finished, ctx.now) > keep_days:
+        finished = timeline.last_done_arrival()
+        if finished is not None and ctx.calendar.days_between(finished, ctx.now) > keep_days:
             by_issue[subject.issue.key].clear()
 
 
@@ -280,8 +283,7 @@ def _coverage(subjects: Sequence[Subject], ctx: RuleContext, exempt: set[str]) -
         projects.add(issue.project)
         priorities.add(issue.priority or "")
         # The timeline has every status the issue was in, already classified.
-        outside = {i.status for i in subject.timeline.intervals if i.step is None and not i.done}
-        for name in outside:
+        for name in subject.timeline.outside_statuses():
             unmapped[name] = unmapped.get(name, 0) + 1
     types = {t.casefold() for t in types}
     projects = {p.casefold() for p in projects}

@@ -129,6 +129,10 @@ class StepMap:
     _kinds: dict[tuple[str, str | None], tuple[str | None, bool, bool]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    #: Equal tuples of statuses handed out once (see `shared`).
+    _tuples: dict[tuple[str, ...], tuple[str, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def from_settings(
@@ -146,6 +150,11 @@ class StepMap:
             frozenset(s.casefold() for s in cancelled),
             frozenset(r.casefold() for r in cancelled_resolutions),
         )
+
+    def shared(self, statuses: tuple[str, ...]) -> tuple[str, ...]:
+        """One tuple for equal tuples of statuses: issues by the thousand pass through the
+        same few."""
+        return self._tuples.setdefault(statuses, statuses)
 
     def _key(self, status: str, issue_type: str | None) -> str:
         if issue_type is not None:
@@ -216,25 +225,39 @@ class Visit:
     end: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
 class Timeline:
-    """An issue's status intervals covering [created, now] with no gap or overlap."""
+    """An issue's status intervals covering [created, now] with no gap or overlap.
+
+    `known` is False when the issue's status history is unknown: then the one interval
+    is a placeholder from creation and no rule may read dates from it.
+
+    A timeline built with `settled_before` (see `build_timeline`) for an issue finished
+    and unchanged since before that moment knows only what is asked of every issue
+    (where it is now, when it last arrived in done, the statuses outside the workflow it
+    passed through) and works the rest out when first asked: in a scope of many years
+    most issues are such, and no rule reads more of them. Never changed once built
+    (the lazy part aside); not a frozen dataclass for the same reason as `Interval`.
+    """
+
+    __slots__ = ("issue_key", "known", "current", "is_done", "_intervals", "_entry",
+                 "_arrivals", "_last_arrival", "_outside", "_source")  # fmt: skip
 
     issue_key: str
-    intervals: tuple[Interval, ...]
-    #: False when the issue's status history is unknown: then the one interval is a
-    #: placeholder from creation and no rule may read dates from it.
-    known: bool = True
+    known: bool
     #: The interval the issue is in now (the last one).
-    current: Interval = field(init=False, repr=False, compare=False)
+    current: Interval
     #: Finished now: the current status is done (or cancelled).
-    is_done: bool = field(init=False, repr=False, compare=False)
+    is_done: bool
     # The views several rules ask for, worked out once (see their methods).
-    _entry: datetime | None = field(init=False, repr=False, compare=False)
-    _arrivals: tuple[datetime, ...] = field(init=False, repr=False, compare=False)
+    _intervals: tuple[Interval, ...] | None
+    _entry: datetime | None
+    _arrivals: tuple[datetime, ...] | None
+    _last_arrival: datetime | None
+    _outside: tuple[str, ...] | None
+    #: What a settled timeline builds its intervals from when first asked.
+    _source: tuple[Issue, StepMap, datetime] | None
 
-    def __post_init__(self) -> None:
-        intervals = self.intervals
+    def __init__(self, issue_key: str, intervals: tuple[Interval, ...], known: bool = True):
         current = intervals[-1]
         step = current.step
         entered = None
@@ -244,17 +267,51 @@ class Timeline:
                 if interval.step != step:
                     break
                 entered = interval.start
-        arrivals = []
-        was_done = False
-        for interval in intervals:
-            if interval.done and not was_done:
-                arrivals.append(interval.start)
-            was_done = interval.done
-        define = object.__setattr__
-        define(self, "current", current)
-        define(self, "is_done", current.done)
-        define(self, "_entry", entered)
-        define(self, "_arrivals", tuple(arrivals))
+        arrivals = _done_arrivals(intervals)
+        self.issue_key, self.known, self.current, self.is_done = (
+            issue_key, known, current, current.done
+        )  # fmt: skip
+        self._intervals, self._entry, self._arrivals = intervals, entered, arrivals
+        self._last_arrival = arrivals[-1] if arrivals else None
+        self._outside = self._source = None
+
+    @classmethod
+    def _settled(
+        cls,
+        source: tuple[Issue, StepMap, datetime],
+        current: Interval,
+        last_arrival: datetime | None,
+        outside: tuple[str, ...],
+    ) -> Timeline:
+        timeline = cls.__new__(cls)
+        timeline.issue_key, timeline.known, timeline.current, timeline.is_done = (
+            source[0].key, True, current, current.done
+        )  # fmt: skip
+        timeline._intervals = timeline._entry = timeline._arrivals = None
+        timeline._last_arrival, timeline._outside, timeline._source = last_arrival, outside, source
+        return timeline
+
+    @property
+    def intervals(self) -> tuple[Interval, ...]:
+        """Every interval, oldest first; the last is the current one."""
+        intervals = self._intervals
+        if intervals is None:
+            assert self._source is not None
+            intervals = self._intervals = build_timeline(*self._source).intervals
+        return intervals
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Timeline):
+            return NotImplemented
+        return (self.issue_key, self.known, self.intervals) == (
+            other.issue_key, other.known, other.intervals
+        )  # fmt: skip
+
+    def __hash__(self) -> int:
+        return hash((self.issue_key, self.known, self.intervals))
+
+    def __repr__(self) -> str:
+        return f"Timeline({self.issue_key!r}, {self.intervals!r}, known={self.known!r})"
 
     def current_step_entry(self) -> datetime | None:
         """When the issue last entered its current step (merging adjacent statuses of
@@ -277,12 +334,32 @@ class Timeline:
     def done_arrivals(self) -> tuple[datetime, ...]:
         """Each moment the issue arrived in a done status from a status that is not done
         (creation counts when it was created done)."""
-        return self._arrivals
+        arrivals = self._arrivals
+        if arrivals is None:
+            arrivals = self._arrivals = _done_arrivals(self.intervals)
+        return arrivals
 
     def last_done_arrival(self) -> datetime | None:
         """The latest of `done_arrivals()`, None when there is none."""
-        arrivals = self._arrivals
-        return arrivals[-1] if arrivals else None
+        return self._last_arrival
+
+    def finished_within(self, start: datetime, end: datetime) -> bool:
+        """Done now (not cancelled), last arrived in done between `start` and `end`."""
+        last = self._last_arrival
+        return (
+            self.is_done and not self.current.cancelled and last is not None
+            and start <= last <= end
+        )  # fmt: skip
+
+    def outside_statuses(self) -> tuple[str, ...]:
+        """The statuses the issue spent time in that no step, done or cancelled status
+        names, each once, in the order first met."""
+        outside = self._outside
+        if outside is None:
+            outside = tuple(
+                dict.fromkeys(i.status for i in self.intervals if i.step is None and not i.done)
+            )
+        return outside
 
     def settled_before(self, moment: datetime) -> bool:
         """Finished, outside the workflow steps, and unchanged since before `moment`:
@@ -292,9 +369,10 @@ class Timeline:
 
     def reopens(self) -> list[datetime]:
         """Each moment the issue left a done status for one that is not done."""
+        intervals = self.intervals
         return [
             interval.end
-            for interval, following in zip(self.intervals, self.intervals[1:])
+            for interval, following in zip(intervals, intervals[1:])
             if interval.done and not following.done and interval.end is not None
         ]
 
@@ -331,21 +409,49 @@ class Timeline:
         None while it is not done, when it was cancelled, or when it never entered a
         step before finishing. `start_at` "first": the first entry into any step;
         "last": the last entry from a status outside the steps."""
-        if not self.is_done or self.current.cancelled:
+        end = self._last_arrival
+        if not self.is_done or self.current.cancelled or end is None:
             return None
-        end = self._arrivals[-1]
         start = self.first_step_entry() if start_at == "first" else self.last_step_entry(end)
         if start is None or start >= end:
             return None
         return start, end
 
 
-def build_timeline(issue: Issue, steps: StepMap, now: datetime) -> Timeline:
+def _done_arrivals(intervals: tuple[Interval, ...]) -> tuple[datetime, ...]:
+    arrivals = []
+    was_done = False
+    for interval in intervals:
+        if interval.done and not was_done:
+            arrivals.append(interval.start)
+        was_done = interval.done
+    return tuple(arrivals)
+
+
+def build_timeline(
+    issue: Issue, steps: StepMap, now: datetime, *, settled_before: datetime | None = None
+) -> Timeline:
     """Turn the issue's status changes into contiguous intervals up to `now`.
 
     Changes dated before creation are clamped to creation and changes after `now` are
     ignored, so the intervals always tile [created, now] (when created <= now).
+
+    With `settled_before`: an issue finished, outside the steps and unchanged since
+    before that moment gets a timeline that builds its intervals only when asked.
     """
+    if settled_before is not None and issue.history_known:
+        changes = issue.status_changes
+        last = changes[-1] if changes else None
+        if last is None or (last.at < settled_before and last.to_value is not None):
+            final = issue.initial_status if last is None else last.to_value
+            assert final is not None
+            step, finished, _ = steps._kinds.get((final, issue.type)) or steps.classify(
+                final, issue.type
+            )
+            if finished and step is None:
+                settled = _settled(issue, steps, now, settled_before)
+                if settled is not None:
+                    return settled
     intervals: list[Interval] = []
     status = issue.initial_status
     created = start = issue.created
@@ -359,10 +465,49 @@ def build_timeline(issue: Issue, steps: StepMap, now: datetime) -> Timeline:
             intervals.append(Interval(status, kind[0], start, at, kind[1], kind[2]))
             start = at
         status = change.to_value or status
-    step, done, cancelled = kinds.get((status, issue_type)) or steps.classify(status, issue_type)
+    step, done, cancelled = _current_kind(issue, steps, status)
+    intervals.append(Interval(status, step, start, None, done, cancelled))
+    return Timeline(issue.key, tuple(intervals), known=issue.history_known)
+
+
+def _current_kind(issue: Issue, steps: StepMap, status: str) -> tuple[str | None, bool, bool]:
+    step, done, cancelled = steps._kinds.get((status, issue.type)) or steps.classify(
+        status, issue.type
+    )
     # A done issue resolved as not done (Jira "Won't Do", a ZenTao close reason) ended
     # cancelled; the resolution is known only for where the issue is now.
     if done and not cancelled and issue.resolution is not None:
         cancelled = issue.resolution.casefold() in steps.cancelled_resolutions
-    intervals.append(Interval(status, step, start, None, done, cancelled))
-    return Timeline(issue.key, tuple(intervals), known=issue.history_known)
+    return step, done, cancelled
+
+
+def _settled(issue: Issue, steps: StepMap, now: datetime, before: datetime) -> Timeline | None:
+    """`build_timeline`'s walk keeping only what a settled timeline knows (see
+    `Timeline`); None when the issue is not settled before `before` after all."""
+    status = issue.initial_status
+    created = start = issue.created
+    kinds, issue_type = steps._kinds, issue.type
+    arrival = None
+    was_done = False
+    outside: dict[str, None] = {}
+    for change in issue.status_changes:
+        if change.at > now:
+            break
+        at = change.at if change.at > created else created
+        if at > start:
+            step, done, _ = kinds.get((status, issue_type)) or steps.classify(status, issue_type)
+            if done:
+                if not was_done:
+                    arrival = start
+            elif step is None:
+                outside[status] = None
+            was_done = done
+            start = at
+        status = change.to_value or status
+    step, done, cancelled = _current_kind(issue, steps, status)
+    if not done or step is not None or start >= before:
+        return None
+    if not was_done:
+        arrival = start
+    current = Interval(status, step, start, None, done, cancelled)
+    return Timeline._settled((issue, steps, now), current, arrival, steps.shared(tuple(outside)))

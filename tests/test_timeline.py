@@ -269,3 +269,67 @@ def test_a_position_on_the_business_clock_never_changes(moment, far, tz):
     for other in far:
         cal.position(other.replace(tzinfo=UTC))
     assert cal.position(moment) == first
+
+
+@settings(derandomize=True, max_examples=600)
+@given(
+    created=moments,
+    # Whole days, so that equal moments (a move and creation, two moves) are common.
+    offsets=st.lists(st.integers(min_value=-2, max_value=30), max_size=10),
+    names=st.lists(
+        st.sampled_from(["To Do", "Backlog", "In Progress", "Done", "Closed", "Rejected", None]),
+        min_size=10,
+        max_size=10,
+    ),
+    finish=st.sampled_from([None, "Done", "Closed", "Rejected"]),
+    shuffled=st.sampled_from([False, False, False, True]),
+    resolution=st.sampled_from([None, "Fixed", "Won't Do"]),
+    horizon=st.integers(min_value=0, max_value=45),
+    before=st.integers(min_value=-3, max_value=45),
+)
+def test_a_settled_timeline_answers_as_the_whole_one(
+    created, offsets, names, finish, shuffled, resolution, horizon, before
+):
+    """A timeline that works its intervals out only when asked (finished and unchanged
+    before a moment) answers every question exactly as the one built whole, whatever
+    the history (out of order, changes to nowhere, changes after now)."""
+    from dataclasses import replace
+
+    from jira_chase.model import Change
+
+    changes = [
+        Change(created + timedelta(days=o), "status", None, n) for o, n in zip(offsets, names)
+    ]
+    if finish is not None:
+        changes.append(Change(created + timedelta(days=31), "status", None, finish))
+    if not shuffled:
+        changes.sort(key=lambda c: c.at)
+    issue = replace(make_issue(), created=created, history=tuple(changes), resolution=resolution)
+    now = created + timedelta(days=horizon)
+    moment = created + timedelta(days=before)
+    steps = StepMap.from_settings(
+        make_settings().workflow, cancelled=["Rejected"], cancelled_resolutions=["Won't Do"]
+    )
+    whole = build_timeline(issue, steps, now)
+    lazy = build_timeline(issue, steps, now, settled_before=moment)
+    if lazy._intervals is None:  # it took the settled path: only a settled one may
+        assert whole.settled_before(moment)
+    assert lazy.current == whole.current and lazy.is_done == whole.is_done
+    assert lazy.settled_before(moment) == whole.settled_before(moment)
+    assert lazy.last_done_arrival() == whole.last_done_arrival()
+    assert lazy.outside_statuses() == whole.outside_statuses()
+    assert lazy.current_step_entry() == whole.current_step_entry()
+    assert lazy.finished_within(moment, now) == whole.finished_within(moment, now)
+    assert lazy.done_arrivals() == whole.done_arrivals()
+    assert lazy.intervals == whole.intervals and lazy == whole
+
+
+def test_an_issue_finished_long_ago_builds_its_intervals_only_when_asked():
+    issue = make_issue(path=[(1, "In Progress"), (3, "Done")])
+    timeline = build_timeline(issue, STEPS, at(100), settled_before=at(50))
+    assert timeline._intervals is None
+    assert timeline.current.status == "Done" and timeline.last_done_arrival() == at(3)
+    assert timeline.outside_statuses() == ("To Do",)
+    assert [i.status for i in timeline.intervals] == ["To Do", "In Progress", "Done"]
+    reopened = make_issue(path=[(1, "In Progress"), (3, "Done"), (60, "In Progress")])
+    assert build_timeline(reopened, STEPS, at(100), settled_before=at(50))._intervals

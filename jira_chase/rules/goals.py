@@ -117,7 +117,8 @@ def _judge(
     weeks = max(1, int((ctx.now - since) / WEEK))
     weekly = [0.0] * weeks
     for subject in finished:
-        arrived = subject.timeline.done_arrivals()[-1]
+        arrived = subject.timeline.last_done_arrival()
+        assert arrived is not None  # (it is done)
         back = int((ctx.now - arrived) / WEEK)
         if back < weeks:
             weekly[weeks - 1 - back] += _units(subject, goal)

@@ -212,11 +212,7 @@ def measure(
     finished = clean = 0
     for subject in subjects:
         timeline = subject.timeline
-        if (
-            timeline.is_done
-            and not timeline.current.cancelled
-            and window_start <= timeline.done_arrivals()[-1] <= ctx.now
-        ):
+        if timeline.finished_within(window_start, ctx.now):
             finished += 1
             clean += subject.issue.key not in flagged
     return ProcessShare(finished, clean)

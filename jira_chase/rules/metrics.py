@@ -121,13 +121,13 @@ def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
     window_pos, now_pos = pos(window_start), pos(now)
     for subject in subjects:
         timeline = subject.timeline
-        intervals = timeline.intervals
-        current = intervals[-1]
+        current = timeline.current
         if current.step is not None:
             by_step.setdefault(current.step, []).append(subject)
         if timeline.settled_before(window_start):
             # Finished before the window and unchanged since: nothing to measure.
             continue
+        intervals = timeline.intervals
         if not timeline.known:
             # No dates to measure from: it counts as WIP only.
             undated_wip += current.step is not None and not current.done

@@ -59,11 +59,7 @@ def team_skills(subjects: Sequence[Subject], ctx: RuleContext) -> list[TeamFindi
         for known in (issue.assignee, issue.reporter):
             if known is not None:
                 names.setdefault(known.id, known.name)
-        if (
-            timeline.is_done
-            and not timeline.current.cancelled
-            and window_start <= timeline.done_arrivals()[-1] <= ctx.now
-        ):
+        if timeline.finished_within(window_start, ctx.now):
             owner = issue.assignee.id if issue.assignee is not None else None
             for area in dict.fromkeys(areas(issue, ctx)):
                 by_area.setdefault(area, Counter())[owner] += 1
