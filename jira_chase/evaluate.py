@@ -189,7 +189,9 @@ def _evaluate(
     # Issues carrying an exempt label are not judged (their labels then come off).
     exempt_labels = {label.casefold() for label in settings.rules.exempt_labels}
     exempt = {
-        s.issue.key for s in subjects if exempt_labels & {x.casefold() for x in s.issue.labels}
+        s.issue.key
+        for s in (subjects if exempt_labels else ())
+        if exempt_labels & {x.casefold() for x in s.issue.labels}
     }
     judged = [s for s in subjects if s.issue.key not in exempt] if exempt else subjects
     # Issues finished long ago are not judged issue by issue: whatever a rule found,
@@ -198,7 +200,7 @@ def _evaluate(
     ctx = replace(ctx, scope=tuple(judged))
 
     enabled = [name for name in FAMILIES if name not in settings.rules.disabled]
-    by_issue: dict[str, list[Finding]] = {s.issue.key: [] for s in subjects}
+    by_issue: dict[str, list[Finding]] = {}  # (only issues with findings)
     kept: list[Finding] = []
     process = None
     for name in enabled:
@@ -207,7 +209,11 @@ def _evaluate(
             process = hygiene.measure(judged, ctx, found)
         for finding in found:
             if _reported(finding.family, finding.severity, settings):
-                by_issue[finding.issue_key].append(finding)
+                listed = by_issue.get(finding.issue_key)
+                if listed is None:
+                    by_issue[finding.issue_key] = [finding]
+                else:
+                    listed.append(finding)
                 kept.append(finding)
     _close_finished(judged, by_issue, ctx)
 
@@ -226,7 +232,10 @@ def _evaluate(
 
     verdicts = []
     for subject in subjects:
-        findings = by_issue[subject.issue.key]
+        findings = by_issue.get(subject.issue.key)
+        if not findings:
+            verdicts.append(Verdict(subject.issue, subject.timeline, ()))
+            continue
         if len(findings) > 1:
             findings.sort(key=_finding_order)
         verdicts.append(Verdict(subject.issue, subject.timeline, tuple(findings)))
@@ -261,11 +270,14 @@ def _close_finished(
     keep_days = ctx.settings.redlines.flag_finished_days
     for subject in subjects:
         timeline = subject.timeline
-        if not timeline.is_done or not by_issue[subject.issue.key]:
+        if not timeline.is_done:
+            continue
+        findings = by_issue.get(subject.issue.key)
+        if not findings:
             continue
         finished = timeline.last_done_arrival()
         if finished is not None and ctx.calendar.days_between(finished, ctx.now) > keep_days:
-            by_issue[subject.issue.key].clear()
+            findings.clear()
 
 
 def _coverage(subjects: Sequence[Subject], ctx: RuleContext, exempt: set[str]) -> Coverage:

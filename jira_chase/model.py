@@ -108,8 +108,12 @@ class Issue:
     status_changes: tuple[Change, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        changes = tuple(c for c in self.history if c.field == "status")
-        object.__setattr__(self, "status_changes", changes)
+        history = self.history
+        changes = tuple(c for c in history if c.field == "status")
+        # (a history of status changes alone is its own list of them: one tuple)
+        object.__setattr__(
+            self, "status_changes", history if len(changes) == len(history) else changes
+        )
 
     @property
     def initial_status(self) -> str:

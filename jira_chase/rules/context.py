@@ -157,11 +157,27 @@ def is_unfinished(link: Link, ctx: RuleContext) -> bool:
     return link.status_category != "done" and not ctx.steps.is_finished(link.status)
 
 
-def fmt_days(days: float) -> str:
-    """Durations as people say them: '1 day', '2.5 days'."""
+def fmt_days(days: float, unit: str | None = None) -> str:
+    """Durations as people say them: '1 day', '2.5 days'; with the calendar's `unit`,
+    '2.5 days (business days)'."""
     rounded = round(days, 1)
-    text = f"{rounded:g}"
-    return f"{text} day" if text == "1" else f"{text} days"
+    said = _DAYS_SAID.get(unit)
+    if said is None:
+        said = _DAYS_SAID[unit] = {}
+    text = said.get(rounded)
+    if text is None:
+        if len(said) >= _DAYS_SAID_MAX:
+            said.clear()
+        number = f"{rounded:g}"
+        text = f"{number} day" if number == "1" else f"{number} days"
+        said[rounded] = text = f"{text} ({unit})" if unit is not None else text
+    return text
+
+
+#: What `fmt_days` said for each unit and duration (rounded to a tenth): a run says the
+#: same few limits and ages thousands of times, and one string serves them all.
+_DAYS_SAID: dict[str | None, dict[float, str]] = {}
+_DAYS_SAID_MAX = 100_000
 
 
 #: How many issue keys an evidence list names before it only counts the rest.

@@ -26,7 +26,14 @@ def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
             continue
         person = items[0].issue.assignee
         assert person is not None
-        keys = fmt_keys([s.issue.key for s in items])
+        # The same words for each of the person's issues: one copy of them.
+        message = f"{person.name} has {len(items)} issues in progress, limit {limit}"
+        evidence = (
+            ("person", person.name),
+            ("in progress", str(len(items))),
+            ("limit", str(limit)),
+            ("issues", fmt_keys([s.issue.key for s in items])),
+        )
         for subject in items:
             findings.append(
                 Finding(
@@ -34,16 +41,11 @@ def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
                     family="focus",
                     rule="wip-per-person",
                     severity=Severity.WARN,
-                    message=f"{person.name} has {len(items)} issues in progress, limit {limit}",
+                    message=message,
                     config_key="focus.wip_per_person",
                     # The person's other issues come and go without this one changing.
                     volatile=("in progress", "issues"),
-                    evidence=(
-                        ("person", person.name),
-                        ("in progress", str(len(items))),
-                        ("limit", str(limit)),
-                        ("issues", keys),
-                    ),
+                    evidence=evidence,
                 )
             )
     return findings

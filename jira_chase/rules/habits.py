@@ -65,7 +65,7 @@ def check_stale(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
                 evidence=(
                     ("step", f"{step} ({subject.timeline.current.status})"),
                     ("last update", f"{fmt_time(at)}: {what} by {_person_name(issue, by)}"),
-                    ("idle for", f"{fmt_days(idle)} ({ctx.unit})"),
+                    ("idle for", fmt_days(idle, ctx.unit)),
                     ("limit", fmt_days(limit)),
                 ),
             )

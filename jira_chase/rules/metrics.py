@@ -284,6 +284,11 @@ def check_aging(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
     p85, p95 = metrics.cycle_time.p85, metrics.cycle_time.p95
     findings = []
     at_risk, off_track = set(metrics.aging_at_risk), set(metrics.aging_off_track)
+    window = (
+        ("p85 cycle time", fmt_days(p85)),
+        ("p95 cycle time", fmt_days(p95)),
+        ("finished in window", f"{metrics.cycle_time.count} issues"),
+    )
     for subject in subjects:
         key = subject.issue.key
         if key not in at_risk and key not in off_track:
@@ -308,10 +313,8 @@ def check_aging(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
                 evidence=(
                     ("started", fmt_time(started)),
                     ("status", subject.timeline.current.status),
-                    ("age", f"{fmt_days(age)} ({ctx.unit})"),
-                    ("p85 cycle time", fmt_days(p85)),
-                    ("p95 cycle time", fmt_days(p95)),
-                    ("finished in window", f"{metrics.cycle_time.count} issues"),
+                    ("age", fmt_days(age, ctx.unit)),
+                    *window,
                 ),
             )
         )

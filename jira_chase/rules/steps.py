@@ -21,45 +21,56 @@ CRITICAL_FACTOR = 2.0
 
 def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
     """Stalled: warn when time in the current step reaches `limit_days`, critical at 2x."""
-    return [f for s in subjects for f in _stalled(s, ctx)]
+    findings = []
+    # (step, limit) -> the evidence every issue over that limit shares
+    limits: dict[tuple[str, float], tuple[tuple[str, str], ...]] = {}
+    for subject in subjects:
+        finding = _stalled(subject, ctx, limits)
+        if finding is not None:
+            findings.append(finding)
+    return findings
 
 
-def _stalled(subject: Subject, ctx: RuleContext) -> list[Finding]:
+def _stalled(
+    subject: Subject, ctx: RuleContext, limits: dict[tuple[str, float], tuple[tuple[str, str], ...]]
+) -> Finding | None:
     issue, timeline = subject.issue, subject.timeline
     step_name = timeline.current.step
     entered = timeline.current_step_entry()
     if step_name is None or entered is None or not timeline.known:
-        return []
-    step = ctx.step(step_name)[1]
+        return None
     limit, config_key = ctx.step_limit(issue, step_name)
     if limit is None:
-        return []
+        return None
     days = ctx.calendar.days_between(entered, ctx.now)
     if days < limit:
-        return []
+        return None
     severity = Severity.CRITICAL if days >= CRITICAL_FACTOR * limit else Severity.WARN
-    return [
-        Finding(
-            issue_key=issue.key,
-            family="stalled",
-            rule="time-in-step",
-            severity=severity,
-            message=(
-                f"in step '{step.name}' for {fmt_days(days)}, limit {fmt_days(limit)}"
-                + (" (2x exceeded)" if severity is Severity.CRITICAL else "")
-            ),
-            config_key=config_key,
-            volatile=("time in step",),
-            evidence=(
-                ("step", step.name),
-                ("status", timeline.current.status),
-                ("entered", fmt_time(entered)),
-                ("time in step", f"{fmt_days(days)} ({ctx.unit})"),
-                ("limit", fmt_days(limit)),
-                ("critical at", fmt_days(CRITICAL_FACTOR * limit)),
-            ),
+    shared = limits.get((step_name, limit))
+    if shared is None:
+        shared = limits[(step_name, limit)] = (
+            ("limit", fmt_days(limit)),
+            ("critical at", fmt_days(CRITICAL_FACTOR * limit)),
         )
-    ]
+    return Finding(
+        issue_key=issue.key,
+        family="stalled",
+        rule="time-in-step",
+        severity=severity,
+        message=(
+            f"in step '{step_name}' for {fmt_days(days)}, limit {shared[0][1]}"
+            + (" (2x exceeded)" if severity is Severity.CRITICAL else "")
+        ),
+        config_key=config_key,
+        volatile=("time in step",),
+        evidence=(
+            ("step", step_name),
+            ("status", timeline.current.status),
+            ("entered", fmt_time(entered)),
+            ("time in step", fmt_days(days, ctx.unit)),
+            *shared,
+        ),
+    )
 
 
 def occupants(subjects: Sequence[Subject], step_name: str) -> list[Subject]:
@@ -88,6 +99,13 @@ def check_wip(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
     findings = []
     for index, step, limit, inside in over_wip_limit(subjects, ctx):
         first_keys = [s.issue.key for s in inside[:EVIDENCE_KEYS]]
+        named, now_and_limit = (
+            ("step", step.name),
+            (
+                ("in the step now", str(len(inside))),
+                ("limit", str(limit)),
+            ),
+        )
         for position, subject in enumerate(inside[limit:], start=limit):
             entered = subject.timeline.current_step_entry()
             assert entered is not None
@@ -109,11 +127,10 @@ def check_wip(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
                     # issues, not this one.
                     volatile=("already in the step", "in the step now"),
                     evidence=(
-                        ("step", step.name),
+                        named,
                         ("entered", fmt_time(entered)),
                         ("already in the step", f"{position} ({ahead})"),
-                        ("in the step now", str(len(inside))),
-                        ("limit", str(limit)),
+                        *now_and_limit,
                     ),
                 )
             )
