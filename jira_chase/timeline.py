@@ -129,6 +129,10 @@ class StepMap:
     _kinds: dict[tuple[str, str | None], tuple[str | None, bool, bool]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    #: (status, issue type) -> `is_done`'s answer, filled as asked.
+    _done: dict[tuple[str, str | None], bool] = field(
+        default_factory=dict, compare=False, repr=False
+    )
     #: Equal tuples of statuses handed out once (see `shared`).
     _tuples: dict[tuple[str, ...], tuple[str, ...]] = field(
         default_factory=dict, compare=False, repr=False
@@ -172,7 +176,9 @@ class StepMap:
 
     def is_finished(self, status: str | None, issue_type: str | None = None) -> bool:
         """Done or cancelled: the work has ended."""
-        return self.is_done(status, issue_type) or self.is_cancelled(status, issue_type)
+        if status is None:
+            return False
+        return (self._kinds.get((status, issue_type)) or self.classify(status, issue_type))[1]
 
     def step(self, status: str | None, issue_type: str | None = None) -> str | None:
         if status is None:
@@ -181,7 +187,14 @@ class StepMap:
         return (known or self.classify(status, issue_type))[0]
 
     def is_done(self, status: str | None, issue_type: str | None = None) -> bool:
-        return status is not None and self._key(status, issue_type) in self.done_statuses
+        if status is None:
+            return False
+        known = self._done.get((status, issue_type))
+        if known is None:
+            known = self._done[(status, issue_type)] = (
+                self._key(status, issue_type) in self.done_statuses
+            )
+        return known
 
     def classify(self, status: str, issue_type: str | None) -> tuple[str | None, bool, bool]:
         """(`step`, finished (done or cancelled), cancelled) of a status for an issue type,

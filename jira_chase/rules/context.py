@@ -52,6 +52,10 @@ class RuleContext:
     _limits: dict[tuple[str, str, str | None, str], tuple[float | None, str]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    #: (section, name, issue type, priority, project) -> `threshold`'s answer.
+    _thresholds: dict[tuple[str, str, str, str | None, str], tuple[Any, str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def build(cls, settings: Settings, now: datetime, *, bot_id: str | None = None) -> RuleContext:
@@ -114,6 +118,14 @@ class RuleContext:
 
     def threshold(self, issue: Issue, section: str, name: str) -> tuple[Any, str]:
         """`<section>.<name>` for this issue, after overrides, and the key that set it."""
+        # Overrides match on type, priority and project only: answer each such kind once.
+        cache_key = (section, name, issue.type, issue.priority, issue.project)
+        known = self._thresholds.get(cache_key)
+        if known is None:
+            known = self._thresholds[cache_key] = self._threshold(issue, section, name)
+        return known
+
+    def _threshold(self, issue: Issue, section: str, name: str) -> tuple[Any, str]:
         value, key = getattr(getattr(self.settings, section), name), f"{section}.{name}"
         for i, override in self.overrides_for(issue):
             part = getattr(override, section, None)

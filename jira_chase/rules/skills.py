@@ -48,34 +48,48 @@ def team_skills(subjects: Sequence[Subject], ctx: RuleContext) -> list[TeamFindi
     weeks = ctx.settings.metrics.window_weeks
     window_start = ctx.now - timedelta(weeks=weeks)
     required = [s.name for s in ctx.settings.workflow.steps if s.required]
-    names: dict[str, str] = {}
-    summaries: dict[str, str] = {}
     by_area: dict[str, Counter[str | None]] = {}
     exits: dict[str, Counter[str]] = {name: Counter() for name in required}
+    step_of, now = ctx.steps.step, ctx.now
 
     for subject in subjects:
         issue, timeline = subject.issue, subject.timeline
-        summaries[issue.key] = issue.summary
-        for known in (issue.assignee, issue.reporter):
-            if known is not None:
-                names.setdefault(known.id, known.name)
-        if timeline.finished_within(window_start, ctx.now):
+        if timeline.finished_within(window_start, now):
             owner = issue.assignee.id if issue.assignee is not None else None
             for area in dict.fromkeys(areas(issue, ctx)):
                 by_area.setdefault(area, Counter())[owner] += 1
         if not required or timeline.settled_before(window_start):
             continue  # (settled: every status change is older than the window)
         for change in issue.status_changes:
-            if change.at > ctx.now:
+            if change.at > now:
                 break
-            if change.at < window_start or change.by is None or ctx.is_own_change(change):
+            if change.at < window_start or change.by is None:
                 continue
-            left = ctx.steps.step(change.from_value, issue.type)
-            if left in exits and ctx.steps.step(change.to_value, issue.type) != left:
+            left = step_of(change.from_value, issue.type)
+            if (
+                left in exits
+                and step_of(change.to_value, issue.type) != left
+                and not ctx.is_own_change(change)
+            ):
                 exits[left][change.by] += 1
 
+    names: dict[str, str] = {}
+    summaries: dict[str, str] = {}
+
     def who(person: str) -> str:
-        return names.get(person, person) if settings.name_people else "one person"
+        if not settings.name_people:
+            return "one person"
+        if not names:  # (only once a finding names someone)
+            for subject in subjects:
+                for known in (subject.issue.assignee, subject.issue.reporter):
+                    if known is not None:
+                        names.setdefault(known.id, known.name)
+        return names.get(person, person)
+
+    def summary(key: str) -> str | None:
+        if not summaries:  # (only once a finding names a parent)
+            summaries.update((s.issue.key, s.issue.summary) for s in subjects)
+        return summaries.get(key)
 
     def top(counts: Counter[str] | Counter[str | None]) -> tuple[str, int] | None:
         people = [(n, p) for p, n in counts.items() if p is not None]
@@ -100,7 +114,8 @@ def team_skills(subjects: Sequence[Subject], ctx: RuleContext) -> list[TeamFindi
         person, count = leader
         if count / total < settings.max_share:
             continue
-        title = f"{area} ({summaries[area]})" if kind == "parent" and area in summaries else area
+        parent = summary(area) if kind == "parent" else None
+        title = f"{area} ({parent})" if parent is not None else area
         findings.append(
             TeamFinding(
                 subject=f"{kind} {area}",
