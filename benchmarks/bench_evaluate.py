@@ -28,7 +28,7 @@ import pstats
 import resource
 import sys
 import time
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from jira_chase.comment import (
@@ -41,8 +41,7 @@ from jira_chase.comment import (
 )
 from jira_chase.config_file import load_settings
 from jira_chase.evaluate import evaluate
-from jira_chase.model import Change, Comment, Issue, Link, Person
-from jira_chase.simulator.generate import GENERATED_NOW, _Generator
+from jira_chase.simulator.generated_issues import generated_issues
 
 SETTINGS = {
     "tracker": "jira",
@@ -62,72 +61,6 @@ SETTINGS = {
     "cooperation": {"blocked_days": 2},
     "metrics": {"aging": True},
 }  # fmt: skip
-
-
-def _time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def generated_issues(
-    count: int, seed: int, status_changes: int | None = None
-) -> tuple[list[Issue], datetime]:
-    """The generated dataset as `Issue`s, built one record at a time (each with exactly
-    `status_changes` status changes when given, else the generator's 5 to 30)."""
-    if status_changes is None:
-        generator = _Generator(count, seed, GENERATED_NOW)
-    else:
-        generator = _Generator(count, seed, GENERATED_NOW, (status_changes, status_changes))
-    header = generator.header()
-    people = {u["id"]: Person(u["id"], u["name"], u["email"]) for u in header["users"]}
-    category = {s["name"]: s["category"] for s in header["statuses"]}
-    status_of: dict[str, str] = {}
-    issues = []
-    for raw in generator.issues():
-        history = tuple(
-            Change(_time(c["at"]), c["field"], c.get("from"), c.get("to"), c.get("by"))
-            for c in raw["history"]
-        )
-        links = []
-        for link in raw.get("links", ()):
-            other = status_of.get(link["key"])
-            links.append(
-                Link(
-                    type=link["type"],
-                    direction=link["direction"],
-                    key=link["key"],
-                    project=link["key"].rsplit("-", 1)[0],
-                    status=other,
-                    status_category=category.get(other) if other else None,
-                    since=_time(link["since"]) if "since" in link else None,
-                )
-            )
-        created = _time(raw["created"])
-        updated = max([created, *(c.at for c in history)])
-        issues.append(
-            Issue(
-                key=raw["key"],
-                project=raw["project"],
-                type=raw["type"],
-                summary=raw["summary"],
-                status=raw["status"],
-                created=created,
-                updated=updated,
-                priority=raw.get("priority"),
-                assignee=people.get(raw.get("assignee") or ""),
-                reporter=people.get(raw["reporter"]),
-                labels=tuple(raw.get("labels", ())),
-                duedate=date.fromisoformat(raw["duedate"]) if "duedate" in raw else None,
-                fix_versions=tuple(raw.get("fixVersions", ())),
-                parent=raw.get("parent"),
-                estimate=float(raw["estimate"]) if "estimate" in raw else None,
-                flagged=bool(raw.get("flagged")),
-                history=history,
-                links=tuple(links),
-                comments=tuple(Comment(_time(c["at"]), c["by"]) for c in raw.get("comments", ())),
-            )
-        )
-        status_of[raw["key"]] = raw["status"]
-    return issues, _time(GENERATED_NOW)
 
 
 def rss_mib() -> float:

@@ -24,12 +24,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_evaluate import generated_issues  # noqa: E402
-
 from jira_chase import jql  # noqa: E402
 from jira_chase.simulator import jql as search  # noqa: E402
 from jira_chase.simulator import load_dataset  # noqa: E402
 from jira_chase.simulator.generate import generate_dataset  # noqa: E402
+from jira_chase.simulator.generated_issues import generated_issues  # noqa: E402
 
 QUERIES = (
     "project = APP",

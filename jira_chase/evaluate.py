@@ -12,6 +12,7 @@ from jira_chase.gc_pause import gc_paused
 from jira_chase.model import Finding, Health, Issue, Severity, TeamFinding
 from jira_chase.rules import (
     FAMILIES,
+    READS_INTERVALS,
     RuleContext,
     Subject,
     cooperation,
@@ -22,18 +23,19 @@ from jira_chase.rules import (
     steps,
 )
 from jira_chase.rules.values import WEEK, FlowMetrics, GoalStatus
-from jira_chase.timeline import Timeline, build_timeline
+from jira_chase.timeline import Timeline, build_timeline, release, settled_timeline
 
 SEVERITY_NAMES = {"warn": Severity.WARN, "critical": Severity.CRITICAL}
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
-    """One issue's judged state: its findings (worst first) and overall health."""
+class Verdict(Subject):
+    """One issue's judged state: its findings (worst first) and overall health.
 
-    issue: Issue
-    timeline: Timeline
-    findings: tuple[Finding, ...]
+    An evaluation hands the rules its verdicts as the subjects they judge, and gives
+    each its findings once all are in (the one time a verdict changes)."""
+
+    findings: tuple[Finding, ...] = ()
 
     @property
     def worst(self) -> Severity | None:
@@ -177,10 +179,14 @@ def _evaluate(
     # build their intervals only if asked (few rules read any of them: see `_settled`).
     window_start = now - settings.metrics.window_weeks * WEEK
     steps_map = ctx.steps
+    ordered = sorted(issues, key=lambda i: _key_order(i.key))
+    settled = [settled_timeline(issue, steps_map, now, window_start) for issue in ordered]
+    # The others' intervals are built together (see `release`).
     subjects = [
-        Subject(issue, build_timeline(issue, steps_map, now, settled_before=window_start))
-        for issue in sorted(issues, key=lambda i: _key_order(i.key))
+        Verdict(issue, timeline or build_timeline(issue, steps_map, now))
+        for issue, timeline in zip(ordered, settled)
     ]
+    del ordered, settled
     flow = metrics.measure(subjects, ctx)
     ctx = replace(ctx, metrics=flow)
     goal_statuses = tuple(goals.judge_goals(subjects, ctx))
@@ -199,11 +205,19 @@ def _evaluate(
     active = [s for s in judged if not _settled(s.timeline, ctx, window_start)]
     ctx = replace(ctx, scope=tuple(judged))
 
+    # The families that read whole histories run first; then every timeline drops its
+    # intervals (built again if asked: explain, report), so that the findings of the
+    # rest do not pile up on top of every issue's history.
     enabled = [name for name in FAMILIES if name not in settings.rules.disabled]
+    enabled.sort(key=lambda name: name not in READS_INTERVALS)
+    released = False
     by_issue: dict[str, list[Finding]] = {}  # (only issues with findings)
     kept: list[Finding] = []
     process = None
     for name in enabled:
+        if not released and name not in READS_INTERVALS:
+            release([subject.timeline for subject in subjects])
+            released = True
         found = FAMILIES[name](active, ctx)
         if name == "hygiene":
             process = hygiene.measure(judged, ctx, found)
@@ -230,18 +244,15 @@ def _evaluate(
         team += hygiene.team_share(process, ctx)
     team = [f for f in team if _reported(f.family, f.severity, settings)]
 
-    verdicts = []
-    for subject in subjects:
-        findings = by_issue.get(subject.issue.key)
-        if not findings:
-            verdicts.append(Verdict(subject.issue, subject.timeline, ()))
-            continue
-        if len(findings) > 1:
-            findings.sort(key=_finding_order)
-        verdicts.append(Verdict(subject.issue, subject.timeline, tuple(findings)))
+    for verdict in subjects:
+        findings = by_issue.get(verdict.issue.key)
+        if findings:
+            if len(findings) > 1:
+                findings.sort(key=_finding_order)
+            object.__setattr__(verdict, "findings", tuple(findings))
     return Evaluation(
         now=now,
-        verdicts=tuple(verdicts),
+        verdicts=tuple(subjects),
         team_findings=tuple(sorted(team, key=lambda f: (-f.severity, f.family, f.subject))),
         metrics=flow,
         goals=goal_statuses,

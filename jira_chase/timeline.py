@@ -6,7 +6,7 @@ Pure: no I/O and no clock; `now` is always a parameter.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -244,16 +244,19 @@ class Timeline:
     `known` is False when the issue's status history is unknown: then the one interval
     is a placeholder from creation and no rule may read dates from it.
 
-    A timeline built with `settled_before` (see `build_timeline`) for an issue finished
-    and unchanged since before that moment knows only what is asked of every issue
-    (where it is now, when it last arrived in done, the statuses outside the workflow it
-    passed through) and works the rest out when first asked: in a scope of many years
-    most issues are such, and no rule reads more of them. Never changed once built
-    (the lazy part aside); not a frozen dataclass for the same reason as `Interval`.
+    A timeline built by `build_timeline` can do without its intervals and build them
+    again when asked: one built with `settled_before` for an issue finished and
+    unchanged since before that moment starts without them (in a scope of many years
+    most issues are such, and no rule reads more of them), and `release` drops them
+    once no rule will read them. Either way it keeps what is asked of every issue:
+    where it is now, when it entered its step, when it arrived in done, the statuses
+    outside the workflow it passed through. Never changed once built (the intervals
+    aside, which are always the same); not a frozen dataclass for the same reason as
+    `Interval`.
     """
 
     __slots__ = ("issue_key", "known", "current", "is_done", "_intervals", "_entry",
-                 "_arrivals", "_last_arrival", "_outside", "_source")  # fmt: skip
+                 "_arrivals", "_last_arrival", "_outside", "_issue", "_steps", "_now")  # fmt: skip
 
     issue_key: str
     known: bool
@@ -267,8 +270,10 @@ class Timeline:
     _arrivals: tuple[datetime, ...] | None
     _last_arrival: datetime | None
     _outside: tuple[str, ...] | None
-    #: What a settled timeline builds its intervals from when first asked.
-    _source: tuple[Issue, StepMap, datetime] | None
+    # What `build_timeline` built it from (None for a timeline built by hand).
+    _issue: Issue | None
+    _steps: StepMap | None
+    _now: datetime | None
 
     def __init__(self, issue_key: str, intervals: tuple[Interval, ...], known: bool = True):
         current = intervals[-1]
@@ -286,22 +291,25 @@ class Timeline:
         )  # fmt: skip
         self._intervals, self._entry, self._arrivals = intervals, entered, arrivals
         self._last_arrival = arrivals[-1] if arrivals else None
-        self._outside = self._source = None
+        self._outside = self._issue = self._steps = self._now = None
 
     @classmethod
     def _settled(
         cls,
-        source: tuple[Issue, StepMap, datetime],
+        issue: Issue,
+        steps: StepMap,
+        now: datetime,
         current: Interval,
         last_arrival: datetime | None,
         outside: tuple[str, ...],
     ) -> Timeline:
         timeline = cls.__new__(cls)
         timeline.issue_key, timeline.known, timeline.current, timeline.is_done = (
-            source[0].key, True, current, current.done
+            issue.key, True, current, current.done
         )  # fmt: skip
         timeline._intervals = timeline._entry = timeline._arrivals = None
-        timeline._last_arrival, timeline._outside, timeline._source = last_arrival, outside, source
+        timeline._last_arrival, timeline._outside = last_arrival, outside
+        timeline._issue, timeline._steps, timeline._now = issue, steps, now
         return timeline
 
     @property
@@ -309,9 +317,21 @@ class Timeline:
         """Every interval, oldest first; the last is the current one."""
         intervals = self._intervals
         if intervals is None:
-            assert self._source is not None
-            intervals = self._intervals = build_timeline(*self._source).intervals
+            assert self._issue is not None and self._steps is not None and self._now is not None
+            intervals = self._intervals = build_timeline(
+                self._issue, self._steps, self._now
+            )._intervals
+            assert intervals is not None
         return intervals
+
+    def release(self) -> None:
+        """Drop the intervals, to be built again if asked (only a timeline that
+        `build_timeline` built can: others keep theirs)."""
+        if self._issue is None or self._intervals is None or self._steps is None:
+            return
+        if self._outside is None:
+            self._outside = self._steps.shared(self.outside_statuses())
+        self._intervals = None
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Timeline):
@@ -441,30 +461,46 @@ def _done_arrivals(intervals: tuple[Interval, ...]) -> tuple[datetime, ...]:
     return tuple(arrivals)
 
 
-def build_timeline(
-    issue: Issue, steps: StepMap, now: datetime, *, settled_before: datetime | None = None
-) -> Timeline:
+def settled_timeline(
+    issue: Issue, steps: StepMap, now: datetime, before: datetime
+) -> Timeline | None:
+    """The timeline of an issue finished, outside the steps and unchanged since before
+    `before`, built without its intervals (they are built when asked); None for any
+    other issue."""
+    if not issue.history_known:
+        return None
+    changes = issue.status_changes
+    last = changes[-1] if changes else None
+    if last is not None and (last.at >= before or last.to_value is None):
+        return None
+    final = issue.initial_status if last is None else last.to_value
+    assert final is not None
+    step, finished, _ = steps._kinds.get((final, issue.type)) or steps.classify(final, issue.type)
+    return _settled(issue, steps, now, before) if finished and step is None else None
+
+
+def release(timelines: Sequence[Timeline]) -> None:
+    """Let every timeline drop its intervals (see `Timeline.release`).
+
+    Each keeps its current interval; a copy of it, made before any interval is dropped,
+    so that the copies lie together and the intervals dropped leave whole blocks of
+    memory free for what comes next (the intervals of the judged issues were built
+    together: see `evaluate`)."""
+    for timeline in timelines:
+        if timeline._intervals is not None and timeline._issue is not None:
+            current = timeline.current
+            timeline.current = Interval(current.status, current.step, current.start,
+                                        current.end, current.done, current.cancelled)  # fmt: skip
+    for timeline in timelines:
+        timeline.release()
+
+
+def build_timeline(issue: Issue, steps: StepMap, now: datetime) -> Timeline:
     """Turn the issue's status changes into contiguous intervals up to `now`.
 
     Changes dated before creation are clamped to creation and changes after `now` are
     ignored, so the intervals always tile [created, now] (when created <= now).
-
-    With `settled_before`: an issue finished, outside the steps and unchanged since
-    before that moment gets a timeline that builds its intervals only when asked.
     """
-    if settled_before is not None and issue.history_known:
-        changes = issue.status_changes
-        last = changes[-1] if changes else None
-        if last is None or (last.at < settled_before and last.to_value is not None):
-            final = issue.initial_status if last is None else last.to_value
-            assert final is not None
-            step, finished, _ = steps._kinds.get((final, issue.type)) or steps.classify(
-                final, issue.type
-            )
-            if finished and step is None:
-                settled = _settled(issue, steps, now, settled_before)
-                if settled is not None:
-                    return settled
     intervals: list[Interval] = []
     status = issue.initial_status
     created = start = issue.created
@@ -480,7 +516,9 @@ def build_timeline(
         status = change.to_value or status
     step, done, cancelled = _current_kind(issue, steps, status)
     intervals.append(Interval(status, step, start, None, done, cancelled))
-    return Timeline(issue.key, tuple(intervals), known=issue.history_known)
+    timeline = Timeline(issue.key, tuple(intervals), known=issue.history_known)
+    timeline._issue, timeline._steps, timeline._now = issue, steps, now
+    return timeline
 
 
 def _current_kind(issue: Issue, steps: StepMap, status: str) -> tuple[str | None, bool, bool]:
@@ -523,4 +561,4 @@ def _settled(issue: Issue, steps: StepMap, now: datetime, before: datetime) -> T
     if not was_done:
         arrival = start
     current = Interval(status, step, start, None, done, cancelled)
-    return Timeline._settled((issue, steps, now), current, arrival, steps.shared(tuple(outside)))
+    return Timeline._settled(issue, steps, now, current, arrival, steps.shared(tuple(outside)))

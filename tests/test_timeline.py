@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jira_chase.config import CalendarSettings
-from jira_chase.timeline import Calendar, StepMap, build_timeline
+from jira_chase.timeline import Calendar, StepMap, build_timeline, release, settled_timeline
 from tests.factories import at, make_issue, make_settings
 
 STEPS = StepMap.from_settings(make_settings().workflow)
@@ -287,12 +287,13 @@ def test_a_position_on_the_business_clock_never_changes(moment, far, tz):
     horizon=st.integers(min_value=0, max_value=45),
     before=st.integers(min_value=-3, max_value=45),
 )
-def test_a_settled_timeline_answers_as_the_whole_one(
+def test_a_timeline_without_its_intervals_answers_as_the_whole_one(
     created, offsets, names, finish, shuffled, resolution, horizon, before
 ):
-    """A timeline that works its intervals out only when asked (finished and unchanged
-    before a moment) answers every question exactly as the one built whole, whatever
-    the history (out of order, changes to nowhere, changes after now)."""
+    """A timeline that works its intervals out only when asked (of an issue finished
+    and unchanged before a moment, or one that dropped them) answers every question
+    exactly as the one built whole, whatever the history (out of order, changes to
+    nowhere, changes after now)."""
     from dataclasses import replace
 
     from jira_chase.model import Change
@@ -311,25 +312,31 @@ def test_a_settled_timeline_answers_as_the_whole_one(
         make_settings().workflow, cancelled=["Rejected"], cancelled_resolutions=["Won't Do"]
     )
     whole = build_timeline(issue, steps, now)
-    lazy = build_timeline(issue, steps, now, settled_before=moment)
-    if lazy._intervals is None:  # it took the settled path: only a settled one may
+    settled = settled_timeline(issue, steps, now, moment)
+    if settled is not None:  # only a settled issue may have one
         assert whole.settled_before(moment)
-    assert lazy.current == whole.current and lazy.is_done == whole.is_done
-    assert lazy.settled_before(moment) == whole.settled_before(moment)
-    assert lazy.last_done_arrival() == whole.last_done_arrival()
-    assert lazy.outside_statuses() == whole.outside_statuses()
-    assert lazy.current_step_entry() == whole.current_step_entry()
-    assert lazy.finished_within(moment, now) == whole.finished_within(moment, now)
-    assert lazy.done_arrivals() == whole.done_arrivals()
-    assert lazy.intervals == whole.intervals and lazy == whole
+    released = build_timeline(issue, steps, now)
+    release([released])
+    assert released._intervals is None
+    for lazy in (settled, released):
+        if lazy is None:
+            continue
+        assert lazy.current == whole.current and lazy.is_done == whole.is_done
+        assert lazy.settled_before(moment) == whole.settled_before(moment)
+        assert lazy.last_done_arrival() == whole.last_done_arrival()
+        assert lazy.outside_statuses() == whole.outside_statuses()
+        assert lazy.current_step_entry() == whole.current_step_entry()
+        assert lazy.finished_within(moment, now) == whole.finished_within(moment, now)
+        assert lazy.done_arrivals() == whole.done_arrivals()
+        assert lazy.intervals == whole.intervals and lazy == whole
 
 
 def test_an_issue_finished_long_ago_builds_its_intervals_only_when_asked():
     issue = make_issue(path=[(1, "In Progress"), (3, "Done")])
-    timeline = build_timeline(issue, STEPS, at(100), settled_before=at(50))
-    assert timeline._intervals is None
+    timeline = settled_timeline(issue, STEPS, at(100), at(50))
+    assert timeline is not None and timeline._intervals is None
     assert timeline.current.status == "Done" and timeline.last_done_arrival() == at(3)
     assert timeline.outside_statuses() == ("To Do",)
     assert [i.status for i in timeline.intervals] == ["To Do", "In Progress", "Done"]
     reopened = make_issue(path=[(1, "In Progress"), (3, "Done"), (60, "In Progress")])
-    assert build_timeline(reopened, STEPS, at(100), settled_before=at(50))._intervals
+    assert settled_timeline(reopened, STEPS, at(100), at(50)) is None

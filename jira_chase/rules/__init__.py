@@ -43,10 +43,16 @@ FAMILIES: dict[str, Rule] = {
     "hygiene": hygiene.check,
 }
 
+#: The families that read a timeline's intervals (the whole status history) rather than
+#: only where the issue is now: an evaluation runs them first, and then lets every
+#: timeline drop its intervals (`Timeline.release`).
+READS_INTERVALS = frozenset({"redline", "hygiene"})
+
 #: Families with team-level findings (`metrics` and `skills` have no issue-level part).
 TEAM_FAMILIES = ("wip", "goal", "metrics", "hygiene", "skills")
 
 assert tuple(FAMILIES) == ISSUE_FAMILIES
 assert set(TEAM_FAMILIES) <= set(RULE_FAMILIES)
+assert set(FAMILIES) >= READS_INTERVALS
 
-__all__ = ["FAMILIES", "TEAM_FAMILIES", "Rule", "RuleContext", "Subject"]
+__all__ = ["FAMILIES", "READS_INTERVALS", "TEAM_FAMILIES", "Rule", "RuleContext", "Subject"]

@@ -110,6 +110,7 @@ def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
     visits: dict[str, list[float]] = {s.name: [] for s in steps}
     breaches: dict[str, int] = {s.name: 0 for s in steps}
     ages: dict[str, float] = {}
+    starts: dict[str, datetime] = {}
     cancelled = undated_wip = 0
     mode = settings.cycle_start
     first_created = min((s.issue.created for s in subjects), default=window_start)
@@ -147,6 +148,7 @@ def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
             started = wip_age_start(timeline, mode)
             assert started is not None
             ages[subject.issue.key] = cal.days_between(started, now)
+            starts[subject.issue.key] = started
         # Only intervals from `first` on can count: those that end inside the window
         # (with the start of the stay they end), and those of a finished cycle.
         first = len(intervals) - 1
@@ -268,6 +270,7 @@ def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
         data_start=max(window_start, first_created),
         cancelled=cancelled,
         cycle_start=mode,
+        aging_since={key: starts[key] for key in (*at_risk, *off_track)},
     )
 
 
@@ -293,9 +296,7 @@ def check_aging(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
         key = subject.issue.key
         if key not in at_risk and key not in off_track:
             continue
-        age = metrics.ages[key]
-        started = wip_age_start(subject.timeline, ctx.settings.metrics.cycle_start)
-        assert started is not None
+        age, started = metrics.ages[key], metrics.aging_since[key]
         critical = key in off_track
         findings.append(
             Finding(

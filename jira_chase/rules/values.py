@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 Day = date  # `date` is also a field name below
@@ -106,6 +106,9 @@ class FlowMetrics:
     #: Issues cancelled inside the window (not in cycle time or throughput).
     cancelled: int = 0
     cycle_start: str = "first"
+    #: When the current piece of work of each issue in `aging_at_risk` or
+    #: `aging_off_track` started (where its age counts from).
+    aging_since: dict[str, datetime] = field(default_factory=dict)
 
     @property
     def data_weeks(self) -> float:
