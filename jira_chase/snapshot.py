@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import cache
 from typing import Any
@@ -50,26 +51,45 @@ def _encode(value: Any) -> Any:
 
 
 def _decode(kind: Any, value: Any) -> Any:
-    if value is None:
-        return None
+    return _decoder(kind)(value)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@cache
+def _decoder(kind: Any) -> Callable[[Any], Any]:
+    """The function that turns a record's value back into `kind`, worked out once per
+    kind from the type hints (a run decodes every cached issue: per value, it only
+    calls what that value needs). Every one passes None through."""
     origin = typing.get_origin(kind)
     if origin is typing.Union or origin is types.UnionType:
         options = [arg for arg in typing.get_args(kind) if arg is not type(None)]
-        return _decode(options[0], value) if len(options) == 1 else value
+        return _decoder(options[0]) if len(options) == 1 else _same
     if origin is tuple:
         (item_kind, *_) = typing.get_args(kind)
-        return tuple(_decode(item_kind, item) for item in value)
+        item = _decoder(item_kind)
+        if item is _same:
+            return lambda value: None if value is None else tuple(value)
+        return lambda value: None if value is None else tuple([item(x) for x in value])
     if kind is datetime:
-        return datetime.fromisoformat(value)
+        return lambda value: None if value is None else datetime.fromisoformat(value)
     if kind is date:
-        return date.fromisoformat(value)
+        return lambda value: None if value is None else date.fromisoformat(value)
     if isinstance(kind, type) and dataclasses.is_dataclass(kind):
-        hints = _hints(kind)
-        return kind(**{name: _decode(hints[name], item) for name, item in value.items()
-                       if name in hints})  # fmt: skip
-    if kind is float and isinstance(value, int):
-        return float(value)
-    return value
+        fields = {name: _decoder(hint) for name, hint in _hints(kind).items()}
+
+        def build(value: Any) -> Any:
+            if value is None:
+                return None
+            return kind(**{name: fields[name](item) for name, item in value.items()
+                           if name in fields})  # fmt: skip
+
+        return build
+    if kind is float:
+        return lambda value: float(value) if isinstance(value, int) else value
+    return _same
 
 
 @cache

@@ -39,6 +39,8 @@ class Calendar:
         self._midnights: list[int] = []  # local midnight of each day, in microseconds
         self._before: list[int] = []  # working microseconds of the days before each day
         self._working: list[bool] = []
+        self._end: datetime | None = None  # the end `days_between` was last given
+        self._end_position = 0
 
     def is_working_day(self, day: date) -> bool:
         return day.weekday() in self.workdays and day not in self.holidays
@@ -53,7 +55,10 @@ class Calendar:
             return 0.0
         if self.kind == "calendar":
             return (end - start) / DAY
-        return (self.position(end) - self.position(start)) / DAY_MICROS
+        # (the end is most often the run's `now`: placed once)
+        if end is not self._end:
+            self._end, self._end_position = end, self.position(end)
+        return (self._end_position - self.position(start)) / DAY_MICROS
 
     def position(self, moment: datetime) -> int:
         """Where `moment` lies on this calendar's clock, in microseconds: the time
@@ -125,8 +130,8 @@ class StepMap:
     cancelled_statuses: frozenset[str] = frozenset()
     #: Resolutions that make an issue finished in a done status cancelled.
     cancelled_resolutions: frozenset[str] = frozenset()
-    #: (status, issue type) -> (step, finished, cancelled), filled as asked.
-    _kinds: dict[tuple[str, str | None], tuple[str | None, bool, bool]] = field(
+    #: issue type -> status -> (step, finished, cancelled), filled as asked.
+    _kinds: dict[str | None, dict[str, tuple[str | None, bool, bool]]] = field(
         default_factory=dict, compare=False, repr=False
     )
     #: (status, issue type) -> `is_done`'s answer, filled as asked.
@@ -178,12 +183,12 @@ class StepMap:
         """Done or cancelled: the work has ended."""
         if status is None:
             return False
-        return (self._kinds.get((status, issue_type)) or self.classify(status, issue_type))[1]
+        return (self.kinds(issue_type).get(status) or self.classify(status, issue_type))[1]
 
     def step(self, status: str | None, issue_type: str | None = None) -> str | None:
         if status is None:
             return None
-        known = self._kinds.get((status, issue_type))
+        known = self.kinds(issue_type).get(status)
         return (known or self.classify(status, issue_type))[0]
 
     def is_done(self, status: str | None, issue_type: str | None = None) -> bool:
@@ -196,16 +201,25 @@ class StepMap:
             )
         return known
 
+    def kinds(self, issue_type: str | None) -> dict[str, tuple[str | None, bool, bool]]:
+        """status -> `classify(status, issue_type)` for the statuses classified so far
+        (a loop over many statuses of one issue looks them up here first)."""
+        known = self._kinds.get(issue_type)
+        if known is None:
+            known = self._kinds[issue_type] = {}
+        return known
+
     def classify(self, status: str, issue_type: str | None) -> tuple[str | None, bool, bool]:
         """(`step`, finished (done or cancelled), cancelled) of a status for an issue type,
         worked out once per pair."""
-        known = self._kinds.get((status, issue_type))
+        kinds = self.kinds(issue_type)
+        known = kinds.get(status)
         if known is None:
             key = self._key(status, issue_type)
             cancelled = key in self.cancelled_statuses
             known = (self.step_of_status.get(key), cancelled or key in self.done_statuses,
                      cancelled)  # fmt: skip
-            self._kinds[(status, issue_type)] = known
+            kinds[status] = known
         return known
 
 
@@ -475,7 +489,7 @@ def settled_timeline(
         return None
     final = issue.initial_status if last is None else last.to_value
     assert final is not None
-    step, finished, _ = steps._kinds.get((final, issue.type)) or steps.classify(final, issue.type)
+    step, finished, _ = steps.kinds(issue.type).get(final) or steps.classify(final, issue.type)
     return _settled(issue, steps, now, before) if finished and step is None else None
 
 
@@ -504,13 +518,14 @@ def build_timeline(issue: Issue, steps: StepMap, now: datetime) -> Timeline:
     intervals: list[Interval] = []
     status = issue.initial_status
     created = start = issue.created
-    kinds, issue_type = steps._kinds, issue.type
+    issue_type = issue.type
+    kinds = steps.kinds(issue_type)
     for change in issue.status_changes:
         if change.at > now:
             break
         at = change.at if change.at > created else created
         if at > start:
-            kind = kinds.get((status, issue_type)) or steps.classify(status, issue_type)
+            kind = kinds.get(status) or steps.classify(status, issue_type)
             intervals.append(Interval(status, kind[0], start, at, kind[1], kind[2]))
             start = at
         status = change.to_value or status
@@ -522,7 +537,7 @@ def build_timeline(issue: Issue, steps: StepMap, now: datetime) -> Timeline:
 
 
 def _current_kind(issue: Issue, steps: StepMap, status: str) -> tuple[str | None, bool, bool]:
-    step, done, cancelled = steps._kinds.get((status, issue.type)) or steps.classify(
+    step, done, cancelled = steps.kinds(issue.type).get(status) or steps.classify(
         status, issue.type
     )
     # A done issue resolved as not done (Jira "Won't Do", a ZenTao close reason) ended
@@ -537,7 +552,8 @@ def _settled(issue: Issue, steps: StepMap, now: datetime, before: datetime) -> T
     `Timeline`); None when the issue is not settled before `before` after all."""
     status = issue.initial_status
     created = start = issue.created
-    kinds, issue_type = steps._kinds, issue.type
+    issue_type = issue.type
+    kinds = steps.kinds(issue_type)
     arrival = None
     was_done = False
     outside: dict[str, None] = {}
@@ -546,7 +562,7 @@ def _settled(issue: Issue, steps: StepMap, now: datetime, before: datetime) -> T
             break
         at = change.at if change.at > created else created
         if at > start:
-            step, done, _ = kinds.get((status, issue_type)) or steps.classify(status, issue_type)
+            step, done, _ = kinds.get(status) or steps.classify(status, issue_type)
             if done:
                 if not was_done:
                     arrival = start

@@ -30,6 +30,7 @@ from datetime import timedelta
 
 from jira_chase.model import Finding, Severity, TeamFinding
 from jira_chase.rules.context import RuleContext, Subject, fmt_share, fmt_time
+from jira_chase.timeline import Interval
 
 
 @dataclass(frozen=True)
@@ -122,21 +123,8 @@ def _judge(subject: Subject, ctx: RuleContext, scope: _Scope) -> list[Finding]:
             f"finished without entering a workflow step ({path})",
             switch, ("path", path), ("finished", fmt_time(timeline.done_arrivals()[-1])),
         ))  # fmt: skip
-    if known and "edited-in-done" not in scope.off:
-        edits = [
-            (a, b) for a, b in zip(intervals, intervals[1:], strict=False) if a.done and b.done
-        ]
-        if edits:
-            a, b = edits[-1]
-            found.append(_finding(
-                subject, "edited-in-done",
-                f"status changed while done, without a reopen: '{a.status}' -> '{b.status}' "
-                f"on {fmt_time(b.start)}",
-                switch, ("change", f"{a.status} -> {b.status}"), ("at", fmt_time(b.start)),
-                ("changes while done", str(len(edits))),
-            ))  # fmt: skip
-    if known and "backward-moves" not in scope.off:
-        found += _backward(subject, ctx, scope)
+    if known and len(intervals) > 1:
+        found += _moves(subject, intervals, ctx, scope)
     if "resolution" not in scope.off and scope.resolutions:
         if timeline.is_done and issue.resolution is None:
             found.append(_finding(
@@ -163,34 +151,54 @@ def _judge(subject: Subject, ctx: RuleContext, scope: _Scope) -> list[Finding]:
     return found
 
 
-def _backward(subject: Subject, ctx: RuleContext, scope: _Scope) -> list[Finding]:
-    """Moves to an earlier place in the step order: a status of no step ranks before
-    every step, done after them; leaving done (a reopen) is not counted."""
-    limit, config_key = ctx.threshold(subject.issue, "hygiene", "max_backward_moves")
-    intervals = subject.timeline.intervals
-    last = len(scope.rank)
-    moves = []
-    for before, after in zip(intervals, intervals[1:], strict=False):
-        if before.done or before.step is None:
-            continue
-        rank = last if after.done else scope.rank[after.step] if after.step is not None else -1
-        if rank < scope.rank[before.step]:
-            moves.append((before, after))
-    if len(moves) <= limit:
-        return []
-    before, after = moves[-1]
-    return [
-        _finding(
-            subject,
-            "backward-moves",
-            f"moved backwards in the step order {len(moves)} times, limit {limit} "
-            f"(last: '{before.status}' -> '{after.status}' on {fmt_time(after.start)})",
-            config_key,
-            ("backward moves", str(len(moves))),
-            ("limit", str(limit)),
-            ("last", f"{before.status} -> {after.status}"),
-        )
-    ]
+def _moves(
+    subject: Subject, intervals: tuple[Interval, ...], ctx: RuleContext, scope: _Scope
+) -> list[Finding]:
+    """The rules on the moves between statuses, in one pass over them:
+
+    - edited in done: a move from one done status to another (not a reopen);
+    - backward moves: a move to an earlier place in the step order (a status of no step
+      ranks before every step, done after them; leaving done, a reopen, is not counted).
+    """
+    edits = moves = 0
+    last_edit = last_move = None
+    rank, done_rank = scope.rank, len(scope.rank)
+    before = intervals[0]
+    for k in range(1, len(intervals)):
+        after = intervals[k]
+        if before.done:
+            if after.done:
+                edits += 1
+                last_edit = (before, after)
+        elif before.step is not None:
+            to = done_rank if after.done else rank[after.step] if after.step is not None else -1
+            if to < rank[before.step]:
+                moves += 1
+                last_move = (before, after)
+        before = after
+    found = []
+    switch = "hygiene.disabled"
+    if last_edit is not None and "edited-in-done" not in scope.off:
+        a, b = last_edit
+        found.append(_finding(
+            subject, "edited-in-done",
+            f"status changed while done, without a reopen: '{a.status}' -> '{b.status}' "
+            f"on {fmt_time(b.start)}",
+            switch, ("change", f"{a.status} -> {b.status}"), ("at", fmt_time(b.start)),
+            ("changes while done", str(edits)),
+        ))  # fmt: skip
+    if last_move is not None and "backward-moves" not in scope.off:
+        limit, config_key = ctx.threshold(subject.issue, "hygiene", "max_backward_moves")
+        if moves > limit:
+            a, b = last_move
+            found.append(_finding(
+                subject, "backward-moves",
+                f"moved backwards in the step order {moves} times, limit {limit} "
+                f"(last: '{a.status}' -> '{b.status}' on {fmt_time(b.start)})",
+                config_key, ("backward moves", str(moves)), ("limit", str(limit)),
+                ("last", f"{a.status} -> {b.status}"),
+            ))  # fmt: skip
+    return found
 
 
 def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
