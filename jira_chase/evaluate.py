@@ -297,35 +297,29 @@ def _coverage(subjects: Sequence[Subject], ctx: RuleContext, exempt: set[str]) -
     disabled = settings.rules.disabled
     skipped = tuple(text for family, text in HISTORY_RULES.items() if family not in disabled)
     unmapped: dict[str, int] = {}
-    types: set[str] = set()
-    priorities: set[str] = set()
-    projects: set[str] = set()
     for subject in subjects:
-        issue = subject.issue
-        types.add(issue.type)
-        projects.add(issue.project)
-        priorities.add(issue.priority or "")
         # The timeline has every status the issue was in, already classified.
         for name in subject.timeline.outside_statuses():
             unmapped[name] = unmapped.get(name, 0) + 1
-    types = {t.casefold() for t in types}
-    projects = {p.casefold() for p in projects}
-    priorities = {p.casefold() for p in priorities if p}
+    named: list[tuple[str, str, str]] = []
+    for i, rf in enumerate(settings.redlines.required_fields):
+        if rf.when_type is not None:
+            named.append((f"redlines.required_fields[{i}].when_type", "type", rf.when_type))
+        if rf.when_priority is not None:
+            key = f"redlines.required_fields[{i}].when_priority"
+            named.append((key, "priority", rf.when_priority))
+    for i, override in enumerate(settings.overrides):
+        for what in ("type", "priority", "project"):
+            wanted = getattr(override.when, what)
+            for name in [wanted] if isinstance(wanted, str) else wanted or []:
+                named.append((f"overrides[{i}].when.{what}", what, name))
     unused: list[str] = []
-    if subjects:
-        seen = {"type": types, "priority": priorities, "project": projects}
-        named: list[tuple[str, str, str]] = []
-        for i, rf in enumerate(settings.redlines.required_fields):
-            if rf.when_type is not None:
-                named.append((f"redlines.required_fields[{i}].when_type", "type", rf.when_type))
-            if rf.when_priority is not None:
-                key = f"redlines.required_fields[{i}].when_priority"
-                named.append((key, "priority", rf.when_priority))
-        for i, override in enumerate(settings.overrides):
-            for what in ("type", "priority", "project"):
-                wanted = getattr(override.when, what)
-                for name in [wanted] if isinstance(wanted, str) else wanted or []:
-                    named.append((f"overrides[{i}].when.{what}", what, name))
+    if subjects and named:
+        seen = {
+            "type": {t.casefold() for t in {s.issue.type for s in subjects}},
+            "priority": {p.casefold() for p in {s.issue.priority for s in subjects} if p},
+            "project": {p.casefold() for p in {s.issue.project for s in subjects}},
+        }
         for key, what, name in named:
             if name.casefold() not in seen[what]:
                 unused.append(f"{key} names {what} {name!r}, which no issue in scope has")

@@ -212,11 +212,21 @@ def fmt_time(moment: datetime) -> str:
     zone = DISPLAY_ZONE.get()
     if zone is not None and moment.tzinfo is not None:
         moment = moment.astimezone(zone)
-    # (by hand rather than strftime: evidence formats a moment per finding)
-    day = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
-    text = f"{day} {moment.hour:02d}:{moment.minute:02d}"
+    # (from tables rather than strftime: evidence formats a moment per finding)
+    number = moment.toordinal()
+    day = _DAY_TEXT.get(number)
+    if day is None:
+        if len(_DAY_TEXT) >= _DAYS_SAID_MAX:
+            _DAY_TEXT.clear()
+        day = _DAY_TEXT[number] = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+    text = f"{day} {_CLOCK[moment.hour * 60 + moment.minute]}"
     name = moment.tzname()
     return f"{text} {name}" if name else text
+
+
+#: Each day's text by its proleptic ordinal, and each minute of a day's ("09:05").
+_DAY_TEXT: dict[int, str] = {}
+_CLOCK = tuple(f"{hour:02d}:{minute:02d}" for hour in range(24) for minute in range(60))
 
 
 def fmt_times(count: int) -> str:

@@ -16,15 +16,21 @@ People are named only with `skills.name_people = true`; otherwise "one person".
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from jira_chase.model import Issue, Severity, TeamFinding
+from jira_chase.model import Change, Issue, Severity, TeamFinding
 from jira_chase.rules.context import RuleContext, Subject, fmt_share
 
 CONCENTRATION = "knowledge-concentration"
 REVIEW_SPREAD = "review-spread"
+
+
+def _at(change: Change) -> datetime:
+    return change.at
+
 
 #: `skills.area` -> how the area is named in findings.
 AREA_NAMES = {"component": "component", "labels": "label", "parent": "parent"}
@@ -60,10 +66,12 @@ def team_skills(subjects: Sequence[Subject], ctx: RuleContext) -> list[TeamFindi
                 by_area.setdefault(area, Counter())[owner] += 1
         if not required or timeline.settled_before(window_start):
             continue  # (settled: every status change is older than the window)
-        for change in issue.status_changes:
+        changes = issue.status_changes  # (oldest first: start at the window)
+        for k in range(bisect_left(changes, window_start, key=_at), len(changes)):
+            change = changes[k]
             if change.at > now:
                 break
-            if change.at < window_start or change.by is None:
+            if change.by is None:
                 continue
             left = step_of(change.from_value, issue.type)
             if (
