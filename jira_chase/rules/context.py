@@ -7,7 +7,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from jira_chase.config import OverrideSettings, Settings, StepSettings
 from jira_chase.model import Change, Issue, Link
@@ -190,6 +190,23 @@ def fmt_days(days: float, unit: str | None = None) -> str:
 #: same few limits and ages thousands of times, and one string serves them all.
 _DAYS_SAID: dict[str | None, dict[float, str]] = {}
 _DAYS_SAID_MAX = 100_000
+
+
+_Words = TypeVar("_Words", str, tuple[str, str])
+
+
+class Phrasebook:
+    """What a rule says about many issues, kept once: equal messages and evidence
+    entries become one object (100,000 issues are told the same few thousand things).
+    Only for words with few distinct values: each distinct one is remembered."""
+
+    __slots__ = ("_said",)
+
+    def __init__(self) -> None:
+        self._said: dict[object, object] = {}
+
+    def __call__(self, words: _Words) -> _Words:
+        return self._said.setdefault(words, words)  # type: ignore[return-value]
 
 
 #: How many issue keys an evidence list names before it only counts the rest.

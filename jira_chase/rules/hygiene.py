@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from jira_chase.model import Finding, Severity, TeamFinding
-from jira_chase.rules.context import RuleContext, Subject, fmt_share, fmt_time
+from jira_chase.rules.context import Phrasebook, RuleContext, Subject, fmt_share, fmt_time
 from jira_chase.timeline import Interval
 
 
@@ -72,6 +72,7 @@ class _Scope:
         steps = ctx.settings.workflow.steps
         self.rank = {step.name: i for i, step in enumerate(steps)}
         self.off = set(ctx.settings.hygiene.disabled)
+        self.say = Phrasebook()
 
 
 def _finding(
@@ -146,7 +147,7 @@ def _judge(subject: Subject, ctx: RuleContext, scope: _Scope) -> list[Finding]:
         found.append(_finding(
             subject, "open-child",
             f"still '{issue.status}' under {issue.parent}, which is done",
-            switch, ("parent", issue.parent), ("status", issue.status),
+            switch, ("parent", issue.parent), scope.say(("status", issue.status)),
         ))  # fmt: skip
     return found
 
@@ -177,15 +178,15 @@ def _moves(
                 last_move = (before, after)
         before = after
     found = []
-    switch = "hygiene.disabled"
+    switch, say = "hygiene.disabled", scope.say
     if last_edit is not None and "edited-in-done" not in scope.off:
         a, b = last_edit
         found.append(_finding(
             subject, "edited-in-done",
             f"status changed while done, without a reopen: '{a.status}' -> '{b.status}' "
             f"on {fmt_time(b.start)}",
-            switch, ("change", f"{a.status} -> {b.status}"), ("at", fmt_time(b.start)),
-            ("changes while done", str(edits)),
+            switch, say(("change", f"{a.status} -> {b.status}")), ("at", fmt_time(b.start)),
+            say(("changes while done", str(edits))),
         ))  # fmt: skip
     if last_move is not None and "backward-moves" not in scope.off:
         limit, config_key = ctx.threshold(subject.issue, "hygiene", "max_backward_moves")
@@ -195,8 +196,8 @@ def _moves(
                 subject, "backward-moves",
                 f"moved backwards in the step order {moves} times, limit {limit} "
                 f"(last: '{a.status}' -> '{b.status}' on {fmt_time(b.start)})",
-                config_key, ("backward moves", str(moves)), ("limit", str(limit)),
-                ("last", f"{a.status} -> {b.status}"),
+                config_key, say(("backward moves", str(moves))), say(("limit", str(limit))),
+                say(("last", f"{a.status} -> {b.status}")),
             ))  # fmt: skip
     return found
 

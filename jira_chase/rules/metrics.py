@@ -34,6 +34,7 @@ from datetime import datetime
 
 from jira_chase.model import Finding, Issue, Severity, TeamFinding
 from jira_chase.rules.context import (
+    Phrasebook,
     RuleContext,
     Subject,
     fmt_days,
@@ -292,6 +293,7 @@ def check_aging(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
         ("p95 cycle time", fmt_days(p95)),
         ("finished in window", f"{metrics.cycle_time.count} issues"),
     )
+    say = Phrasebook()
     for subject in subjects:
         key = subject.issue.key
         if key not in at_risk and key not in off_track:
@@ -304,7 +306,7 @@ def check_aging(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
                 family="aging",
                 rule="older-than-p95" if critical else "older-than-p85",
                 severity=Severity.CRITICAL if critical else Severity.WARN,
-                message=(
+                message=say(
                     f"in progress for {fmt_days(age)}, longer than "
                     f"{'95' if critical else '85'}% of the issues finished in the last "
                     f"{metrics.window_weeks} weeks took ({fmt_days(p95 if critical else p85)})"
@@ -313,8 +315,8 @@ def check_aging(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
                 volatile=("age", "p85 cycle time", "p95 cycle time", "finished in window"),
                 evidence=(
                     ("started", fmt_time(started)),
-                    ("status", subject.timeline.current.status),
-                    ("age", fmt_days(age, ctx.unit)),
+                    say(("status", subject.timeline.current.status)),
+                    say(("age", fmt_days(age, ctx.unit))),
                     *window,
                 ),
             )

@@ -8,6 +8,7 @@ from jira_chase.config import StepSettings
 from jira_chase.model import Finding, Severity, TeamFinding
 from jira_chase.rules.context import (
     EVIDENCE_KEYS,
+    Phrasebook,
     RuleContext,
     Subject,
     fmt_days,
@@ -24,15 +25,19 @@ def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
     findings = []
     # (step, limit) -> the evidence every issue over that limit shares
     limits: dict[tuple[str, float], tuple[tuple[str, str], ...]] = {}
+    say = Phrasebook()
     for subject in subjects:
-        finding = _stalled(subject, ctx, limits)
+        finding = _stalled(subject, ctx, limits, say)
         if finding is not None:
             findings.append(finding)
     return findings
 
 
 def _stalled(
-    subject: Subject, ctx: RuleContext, limits: dict[tuple[str, float], tuple[tuple[str, str], ...]]
+    subject: Subject,
+    ctx: RuleContext,
+    limits: dict[tuple[str, float], tuple[tuple[str, str], ...]],
+    say: Phrasebook,
 ) -> Finding | None:
     issue, timeline = subject.issue, subject.timeline
     step_name = timeline.current.step
@@ -57,17 +62,17 @@ def _stalled(
         family="stalled",
         rule="time-in-step",
         severity=severity,
-        message=(
+        message=say(
             f"in step '{step_name}' for {fmt_days(days)}, limit {shared[0][1]}"
             + (" (2x exceeded)" if severity is Severity.CRITICAL else "")
         ),
         config_key=config_key,
         volatile=("time in step",),
         evidence=(
-            ("step", step_name),
-            ("status", timeline.current.status),
+            say(("step", step_name)),
+            say(("status", timeline.current.status)),
             ("entered", fmt_time(entered)),
-            ("time in step", fmt_days(days, ctx.unit)),
+            say(("time in step", fmt_days(days, ctx.unit))),
             *shared,
         ),
     )
