@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from jira_chase.model import Change, Comment, Issue, Link, Person
@@ -12,19 +12,37 @@ PERSON_FIELDS = frozenset({"assignee", "reporter"})
 
 
 def parse_jira_time(value: str) -> datetime:
-    """Jira's `2026-10-01T09:00:00.000+0000` (and ISO 8601 variants) -> aware datetime."""
+    """Jira's `2026-10-01T09:00:00.000+0000` (and ISO 8601 variants) -> aware datetime.
+
+    A sync reads a dozen times per issue, so the fast parser comes first (strptime takes
+    fifty times as long); times with one offset share one time zone object (a Data
+    Center server writes its own offset, and each parsed zone would take 64 bytes)."""
     text = value.strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+0000"
-    for fmt in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
-        try:
-            return datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        if text.endswith("Z"):
+            text = text[:-1] + "+0000"
+        for fmt in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
+            try:
+                parsed = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValueError(f"not a time: {value!r}") from None
+    zone = parsed.tzinfo
+    if zone is None:
         raise ValueError(f"time without an offset: {value!r}")
+    if zone is not timezone.utc:
+        shared = _ZONES.setdefault(parsed.utcoffset(), zone)
+        if shared is not zone:
+            parsed = parsed.replace(tzinfo=shared)
     return parsed
+
+
+#: One time zone object per UTC offset met (see `parse_jira_time`).
+_ZONES: dict[timedelta | None, tzinfo] = {}
 
 
 def person(raw: dict[str, Any] | None) -> Person | None:

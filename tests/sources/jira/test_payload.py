@@ -46,3 +46,22 @@ def test_an_issue_out_of_to_do_without_a_status_change_has_unknown_history(jira_
     # Exactly the issues that have left To Do: those in To Do could have been created there.
     assert unknown == {key for key, issue in full.items() if issue.status != "To Do"}
     assert all(issue.history == () for issue in bare.values())
+
+
+def test_jira_times_parse_in_every_form_the_servers_write():
+    from datetime import datetime, timedelta, timezone
+
+    from jira_chase.sources.jira.payload import parse_jira_time
+
+    utc = parse_jira_time("2026-10-01T09:00:00.000+0000")
+    assert utc == datetime(2026, 10, 1, 9, tzinfo=timezone.utc) and utc.tzinfo is timezone.utc
+    assert parse_jira_time("2026-10-01T09:00:00Z") == utc
+    # A Data Center server writes its own offset: one zone object serves every such time.
+    east = parse_jira_time("2026-10-01T17:00:00.000+0800")
+    later = parse_jira_time("2026-11-02T08:30:15.250+0800")
+    assert east == utc and east.utcoffset() == timedelta(hours=8)
+    assert later.tzinfo is east.tzinfo and later.microsecond == 250_000
+    assert parse_jira_time(" 2026-10-01T02:00:00-0700 ") == utc
+    for bad in ("2026-10-01T09:00:00", "yesterday"):
+        with pytest.raises(ValueError):
+            parse_jira_time(bad)
