@@ -75,9 +75,10 @@ def _goal(
     for verdict in verdicts:
         if verdict.issue.key not in members or not verdict.timeline.is_done:
             continue
-        arrivals = verdict.timeline.done_arrivals()
+        arrived = verdict.timeline.last_done_arrival()
+        assert arrived is not None  # (it is done)
         units = 1.0 if config.unit == "issues" else verdict.issue.estimate or 0.0
-        finished.append((cal.local_date(arrivals[-1]), units))
+        finished.append((cal.local_date(arrived), units))
     actual: list[list[Any]] = [[config.start.isoformat(), 0.0]]
     total_done = 0.0
     for day, units in sorted(finished):
@@ -180,8 +181,12 @@ def build(
                 }
             )
         for verdict in evaluation.verdicts:
+            # (only those finished in the window have a cycle here: their timelines
+            # alone build their intervals again)
+            if not verdict.timeline.finished_within(metrics.window_start, evaluation.now):
+                continue
             span = verdict.timeline.cycle()
-            if span is None or span[1] < metrics.window_start:
+            if span is None:
                 continue
             cycle_times.append(
                 {
