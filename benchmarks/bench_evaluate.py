@@ -41,26 +41,9 @@ from jira_chase.comment import (
 )
 from jira_chase.config_file import load_settings
 from jira_chase.evaluate import evaluate
-from jira_chase.simulator.generated_issues import generated_issues
+from jira_chase.simulator.generated_issues import GENERATED_SETTINGS, generated_issues
 
-SETTINGS = {
-    "tracker": "jira",
-    "jira": {"url": "https://example.atlassian.net", "email": "bot@example.com", "token": "t",
-             "scope": "project in (APP, OPS, WEB)"},
-    "calendar": {"kind": "business"},
-    "workflow": {
-        "done": ["Done", "Closed"],
-        "steps": [
-            {"name": "build", "statuses": ["In Progress"], "limit_days": 5, "wip_limit": 40},
-            {"name": "review", "statuses": ["Code Review"], "limit_days": 2, "required": True},
-            {"name": "test", "statuses": ["In QA"], "limit_days": 3},
-            {"name": "blocked", "statuses": ["Blocked"], "waiting": True},
-        ],
-    },
-    "focus": {"wip_per_person": 5},
-    "cooperation": {"blocked_days": 2},
-    "metrics": {"aging": True},
-}  # fmt: skip
+SETTINGS = GENERATED_SETTINGS
 
 
 def rss_mib() -> float:

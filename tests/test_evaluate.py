@@ -271,32 +271,13 @@ def test_disabled_families_produce_nothing():
 
 # -- memory: what an evaluation keeps -------------------------------------------------------
 
-GENERATED_SETTINGS = {
-    "tracker": "jira",
-    "jira": {"url": "https://example.atlassian.net", "email": "bot@example.com",
-             "scope": "project in (APP, OPS, WEB)"},
-    "calendar": {"kind": "business"},
-    "workflow": {
-        "done": ["Done", "Closed"],
-        "steps": [
-            {"name": "build", "statuses": ["In Progress"], "limit_days": 5, "wip_limit": 40},
-            {"name": "review", "statuses": ["Code Review"], "limit_days": 2, "required": True},
-            {"name": "test", "statuses": ["In QA"], "limit_days": 3},
-            {"name": "blocked", "statuses": ["Blocked"], "waiting": True},
-        ],
-    },
-    "focus": {"wip_per_person": 5},
-    "cooperation": {"blocked_days": 2},
-    "metrics": {"aging": True},
-}  # fmt: skip
-
 
 def test_after_an_evaluation_no_timeline_holds_its_intervals():
     """The families that read whole histories run first; after them every timeline
     drops its intervals, and nothing after reads them again (a rule that did would
     build them anew: this fails). Each still answers as the timeline built whole."""
     from jira_chase.rules import READS_INTERVALS
-    from jira_chase.simulator.generated_issues import generated_issues
+    from jira_chase.simulator.generated_issues import GENERATED_SETTINGS, generated_issues
     from jira_chase.timeline import StepMap, build_timeline
 
     issues, now = generated_issues(1500, seed=3)

@@ -5,9 +5,31 @@ and for tests that need a large, varied scope."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from jira_chase.model import Change, Comment, Issue, Link, Person
 from jira_chase.simulator.generate import GENERATED_NOW, _Generator
+
+#: Settings to judge the generated data with: all of it in scope, every rule family on,
+#: a business calendar (the benchmarks' and the tests' that need a large scope).
+GENERATED_SETTINGS: dict[str, Any] = {
+    "tracker": "jira",
+    "jira": {"url": "https://example.atlassian.net", "email": "bot@example.com", "token": "t",
+             "scope": "project in (APP, OPS, WEB)"},
+    "calendar": {"kind": "business"},
+    "workflow": {
+        "done": ["Done", "Closed"],
+        "steps": [
+            {"name": "build", "statuses": ["In Progress"], "limit_days": 5, "wip_limit": 40},
+            {"name": "review", "statuses": ["Code Review"], "limit_days": 2, "required": True},
+            {"name": "test", "statuses": ["In QA"], "limit_days": 3},
+            {"name": "blocked", "statuses": ["Blocked"], "waiting": True},
+        ],
+    },
+    "focus": {"wip_per_person": 5},
+    "cooperation": {"blocked_days": 2},
+    "metrics": {"aging": True},
+}  # fmt: skip
 
 
 def _time(text: str) -> datetime:
