@@ -42,7 +42,7 @@ from jira_chase.simulator.dataset import Comment, Dataset, Issue, User
 from jira_chase.simulator.faults import FaultPlan
 from jira_chase.simulator.http import ApiError, Request, Response, Router
 from jira_chase.simulator.jira_filters import FilterRoutes
-from jira_chase.simulator.jira_json import JiraJson, jira_time
+from jira_chase.simulator.jira_json import JiraJson
 from jira_chase.simulator.jql import JQLError, PreparedQuery, parse
 
 Clock = Callable[[], datetime]
@@ -264,7 +264,7 @@ class JiraApi(FilterRoutes):
             "deploymentType": deployment,
             "buildNumber": build,
             "buildDate": build_date,
-            "serverTime": jira_time(self.clock()),
+            "serverTime": self.json.time(self.clock()),
             "scmInfo": "jira-chase-simulator",
             "serverTitle": "Jira (jira-chase simulator)",
         }

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jira_chase.simulator.dataset import (
     RESOLUTION,
@@ -68,10 +69,14 @@ _LINK_TYPE_IDS = {"Blocks": "10000", "Cloners": "10001", "Duplicate": "10002", "
 _ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
 
 
-def jira_time(moment: datetime) -> str:
-    """Jira's timestamp format: ``2026-10-01T09:00:00.000+0000`` (in UTC)."""
-    utc = moment.astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
+def jira_time(moment: datetime, zone: tzinfo = timezone.utc) -> str:
+    """Jira's timestamp format, ``2026-10-01T09:00:00.000+0000``, in the server's `zone`."""
+    local = moment.astimezone(zone)
+    return (
+        local.strftime("%Y-%m-%dT%H:%M:%S.")
+        + f"{local.microsecond // 1000:03d}"
+        + (local.strftime("%z"))
+    )
 
 
 def text_to_adf(text: str) -> dict[str, Any]:
@@ -171,6 +176,8 @@ class JiraJson:
     flagged_option_id = _FLAGGED_OPTION_ID
     story_points_type = "com.pyxis.greenhopper.jira:jsw-story-points"
     default_version = "3"
+    #: The zone the site writes its times in.
+    server_zone: tzinfo = timezone.utc
 
     def __init__(self, dataset: Dataset, base_url: str) -> None:
         self.dataset = dataset
@@ -180,6 +187,10 @@ class JiraJson:
         #: False: the site shows no change history at all (as when the account may not
         #: see it, or a proxy strips it); every changelog answer is empty.
         self.show_history = True
+
+    def time(self, moment: datetime) -> str:
+        """A moment as this site writes it (in its `server_zone`)."""
+        return jira_time(moment, self.server_zone)
 
     def histories(self, issue: Issue) -> tuple[History, ...]:
         """The issue's histories as this site shows them."""
@@ -355,8 +366,8 @@ class JiraJson:
             "author": self.user(comment.author),
             "body": self.comment_body(comment.body, version),
             "updateAuthor": self.user(comment.update_author),
-            "created": jira_time(comment.created),
-            "updated": jira_time(comment.updated),
+            "created": self.time(comment.created),
+            "updated": self.time(comment.updated),
             "jsdPublic": True,
         }
         if with_properties:
@@ -389,7 +400,7 @@ class JiraJson:
         out: dict[str, Any] = {"id": history.id}
         if history.by is not None:
             out["author"] = self.user(history.by)
-        out["created"] = jira_time(history.at)
+        out["created"] = self.time(history.at)
         out["items"] = [self.change_item(issue, item) for item in history.items]
         return out
 
@@ -512,9 +523,9 @@ class JiraJson:
         if name == "labels":
             return list(issue.labels)
         if name == "created":
-            return jira_time(issue.created)
+            return self.time(issue.created)
         if name == "updated":
-            return jira_time(issue.updated)
+            return self.time(issue.updated)
         if name == "duedate":
             return issue.duedate.isoformat() if issue.duedate else None
         if name == "fixVersions":
@@ -535,7 +546,7 @@ class JiraJson:
             return self.resolution() if self.dataset.resolved_at(issue) is not None else None
         if name == "resolutiondate":
             resolved = self.dataset.resolved_at(issue)
-            return jira_time(resolved) if resolved is not None else None
+            return self.time(resolved) if resolved is not None else None
         if name == "comment":
             return self.comment_page(issue, issue.comments, 0, len(issue.comments), version)
         if name == self.story_points_field:
@@ -668,6 +679,9 @@ class JiraDcJson(JiraJson):
     flagged_field = DC_FLAGGED_FIELD
     flagged_option_id = _DC_FLAGGED_OPTION_ID
     default_version = "2"
+    #: A Data Center server writes times with its own zone's offset (the vendored
+    #: OpenAPI document's examples: +1000 and +1100, Sydney), not in UTC.
+    server_zone: tzinfo = ZoneInfo("Australia/Sydney")
 
     def __init__(self, dataset: Dataset, base_url: str) -> None:
         super().__init__(dataset, base_url)

@@ -45,7 +45,8 @@ def test_server_info_says_server_10_3(jira_sim: SimulatorFactory, demo_like_data
     info = pat_session().get(f"{sim.url}/rest/api/2/serverInfo").json()
     assert info["deploymentType"] == "Server"
     assert info["versionNumbers"][:2] == [10, 3]
-    assert info["serverTime"].endswith("+0000")
+    # Data Center writes times with its own zone's offset (Sydney here), not in UTC.
+    assert info["serverTime"][-5:] in ("+1000", "+1100")
 
 
 def test_a_pat_signs_in_as_the_bot_and_users_have_names_and_keys(

@@ -43,7 +43,14 @@ def test_a_transition_moves_the_issue_and_writes_history_and_resolution(
     ).json()
     assert issue["fields"]["status"]["name"] == "Done"
     assert issue["fields"]["resolution"]["name"] == "Done"
-    assert issue["fields"]["resolutiondate"] == "2026-11-20T15:00:00.000+0000"
+    expected = (
+        "2026-11-20T15:00:00.000+0000"
+        if deployment == "cloud"
+        else (
+            "2026-11-21T02:00:00.000+1100"  # (Data Center writes its own zone's offset)
+        )
+    )
+    assert issue["fields"]["resolutiondate"] == expected
     last = issue["changelog"]["histories"][-1]
     status, resolution = last["items"]
     assert (status["fromString"], status["toString"]) == ("In Progress", "Done")
