@@ -65,3 +65,16 @@ def test_jira_times_parse_in_every_form_the_servers_write():
     for bad in ("2026-10-01T09:00:00", "yesterday"):
         with pytest.raises(ValueError):
             parse_jira_time(bad)
+
+
+def test_histories_share_their_words_across_issues(demo_sim):
+    issues = JiraSource(default_settings(demo_sim.url)).fetch_issues()
+    moves = [c for issue in issues for c in issue.status_changes]
+    assert len(moves) > 100
+    by_text: dict[str, set[int]] = {}
+    for change in moves:
+        for text in (change.field, change.to_value, change.by):
+            if text is not None:
+                by_text.setdefault(text, set()).add(id(text))
+    # "status", every status name and every person: one string each
+    assert by_text["status"] and all(len(ids) == 1 for ids in by_text.values())
