@@ -229,6 +229,8 @@ def _evaluate(
                 else:
                     listed.append(finding)
                 kept.append(finding)
+    if not released:
+        release([subject.timeline for subject in subjects])
     _close_finished(judged, by_issue, ctx)
 
     team: list[TeamFinding] = []
