@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from jira_chase.model import Change, Comment, Issue, Link, Person
+from jira_chase.sources.words import word
 
 #: People fields whose changelog `from`/`to` hold ids; other fields use display text.
 PERSON_FIELDS = frozenset({"assignee", "reporter"})
@@ -69,36 +70,18 @@ def _changes(raw: dict[str, Any]) -> list[Change]:
         ),
     )
     changes = []
-    # (a history says the same few status names, fields and people thousands of times:
-    # one string each, not one per change)
-    words = _WORDS
-    if len(words) >= _WORDS_MAX:
-        words.clear()
     for history in ordered:
         at = parse_jira_time(history["created"])
         author = history.get("author") or {}
-        by = author.get("accountId") or author.get("name")
-        if by is not None:
-            by = words.setdefault(by, by)
+        by = word(author.get("accountId") or author.get("name"))
         for item in history.get("items", []):
-            field = item.get("field") or item.get("fieldId") or "?"
+            field = word(item.get("field") or item.get("fieldId") or "?")
             if field in PERSON_FIELDS:
                 old, new = item.get("from"), item.get("to")
             else:
                 old, new = item.get("fromString"), item.get("toString")
-            field = words.setdefault(field, field)
-            if old is not None and len(old) <= _WORD_LONGEST:
-                old = words.setdefault(old, old)
-            if new is not None and len(new) <= _WORD_LONGEST:
-                new = words.setdefault(new, new)
-            changes.append(Change(at=at, field=field, from_value=old, to_value=new, by=by))
+            changes.append(Change(at, field, word(old), word(new), by))
     return changes
-
-
-#: The short texts of change histories seen so far, each kept once (see `_changes`).
-_WORDS: dict[str, str] = {}
-_WORDS_MAX = 200_000
-_WORD_LONGEST = 64
 
 
 def _links(fields: dict[str, Any], changes: list[Change]) -> list[Link]:

@@ -29,6 +29,7 @@ from jira_chase.errors import TrackerError
 from jira_chase.model import Change, Comment, Issue
 from jira_chase.progress import NO_PROGRESS, Progress
 from jira_chase.sources.base import ServerIdentity
+from jira_chase.sources.words import word
 from jira_chase.sources.zentao.items import (
     CREATED_IN,
     INITIAL_STATUS,
@@ -285,8 +286,8 @@ class ZenTaoReader:
         """What the workflow sees: a story's stage while it is active, else the status."""
         status = str(status or "")
         if kind == "story" and status == "active" and stage:
-            return str(stage)
-        return status
+            return word(str(stage))
+        return word(status)
 
     def _history(
         self, kind: str, row: dict[str, Any], actions: list[dict[str, Any]]
@@ -314,14 +315,15 @@ class ZenTaoReader:
             at = self._local(action.get("date"))
             assert at is not None
             last = at
-            by = self.people.person_id(action.get("actor"))
+            # (one string for each field, value and person: `word`)
+            by = word(self.people.person_id(action.get("actor")))
             if action.get("action") == "commented":
                 comments.append(Comment(at, by))
             for history in action.get("history") or ():
-                field = str(history.get("field") or "?")
+                field = word(str(history.get("field") or "?"))
                 old, new = history.get("old"), history.get("new")
-                old = None if old in (None, "") else str(old)
-                new = None if new in (None, "") else str(new)
+                old = None if old in (None, "") else word(str(old))
+                new = None if new in (None, "") else word(str(new))
                 if field == "status" or (field == "stage" and kind == "story"):
                     if field == "status":
                         status = new or status
@@ -356,8 +358,8 @@ class ZenTaoReader:
                         Change(
                             at,
                             "labels",
-                            " ".join(keyword_tokens(keywords(old))) or None,
-                            " ".join(keyword_tokens(keywords(new))) or None,
+                            word(" ".join(keyword_tokens(keywords(old))) or None),
+                            word(" ".join(keyword_tokens(keywords(new))) or None),
                             by,
                         )
                     )

@@ -156,3 +156,17 @@ def test_closed_items_carry_how_they_were_closed(zentao_sim):
     assert closed.get("Story") == "done" and closed.get("Bug") == "fixed"
     assert all(i.resolution is None for i in issues if i.status != "closed")
     assert all(i.history_known for i in issues)
+
+
+def test_histories_share_their_words_across_items(zentao_sim):
+    sim = zentao_sim()
+    items = ZenTaoSource(settings(sim.url)).fetch_issues()
+    changes = [c for item in items for c in item.history]
+    assert len(changes) > 20
+    by_text: dict[str, set[int]] = {}
+    for change in changes:
+        for text in (change.field, change.from_value, change.to_value, change.by):
+            if text is not None:
+                by_text.setdefault(text, set()).add(id(text))
+    # every field, state and person: one string each
+    assert by_text["status"] and all(len(ids) == 1 for ids in by_text.values())
