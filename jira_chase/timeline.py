@@ -500,12 +500,12 @@ def release(timelines: Sequence[Timeline]) -> None:
     so that the copies lie together and the intervals dropped leave whole blocks of
     memory free for what comes next (the intervals of the judged issues were built
     together: see `evaluate`)."""
-    for timeline in timelines:
-        if timeline._intervals is not None and timeline._issue is not None:
-            current = timeline.current
-            timeline.current = Interval(current.status, current.step, current.start,
-                                        current.end, current.done, current.cancelled)  # fmt: skip
-    for timeline in timelines:
+    holding = [t for t in timelines if t._intervals is not None and t._issue is not None]
+    for timeline in holding:
+        current = timeline.current
+        timeline.current = Interval(current.status, current.step, current.start,
+                                    current.end, current.done, current.cancelled)  # fmt: skip
+    for timeline in holding:
         timeline.release()
 
 
@@ -516,6 +516,7 @@ def build_timeline(issue: Issue, steps: StepMap, now: datetime) -> Timeline:
     ignored, so the intervals always tile [created, now] (when created <= now).
     """
     intervals: list[Interval] = []
+    outside: list[str] = []  # (see `Timeline.outside_statuses`)
     status = issue.initial_status
     created = start = issue.created
     issue_type = issue.type
@@ -527,12 +528,17 @@ def build_timeline(issue: Issue, steps: StepMap, now: datetime) -> Timeline:
         if at > start:
             kind = kinds.get(status) or steps.classify(status, issue_type)
             intervals.append(Interval(status, kind[0], start, at, kind[1], kind[2]))
+            if kind[0] is None and not kind[1] and status not in outside:
+                outside.append(status)
             start = at
         status = change.to_value or status
     step, done, cancelled = _current_kind(issue, steps, status)
     intervals.append(Interval(status, step, start, None, done, cancelled))
+    if step is None and not done and status not in outside:
+        outside.append(status)
     timeline = Timeline(issue.key, tuple(intervals), known=issue.history_known)
     timeline._issue, timeline._steps, timeline._now = issue, steps, now
+    timeline._outside = steps.shared(tuple(outside))
     return timeline
 
 

@@ -4,7 +4,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jira_chase.config import CalendarSettings
-from jira_chase.timeline import Calendar, StepMap, build_timeline, release, settled_timeline
+from jira_chase.timeline import (
+    Calendar,
+    StepMap,
+    Timeline,
+    build_timeline,
+    release,
+    settled_timeline,
+)
 from tests.factories import at, make_issue, make_settings
 
 STEPS = StepMap.from_settings(make_settings().workflow)
@@ -312,6 +319,9 @@ def test_a_timeline_without_its_intervals_answers_as_the_whole_one(
         make_settings().workflow, cancelled=["Rejected"], cancelled_resolutions=["Won't Do"]
     )
     whole = build_timeline(issue, steps, now)
+    by_hand = Timeline(whole.issue_key, whole.intervals)  # (works everything out itself)
+    assert whole.outside_statuses() == by_hand.outside_statuses()
+    assert whole.done_arrivals() == by_hand.done_arrivals()
     settled = settled_timeline(issue, steps, now, moment)
     if settled is not None:  # only a settled issue may have one
         assert whole.settled_before(moment)

@@ -68,7 +68,8 @@ def blocked_periods(issue: Issue, ctx: RuleContext) -> list[tuple[datetime, date
     periods: list[tuple[datetime, datetime]] = []
     opened: datetime | None = None
     seen_flag = False
-    for change in issue.history:
+    # (a history of status changes alone holds no flag: `Issue.status_changes`)
+    for change in () if issue.status_changes is issue.history else issue.history:
         field = change.field
         if field == "status" or field.casefold() != "flagged" or change.at > ctx.now:
             continue
