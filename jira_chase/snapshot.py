@@ -12,11 +12,12 @@ import dataclasses
 import types
 import typing
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
 from jira_chase.model import Issue
+from jira_chase.words import word, zoned
 
 #: Bump when a record's meaning changes in a way defaults cannot absorb.
 RECORD_VERSION = 1
@@ -28,27 +29,12 @@ def issue_to_record(issue: Issue) -> dict[str, Any]:
     return record
 
 
-def issue_from_record(record: dict[str, Any], shared: Shared | None = None) -> Issue:
-    """The issue a record holds. Pass one `Shared` to every record of a load: equal
-    short texts (statuses, field names, people's ids, labels) and time zones then become
-    one object each, as they are in issues read from the tracker."""
-    issue = _decoder(Issue)(record, Shared() if shared is None else shared)
+def issue_from_record(record: dict[str, Any]) -> Issue:
+    """The issue a record holds; its short texts (statuses, field names, people's ids,
+    labels) and time zones are shared with every other issue's (see `words`)."""
+    issue = _decoder(Issue)(record)
     assert isinstance(issue, Issue)
     return issue
-
-
-class Shared:
-    """What the records of one load have in common (see `issue_from_record`)."""
-
-    __slots__ = ("texts", "zones")
-
-    #: Texts up to this length are shared (longer ones, summaries and comment bodies,
-    #: are seldom equal).
-    LONGEST = 64
-
-    def __init__(self) -> None:
-        self.texts: dict[str, str] = {}
-        self.zones: dict[timedelta | None, tzinfo] = {}
 
 
 def _encode(value: Any) -> Any:
@@ -68,41 +54,27 @@ def _encode(value: Any) -> Any:
 
 
 def _decode(kind: Any, value: Any) -> Any:
-    return _decoder(kind)(value, Shared())
+    return _decoder(kind)(value)
 
 
-def _same(value: Any, shared: Shared) -> Any:
+def _same(value: Any) -> Any:
     return value
 
 
-def _text(value: Any, shared: Shared) -> Any:
-    if value is None or len(value) > Shared.LONGEST:
-        return value
-    return shared.texts.setdefault(value, value)
+def _moment(value: Any) -> Any:
+    return None if value is None else zoned(datetime.fromisoformat(value))
 
 
-def _moment(value: Any, shared: Shared) -> Any:
-    if value is None:
-        return None
-    moment = datetime.fromisoformat(value)
-    zone = moment.tzinfo
-    if zone is not None and zone is not timezone.utc:
-        known = shared.zones.setdefault(moment.utcoffset(), zone)
-        if known is not zone:
-            moment = moment.replace(tzinfo=known)
-    return moment
-
-
-def _day(value: Any, shared: Shared) -> Any:
+def _day(value: Any) -> Any:
     return None if value is None else date.fromisoformat(value)
 
 
-def _number(value: Any, shared: Shared) -> Any:
+def _number(value: Any) -> Any:
     return float(value) if isinstance(value, int) else value
 
 
 @cache
-def _decoder(kind: Any) -> Callable[[Any, Shared], Any]:
+def _decoder(kind: Any) -> Callable[[Any], Any]:
     """The function that turns a record's value back into `kind`, worked out once per
     kind from the type hints (a run decodes every cached issue: per value, it only
     calls what that value needs). Every one passes None through."""
@@ -113,19 +85,17 @@ def _decoder(kind: Any) -> Callable[[Any, Shared], Any]:
     if origin is tuple:
         (item_kind, *_) = typing.get_args(kind)
         item = _decoder(item_kind)
-        return lambda value, shared: (
-            None if value is None else tuple([item(x, shared) for x in value])
-        )
-    simple = {str: _text, datetime: _moment, date: _day, float: _number}
+        return lambda value: None if value is None else tuple([item(x) for x in value])
+    simple = {str: word, datetime: _moment, date: _day, float: _number}
     if kind in simple:
         return simple[kind]
     if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         fields = {name: _decoder(hint) for name, hint in _hints(kind).items()}
 
-        def build(value: Any, shared: Shared) -> Any:
+        def build(value: Any) -> Any:
             if value is None:
                 return None
-            return kind(**{name: fields[name](item, shared) for name, item in value.items()
+            return kind(**{name: fields[name](item) for name, item in value.items()
                            if name in fields})  # fmt: skip
 
         return build

@@ -23,7 +23,7 @@ from filelock import FileLock, Timeout
 from jira_chase.comment import ManagedComment
 from jira_chase.errors import EXIT_LOCKED, ChaseError, ConfigError
 from jira_chase.model import Issue
-from jira_chase.snapshot import Shared, issue_from_record, issue_to_record
+from jira_chase.snapshot import issue_from_record, issue_to_record
 from jira_chase.state_schema import OWNED_LABELS, migrate, schema_version, transaction, utcnow
 
 
@@ -413,8 +413,8 @@ class StateStore:
     def issue_snapshots(self, source: str) -> dict[str, Issue]:
         """The issues a source cached on its earlier fetches, by key."""
         rows = self._db.execute("SELECT snapshot FROM item_cache WHERE source = ?", (source,))
-        shared = Shared()  # (row by row: the compressed rows are never all in memory)
-        issues = (issue_from_record(json.loads(zlib.decompress(row[0])), shared) for row in rows)
+        # (row by row: the compressed rows are never all in memory)
+        issues = (issue_from_record(json.loads(zlib.decompress(row[0]))) for row in rows)
         return {issue.key: issue for issue in issues}
 
     def update_issue_snapshots(

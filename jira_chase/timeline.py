@@ -258,11 +258,11 @@ class Timeline:
     `known` is False when the issue's status history is unknown: then the one interval
     is a placeholder from creation and no rule may read dates from it.
 
-    A timeline built by `build_timeline` can do without its intervals and build them
-    again when asked: one built with `settled_before` for an issue finished and
-    unchanged since before that moment starts without them (in a scope of many years
-    most issues are such, and no rule reads more of them), and `release` drops them
-    once no rule will read them. Either way it keeps what is asked of every issue:
+    A timeline built from an issue can do without its intervals and build them again
+    when asked: `settled_timeline`'s, for an issue finished and unchanged since before
+    a moment, starts without them (in a scope of many years most issues are such, and
+    no rule reads more of them), and `release` drops those of `build_timeline`'s once
+    no rule will read them. Either way it keeps what is asked of every issue:
     where it is now, when it entered its step, when it arrived in done, the statuses
     outside the workflow it passed through. Never changed once built (the intervals
     aside, which are always the same); not a frozen dataclass for the same reason as
@@ -341,11 +341,8 @@ class Timeline:
     def release(self) -> None:
         """Drop the intervals, to be built again if asked (only a timeline that
         `build_timeline` built can: others keep theirs)."""
-        if self._issue is None or self._intervals is None or self._steps is None:
-            return
-        if self._outside is None:
-            self._outside = self._steps.shared(self.outside_statuses())
-        self._intervals = None
+        if self._issue is not None:  # (it knows its statuses outside: `build_timeline`)
+            self._intervals = None
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Timeline):

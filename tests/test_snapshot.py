@@ -10,18 +10,17 @@ from hypothesis import strategies as st
 
 from jira_chase.model import Change, Comment, Issue, Link, Person
 from jira_chase.simulator.generated_issues import generated_issues
-from jira_chase.snapshot import Shared, issue_from_record, issue_to_record
+from jira_chase.snapshot import issue_from_record, issue_to_record
 from tests.factories import make_issue
 
 
-def round_trip(issue: Issue, shared: Shared | None = None) -> Issue:
-    return issue_from_record(json.loads(json.dumps(issue_to_record(issue))), shared)
+def round_trip(issue: Issue) -> Issue:
+    return issue_from_record(json.loads(json.dumps(issue_to_record(issue))))
 
 
 def test_generated_issues_come_back_equal():
     issues, _ = generated_issues(300, seed=11)
-    shared = Shared()
-    back = [round_trip(issue, shared) for issue in issues]
+    back = [round_trip(issue) for issue in issues]
     assert back == issues
     assert [i.status_changes for i in back] == [i.status_changes for i in issues]
 
@@ -35,10 +34,9 @@ def test_a_load_shares_short_texts_and_time_zones():
         comments=(Comment(datetime(2026, 11, 2, 9, tzinfo=timezone(timedelta(hours=8))), "u1"),),
         summary="s" * 100,
     )
-    shared = Shared()
-    first, second = round_trip(issue, shared), round_trip(replace(issue, key="APP-2"), shared)
+    first, second = round_trip(issue), round_trip(replace(issue, key="APP-2"))
     assert first == issue and second.key == "APP-2"
-    # statuses, field names and people are one object each across the load
+    # statuses, field names and people are one object each across issues
     assert first.history[0].to_value is second.history[0].to_value
     assert first.history[0].field is second.history[1].field
     assert first.assignee is not None and second.assignee is not None
@@ -87,7 +85,7 @@ def test_any_issue_comes_back_equal(
         history=tuple(Change(at, field, a, b) for at, field, a, b in changes),
         links=tuple(links),
     )
-    back = round_trip(issue, Shared())
+    back = round_trip(issue)
     assert back == issue and back.status_changes == issue.status_changes
     assert all(
         (a.at.utcoffset(), a.at) == (b.at.utcoffset(), b.at)

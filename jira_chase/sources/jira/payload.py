@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime
 from typing import Any
 
 from jira_chase.model import Change, Comment, Issue, Link, Person
-from jira_chase.sources.words import word
+from jira_chase.words import word, zoned
 
 #: People fields whose changelog `from`/`to` hold ids; other fields use display text.
 PERSON_FIELDS = frozenset({"assignee", "reporter"})
@@ -32,18 +32,9 @@ def parse_jira_time(value: str) -> datetime:
                 continue
         else:
             raise ValueError(f"not a time: {value!r}") from None
-    zone = parsed.tzinfo
-    if zone is None:
+    if parsed.tzinfo is None:
         raise ValueError(f"time without an offset: {value!r}")
-    if zone is not timezone.utc:
-        shared = _ZONES.setdefault(parsed.utcoffset(), zone)
-        if shared is not zone:
-            parsed = parsed.replace(tzinfo=shared)
-    return parsed
-
-
-#: One time zone object per UTC offset met (see `parse_jira_time`).
-_ZONES: dict[timedelta | None, tzinfo] = {}
+    return zoned(parsed)
 
 
 def person(raw: dict[str, Any] | None) -> Person | None:

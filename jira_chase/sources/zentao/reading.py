@@ -29,7 +29,6 @@ from jira_chase.errors import TrackerError
 from jira_chase.model import Change, Comment, Issue
 from jira_chase.progress import NO_PROGRESS, Progress
 from jira_chase.sources.base import ServerIdentity
-from jira_chase.sources.words import word
 from jira_chase.sources.zentao.items import (
     CREATED_IN,
     INITIAL_STATUS,
@@ -44,6 +43,7 @@ from jira_chase.sources.zentao.items import (
 )
 from jira_chase.sources.zentao.people import People
 from jira_chase.sources.zentao.session import HttpError, Malformed, ZenTaoSession
+from jira_chase.words import word
 
 # One logger for the whole ZenTao source: its name is part of every log line.
 log = logging.getLogger(__package__)
