@@ -76,6 +76,8 @@ def attention(doc: dict, prefix: str = "chase-") -> dict:
     return {
         "issues": doc["summary"]["issues"],
         "flagged": doc["summary"]["unhealthy"],
+        "off_track": doc["summary"]["off_track"],
+        "at_risk": doc["summary"]["at_risk"],
         "findings": doc["summary"]["findings"],
         "findings_by_family": dict(families.most_common()),
         "labelled_issues": sum(1 for n in per_issue if n),

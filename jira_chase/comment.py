@@ -18,6 +18,8 @@ from datetime import datetime
 from typing import Any
 
 from jira_chase.evaluate import Verdict
+from jira_chase.model import Finding
+from jira_chase.rules import cause
 from jira_chase.rules.context import fmt_time
 
 #: Comment property (Jira Cloud) that tags the bot's comment and holds its digest.
@@ -36,13 +38,24 @@ _WIKI_SPECIAL = re.compile(r"([\\{}\[\]*_+\-^~?|!#()<>&:])")
 
 @dataclass(frozen=True)
 class CommentItem:
+    """One line of a comment: how bad, what kind of thing (`title`), what and since
+    when against which limit (`message`), and the team's hint."""
+
     severity: str
-    family: str
-    rule: str
+    title: str
     message: str
-    config_key: str
-    evidence: tuple[tuple[str, str], ...]
     hint: str | None
+
+
+#: What each cause is called on the issue.
+TITLES = {
+    "stuck": "stuck",
+    "redline": "red line",
+    "habits": "habit",
+    "blocked": "blocked",
+    "must-start": "goal",
+    "must-finish": "goal",
+}
 
 
 @dataclass(frozen=True)
@@ -80,30 +93,38 @@ def findings_digest(verdict: Verdict) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+def hint_for(finding: Finding, hints: dict[str, str]) -> str | None:
+    """The team's hint for a finding: by its rule, its parts' rules or families, its
+    family, then its cause."""
+    names = [finding.rule]
+    for family, rule in finding.parts:
+        names += [rule, family]
+    names += [finding.family, cause(finding)]
+    return next((hints[name] for name in names if name in hints), None)
+
+
 def build_comment(verdict: Verdict, hints: dict[str, str], now: datetime) -> CommentDoc:
-    """The comment for an unhealthy issue: each finding with its evidence, the setting
-    behind its threshold, and the team's hint for the rule (by rule, else family)."""
+    """The comment for an unhealthy issue, as the team reads it: one line per finding
+    (what, since when, against which limit) with the team's hint. The evidence, the
+    rule and the setting behind each threshold are in `explain`, the JSON and the
+    report, not here."""
     count = len(verdict.findings)
-    issue = verdict.issue
     heading = (
-        f"jira-chase: {issue.key} \u201c{issue.summary}\u201d is "
-        f"{verdict.health.value.replace('-', ' ')} ({count} finding{'s' if count != 1 else ''})"
+        f"jira-chase: {verdict.health.value.replace('-', ' ')} "
+        f"({count} finding{'s' if count != 1 else ''})"
     )
     items = tuple(
         CommentItem(
             severity=f.severity.label,
-            family=f.family,
-            rule=f.rule,
+            title=TITLES.get(cause(f), cause(f)),
             message=f.message,
-            config_key=f.config_key,
-            evidence=f.evidence,
-            hint=hints.get(f.rule) or hints.get(f.family),
+            hint=hint_for(f, hints),
         )
         for f in verdict.findings
     )
     footer = (
-        f"As of {fmt_time(now)}. jira-chase keeps this comment up to date and edits it "
-        "only when the findings change."
+        f"As of {fmt_time(now)}. jira-chase edits this comment when its findings change "
+        f"(`jira-chase explain {verdict.issue.key}` shows the evidence)."
     )
     return fit(CommentDoc(heading, items, footer, findings_digest(verdict)))
 
@@ -125,9 +146,7 @@ def _could_be_over(doc: CommentDoc) -> bool:
     six (a JSON or HTML escape), and markup costs at most so much per item and text."""
     texts = [doc.heading, doc.footer]
     for item in doc.items:
-        texts += [item.severity, item.family, item.rule, item.message, item.config_key]
-        texts += [part for pair in item.evidence for part in pair]
-        texts.append(item.hint or "")
+        texts += [item.severity, item.title, item.message, item.hint or ""]
     budget = 6 * sum(len(t) for t in texts) + _MARKUP_PER_TEXT * len(texts)
     return budget + _MARKUP_PER_ITEM * (len(doc.items) + 2) > COMMENT_LIMIT
 
@@ -145,11 +164,8 @@ def fit(doc: CommentDoc) -> CommentDoc:
     items = tuple(
         CommentItem(
             severity=item.severity,
-            family=_cap(item.family, 100),
-            rule=_cap(item.rule, 100),
+            title=_cap(item.title, 100),
             message=_cap(item.message),
-            config_key=_cap(item.config_key, 200),
-            evidence=tuple((_cap(n, 100), _cap(v)) for n, v in item.evidence[:20]),
             hint=_cap(item.hint) if item.hint else None,
         )
         for item in doc.items
@@ -202,11 +218,9 @@ def to_text(doc: CommentDoc) -> str:
     """Plain text, for plans and logs."""
     lines = [doc.heading]
     for item in doc.items:
-        lines.append(f"- [{item.severity}] {item.family}/{item.rule}: {item.message}")
-        lines += [f"    {name}: {value}" for name, value in item.evidence]
-        lines.append(f"    threshold set by: {item.config_key}")
+        lines.append(f"- [{item.severity}] {item.title}: {item.message}")
         if item.hint:
-            lines.append(f"    what to do: {item.hint}")
+            lines.append(f"  what to do: {item.hint}")
     for title, entries in doc.sections:
         lines.append(title)
         lines += [f"- {entry}" for entry in entries]
@@ -236,20 +250,14 @@ def to_adf(doc: CommentDoc) -> dict[str, Any]:
     content: list[dict[str, Any]] = [_paragraph(_text(doc.heading, "strong"))]
     entries = []
     for item in doc.items:
-        details = [_paragraph(_text(f"{name}: "), _text(value)) for name, value in item.evidence]
-        details.append(_paragraph(_text("threshold set by: "), _text(item.config_key, "code")))
+        line = [
+            _text(item.severity.upper(), "strong"),
+            _text(f" {item.title}: "),
+            _text(item.message),
+        ]
         if item.hint:
-            details.append(_paragraph(_text("what to do: ", "strong"), _text(item.hint)))
-        entries.append(
-            [
-                _paragraph(
-                    _text(item.severity.upper(), "strong"),
-                    _text(f" {item.family}/{item.rule}: "),
-                    _text(item.message),
-                ),
-                _bullets([[d] for d in details]),
-            ]
-        )
+            line += [_text(" What to do: ", "strong"), _text(item.hint)]
+        entries.append([_paragraph(*line)])
     if entries:
         content.append(_bullets(entries))
     for title, lines in doc.sections:
@@ -291,14 +299,11 @@ def to_wiki(doc: CommentDoc) -> str:
     """Wiki markup for Jira Data Center, starting with the invisible marker."""
     lines = [f"{wiki_marker(doc.digest, doc.tag)}*{escape_wiki(doc.heading)}*"]
     for item in doc.items:
+        hint = f" *What to do:* {escape_wiki(item.hint)}" if item.hint else ""
         lines.append(
-            f"* *{item.severity.upper()}* {escape_wiki(item.family)}/{escape_wiki(item.rule)}"
-            f" — {escape_wiki(item.message)}"
+            f"* *{item.severity.upper()}* {escape_wiki(item.title)}: "
+            f"{escape_wiki(item.message)}{hint}"
         )
-        lines += [f"** {escape_wiki(n)}: {escape_wiki(v)}" for n, v in item.evidence]
-        lines.append(f"** threshold set by: {{{{{escape_wiki(item.config_key)}}}}}")
-        if item.hint:
-            lines.append(f"** *what to do:* {escape_wiki(item.hint)}")
     for title, entries in doc.sections:
         lines.append(f"*{escape_wiki(title)}*")
         lines += [f"* {escape_wiki(entry)}" for entry in entries]
@@ -350,14 +355,10 @@ def to_zentao_html(doc: CommentDoc) -> str:
     if doc.items:
         parts.append("<ul>")
         for item in doc.items:
-            details = [f"<li>{_html(n)}: {_html(v)}</li>" for n, v in item.evidence]
-            details.append(f"<li>threshold set by: <em>{_html(item.config_key)}</em></li>")
-            if item.hint:
-                details.append(f"<li><strong>what to do:</strong> {_html(item.hint)}</li>")
+            hint = f" <strong>What to do:</strong> {_html(item.hint)}" if item.hint else ""
             parts.append(
                 f"<li><strong>{_html(item.severity.upper())}</strong> "
-                f"{_html(item.family)}/{_html(item.rule)}: {_html(item.message)}"
-                f"<ul>{''.join(details)}</ul></li>"
+                f"{_html(item.title)}: {_html(item.message)}{hint}</li>"
             )
         parts.append("</ul>")
     for title, entries in doc.sections:

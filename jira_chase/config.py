@@ -27,7 +27,8 @@ ENV_PREFIX = "JIRA_CHASE_"
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
-#: Rule families that judge single issues; each is also a reason label `<prefix><family>`.
+#: Rule families that judge single issues (`hygiene`'s findings stay notes for the
+#: team: see `rules.NOTE_FAMILIES`).
 ISSUE_FAMILIES = (
     "stalled",
     "wip",
@@ -37,13 +38,13 @@ ISSUE_FAMILIES = (
     "stale",
     "owner",
     "estimate",
-    "focus",
     "cooperation",
     "hygiene",
 )
-#: Every family `[rules]` can name; `metrics` and `skills` judge only the team (no issue
-#: labels).
-RULE_FAMILIES = (*ISSUE_FAMILIES, "metrics", "skills")
+#: Every family `[rules]` can name; `focus`, `metrics` and `skills` judge only the team
+#: (no issue labels); `stuck` names `stalled`, `aging` and `stale` together (the one
+#: finding they make on an issue).
+RULE_FAMILIES = (*ISSUE_FAMILIES, "focus", "metrics", "skills", "stuck")
 
 #: The rules of the `hygiene` family, each switchable in `hygiene.disabled`.
 HYGIENE_RULES = (
@@ -225,6 +226,9 @@ class WorkflowSettings(Section):
     cancelled: list[str] | None = None
     #: Resolutions that make a finished issue cancelled (None: the tracker's default).
     cancelled_resolutions: list[str] | None = None
+    #: Statuses where work waits before it starts (None: the tracker's own: Jira's "To
+    #: Do" status category, ZenTao's states before work): not unmapped, never a warning.
+    backlog: list[str] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> WorkflowSettings:
@@ -235,7 +239,10 @@ class WorkflowSettings(Section):
         owner: dict[str, str] = {}
         done = {d.casefold() for d in self.done}
         cancelled = self.cancelled or []
-        for status in [*self.done, *cancelled, *(s for step in self.steps for s in step.statuses)]:
+        backlog = self.backlog or []
+        stepped = [s for step in self.steps for s in step.statuses]
+        named = [*self.done, *cancelled, *backlog, *stepped]
+        for status in named:
             # `type:status` qualifies a status by issue type (ZenTao's types share names).
             kind, colon, name = status.partition(":")
             if colon and (not kind.strip() or not name.strip()):
@@ -256,6 +263,11 @@ class WorkflowSettings(Section):
                         f"status {status!r} of step {step.name!r} is also a cancelled status"
                     )
                 owner[key] = step.name
+        for status in backlog:
+            key = status.casefold()
+            if key in owner or key in done:
+                where = f"step {owner[key]!r}" if key in owner else "a done status"
+                raise ValueError(f"backlog status {status!r} is also in {where}")
         return self
 
 
@@ -272,6 +284,18 @@ class GoalSettings(Section):
     start: date
     tolerance: float = Field(default=0.1, ge=0, le=1)
     checkpoints: list[CheckpointSettings] = Field(min_length=1)
+    #: The issue that stands for the goal (an epic, or any issue): it carries the goal's
+    #: status in one managed comment of its own.
+    issue: str | None = None
+
+    @field_validator("issue")
+    @classmethod
+    def _issue_key(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*-[1-9][0-9]*", value):
+            raise ValueError(
+                f"{value!r} is not an issue key like APP-1 (ZenTao: story-12, task-3, bug-7)"
+            )
+        return value
 
     @field_validator("scope")
     @classmethod
@@ -452,6 +476,9 @@ class WritebackSettings(Section):
     comments: bool = True
     max_writes: int = Field(default=200, ge=0)
     on_recovery: Literal["edit", "delete", "keep"] = "edit"
+    #: Rolling out: the findings a first sync meets are labelled, not commented; an
+    #: issue gets its comment when it gains a finding it did not have before.
+    baseline: bool = True
     #: What to do, by rule or rule family, quoted in the managed comment.
     hints: dict[str, str] = {}
 

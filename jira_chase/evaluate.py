@@ -11,16 +11,22 @@ from jira_chase.config import Settings
 from jira_chase.gc_pause import gc_paused
 from jira_chase.model import Finding, Health, Issue, Severity, TeamFinding
 from jira_chase.rules import (
+    CAUSE_LABELS,
     FAMILIES,
+    MAX_CAUSES,
+    NOTE_FAMILIES,
     READS_INTERVALS,
     RuleContext,
     Subject,
+    cause,
     cooperation,
+    focus,
     goals,
     hygiene,
     metrics,
     skills,
     steps,
+    stuck,
 )
 from jira_chase.rules.values import WEEK, FlowMetrics, GoalStatus
 from jira_chase.timeline import Timeline, build_timeline, release, settled_timeline
@@ -36,6 +42,9 @@ class Verdict(Subject):
     each its findings once all are in (the one time a verdict changes)."""
 
     findings: tuple[Finding, ...] = ()
+    #: What the rules found on the issue that is for the team to act on (hygiene):
+    #: shown by `explain`, the JSON and the report; no label, no line in its comment.
+    notes: tuple[Finding, ...] = ()
 
     @property
     def worst(self) -> Severity | None:
@@ -48,6 +57,19 @@ class Verdict(Subject):
     @property
     def families(self) -> tuple[str, ...]:
         return tuple(sorted({f.family for f in self.findings}))
+
+    @property
+    def causes(self) -> tuple[str, ...]:
+        """The cause labels (without the prefix) of its findings: one per kind of thing
+        to act on, at most `MAX_CAUSES` (the most severe, then in `CAUSE_LABELS`
+        order), shown in that order."""
+        worst: dict[str, int] = {}
+        for finding in self.findings:
+            name = cause(finding)
+            worst[name] = max(worst.get(name, 0), int(finding.severity))
+        ranked = sorted(worst, key=lambda name: (-worst[name], CAUSE_LABELS.index(name)))
+        kept = set(ranked[:MAX_CAUSES])
+        return tuple(name for name in CAUSE_LABELS if name in kept)
 
 
 #: Rule families that read an issue's status history, and what they could not judge
@@ -208,11 +230,17 @@ def _evaluate(
     # The families that read whole histories run first; then every timeline drops its
     # intervals (built again if asked: explain, report), so that the findings of the
     # rest do not pile up on top of every issue's history.
-    enabled = [name for name in FAMILIES if name not in settings.rules.disabled]
+    disabled = settings.rules.disabled
+    enabled = [
+        name
+        for name in FAMILIES
+        if name not in disabled and not (name in stuck.PARTS and stuck.FAMILY in disabled)
+    ]
     enabled.sort(key=lambda name: name not in READS_INTERVALS)
     released = False
     by_issue: dict[str, list[Finding]] = {}  # (only issues with findings)
     kept: list[Finding] = []
+    noted: list[Finding] = []
     process = None
     for name in enabled:
         if not released and name not in READS_INTERVALS:
@@ -228,14 +256,21 @@ def _evaluate(
                     by_issue[finding.issue_key] = [finding]
                 else:
                     listed.append(finding)
-                kept.append(finding)
+                if finding.family in NOTE_FAMILIES:
+                    noted.append(finding)
+                else:
+                    kept.append(finding)
     if not released:
         release([subject.timeline for subject in subjects])
+    notes = {key: _fold(found, settings) for key, found in by_issue.items()}
+    by_issue = {key: issue_level for key, (issue_level, _) in notes.items() if issue_level}
     _close_finished(judged, by_issue, ctx)
 
     team: list[TeamFinding] = []
     if "wip" not in settings.rules.disabled:
         team += steps.team_wip(judged, ctx)
+    if "focus" not in settings.rules.disabled:
+        team += focus.team_focus(judged, ctx)
     if "goal" not in settings.rules.disabled:
         team += goals.team_goals(goal_statuses)
     if "metrics" not in settings.rules.disabled:
@@ -243,15 +278,20 @@ def _evaluate(
     if "skills" not in settings.rules.disabled:
         team += skills.team_skills(judged, ctx)
     if process is not None:
+        team += hygiene.team_rules(noted, ctx)
         team += hygiene.team_share(process, ctx)
     team = [f for f in team if _reported(f.family, f.severity, settings)]
 
     for verdict in subjects:
-        findings = by_issue.get(verdict.issue.key)
+        key = verdict.issue.key
+        findings = by_issue.get(key)
         if findings:
             if len(findings) > 1:
                 findings.sort(key=_finding_order)
             object.__setattr__(verdict, "findings", tuple(findings))
+        folded = notes.get(key)
+        if folded is not None and folded[1]:
+            object.__setattr__(verdict, "notes", folded[1])
     return Evaluation(
         now=now,
         verdicts=tuple(subjects),
@@ -262,6 +302,32 @@ def _evaluate(
         process=process,
         coverage=_coverage(subjects, ctx, exempt),
     )
+
+
+def _fold(findings: list[Finding], settings: Settings) -> tuple[list[Finding], tuple[Finding, ...]]:
+    """One issue's findings as its assignee reads them, and its notes for the team:
+    the parts of `stuck` become one finding; a missing owner that a red line already
+    names is said once (by the red line); hygiene is a note."""
+    issue_level: list[Finding] = []
+    parts: list[Finding] = []
+    notes: list[Finding] = []
+    for finding in findings:
+        if finding.family in NOTE_FAMILIES:
+            notes.append(finding)
+        elif finding.family in stuck.PARTS:
+            parts.append(finding)
+        else:
+            issue_level.append(finding)
+    if parts:
+        merged = stuck.merge(parts)
+        if _reported(merged.family, merged.severity, settings):
+            issue_level.append(merged)
+    if any(f.rule == "no-owner" for f in issue_level) and any(
+        f.rule == "required-field" and dict(f.evidence).get("field", "").casefold() == "assignee"
+        for f in issue_level
+    ):
+        issue_level = [f for f in issue_level if f.rule != "no-owner"]
+    return issue_level, tuple(notes)
 
 
 def _settled(timeline: Timeline, ctx: RuleContext, window_start: datetime) -> bool:
@@ -299,9 +365,14 @@ def _coverage(subjects: Sequence[Subject], ctx: RuleContext, exempt: set[str]) -
     disabled = settings.rules.disabled
     skipped = tuple(text for family, text in HISTORY_RULES.items() if family not in disabled)
     unmapped: dict[str, int] = {}
+    backlog = {name.casefold() for name in settings.workflow.backlog or ()}
     for subject in subjects:
         # The timeline has every status the issue was in, already classified.
+        kind = subject.issue.type.casefold()
         for name in subject.timeline.outside_statuses():
+            folded = name.casefold()
+            if folded in backlog or f"{kind}:{folded}" in backlog:
+                continue
             unmapped[name] = unmapped.get(name, 0) + 1
     named: list[tuple[str, str, str]] = []
     for i, rf in enumerate(settings.redlines.required_fields):

@@ -186,6 +186,15 @@ class Finding:
     #: Names of evidence entries that change with the clock alone (e.g. "time in step");
     #: they are left out of the fingerprint so a comment is not re-edited every run.
     volatile: tuple[str, ...] = ()
+    #: For a finding that several rules make together (`stuck`): each part's family and
+    #: rule, strongest first.
+    parts: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def identity(self) -> str:
+        """What the finding is, apart from its severity and the passing of time: a
+        finding an issue did not have at its previous run (by this) is new to it."""
+        return f"{self.family}/{self.rule}"
 
     def fingerprint(self) -> tuple[str, ...]:
         """What identifies this finding's content, apart from the passing of time."""
@@ -193,7 +202,7 @@ class Finding:
         return (self.family, self.rule, self.severity.label, self.config_key, *stable)
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        doc: dict[str, object] = {
             "issue": self.issue_key,
             "family": self.family,
             "rule": self.rule,
@@ -202,6 +211,9 @@ class Finding:
             "config_key": self.config_key,
             "evidence": dict(self.evidence),
         }
+        if self.parts:
+            doc["parts"] = [f"{family}/{rule}" for family, rule in self.parts]
+        return doc
 
 
 @dataclass(frozen=True, slots=True)

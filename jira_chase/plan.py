@@ -9,7 +9,7 @@ over unchanged data plans nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from jira_chase.comment import (
@@ -20,9 +20,10 @@ from jira_chase.comment import (
     recovery_comment,
     to_text,
 )
-from jira_chase.config import ISSUE_FAMILIES, WritebackSettings
+from jira_chase.config import WritebackSettings
 from jira_chase.evaluate import Evaluation, Verdict
 from jira_chase.model import Health, Severity
+from jira_chase.rules import CAUSE_LABELS
 
 LABELS = "labels"
 #: Family-like name of the label put on another team's issue that blocks ours.
@@ -30,6 +31,12 @@ BLOCKING = "blocking"
 COMMENT_CREATE = "comment.create"
 COMMENT_UPDATE = "comment.update"
 COMMENT_DELETE = "comment.delete"
+#: Reason labels of earlier versions (one per rule family): owned, so they come off
+#: wherever they are found, and never written again.
+LEGACY_LABELS = (
+    "stalled", "wip", "aging", "goal", "stale", "owner", "estimate", "focus",
+    "cooperation", "hygiene",
+)  # fmt: skip
 #: Why an issue outside the scope loses our labels and comment.
 LEFT_SCOPE = "left the scope"
 DUPLICATE = "duplicate managed comment"
@@ -86,11 +93,30 @@ class Operation:
 
 @dataclass(frozen=True)
 class Plan:
-    """Operations to perform this run, in order, and those deferred by the budget."""
+    """Operations to perform this run, in order, and those deferred by the budget.
+    `withheld`: the issues whose comment the baseline holds back (`writeback.baseline
+    = false` would create one on each)."""
 
     now: datetime
     operations: tuple[Operation, ...]
     deferred: tuple[Operation, ...]
+    withheld: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What earlier syncs saw, for the baseline (`writeback.baseline`): `first` when no
+    sync has taken the baseline yet (this one does: labels, no new comment), and each
+    issue's findings (`Finding.identity`) at its previous sync. An issue is commented
+    when it gains a finding it did not have there."""
+
+    first: bool = True
+    findings: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def new_findings(self, verdict: Verdict) -> frozenset[str]:
+        """The verdict's findings the issue did not have at its previous sync."""
+        had = self.findings.get(verdict.issue.key, frozenset())
+        return frozenset(f.identity for f in verdict.findings) - had
 
 
 def is_managed(label: str, prefix: str) -> bool:
@@ -100,24 +126,26 @@ def is_managed(label: str, prefix: str) -> bool:
 def writable_labels(prefix: str) -> tuple[str, ...]:
     """Every label name jira-chase can write: the searches that find its labels again
     outside the scope ask for exactly these."""
-    names = (Health.OFF_TRACK.value, Health.AT_RISK.value, *ISSUE_FAMILIES, BLOCKING)
+    names = (Health.OFF_TRACK.value, Health.AT_RISK.value, *CAUSE_LABELS, BLOCKING,
+             *LEGACY_LABELS)  # fmt: skip
     return tuple(prefix + name for name in names)
 
 
 def desired_labels(verdict: Verdict, prefix: str, *, blocking: bool = False) -> list[str]:
-    """The prefixed labels an issue should carry: its health plus one per rule family,
-    and `<prefix>blocking` when it blocks another team's issue (`blocking`)."""
+    """The prefixed labels an issue should carry: its health plus one per cause its
+    assignee has to act on (`Verdict.causes`), and `<prefix>blocking` when it blocks
+    another team's issue (`blocking`)."""
     labels = [prefix + BLOCKING] if blocking else []
     if verdict.health is Health.HEALTHY:
         return labels
-    health = [prefix + verdict.health.value] + [prefix + f for f in verdict.families]
+    health = [prefix + verdict.health.value] + [prefix + c for c in verdict.causes]
     return health + labels
 
 
 def _reason(verdict: Verdict) -> str:
     if verdict.health is Health.HEALTHY:
         return "healthy again"
-    return f"{verdict.health.value}: " + ", ".join(verdict.families)
+    return f"{verdict.health.value}: " + ", ".join(verdict.causes)
 
 
 def _label_diff(
@@ -200,17 +228,31 @@ def left_scope_operations(
     return ops
 
 
+#: Why an issue gets a new comment under the baseline.
+NEW_FINDING = "new finding"
+
+
 def comment_operation(
     verdict: Verdict,
     writeback: WritebackSettings,
     managed: ManagedComment | None,
     now: datetime,
+    seen: Seen | None = None,
 ) -> Operation | None:
-    """Create, edit or delete the managed comment so it matches the verdict."""
+    """Create, edit or delete the managed comment so it matches the verdict. With
+    `writeback.baseline` (and what earlier syncs saw, `seen`), a comment is created only
+    for a finding the issue did not have at its previous sync — never on the sync that
+    takes the baseline; an existing comment is kept up to date as always."""
     if not writeback.comments:
         return None
     key, reason = verdict.issue.key, _reason(verdict)
     if verdict.health is not Health.HEALTHY:
+        if managed is None and writeback.baseline:
+            seen = seen or Seen()
+            new = () if seen.first else sorted(seen.new_findings(verdict))
+            if not new:
+                return None
+            reason += f"; {NEW_FINDING}: " + ", ".join(new)
         doc = build_comment(verdict, writeback.hints, now)
         if managed is None:
             return Operation(COMMENT_CREATE, key, severity=verdict.worst, reason=reason,
@@ -237,22 +279,32 @@ def plan_writes(
     *,
     left_scope: Mapping[str, tuple[str, ...]] | None = None,
     duplicates: Mapping[str, Sequence[ManagedComment]] | None = None,
+    seen: Seen | None = None,
 ) -> Plan:
     """Diff every verdict against its issue's labels and managed comment (`managed`, by
     issue key), the blocking label against the current labels of blockers outside the
     scope (`outside_blockers`), and clean the issues that left the scope (`left_scope`,
     their current labels) and extra copies of a managed comment (`duplicates`); keep at
     most `writeback.max_writes` operations, most severe first, then the oldest issues;
-    defer the rest to the next run."""
+    defer the rest to the next run. `seen`: what earlier syncs saw, for the baseline
+    (see `comment_operation`; None: this is the sync that takes it)."""
     managed = managed or {}
+    seen = seen or Seen()
     prefix = writeback.label_prefix
     candidates: list[tuple[int, datetime, str, int, Operation]] = []
+    withheld: list[str] = []
     for verdict in evaluation.verdicts:
         key = verdict.issue.key
-        ops = [
-            label_operation(verdict, prefix, blocking=key in evaluation.blockers),
-            comment_operation(verdict, writeback, managed.get(key), evaluation.now),
-        ]
+        comment = comment_operation(verdict, writeback, managed.get(key), evaluation.now, seen)
+        if (
+            comment is None
+            and writeback.comments
+            and writeback.baseline
+            and verdict.findings
+            and key not in managed
+        ):
+            withheld.append(key)
+        ops = [label_operation(verdict, prefix, blocking=key in evaluation.blockers), comment]
         for order, op in enumerate(ops):
             if op is not None:
                 rank = -int(op.severity) if op.severity is not None else 0
@@ -274,4 +326,30 @@ def plan_writes(
     candidates.sort(key=lambda c: c[:4])
     ordered = tuple(c[4] for c in candidates)
     budget = writeback.max_writes
-    return Plan(evaluation.now, ordered[:budget], ordered[budget:])
+    return Plan(evaluation.now, ordered[:budget], ordered[budget:], tuple(withheld))
+
+
+def attention(
+    evaluation: Evaluation, plan: Plan, writeback: WritebackSettings, created: int
+) -> dict[str, object]:
+    """What the run costs the team's attention: the share of unfinished issues that
+    carry a health label, how many of our labels a flagged issue carries (max, median),
+    the comments created (`created`: planned by a dry run, applied by a sync; each one
+    emails the issue's watchers) and those the baseline holds back."""
+    prefix = writeback.label_prefix
+    unfinished = [v for v in evaluation.verdicts if not v.timeline.is_done]
+    flagged_open = sum(1 for v in unfinished if v.findings)
+    counts = sorted(
+        len(desired_labels(v, prefix, blocking=v.issue.key in evaluation.blockers))
+        for v in evaluation.verdicts
+        if v.findings
+    )
+    median = (counts[(len(counts) - 1) // 2] + counts[len(counts) // 2]) / 2 if counts else 0
+    return {
+        "unfinished": len(unfinished),
+        "flagged_unfinished": flagged_open,
+        "flagged_share": round(flagged_open / len(unfinished), 3) if unfinished else 0.0,
+        "labels_per_flagged_issue": {"max": counts[-1] if counts else 0, "median": median},
+        "comments_created": created,
+        "comments_withheld": len(plan.withheld),
+    }

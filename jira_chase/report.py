@@ -179,6 +179,7 @@ def run_to_dict(
             "noisy_by_project": dict(sorted(result.stats.noisy_by_project.items())),
             "outcome": result.outcome,
             "families": family_counts(evaluation),
+            "attention": result.attention(settings) if settings is not None else None,
             "duration_seconds": round(duration, 3) if duration is not None else None,
         },
         "issues": [
@@ -239,6 +240,7 @@ def summary_lines(
             "no keywords): their managed comment carries the findings."
         )
     lines += _team_brief(evaluation)
+    lines.append(attention_line(result, settings))
     ranked = by_severity(evaluation)
     if details:
         if ranked:
@@ -287,6 +289,26 @@ def _team_brief(evaluation: Evaluation) -> list[str]:
         more = len(evaluation.team_findings) - 1
         lines.append(f"Team findings: {worst.message}" + (f" (and {more} more)" if more else ""))
     return lines
+
+
+def attention_line(result: RunResult, settings: Settings) -> str:
+    """What the run costs the team's attention, in one line."""
+    load = result.attention(settings)
+    labels, share = load["labels_per_flagged_issue"], load["flagged_share"]
+    assert isinstance(labels, dict) and isinstance(share, float)
+    created = "to create" if result.mode == "plan" else "created"
+    line = (
+        f"Attention: {load['flagged_unfinished']} of {load['unfinished']} unfinished issues "
+        f"flagged ({fmt_share(share)}); our labels per flagged issue: median "
+        f"{labels['median']:g}, max {labels['max']}; {load['comments_created']} comments "
+        f"{created}"
+    )
+    if load["comments_withheld"]:
+        line += (
+            f" ({load['comments_withheld']} flagged issues get no comment until a finding "
+            "is new to them: writeback.baseline)"
+        )
+    return line + "."
 
 
 def writes_line(result: RunResult, settings: Settings) -> str:

@@ -25,7 +25,7 @@ from jira_chase.progress import JUDGING, NO_PROGRESS, PULLING, WRITING, Progress
 from jira_chase.sources.base import ScratchMemory, Source, SourceStats
 from jira_chase.state import StateStore, run_lock, unusable_state
 from jira_chase.sync import RunResult, run
-from jira_chase.vet import CheckResult, check_workflow
+from jira_chase.vet import CheckResult, check_workflow, with_backlog
 
 EXIT_INTERRUPTED = 130
 
@@ -268,7 +268,7 @@ def check(settings: Settings, now: str | None) -> CheckResult:
     read only when there is something to judge. Writes nothing anywhere."""
     source = make_source(settings)
     identity = source.identify()
-    check_workflow(settings, source)
+    settings = check_workflow(settings, source)
     matches = source.validate_scope()
     modes: dict[str, bool | None] = {}
     if settings.tracker == "jira":
@@ -299,6 +299,7 @@ def explain(
         source = make_source(settings, store)
         source.use_memory(ScratchMemory(store))
         identity = source.identify()
+        settings = with_backlog(settings, source.known_names())
         progress.phase(PULLING)
         issues = source.fetch_issues(progress)
         progress.phase(JUDGING, len(issues))

@@ -54,6 +54,10 @@ class RunRecord:
 #: Fact kinds the store itself keeps besides OWNED_LABELS (sources keep their own, see
 #: sources/base.py).
 TRACKER = "tracker"
+#: When a sync took the baseline (`writeback.baseline`), and each issue's findings as
+#: its previous sync saw them.
+BASELINE = "baseline"
+SEEN_FINDINGS = "seen-findings"
 #: Rows deleted by pruning after which the file is compacted.
 VACUUM_AFTER_ROWS = 1000
 
@@ -375,6 +379,51 @@ class StateStore:
             for key, labels in self.owned_labels().items()
             if any(lbl.casefold() == wanted for lbl in labels)
         }
+
+    # -- the baseline: what each issue's findings were at its previous sync ------------
+
+    def seen_findings(self) -> tuple[datetime | None, dict[str, frozenset[str]], set[str]]:
+        """(when a sync took the baseline, or None; issue key -> the identities of its
+        findings at its previous sync; the issues unhealthy since the baseline that
+        have not recovered since)."""
+        taken = self.recall(BASELINE).get("at")
+        seen: dict[str, frozenset[str]] = {}
+        since_rollout: set[str] = set()
+        for key, value in self.recall(SEEN_FINDINGS).items():
+            doc = json.loads(value)
+            seen[key] = frozenset(doc["f"])
+            if doc.get("b"):
+                since_rollout.add(key)
+        return (datetime.fromisoformat(taken) if taken else None), seen, since_rollout
+
+    def record_seen(
+        self,
+        findings: Mapping[str, Iterable[str] | None],
+        since_rollout: set[str],
+        baseline_at: datetime | None = None,
+    ) -> None:
+        """Keep each issue's findings as this sync saw them (None: healthy, forgotten),
+        in one transaction; `since_rollout` marks the issues unhealthy since the
+        baseline; `baseline_at` records that this sync took the baseline."""
+        stamp = utcnow()
+        rows = []
+        gone = []
+        for key, found in findings.items():
+            if found is None:
+                gone.append((SEEN_FINDINGS, key))
+            else:
+                doc = {"f": sorted(found), "b": int(key in since_rollout)}
+                rows.append((SEEN_FINDINGS, key, json.dumps(doc), stamp))
+        with transaction(self._db):
+            self._db.executemany("DELETE FROM facts WHERE kind = ? AND key = ?", gone)
+            self._db.executemany(
+                "INSERT OR REPLACE INTO facts (kind, key, value, at) VALUES (?, ?, ?, ?)", rows
+            )
+            if baseline_at is not None:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO facts (kind, key, value, at) VALUES (?, ?, ?, ?)",
+                    (BASELINE, "at", baseline_at.isoformat(), stamp),
+                )
 
     # -- tracker identity ----------------------------------------------------------------
 

@@ -17,11 +17,14 @@ from jira_chase.evaluate import Evaluation, evaluate
 from jira_chase.model import Health, Issue
 from jira_chase.plan import (
     BLOCKING,
+    COMMENT_CREATE,
     COMMENT_DELETE,
     COMMENT_UPDATE,
     LABELS,
     Operation,
     Plan,
+    Seen,
+    attention,
     is_managed,
     plan_writes,
     writable_labels,
@@ -65,6 +68,12 @@ class RunResult:
     @property
     def exit_code(self) -> int:
         return EXIT_PARTIAL if self.failed else EXIT_OK
+
+    def attention(self, settings: Settings) -> dict[str, object]:
+        """What this run costs the team's attention (see `plan.attention`)."""
+        ops = self.applied if self.mode == "sync" else self.plan.operations
+        created = sum(1 for op in ops if op.kind == COMMENT_CREATE)
+        return attention(self.evaluation, self.plan, settings.writeback, created)
 
     def counts(self) -> dict[str, int]:
         unhealthy = self.evaluation.unhealthy()
@@ -246,6 +255,48 @@ def _record_outcome(store: StateStore, outcome: Outcome) -> None:
         store.save_comment(ManagedComment(op.issue_key, outcome.comment_id, op.comment.digest))
 
 
+def _record_seen(
+    store: StateStore,
+    evaluation: Evaluation,
+    plan: Plan,
+    result: RunResult,
+    seen: Seen,
+    since_rollout: set[str],
+) -> None:
+    """Keep what this sync saw of each issue's findings, for the baseline: an issue
+    whose new comment was not written (deferred, failed) keeps what it had, so the
+    next sync still finds its finding new; a healthy issue is forgotten (when it breaks
+    again, that is new)."""
+    created = {op.issue_key for op in result.applied if op.kind == COMMENT_CREATE}
+    waiting = {
+        op.issue_key
+        for op in (*plan.operations, *plan.deferred)
+        if op.kind == COMMENT_CREATE and op.issue_key not in created
+    }
+    changes: dict[str, frozenset[str] | None] = {}
+    rollout = set(since_rollout)
+    judged = set()
+    for verdict in evaluation.verdicts:
+        key = verdict.issue.key
+        judged.add(key)
+        if not verdict.findings:
+            if key in seen.findings:
+                changes[key] = None
+            rollout.discard(key)
+            continue
+        if key in waiting:
+            continue
+        found = frozenset(f.identity for f in verdict.findings)
+        if seen.first:
+            rollout.add(key)
+        if seen.findings.get(key) != found or (key in rollout) != (key in since_rollout):
+            changes[key] = found
+    for key in seen.findings.keys() - judged:
+        changes[key] = None
+        rollout.discard(key)
+    store.record_seen(changes, rollout, evaluation.now if seen.first else None)
+
+
 def _recorded(op: Operation) -> dict[str, object]:
     """What the operations table keeps of an operation: everything but the comment's
     text (its digest identifies it), so the state file does not grow with every edit."""
@@ -330,7 +381,7 @@ def run(
         check_tracker(store, identity)
         # A status the tracker does not have would judge every issue wrongly: stop
         # before anything is read or written.
-        check_workflow(settings, source)
+        settings = check_workflow(settings, source)
         progress.phase(PULLING)
         issues = source.fetch_issues(progress)
         check_scope_size(issues, store, settings, force=force)
@@ -340,9 +391,11 @@ def run(
         progress.advance(len(issues))
         managed, duplicates = managed_comments(source, store, evaluation, settings, bot)
         left, outside = outside_scope(source, store, evaluation, settings, managed)
+        taken, seen_findings, since_rollout = store.seen_findings()
+        seen = Seen(first=taken is None, findings=seen_findings)
         plan = plan_writes(
             evaluation, settings.writeback, managed, outside,
-            left_scope=left, duplicates=duplicates,
+            left_scope=left, duplicates=duplicates, seen=seen,
         )  # fmt: skip
         result = RunResult(mode, now, identity, evaluation, plan, source.stats, run_id)
         result.left_scope = len(left)
@@ -370,6 +423,7 @@ def run(
             # Report in plan order, whatever order the batches went in.
             result.applied.sort(key=lambda op: seq[id(op)])
             result.failed.sort(key=lambda failure: seq[id(failure[0])])
+            _record_seen(store, evaluation, plan, result, seen, since_rollout)
         store.finish_run(run_id, result.outcome, result.counts())
         if write:
             store.prune(settings.state.keep_days)

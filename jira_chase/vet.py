@@ -40,6 +40,8 @@ def _named_statuses(settings: Settings) -> list[tuple[str, str]]:
         named += [(f"workflow.steps[{i}].statuses", s) for s in step.statuses]
     if workflow.cancelled is not None:
         named += [("workflow.cancelled", s) for s in workflow.cancelled]
+    if workflow.backlog is not None:
+        named += [("workflow.backlog", s) for s in workflow.backlog]
     return named
 
 
@@ -77,13 +79,40 @@ def workflow_problems(
     return problems
 
 
-def check_workflow(settings: Settings, source: Source) -> None:
+def check_workflow(settings: Settings, source: Source) -> Settings:
     """Raise ConfigError (exit 2) when `[workflow]` names a status or resolution the
-    tracker lacks. Resolutions are asked for only when the configuration names some."""
+    tracker lacks; else the settings to judge by, with `workflow.backlog` filled in from
+    the tracker when the configuration leaves it out. Resolutions are asked for only
+    when the configuration names some."""
     resolutions = source.known_resolutions() if settings.workflow.cancelled_resolutions else ()
-    problems = workflow_problems(settings, source.known_names(), resolutions)
+    names = source.known_names()
+    problems = workflow_problems(settings, names, resolutions)
     if problems:
         raise ConfigError(problems)
+    return with_backlog(settings, names)
+
+
+def with_backlog(settings: Settings, names: TrackerNames) -> Settings:
+    """`settings` with `workflow.backlog` set to the tracker's own statuses before work
+    (`names.backlog`) when the configuration does not name them, leaving out any status
+    the workflow already places (a step, done or cancelled)."""
+    workflow = settings.workflow
+    if workflow.backlog is not None:
+        return settings
+    placed = {
+        s.casefold()
+        for s in [*workflow.done, *settings.cancelled_statuses,
+                  *(s for step in workflow.steps for s in step.statuses)]
+    }  # fmt: skip
+    bare = {name.partition(":")[2] or name for name in placed}
+    backlog = [
+        name
+        for name in names.backlog
+        if name.casefold() not in placed and (name.partition(":")[2] or name).casefold() not in bare
+    ]
+    return settings.model_copy(
+        update={"workflow": workflow.model_copy(update={"backlog": backlog})}
+    )
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,13 @@ from jira_chase.config import ISSUE_FAMILIES, RULE_FAMILIES
 from jira_chase.model import Finding
 from jira_chase.rules import (
     cooperation,
-    focus,
     goals,
     habits,
     hygiene,
     metrics,
     redlines,
     steps,
+    stuck,
 )
 from jira_chase.rules.context import RuleContext, Subject
 
@@ -38,7 +38,6 @@ FAMILIES: dict[str, Rule] = {
     "stale": habits.check_stale,
     "owner": habits.check_owner,
     "estimate": habits.check_estimate,
-    "focus": focus.check,
     "cooperation": cooperation.check,
     "hygiene": hygiene.check,
 }
@@ -46,13 +45,57 @@ FAMILIES: dict[str, Rule] = {
 #: The families that read a timeline's intervals (the whole status history) rather than
 #: only where the issue is now: an evaluation runs them first, and then lets every
 #: timeline drop its intervals (`Timeline.release`).
-READS_INTERVALS = frozenset({"redline", "hygiene"})
+READS_INTERVALS = frozenset({"redline", "hygiene", "wip"})
 
-#: Families with team-level findings (`metrics` and `skills` have no issue-level part).
-TEAM_FAMILIES = ("wip", "goal", "metrics", "hygiene", "skills")
+#: Families with team-level findings (`focus`, `metrics` and `skills` have no
+#: issue-level part).
+TEAM_FAMILIES = ("wip", "goal", "focus", "metrics", "hygiene", "skills")
+
+#: Families whose findings on an issue are for the team, not its assignee: kept as the
+#: issue's notes (explain, JSON, report), counted in a team finding, never a label or a
+#: line in the issue's comment.
+NOTE_FAMILIES = frozenset({"hygiene"})
+
+#: The cause an issue-level finding stands for, by family: one label per cause.
+CAUSES = {
+    stuck.FAMILY: "stuck",
+    "redline": "redline",
+    "owner": "habits",
+    "estimate": "habits",
+    "wip": "habits",
+    "cooperation": "blocked",
+}
+#: Causes by rule, where a family has more than one.
+RULE_CAUSES = {"must-start": "must-start", "must-finish": "must-finish"}
+#: Every cause label, in the order a label set is shown and chosen when an issue has
+#: more causes than `MAX_CAUSES` (after severity): a red line first, then what another
+#: team must do, then what the assignee must do.
+CAUSE_LABELS = ("redline", "blocked", "stuck", "must-finish", "must-start", "habits")
+#: At most this many cause labels on one issue (its comment names every finding): a
+#: label a manager filters by stays a short list.
+MAX_CAUSES = 3
+
+
+def cause(finding: Finding) -> str:
+    """The cause label (without the prefix) an issue-level finding puts on its issue."""
+    return RULE_CAUSES.get(finding.rule) or CAUSES.get(finding.family) or finding.family
+
 
 assert tuple(FAMILIES) == ISSUE_FAMILIES
 assert set(TEAM_FAMILIES) <= set(RULE_FAMILIES)
 assert set(FAMILIES) >= READS_INTERVALS
 
-__all__ = ["FAMILIES", "READS_INTERVALS", "TEAM_FAMILIES", "Rule", "RuleContext", "Subject"]
+assert set(CAUSES.values()) | set(RULE_CAUSES.values()) == set(CAUSE_LABELS)
+
+__all__ = [
+    "CAUSE_LABELS",
+    "MAX_CAUSES",
+    "FAMILIES",
+    "NOTE_FAMILIES",
+    "READS_INTERVALS",
+    "TEAM_FAMILIES",
+    "Rule",
+    "RuleContext",
+    "Subject",
+    "cause",
+]

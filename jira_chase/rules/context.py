@@ -241,6 +241,20 @@ def fmt_time(moment: datetime) -> str:
     return f"{text} {name}" if name else text
 
 
+def fmt_date(moment: datetime) -> str:
+    """The day a moment falls on in the team's time zone, e.g. '2026-11-20'."""
+    zone = DISPLAY_ZONE.get()
+    if zone is not None and moment.tzinfo is not None:
+        moment = moment.astimezone(zone)
+    number = moment.toordinal()
+    day = _DAY_TEXT.get(number)
+    if day is None:
+        if len(_DAY_TEXT) >= _DAYS_SAID_MAX:
+            _DAY_TEXT.clear()
+        day = _DAY_TEXT[number] = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+    return day
+
+
 #: Each day's text by its proleptic ordinal, and each minute of a day's ("09:05").
 _DAY_TEXT: dict[int, str] = {}
 _CLOCK = tuple(f"{hour:02d}:{minute:02d}" for hour in range(24) for minute in range(60))

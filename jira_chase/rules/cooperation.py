@@ -9,6 +9,7 @@ from jira_chase.model import Finding, Issue, Link, Severity
 from jira_chase.rules.context import (
     RuleContext,
     Subject,
+    fmt_date,
     fmt_days,
     fmt_time,
     is_blocked_by,
@@ -61,8 +62,8 @@ def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
                     severity=Severity.WARN,
                     message=(
                         f"blocked by {link.key} ({link.project}, "
-                        f"{link.status or 'unknown status'}, {owner}) for {fmt_days(days)}, "
-                        f"limit {fmt_days(threshold)}"
+                        f"{link.status or 'unknown status'}, {owner}) since "
+                        f"{fmt_date(since)} ({fmt_days(days)}; limit {fmt_days(threshold)})"
                     ),
                     config_key=config_key,
                     volatile=("blocked for",),
@@ -91,7 +92,8 @@ def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
                         rule="flagged",
                         severity=Severity.WARN,
                         message=(
-                            f"flagged as impeded for {fmt_days(days)}, limit {fmt_days(threshold)}"
+                            f"flagged as impeded since {fmt_date(since)} ({fmt_days(days)}; "
+                            f"limit {fmt_days(threshold)})"
                         ),
                         config_key=config_key,
                         volatile=("flagged for",),

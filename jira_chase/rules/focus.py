@@ -1,51 +1,57 @@
-"""Focus: too much work in progress per person is a focus problem."""
+"""Focus: too much work in progress per person is a focus problem, not a process one.
+
+It is the team's to act on (who takes what next), so it is a team finding: how many
+people carry more than `focus.wip_per_person` issues in workflow steps. People are
+named only with `skills.name_people`, as the skills findings do.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Sequence
 
-from jira_chase.model import Finding, Severity
+from jira_chase.model import Severity, TeamFinding
 from jira_chase.rules.context import RuleContext, Subject, fmt_keys
 
 
-def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
-    """A person with more than `focus.wip_per_person` issues in workflow steps gets a
-    warn finding on each of those issues, naming the count and the limit."""
-    limit = ctx.settings.focus.wip_per_person
-    if limit is None:
-        return []
-    carrying: dict[str, list[Subject]] = defaultdict(list)
+def carrying(subjects: Sequence[Subject]) -> Counter[str]:
+    """Person id -> how many issues in workflow steps they are assigned."""
+    counts: Counter[str] = Counter()
     for subject in subjects:
         assignee = subject.issue.assignee
         if assignee is not None and subject.timeline.current.step is not None:
-            carrying[assignee.id].append(subject)
-    findings = []
-    for items in carrying.values():
-        if len(items) <= limit:
-            continue
-        person = items[0].issue.assignee
-        assert person is not None
-        # The same words for each of the person's issues: one copy of them.
-        message = f"{person.name} has {len(items)} issues in progress, limit {limit}"
-        evidence = (
-            ("person", person.name),
-            ("in progress", str(len(items))),
-            ("limit", str(limit)),
-            ("issues", fmt_keys([s.issue.key for s in items])),
+            counts[assignee.id] += 1
+    return counts
+
+
+def team_focus(subjects: Sequence[Subject], ctx: RuleContext) -> list[TeamFinding]:
+    """One warn finding when anyone carries more than `focus.wip_per_person` issues in
+    workflow steps: how many people, and how much each carries."""
+    limit = ctx.settings.focus.wip_per_person
+    if limit is None:
+        return []
+    counts = carrying(subjects)
+    over = sorted(((n, person) for person, n in counts.items() if n > limit), reverse=True)
+    if not over:
+        return []
+    names = {
+        s.issue.assignee.id: s.issue.assignee.name for s in subjects if s.issue.assignee is not None
+    }
+    named = ctx.settings.skills.name_people
+    loads = [f"{names.get(person, person)} {n}" if named else str(n) for n, person in over]
+    people = f"{len(over)} {'person carries' if len(over) == 1 else 'people carry'}"
+    return [
+        TeamFinding(
+            subject="focus",
+            family="focus",
+            rule="wip-per-person",
+            severity=Severity.WARN,
+            message=(f"{people} more than {limit} issues in progress (the most: {over[0][0]})"),
+            config_key="focus.wip_per_person",
+            evidence=(
+                ("people over the limit", str(len(over))),
+                ("issues each" if not named else "issues per person", fmt_keys(loads)),
+                ("limit", str(limit)),
+            ),
         )
-        for subject in items:
-            findings.append(
-                Finding(
-                    issue_key=subject.issue.key,
-                    family="focus",
-                    rule="wip-per-person",
-                    severity=Severity.WARN,
-                    message=message,
-                    config_key="focus.wip_per_person",
-                    # The person's other issues come and go without this one changing.
-                    volatile=("in progress", "issues"),
-                    evidence=evidence,
-                )
-            )
-    return findings
+    ]

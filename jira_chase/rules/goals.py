@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from jira_chase.config import GoalSettings
 from jira_chase.model import Finding, Severity, TeamFinding
-from jira_chase.rules.context import RuleContext, Subject, fmt_keys, fmt_share
+from jira_chase.rules.context import RuleContext, Subject, fmt_days, fmt_keys, fmt_share
 from jira_chase.rules.values import (
     AT_RISK,
     EMPTY,
@@ -233,35 +233,106 @@ VOLATILE = (
 )
 
 
+def target(goal: GoalStatus, today: date) -> CheckpointStatus | None:
+    """The checkpoint a goal at risk or off track must move for now: the first unmet
+    one whose date has not passed, else (every date passed) its last unmet one."""
+    if goal.status not in (AT_RISK, OFF_TRACK):
+        return None
+    unmet = [c for c in goal.checkpoints if c.status != MET]
+    upcoming = [c for c in unmet if c.date >= today]
+    if upcoming:
+        return upcoming[0]
+    return unmet[-1] if unmet else None
+
+
+def start_by(day: date, days: float, ctx: RuleContext) -> date:
+    """The last day work can start to take `days` (in the calendar's unit) by the end of
+    `day`: counting back working days (business calendar) or days."""
+    left, moment = days, day
+    while left > 0:
+        if ctx.calendar.kind == "calendar" or ctx.calendar.is_working_day(moment):
+            left -= 1
+        if left > 0:
+            moment -= timedelta(days=1)
+    return moment
+
+
 def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
-    """Each unfinished issue of a goal whose checkpoint is at risk or off track gets a
-    finding (warn / critical) naming the goal, checkpoint, plan vs actual and forecast."""
+    """What one issue must do now for a goal at risk or off track (warn; critical when
+    off track), judged against the team's p85 cycle time of the metrics window:
+
+    - `must-start`: not started (in no workflow step) while the checkpoint it counts
+      for is closer than the p85 cycle time;
+    - `must-finish`: started, and already older than the p85 cycle time.
+
+    The goal's own status (plan, forecast, throughput) is a team finding, never a line
+    on every issue of the goal. Without enough finished issues for percentiles nothing
+    is said here."""
+    metrics = ctx.metrics
     statuses = ctx.goals if ctx.goals is not None else judge_goals(subjects, ctx)
+    if metrics is None or not metrics.percentiles_ready or not statuses:
+        return []
+    assert metrics.cycle_time is not None
+    p85 = metrics.cycle_time.p85
+    typical = f"85% of issues take {fmt_days(p85)} or less"
+    by_key = {s.issue.key: s for s in subjects if not s.timeline.is_done}
+    today = ctx.calendar.local_date(ctx.now)
     findings = []
     for goal in statuses:
-        checkpoint = goal.judged
-        if checkpoint is None or checkpoint.status not in (AT_RISK, OFF_TRACK):
+        checkpoint = target(goal, today)
+        if checkpoint is None:
             continue
-        critical = checkpoint.status == OFF_TRACK
-        forecast = f"; forecast p85 {checkpoint.forecast_p85}" if checkpoint.forecast_p85 else ""
+        critical = goal.status == OFF_TRACK
+        deadline = datetime.combine(checkpoint.date + timedelta(days=1), time.min,
+                                    ctx.calendar.zone)  # fmt: skip
+        left = ctx.calendar.days_between(ctx.now, deadline)
+        latest = start_by(checkpoint.date, p85, ctx)
+        when = f"'{checkpoint.name}' of {goal.name} on {checkpoint.date}"
+        shared = (
+            ("goal", f"{goal.name} ({goal.status.replace('-', ' ')})"),
+            ("checkpoint", f"{checkpoint.name} on {checkpoint.date}: {checkpoint.reason}"),
+            ("p85 cycle time", fmt_days(p85)),
+        )
         for key in goal.open_issues:
-            findings.append(
-                Finding(
-                    issue_key=key,
-                    family="goal",
-                    rule="checkpoint-off-track" if critical else "checkpoint-at-risk",
-                    severity=Severity.CRITICAL if critical else Severity.WARN,
-                    message=(
-                        f"goal '{goal.name}': checkpoint '{checkpoint.name}' ({checkpoint.date}) "
-                        f"{checkpoint.status.replace('-', ' ')}: {fmt_share(goal.fraction)} done, "
-                        f"plan {fmt_share(goal.planned_today)} today{forecast}"
-                    ),
-                    config_key=checkpoint.config_key,
-                    volatile=VOLATILE,
-                    evidence=_evidence(goal, checkpoint),
-                )
-            )
+            subject = by_key.get(key)
+            if subject is None:
+                continue
+            step = subject.timeline.current.step
+            if step is None and left <= p85:
+                start = "now" if latest <= today else f"by {latest}"
+                findings.append(_goal_finding(
+                    key, "must-start", critical,
+                    f"not started: must start {start} to make {when} ({typical})",
+                    checkpoint.config_key,
+                    (*shared, ("days left", fmt_days(left, ctx.unit)),
+                     ("start by", str(latest))),
+                ))  # fmt: skip
+            elif step is not None and metrics.ages.get(key, 0.0) > p85:
+                age = metrics.ages[key]
+                findings.append(_goal_finding(
+                    key, "must-finish", critical,
+                    f"in progress for {fmt_days(age)}, longer than {typical}: finish it "
+                    f"first to make {when}",
+                    checkpoint.config_key,
+                    (*shared, ("age", fmt_days(age, ctx.unit))),
+                ))  # fmt: skip
     return findings
+
+
+def _goal_finding(
+    key: str, rule: str, critical: bool, message: str, config_key: str,
+    evidence: tuple[tuple[str, str], ...],
+) -> Finding:  # fmt: skip
+    return Finding(
+        issue_key=key,
+        family="goal",
+        rule=rule,
+        severity=Severity.CRITICAL if critical else Severity.WARN,
+        message=message,
+        config_key=config_key,
+        volatile=("goal", "checkpoint", "p85 cycle time", "days left", "start by", "age"),
+        evidence=evidence,
+    )
 
 
 def team_goals(statuses: Sequence[GoalStatus]) -> list[TeamFinding]:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from jira_chase.model import Finding, Issue, Severity
-from jira_chase.rules.context import RuleContext, Subject, fmt_days, fmt_time
+from jira_chase.rules.context import RuleContext, Subject, fmt_date, fmt_days, fmt_time
 
 
 def last_human_activity(issue: Issue, ctx: RuleContext) -> tuple[datetime, str | None, str]:
@@ -57,8 +57,8 @@ def check_stale(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
                 rule="no-update",
                 severity=Severity.WARN,
                 message=(
-                    f"no update for {fmt_days(idle)} while in step '{step}', "
-                    f"limit {fmt_days(limit)}"
+                    f"no update by a person since {fmt_date(at)} ({fmt_days(idle)}; "
+                    f"limit {fmt_days(limit)})"
                 ),
                 config_key=config_key,
                 volatile=("idle for",),
@@ -86,13 +86,14 @@ def _missing(
     entered = subject.timeline.current_step_entry()
     assert entered is not None
     # Without a status history the entry into the step is not known: say so, no date.
-    since = fmt_time(entered) if subject.timeline.known else "unknown (no status history)"
+    known = subject.timeline.known
+    since = fmt_time(entered) if known else "unknown (no status history)"
     return Finding(
         issue_key=subject.issue.key,
         family=family,
         rule=rule,
         severity=Severity.WARN,
-        message=f"in step '{step}' without {what}",
+        message=f"in {step}{f' since {fmt_date(entered)}' if known else ''} without {what}",
         config_key=config_key,
         evidence=(
             ("step", f"{step} ({subject.timeline.current.status})"),

@@ -4,8 +4,9 @@ Per-issue warn findings (family `hygiene`), each rule switchable in `hygiene.dis
 
 - `no-step`: finished without ever entering a workflow step (straight from a new
   status to done; cancelled work is not judged);
-- `edited-in-done`: the status changed while the issue was done, without a reopen
-  (from one done status to another);
+- `edited-in-done`: a person changed what the metrics count (the estimate or the fix
+  version) while the issue was done — history rewritten after the fact. A move from
+  one done status to another (Done -> Closed) is the workflow, not an edit;
 - `backward-moves`: moved backwards in the step order (to an earlier step, or from a
   step back to a status of no step) more than `hygiene.max_backward_moves` times;
   leaving done is a reopen, not a backward move;
@@ -17,6 +18,8 @@ Per-issue warn findings (family `hygiene`), each rule switchable in `hygiene.dis
 
 Issues whose status history is unknown are judged only by `resolution` and `open-child`.
 
+Hygiene is the team's to act on: its findings are notes on each issue (in `explain`, the
+JSON and the report), never a label or a comment line; the team finding counts them.
 And a team-level share: of the issues finished (not cancelled) in the metrics window, the part whose
 history looks like the process (no hygiene finding), the number that says whether every
 other figure can be trusted. Below `hygiene.min_process_share` it is a warn finding.
@@ -29,7 +32,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from jira_chase.model import Finding, Severity, TeamFinding
-from jira_chase.rules.context import Phrasebook, RuleContext, Subject, fmt_share, fmt_time
+from jira_chase.rules.context import (
+    Phrasebook,
+    RuleContext,
+    Subject,
+    fmt_keys,
+    fmt_share,
+    fmt_time,
+)
 from jira_chase.timeline import Interval
 
 
@@ -126,6 +136,8 @@ def _judge(subject: Subject, ctx: RuleContext, scope: _Scope) -> list[Finding]:
         ))  # fmt: skip
     if known and len(intervals) > 1:
         found += _moves(subject, intervals, ctx, scope)
+    if known and "edited-in-done" not in scope.off:
+        found += _edited_in_done(subject, intervals, ctx)
     if "resolution" not in scope.off and scope.resolutions:
         if timeline.is_done and issue.resolution is None:
             found.append(_finding(
@@ -155,39 +167,23 @@ def _judge(subject: Subject, ctx: RuleContext, scope: _Scope) -> list[Finding]:
 def _moves(
     subject: Subject, intervals: tuple[Interval, ...], ctx: RuleContext, scope: _Scope
 ) -> list[Finding]:
-    """The rules on the moves between statuses, in one pass over them:
-
-    - edited in done: a move from one done status to another (not a reopen);
-    - backward moves: a move to an earlier place in the step order (a status of no step
-      ranks before every step, done after them; leaving done, a reopen, is not counted).
-    """
-    edits = moves = 0
-    last_edit = last_move = None
+    """Backward moves, in one pass over the moves between statuses: a move to an
+    earlier place in the step order (a status of no step ranks before every step, done
+    after them; leaving done, a reopen, is not counted)."""
+    moves = 0
+    last_move = None
     rank, done_rank = scope.rank, len(scope.rank)
     before = intervals[0]
     for k in range(1, len(intervals)):
         after = intervals[k]
-        if before.done:
-            if after.done:
-                edits += 1
-                last_edit = (before, after)
-        elif before.step is not None:
+        if not before.done and before.step is not None:
             to = done_rank if after.done else rank[after.step] if after.step is not None else -1
             if to < rank[before.step]:
                 moves += 1
                 last_move = (before, after)
         before = after
     found = []
-    switch, say = "hygiene.disabled", scope.say
-    if last_edit is not None and "edited-in-done" not in scope.off:
-        a, b = last_edit
-        found.append(_finding(
-            subject, "edited-in-done",
-            f"status changed while done, without a reopen: '{a.status}' -> '{b.status}' "
-            f"on {fmt_time(b.start)}",
-            switch, say(("change", f"{a.status} -> {b.status}")), ("at", fmt_time(b.start)),
-            say(("changes while done", str(edits))),
-        ))  # fmt: skip
+    say = scope.say
     if last_move is not None and "backward-moves" not in scope.off:
         limit, config_key = ctx.threshold(subject.issue, "hygiene", "max_backward_moves")
         if moves > limit:
@@ -200,6 +196,42 @@ def _moves(
                 say(("last", f"{a.status} -> {b.status}")),
             ))  # fmt: skip
     return found
+
+
+#: Fields whose change rewrites what the metrics count (names as trackers show them).
+COUNTED_FIELDS = frozenset(
+    {"story points", "story point estimate", "estimate", "fix version", "fixversion",
+     "fixversions", "fix version/s"}
+)  # fmt: skip
+
+
+def _edited_in_done(
+    subject: Subject, intervals: tuple[Interval, ...], ctx: RuleContext
+) -> list[Finding]:
+    """A person changed the estimate or the fix version while the issue was done."""
+    issue = subject.issue
+    if issue.status_changes is issue.history:
+        return []  # (a history of status changes alone)
+    done = [(i.start, i.end_or(ctx.now)) for i in intervals if i.done]
+    if not done:
+        return []
+    edits = [
+        change
+        for change in issue.history
+        if change.field.casefold() in COUNTED_FIELDS
+        and not ctx.is_own_change(change)
+        and any(start < change.at < end for start, end in done)
+    ]
+    if not edits:
+        return []
+    last = edits[-1]
+    change = f"{last.field}: {last.from_value or 'none'} -> {last.to_value or 'none'}"
+    return [_finding(
+        subject, "edited-in-done",
+        f"{last.field} changed while done, on {fmt_time(last.at)} ({len(edits)} such edits)",
+        "hygiene.disabled", ("change", change), ("at", fmt_time(last.at)),
+        ("edits while done", str(len(edits))),
+    )]  # fmt: skip
 
 
 def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
@@ -225,6 +257,31 @@ def measure(
             finished += 1
             clean += subject.issue.key not in flagged
     return ProcessShare(finished, clean)
+
+
+def team_rules(findings: Sequence[Finding], ctx: RuleContext) -> list[TeamFinding]:
+    """The hygiene findings of the run, counted by rule: one warn team finding."""
+    if not findings:
+        return []
+    by_rule: dict[str, list[str]] = {}
+    for finding in findings:
+        by_rule.setdefault(finding.rule, []).append(finding.issue_key)
+    ranked = sorted(by_rule.items(), key=lambda item: (-len(item[1]), item[0]))
+    issues = len({f.issue_key for f in findings})
+    return [
+        TeamFinding(
+            subject="tracker hygiene",
+            family="hygiene",
+            rule="hygiene",
+            severity=Severity.WARN,
+            message=(
+                f"{issues} issues do not follow the process in the tracker: "
+                + ", ".join(f"{rule} {len(keys)}" for rule, keys in ranked)
+            ),
+            config_key="hygiene.disabled",
+            evidence=tuple((rule, fmt_keys(keys)) for rule, keys in ranked),
+        )
+    ]
 
 
 def team_share(share: ProcessShare, ctx: RuleContext) -> list[TeamFinding]:

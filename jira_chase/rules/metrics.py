@@ -37,6 +37,7 @@ from jira_chase.rules.context import (
     Phrasebook,
     RuleContext,
     Subject,
+    fmt_date,
     fmt_days,
     fmt_share,
     fmt_time,
@@ -307,8 +308,8 @@ def check_aging(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
                 family="aging",
                 rule="older-than-p95" if critical else "older-than-p85",
                 severity=Severity.CRITICAL if critical else Severity.WARN,
-                message=say(
-                    f"in progress for {fmt_days(age)}, longer than "
+                message=(
+                    f"in progress since {fmt_date(started)} ({fmt_days(age)}), longer than "
                     f"{'95' if critical else '85'}% of the issues finished in the last "
                     f"{metrics.window_weeks} weeks took ({fmt_days(p95 if critical else p85)})"
                 ),

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from jira_chase.model import Finding, Severity
-from jira_chase.rules.context import RuleContext, Subject, fmt_field, fmt_time, fmt_times
+from jira_chase.rules.context import (
+    RuleContext,
+    Subject,
+    fmt_date,
+    fmt_field,
+    fmt_time,
+    fmt_times,
+)
 from jira_chase.timeline import Interval
 
 
@@ -58,7 +65,10 @@ def _required_steps(subject: Subject, ctx: RuleContext) -> list[Finding]:
                 family="redline",
                 rule="required-step",
                 severity=Severity.CRITICAL,
-                message=(f"reached '{current.status}' without passing required step '{step.name}'"),
+                message=(
+                    f"reached '{current.status}' on {fmt_date(current.start)} without "
+                    f"passing required step '{step.name}'"
+                ),
                 config_key=f"workflow.steps[{index}].required",
                 evidence=(
                     ("required step", f"{step.name} ({', '.join(step.statuses)})"),
@@ -130,7 +140,7 @@ def _reopens(subject: Subject, ctx: RuleContext) -> list[Finding]:
             family="redline",
             rule="max-reopens",
             severity=Severity.CRITICAL,
-            message=f"reopened {fmt_times(len(reopens))}, "
+            message=f"reopened {fmt_times(len(reopens))} (last on {fmt_date(reopens[-1])}), "
             + ("never allowed" if limit == 0 else f"at most {fmt_times(limit)} allowed"),
             config_key=config_key,
             evidence=(

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 
 from jira_chase.config import StepSettings
 from jira_chase.model import Finding, Severity, TeamFinding
 from jira_chase.rules.context import (
-    EVIDENCE_KEYS,
     Phrasebook,
     RuleContext,
     Subject,
+    fmt_date,
     fmt_days,
     fmt_keys,
     fmt_time,
@@ -62,9 +64,8 @@ def _stalled(
         family="stalled",
         rule="time-in-step",
         severity=severity,
-        message=say(
-            f"in step '{step_name}' for {fmt_days(days)}, limit {shared[0][1]}"
-            + (" (2x exceeded)" if severity is Severity.CRITICAL else "")
+        message=(
+            f"in {step_name} since {fmt_date(entered)} ({fmt_days(days)}; limit {shared[0][1]})"
         ),
         config_key=config_key,
         volatile=("time in step",),
@@ -98,48 +99,93 @@ def over_wip_limit(
             yield index, step, limit, inside
 
 
+#: How far back a step without `limit_days` looks for issues pulled into it when full.
+DEFAULT_PULL_DAYS = 5.0
+
+
 def check_wip(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
-    """WIP per step: when a step holds more than its `wip_limit`, every issue that
-    entered it after it was already at the limit (by entry time) gets a warn finding."""
+    """Pulled into a full step: an issue in a step with a `wip_limit` that entered it
+    while the step already held that many issues (counting every issue in the step at
+    that moment), within the step's last `limit_days` (5 without one), gets a warn
+    finding: finish work before starting more. The step over its limit as a whole is a
+    team finding (`team_wip`); the issues that have sat in it for months are not told
+    again that it is full."""
     findings = []
-    for index, step, limit, inside in over_wip_limit(subjects, ctx):
-        first_keys = [s.issue.key for s in inside[:EVIDENCE_KEYS]]
-        named, now_and_limit = (
-            ("step", step.name),
-            (
-                ("in the step now", str(len(inside))),
-                ("limit", str(limit)),
-            ),
-        )
-        for position, subject in enumerate(inside[limit:], start=limit):
-            entered = subject.timeline.current_step_entry()
-            assert entered is not None
-            if not subject.timeline.known:
-                continue  # when it entered is not known, so neither is its place in line
-            ahead = fmt_keys(first_keys, total=position)
+    scope = ctx.scope if ctx.scope is not None else subjects
+    for index, step in enumerate(ctx.settings.workflow.steps):
+        limit = step.wip_limit
+        if limit is None:
+            continue
+        days = step.limit_days or DEFAULT_PULL_DAYS
+        recent = []
+        for subject in subjects:
+            timeline = subject.timeline
+            entered = timeline.current_step_entry()
+            if (
+                timeline.current.step == step.name
+                and timeline.known
+                and entered is not None
+                and ctx.calendar.days_between(entered, ctx.now) < days
+            ):
+                recent.append((entered, subject))
+        if not recent:
+            continue
+        since = min(entered for entered, _ in recent)
+        stays = _stays(scope, step.name, since, ctx)
+        starts = sorted((start, key) for start, _, key in stays)
+        ends = sorted(end for _, end, _ in stays if end is not None)
+        inside = sum(1 for s in scope if s.timeline.current.step == step.name)
+        for entered, subject in sorted(recent, key=lambda pair: (pair[0], pair[1].issue.key)):
+            key = subject.issue.key
+            # In the step when it entered: came in before it (or at the same moment,
+            # ahead of it by key) and had not left by then.
+            held = bisect_left(starts, (entered, key)) - bisect_right(ends, entered)
+            if held < limit:
+                continue
             findings.append(
                 Finding(
-                    issue_key=subject.issue.key,
+                    issue_key=key,
                     family="wip",
-                    rule="wip-limit",
+                    rule="pulled-into-full-step",
                     severity=Severity.WARN,
                     message=(
-                        f"entered step '{step.name}' when it already held {position} "
-                        f"issues, limit {limit} (it holds {len(inside)} now)"
+                        f"pulled into {step.name} on {fmt_date(entered)} while it already "
+                        f"held {held} issues (limit {limit}): finish work there before "
+                        "starting more"
                     ),
                     config_key=f"workflow.steps[{index}].wip_limit",
-                    # Who is ahead and how full the step is now move with other
-                    # issues, not this one.
-                    volatile=("already in the step", "in the step now"),
+                    volatile=("in the step now",),
                     evidence=(
-                        named,
+                        ("step", step.name),
                         ("entered", fmt_time(entered)),
-                        ("already in the step", f"{position} ({ahead})"),
-                        *now_and_limit,
+                        ("already in the step", str(held)),
+                        ("limit", str(limit)),
+                        ("in the step now", str(inside)),
                     ),
                 )
             )
     return findings
+
+
+def _stays(
+    subjects: Sequence[Subject], step_name: str, since: datetime, ctx: RuleContext
+) -> list[tuple[datetime, datetime | None, str]]:
+    """(start, end or None while ongoing, issue key) of every interval in the step that
+    had not ended by `since`."""
+    stays = []
+    for subject in subjects:
+        timeline = subject.timeline
+        if not timeline.known or timeline.settled_before(since):
+            continue
+        intervals = timeline.intervals
+        for k in range(len(intervals) - 1, -1, -1):
+            interval = intervals[k]
+            end = interval.end
+            if end is not None and end <= since:
+                break
+            if interval.step == step_name:
+                stays.append((interval.start, end, subject.issue.key))
+    return stays
 
 
 def team_wip(subjects: Sequence[Subject], ctx: RuleContext) -> list[TeamFinding]:

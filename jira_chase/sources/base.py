@@ -48,6 +48,10 @@ class TrackerNames:
 
     statuses: tuple[str, ...]
     typed: bool = False
+    #: The statuses where work waits before it starts, by the tracker's own word (Jira:
+    #: the "To Do" status category; ZenTao: the states before work), as `statuses`
+    #: spells them: the default of `workflow.backlog`.
+    backlog: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -96,11 +96,17 @@ class JiraReader:
         return next((ids[n] for n in names if n in ids), None)
 
     def known_names(self) -> TrackerNames:
-        """Every status of the site (`GET status`)."""
+        """Every status of the site (`GET status`), and those of the "To Do" category."""
         statuses = self.site.get_list("status", "listing the site's statuses")
-        return TrackerNames(tuple(sorted(
-            {str(s["name"]) for s in statuses if isinstance(s, dict) and s.get("name")}
-        )))  # fmt: skip
+        named = [s for s in statuses if isinstance(s, dict) and s.get("name")]
+        backlog = {
+            str(s["name"])
+            for s in named
+            if isinstance(s.get("statusCategory"), dict) and s["statusCategory"].get("key") == "new"
+        }
+        return TrackerNames(
+            tuple(sorted({str(s["name"]) for s in named})), backlog=tuple(sorted(backlog))
+        )
 
     def known_resolutions(self) -> tuple[str, ...]:
         """Every resolution of the site (`GET resolution`)."""

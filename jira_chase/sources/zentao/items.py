@@ -32,6 +32,13 @@ STATES = {
     "task": ("wait", "doing", "done", "pause", "cancel", "closed"),
     "bug": ("active", "resolved", "closed"),
 }  # fmt: skip
+#: The states where an item waits before work starts: the default of `workflow.backlog`
+#: (a story's stages before development, a task not started, a bug not yet resolved —
+#: ZenTao has no state for a bug being fixed).
+BACKLOG = (
+    "story:draft", "story:reviewing", "story:active", "story:changing", "story:wait",
+    "story:planned", "story:projected", "task:wait", "bug:active",
+)  # fmt: skip
 #: States an item can be created in (an item elsewhere must show how it got there).
 CREATED_IN = {
     "story": ("draft", "reviewing", "active", "wait", "planned", "projected"),

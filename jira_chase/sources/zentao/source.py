@@ -23,6 +23,7 @@ from jira_chase.sources.base import (
     TrackerNames,
 )
 from jira_chase.sources.zentao.items import (
+    BACKLOG,
     BUG_RESOLUTIONS,
     STATES,
     STORY_CLOSE_REASONS,
@@ -79,7 +80,7 @@ class ZenTaoSource:
         names and as `type:state`."""
         plain = {state for states in STATES.values() for state in states}
         typed = {f"{kind}:{state}" for kind, states in STATES.items() for state in states}
-        return TrackerNames(statuses=tuple(sorted(plain | typed)), typed=True)
+        return TrackerNames(statuses=tuple(sorted(plain | typed)), typed=True, backlog=BACKLOG)
 
     def known_resolutions(self) -> tuple[str, ...]:
         """ZenTao's close reasons (stories) and bug resolutions (fixed by ZenTao)."""
