@@ -1,15 +1,17 @@
-"""`jira-chase demo`: the whole loop on the built-in simulator — plan, sync, sync
-again — shown as the team sees it: the findings most severe first, one managed comment
-as it reads on the issue, the labels in the tracker, and a second sync writing nothing;
-then the manager's report of the demo data (after weekly reports of the three weeks
-before, which give it its trend), written to the temporary directory."""
+"""`jira-chase demo`: the whole loop on the built-in simulator, as a team rolling it out
+sees it: the plan (the findings most severe first), a first sync that takes the
+baseline (labels on what is already wrong, no comment), a second sync writing nothing,
+then a new problem made in the tracker and the sync that comments on it, with the
+comment as it reads on the issue; then the manager's report of the demo data (after
+weekly reports of the three weeks before, which give it its trend), written to the
+temporary directory."""
 
 from __future__ import annotations
 
 import json
 import sys
 import tempfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -57,35 +59,67 @@ def demo_report_path() -> Path:
 
 
 def comment_example(result: RunResult) -> list[str]:
-    """The managed comment with the most findings (the first such in plan order: the
-    most severe), as plain text, indented."""
+    """The managed comment with the most findings that the run creates (the first such
+    in plan order: the most severe), as plain text, indented."""
     created = [op for op in result.plan.operations
                if op.kind == COMMENT_CREATE and op.comment is not None]  # fmt: skip
     if not created:
         return []
     op = max(created, key=lambda o: len(o.comment.items) if o.comment else 0)
     assert op.comment is not None
-    heading = (
-        f"The managed comment jira-chase writes on {op.issue_key}, as the team reads it there:"
-    )
+    heading = f"The managed comment jira-chase wrote on {op.issue_key}, as the team reads it there:"
     return [heading, ""] + [f"  | {line}" for line in to_text(op.comment).splitlines()]
 
 
+def new_problem_candidate(result: RunResult, step: str) -> tuple[str, str] | None:
+    """A healthy, unfinished story not yet past `step` (in it, or not started) with an
+    assignee, to break in the demo (issue key, assignee id): the first by key."""
+    for verdict in result.evaluation.verdicts:
+        issue, current = verdict.issue, verdict.timeline.current
+        if (
+            not verdict.findings
+            and issue.assignee is not None
+            and issue.type.casefold() == "story"
+            and not current.done
+            and current.step in (None, step)
+        ):
+            return issue.key, issue.assignee.id
+    return None
+
+
 def show(
-    intro: str, settings: Settings, first: Finished, applied: Finished, second: Finished
+    intro: str,
+    settings: Settings,
+    first: Finished,
+    applied: Finished,
+    second: Finished,
+    broken: tuple[str, str, Finished] | None,
 ) -> list[str]:
     """The demo as text."""
     lines = [intro, ""]
     lines += summary_lines(first.result, settings, duration=first.duration, details=True)
     lines += ["", "=" * 72, ""]
-    lines += comment_example(first.result)
-    lines += ["", "=" * 72, ""]
     lines += [
-        f"jira-chase sync — {writes_line(applied.result, settings)}",
+        f"First sync (the baseline) — {writes_line(applied.result, settings)}",
+        "What was already wrong is labelled, not commented: "
+        f"{len(applied.result.plan.withheld)} flagged issues get no comment (and their "
+        "watchers no email) until a finding is new to them (writeback.baseline).",
         f"{applied.result.stats.requests} requests to the tracker, "
         f"{applied.result.stats.retries} retried; took {applied.duration:.1f} s.",
         *render_noisy(applied.result),
+        "",
+        f"Second sync over unchanged data: {len(second.result.plan.operations)} operations "
+        f"planned, {len(second.result.applied)} performed.",
     ]
+    if broken is not None:
+        key, what, third = broken
+        lines += ["", "=" * 72, ""]
+        lines += [
+            f"A new problem: {key} {what}.",
+            f"Next sync — {writes_line(third.result, settings)}",
+            "",
+            *comment_example(third.result),
+        ]
     return lines
 
 
@@ -111,6 +145,15 @@ def run_demo(tracker: str, deployment: str, as_json: bool) -> tuple[list[str], b
         first = execute(settings, DEMO_NOW, write=False)
         applied = execute(settings, DEMO_NOW, write=True)
         second = execute(settings, DEMO_NOW, write=True)
+        broken: tuple[str, str, Finished] | None = None
+        candidate = new_problem_candidate(applied.result, settings.workflow.steps[0].name)
+        if candidate is not None:
+            # A person skips review in the tracker: the next sync comments on it alone.
+            key, person = candidate
+            sim.move(key, "In QA", person)
+            moment: datetime = max(sim.clock(), DEMO_NOW) + timedelta(minutes=1)
+            third = execute(settings, moment, write=True)
+            broken = (key, "moved straight to In QA by its assignee, skipping review", third)
         prefix = settings.writeback.label_prefix
         keys = [v.issue.key for v in applied.result.evaluation.verdicts]
         written = {key: [t for t in sim.labels(key) if t.startswith(prefix)] for key in keys}
@@ -121,7 +164,18 @@ def run_demo(tracker: str, deployment: str, as_json: bool) -> tuple[list[str], b
             "second_sync": run_to_dict(second.result, settings, second.duration),
             "labels_in_tracker": written,
         }
-        ok = not second.result.plan.operations and not applied.result.failed
+        if broken is not None:
+            key, what, third = broken
+            doc["new_problem"] = {
+                "issue": key,
+                "what": what,
+                "sync": run_to_dict(third.result, settings, third.duration),
+            }
+        ok = (
+            not second.result.plan.operations
+            and not applied.result.failed
+            and (broken is None or not broken[2].result.failed)
+        )
         report = write_report(produce(settings, DEMO_NOW), demo_report_path(), "html")
         doc["report"] = str(report)
         if tracker == "zentao":
@@ -145,7 +199,7 @@ def run_demo(tracker: str, deployment: str, as_json: bool) -> tuple[list[str], b
         else:
             flavour = "Cloud" if deployment == "cloud" else "Data Center"
             intro = f"Simulated Jira {flavour} at {sim.url} with the demo data set."
-        lines = show(intro, settings, first, applied, second)
+        lines = show(intro, settings, first, applied, second, broken)
         where = "Keywords now in ZenTao" if tracker == "zentao" else "Labels now in the tracker"
         lines += ["", f"{where} (jira-chase's own only):"]
         lines += [f"  {key:<10} {' '.join(tokens)}" for key, tokens in written.items()]
@@ -161,9 +215,6 @@ def run_demo(tracker: str, deployment: str, as_json: bool) -> tuple[list[str], b
                 "status only when they are closed after test.",
             ]
         lines += [
-            "",
-            f"Second sync over unchanged data: {len(second.result.plan.operations)} operations "
-            f"planned, {len(second.result.applied)} performed.",
             "",
             "The manager's report (open it in a browser; `jira-chase report --out FILE` writes "
             "it for your tracker):",

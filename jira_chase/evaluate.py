@@ -240,7 +240,6 @@ def _evaluate(
     released = False
     by_issue: dict[str, list[Finding]] = {}  # (only issues with findings)
     kept: list[Finding] = []
-    noted: list[Finding] = []
     process = None
     for name in enabled:
         if not released and name not in READS_INTERVALS:
@@ -256,15 +255,15 @@ def _evaluate(
                     by_issue[finding.issue_key] = [finding]
                 else:
                     listed.append(finding)
-                if finding.family in NOTE_FAMILIES:
-                    noted.append(finding)
-                else:
+                if finding.family not in NOTE_FAMILIES:
                     kept.append(finding)
     if not released:
         release([subject.timeline for subject in subjects])
-    notes = {key: _fold(found, settings) for key, found in by_issue.items()}
-    by_issue = {key: issue_level for key, (issue_level, _) in notes.items() if issue_level}
+    # (the notes expire with the findings: a finished issue keeps both for a while)
     _close_finished(judged, by_issue, ctx)
+    notes = {key: _fold(found, settings) for key, found in by_issue.items() if found}
+    by_issue = {key: issue_level for key, (issue_level, _) in notes.items() if issue_level}
+    noted = [note for _, issue_notes in notes.values() for note in issue_notes]
 
     team: list[TeamFinding] = []
     if "wip" not in settings.rules.disabled:

@@ -92,7 +92,9 @@ def make_settings(**overrides: Any) -> Settings:
 
 def demo_config(url: str, state: str, **overrides: Any) -> dict[str, Any]:
     """The demo configuration pointed at a simulator, with sections merged from
-    `overrides` (e.g. jira={"scope": ...})."""
+    `overrides` (e.g. jira={"scope": ...}). Without the baseline (`writeback.baseline =
+    false`, unless `writeback` says otherwise): every unhealthy issue gets its comment
+    on the first sync, as these tests of the write path expect."""
     from importlib import resources
 
     import tomllib
@@ -101,6 +103,7 @@ def demo_config(url: str, state: str, **overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = tomllib.loads(text)
     data["jira"]["url"] = url
     data["state"]["path"] = state
+    data["writeback"]["baseline"] = False
     for section, value in overrides.items():
         if isinstance(value, dict):
             data.setdefault(section, {}).update(value)

@@ -12,7 +12,10 @@ reopen, reassignments, priority changes and comments, all in working hours (Mon-
 09:00-17:30 UTC). A platform team (``OPS``, 25 issues) is not judged; it owns blockers.
 
 A few issues are unhealthy on purpose; ``DEMO_PLANTED`` maps each of them to the rule
-families that should flag it under ``jira_chase/demo.toml`` (business days, UTC):
+families that should find something on it under ``jira_chase/demo.toml`` (business days,
+UTC), and ``on_the_issue`` turns those into the findings the issue carries (labels and
+its comment): ``stalled``, ``aging`` and ``stale`` make one ``stuck`` finding, while
+``focus`` (a team finding) and ``hygiene`` (notes for the team) stay off the issue:
 
 - ``stalled``: three issues stuck in Code Review (limit 2 days): since Tue 11-17 09:10
   (about 3.3 days: warn in calendar and business days), since Thu 11-12 10:30 and since
@@ -24,7 +27,10 @@ families that should flag it under ``jira_chase/demo.toml`` (business days, UTC)
 - ``stale`` (no human update for 3.5 business days while in a step): three of the stuck
   issues, and one started on Mon 11-16 14:00 and not touched since (4.1 days, under the
   build limit and the p85 cycle time);
-- ``wip``: Code Review holds seven issues, limit 5: the two that entered last;
+- ``wip`` (pulled into a step while it already held its limit, within the step's
+  ``limit_days``): Code Review holds seven issues, limit 5: the two that entered last,
+  this afternoon; and six issues pulled into In Progress this week while it held 9 to
+  12 (limit 8; it holds seven now);
 - ``redline``: two issues that reached Done without Code Review (In Progress -> In QA
   -> Done on 11-13, In Progress -> Done on 11-18); one sent from In Progress straight to
   In QA (skipped the required review); one reopened twice (one reopen allowed); one
@@ -33,22 +39,25 @@ families that should flag it under ``jira_chase/demo.toml`` (business days, UTC)
 - ``estimate``: two Stories in In Progress without an estimate (Stories must be
   estimated, an override in the demo config);
 - ``goal``: release 1.4 (20 issues, 15 done) is behind its plan to be 90% done by
-  11-27 (75% done, 79% planned today, within the 10% tolerance: at risk), so its five
-  open issues are flagged; the Beta goal is on track;
-- ``focus``: one person (Dana) with five issues in active steps, each entered in the
-  last day;
+  11-27 (75% done, 79% planned today, within the 10% tolerance: at risk), a team
+  finding; of its five open issues one must move now: it has been in progress longer
+  than the p85 cycle time (``must-finish``); its two To Do issues have more than the
+  p85 cycle time left before the checkpoint; the Beta goal is on track;
+- ``focus`` (a team finding): one person (Dana) with five issues in active steps, each
+  entered in the last day;
 - ``cooperation``: one issue blocked since Mon 11-16 16:00 by an OPS issue still in
   progress;
-- ``hygiene`` (a finished issue keeps its findings for 28 days, the demo's
+- ``hygiene`` (notes for the team; a finished issue keeps them for 28 days, the demo's
   ``redlines.flag_finished_days``, so the long-history issue's 13 backward moves count
   only in the process share): two finished issues edited only where no metric reads
-  them, one moved Done -> Closed a week after it was done, one done without a
-  resolution (``resolution`` stated as null; the simulated workflow sets "Done"
-  otherwise); a chore closed To Do -> Done this afternoon (also a ``redline``), created
-  after every other issue; and five open issues from before the window, numbered
-  APP-152 to APP-156 after the rest so no key moves: one created directly in In
-  Progress, one sent back to To Do three times, a sub-task still To Do under its
-  finished story (APP-154), one reopened to To Do with its resolution "Done" left;
+  them, one moved Done -> Closed a week after it was done (the workflow, not an edit),
+  one done without a resolution (``resolution`` stated as null; the simulated workflow
+  sets "Done" otherwise); a chore closed To Do -> Done this afternoon (also a
+  ``redline``), created after every other issue; and five open issues from before the
+  window, numbered APP-152 to APP-156 after the rest so no key moves: one created
+  directly in In Progress, one sent back to To Do three times, a sub-task still To Do
+  under its finished story (APP-154), one reopened to To Do with its resolution "Done"
+  left;
 - ``skills`` (team findings, ``DEMO_PLANTED_TEAM``): every issue's component is its
   product area (the summary's prefix); six of the seven "Release engineering" chores
   finished in the window are Chen's, and the lead moved every issue but her own out of
@@ -56,7 +65,7 @@ families that should flag it under ``jira_chase/demo.toml`` (business days, UTC)
 
 Everything else is healthy with a wide margin: an issue in an active step entered it
 less than 60% of the step's limit ago in calendar days, nobody else carries more than
-three active issues, In Progress holds fewer than eight, every arrival in Done passed
+three active issues, In Progress holds fewer than eight now, every arrival in Done passed
 Code Review, and the other blocked issues wait on an APP issue (same team) or on an OPS
 issue that is already Done. Links are listed on the blocked issue only (``inward``).
 The team as a whole is judged too (no labels): Code Review is over its WIP limit, the
@@ -73,7 +82,14 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["DEMO_NOW", "DEMO_PLANTED", "DEMO_PLANTED_TEAM", "DEMO_SEED", "build_demo_dataset"]
+__all__ = [
+    "DEMO_NOW",
+    "DEMO_PLANTED",
+    "DEMO_PLANTED_TEAM",
+    "DEMO_SEED",
+    "build_demo_dataset",
+    "on_the_issue",
+]
 
 DEMO_SEED = 20261120
 DEMO_NOW = datetime(2026, 11, 20, 16, 0, tzinfo=timezone.utc)
@@ -89,33 +105,37 @@ def _families(*names: str) -> frozenset[str]:
 
 DEMO_PLANTED: dict[str, frozenset[str]] = {
     "APP-52": _families("redline"),  # reopened twice (Login: sign in with Google)
-    "APP-87": _families("goal"),  # To Do, release 1.4
-    "APP-91": _families("stale"),  # In Progress since Mon 11-16 14:00, untouched since
+    # In Progress since Mon 11-16 14:00, untouched since; pulled in while build held 12
+    "APP-91": _families("stale", "wip"),
     # In Progress since Mon 11-09 14:00 (Order history: offline mode)
     "APP-107": _families("stalled", "aging", "stale"),
-    # Code Review since Thu 11-12 10:30 (Checkout: retry declined cards), release 1.4
+    # Code Review since Thu 11-12 10:30 (Checkout: retry declined cards), release 1.4:
+    # older than the p85 cycle time, so it must finish first
     "APP-108": _families("stalled", "aging", "stale", "goal"),
     "APP-110": _families("wip"),  # entered Code Review last (7th, limit 5)
     "APP-115": _families("redline"),  # In Progress -> In QA, skipping Code Review
     # Code Review since Tue 11-10 14:00 (Profile: export my data)
     "APP-118": _families("stalled", "aging", "stale"),
+    "APP-120": _families("wip"),  # pulled into In Progress while it held 9
     "APP-122": _families("redline"),  # In Progress -> In QA -> Done on 11-13
-    "APP-124": _families("focus"),  # APP-124/125/129/133/147: Dana's five active issues
+    # APP-124/125/129/133/147: Dana's five active issues (a team finding); two of them
+    # pulled into In Progress while it held 9 and 11
+    "APP-124": _families("focus", "wip"),
     "APP-125": _families("focus"),
-    "APP-129": _families("focus", "goal"),
-    "APP-133": _families("focus"),
+    "APP-129": _families("focus"),
+    "APP-133": _families("focus", "wip"),
     "APP-136": _families("owner"),  # In QA, unassigned
     # Code Review since Tue 11-17 09:10 (Search: filters by brand)
     "APP-139": _families("stalled", "aging"),
     "APP-140": _families("wip"),  # entered Code Review 6th (limit 5)
     "APP-144": _families("redline"),  # In Progress -> Done on 11-18 (Bump analytics SDK)
-    # blocked by OPS-24 (in progress) since Mon 11-16 16:00; a Story without estimate
-    "APP-145": _families("cooperation", "estimate"),
-    "APP-146": _families("estimate", "goal"),  # a Story without estimate, release 1.4
+    # blocked by OPS-24 (in progress) since Mon 11-16 16:00; a Story without estimate,
+    # pulled into In Progress while it held 11
+    "APP-145": _families("cooperation", "estimate", "wip"),
+    # a Story without estimate, pulled into In Progress while it held 12
+    "APP-146": _families("estimate", "wip"),
     "APP-147": _families("focus"),
     "APP-149": _families("redline"),  # Highest-priority bug without a due date
-    "APP-150": _families("goal"),  # To Do, release 1.4
-    "APP-54": _families("hygiene"),  # Done -> Closed a week after: edited in done
     "APP-55": _families("hygiene"),  # Done without a resolution
     # To Do -> Done this afternoon, which also skips the required review
     "APP-151": _families("hygiene", "redline"),
@@ -126,6 +146,20 @@ DEMO_PLANTED: dict[str, frozenset[str]] = {
     "APP-155": _families("hygiene"),  # a sub-task still To Do under the finished APP-154
     "APP-156": _families("hygiene"),  # reopened to To Do, its resolution still set
 }
+
+#: The rule families whose findings on an issue are one `stuck` finding there.
+_STUCK = frozenset({"stalled", "aging", "stale"})
+#: The rule families that say what they find to the team, not on the issue.
+_TEAM_ONLY = frozenset({"focus", "hygiene"})
+
+
+def on_the_issue(families: frozenset[str]) -> frozenset[str]:
+    """The findings' families an issue carries for `families` of `DEMO_PLANTED`."""
+    carried = set(families) - _STUCK - _TEAM_ONLY
+    if families & _STUCK:
+        carried.add("stuck")
+    return frozenset(carried)
+
 
 #: The team findings (family, rule, subject) of the skills family the demo must show:
 #: Chen did six of the seven Release engineering chores finished in the window, and the

@@ -835,6 +835,12 @@ class ZenTaoSimulator(SimulatorServer):
         """The dataset key of a ZenTao item (``story-5`` -> ``APP-7``)."""
         return self.item(zentao_key).source.key
 
+    def move(self, ref: str, status: str, by: str) -> None:
+        """Move an item now to the state of the dataset status `status`, as the person
+        `by` (a dataset user id) would (the same call as the Jira simulators')."""
+        with self.lock:
+            self.world.move(self.item(ref), status, by, self.now())
+
     def set_fields(self, ref: str, **row: Any) -> None:
         """Store columns of an item as ZenTao would (see ``Item.row``): dates as aware
         datetimes (``deadline`` a date), people as accounts, None for empty."""

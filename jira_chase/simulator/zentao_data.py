@@ -530,6 +530,20 @@ class ZenTaoWorld:
             item.last_edited, item.last_edited_by = at, actor
         return action
 
+    def move(self, item: Item, status: str, by: str, at: datetime) -> Action:
+        """Move an item to the ZenTao state of the dataset status `status`, as the person
+        `by` (a dataset user id) would by editing it: one action with its history rows."""
+        new = self.state(item.kind, status)
+        rows: list[HistoryRow] = []
+        name = ""
+        if new.status != item.status:
+            name = status_action(item.kind, item.status, new.status)
+            rows.append(HistoryRow("status", item.status, new.status))
+        if item.kind == "story" and new.stage != item.stage:
+            rows.append(HistoryRow("stage", item.stage, new.stage))
+        item.status, item.stage = new.status, new.stage
+        return self.add_action(item, name or "edited", self.account(by) or "", at, history=rows)
+
     def deadline(self, item: Item) -> date | None:
         return item.source.duedate if item.kind != "story" else None
 

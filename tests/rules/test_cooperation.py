@@ -25,7 +25,9 @@ def test_the_blocker_is_named_with_project_status_and_assignee():
     evidence = dict(finding.evidence)
     assert (evidence["blocker project"], evidence["blocker status"]) == ("OPS", "In Progress")
     assert evidence["blocker assignee"] == "Gus Reyes"
-    assert "OPS-7 (OPS, In Progress, Gus Reyes)" in finding.message
+    assert finding.message == (
+        "blocked by OPS-7 (OPS, In Progress, Gus Reyes) since 2026-11-02 (2 days; limit 2 days)"
+    )
     assert finding.config_key == "cooperation.blocked_days"
     assert "blocked for" in finding.volatile
 
@@ -54,6 +56,7 @@ def test_flagged_for_the_limit_is_cooperation():
     assert findings([issue], at(2.9))["APP-1"] == ()
     (finding,) = findings([issue], at(3))["APP-1"]
     assert finding.rule == "flagged" and dict(finding.evidence)["flagged for"] == "2 days"
+    assert finding.message == "flagged as impeded since 2026-11-03 (2 days; limit 2 days)"
 
 
 def test_blocker_in_the_same_project_is_not_cooperation():

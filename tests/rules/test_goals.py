@@ -182,32 +182,32 @@ def test_on_plan_and_forecast_in_time_is_on_track():
     assert not evaluation.unhealthy() and not evaluation.team_findings
 
 
-def test_behind_plan_within_tolerance_is_at_risk_with_findings_on_open_issues():
+def test_behind_plan_within_tolerance_is_an_at_risk_team_finding():
     evaluation, status = judged(scope([2, 5, 9]))  # 30% done, 33% planned
     (checkpoint,) = status.checkpoints
     assert checkpoint.status == "at-risk" and status.status == "at-risk"
     assert checkpoint.config_key == "goals[0].tolerance"
-    found = goal_findings(evaluation)
-    assert [k for k, f in found.items() if f] == [f"APP-{n}" for n in range(4, 11)]
-    (finding,) = found["APP-4"]
-    assert finding.severity is Severity.WARN and finding.rule == "checkpoint-at-risk"
-    assert finding.message.startswith(
-        "goal 'Release 1.4': checkpoint 'Release' (2026-12-14) at risk: 30% done, "
-        "plan 33.3% today; forecast p85"
+    (team,) = evaluation.team_findings
+    assert team.family == "goal" and team.subject == "goal Release 1.4"
+    assert team.severity is Severity.WARN and team.rule == "checkpoint-at-risk"
+    assert team.message.startswith(
+        "goal 'Release 1.4': checkpoint 'Release' (2026-12-14) at risk — behind plan by"
     )
-    evidence = dict(finding.evidence)
+    evidence = dict(team.evidence)
     assert evidence["done"] == "3 of 10 issues (30%)"
     assert evidence["planned today"] == "33.3%" and evidence["tolerance"] == "10%"
     assert evidence["due by then"] == "100% = 10 issues"
-    assert {"planned today", "forecast p85"} <= set(finding.volatile)
-    (team,) = evaluation.team_findings
-    assert team.family == "goal" and team.subject == "goal Release 1.4"
+    assert evidence["open issues"].startswith("APP-4, APP-5")
+    # three finished issues are too few for a p85 cycle time: no issue is told anything
+    assert not any(goal_findings(evaluation).values())
 
 
-def test_further_behind_is_off_track_and_critical():
+def test_further_behind_is_an_off_track_critical_team_finding():
     evaluation, status = judged(scope([2, 5]))  # 20% done, 33% planned
     assert status.status == "off-track"
-    assert goal_findings(evaluation)["APP-3"][0].severity is Severity.CRITICAL
+    (team,) = evaluation.team_findings
+    assert team.severity is Severity.CRITICAL and team.rule == "checkpoint-off-track"
+    assert not any(goal_findings(evaluation).values())
 
 
 def test_a_slow_forecast_puts_an_on_plan_goal_at_risk():
@@ -287,18 +287,145 @@ def test_a_goal_that_has_not_started_is_on_track_without_a_forecast():
     assert not evaluation.unhealthy()
 
 
-def test_finishing_one_goal_issue_leaves_the_others_findings_as_they_were():
-    # 10% and then 20% done: off track either way, so the open issues' comments stay.
-    before, _ = judged(scope([2]))
-    after, _ = judged(scope([2, 5]))
-    (was,) = goal_findings(before)["APP-4"]
-    (now,) = goal_findings(after)["APP-4"]
-    assert dict(was.evidence)["done"] != dict(now.evidence)["done"]
-    assert was.fingerprint() == now.fingerprint()
-
-
 def test_the_team_finding_names_the_first_open_issues_and_counts_the_rest():
     evaluation, _ = judged(scope([2], open_count=25))
     (team,) = evaluation.team_findings
     named = dict(team.evidence)["open issues"]
     assert named.startswith("APP-2, APP-3") and named.endswith(" and 15 more")
+
+
+# -- what one issue must do now: must-start, must-finish ---------------------------------------
+
+BETA = [
+    {"name": "Beta", "date": "2026-11-20", "done": 0.5},
+    {"name": "Release", "date": "2026-12-14", "done": 1.0},
+]
+
+
+def past_work(cycle: float = 6.0, count: int = 10):
+    """`count` issues of another release finished before the goal, each in `cycle`
+    days: with the goal's own (half a day each) the p85 cycle time is `cycle`."""
+    return [
+        make_issue(f"OLD-{n}", created=-30, path=[
+            (-20 + n, "In Progress"), (-20 + n + cycle - 0.5, "Code Review"),
+            (-20 + n + cycle, "Done"),
+        ])
+        for n in range(1, count + 1)
+    ]  # fmt: skip
+
+
+def started(issues, key: str, day: float):
+    """The goal's issue `key` moved into build on `day`."""
+    return [
+        replace(i, status="In Progress", history=make_issue(key, path=[(day, "In Progress")]).history)
+        if i.key == key else i
+        for i in issues
+    ]  # fmt: skip
+
+
+def goal_board(done_days, checkpoints=BETA, **settings):
+    """Release 1.4 with two checkpoints: of its open issues, the first (APP-4 after
+    three done) started on day 5 (9 days ago), the second on day 13 (yesterday), the
+    rest not started."""
+    first = len(done_days) + 1
+    issues = started(scope(done_days), f"APP-{first}", 5)
+    issues = started(issues, f"APP-{first + 1}", 13) + past_work()
+    config = goal_settings(checkpoints=checkpoints)
+    if settings:
+        config = make_settings(goals=[goal(checkpoints=checkpoints)], **settings)
+    return evaluate(issues, config, NOW)
+
+
+def rules_by_issue(evaluation):
+    return {k: [f.rule for f in v] for k, v in goal_findings(evaluation).items() if v}
+
+
+def test_at_risk_unstarted_work_must_start_and_old_work_must_finish():
+    evaluation = goal_board([2, 5, 9])  # Beta (11-20): 30% done, 38.9% planned
+    (status,) = evaluation.goals
+    assert status.status == "at-risk"
+    assert evaluation.metrics is not None and evaluation.metrics.cycle_time is not None
+    assert evaluation.metrics.cycle_time.p85 == 6.0
+    assert rules_by_issue(evaluation) == {
+        "APP-4": ["must-finish"],  # 9 days in progress, longer than p85
+        **{f"APP-{n}": ["must-start"] for n in range(6, 11)},  # Beta is 4.6 days away
+    }  # APP-5 started yesterday: nothing to say
+    start = goal_findings(evaluation)["APP-6"][0]
+    assert (start.family, start.severity) == ("goal", Severity.WARN)
+    assert start.message == (
+        "not started: must start now to make 'Beta' of Release 1.4 on 2026-11-20 "
+        "(85% of issues take 6 days or less)"
+    )
+    evidence = dict(start.evidence)
+    assert evidence["p85 cycle time"] == "6 days" and evidence["start by"] == "2026-11-15"
+    assert evidence["days left"] == "4.6 days (calendar days)"
+    assert evidence["goal"] == "Release 1.4 (at risk)"
+    finish = goal_findings(evaluation)["APP-4"][0]
+    assert finish.message == (
+        "in progress for 9 days, longer than 85% of issues take 6 days or less: finish it "
+        "first to make 'Beta' of Release 1.4 on 2026-11-20"
+    )
+    assert dict(finish.evidence)["age"] == "9 days (calendar days)"
+    verdicts = evaluation.by_key()
+    assert verdicts["APP-6"].causes == ("must-start",)
+    assert "must-finish" in verdicts["APP-4"].causes
+
+
+def test_off_track_goals_make_the_same_findings_critical():
+    evaluation = goal_board([2, 5])  # 20% done, 38.9% planned
+    assert evaluation.goals[0].status == "off-track"
+    found = goal_findings(evaluation)
+    assert {f.severity for fs in found.values() for f in fs} == {Severity.CRITICAL}
+    assert [f.rule for f in found["APP-3"]] == ["must-finish"]
+    assert found["APP-4"] == [] and [f.rule for f in found["APP-5"]] == ["must-start"]
+
+
+def test_a_far_checkpoint_asks_no_one_to_start_but_old_work_to_finish():
+    # the passed checkpoint is missed; the next one (12-14) is 28 days away, beyond p85
+    checkpoints = [
+        {"name": "Alpha", "date": "2026-11-09", "done": 0.5},
+        {"name": "Release", "date": "2026-12-14", "done": 1.0},
+    ]
+    evaluation = goal_board([2, 5, 9], checkpoints)
+    assert evaluation.goals[0].status == "off-track"
+    assert rules_by_issue(evaluation) == {"APP-4": ["must-finish"]}
+    (finding,) = goal_findings(evaluation)["APP-4"]
+    assert finding.severity is Severity.CRITICAL
+    assert finding.message.endswith("to make 'Release' of Release 1.4 on 2026-12-14")
+
+
+def test_when_every_date_has_passed_the_last_unmet_checkpoint_is_the_target():
+    checkpoints = [
+        {"name": "Alpha", "date": "2026-11-09", "done": 0.3},
+        {"name": "Beta", "date": "2026-11-12", "done": 0.6},
+    ]
+    evaluation = goal_board([2, 5, 9], checkpoints)
+    (finding,) = goal_findings(evaluation)["APP-6"]
+    assert finding.rule == "must-start" and finding.severity is Severity.CRITICAL
+    assert "must start now to make 'Beta' of Release 1.4 on 2026-11-12" in finding.message
+
+
+def test_without_enough_finished_issues_no_issue_is_told_to_move():
+    evaluation = goal_board([2, 5, 9], metrics={"min_samples": 20},
+                            focus={"wip_per_person": None})  # fmt: skip
+    assert evaluation.goals[0].status == "at-risk"
+    assert rules_by_issue(evaluation) == {}
+    assert [f.rule for f in evaluation.team_findings if f.family == "goal"] == [
+        "checkpoint-at-risk"
+    ]
+
+
+def test_a_goal_on_track_or_switched_off_says_nothing_to_its_issues():
+    on_track = goal_board([2, 5, 9, 12], [{"name": "Release", "date": "2026-12-14", "done": 1.0}])
+    assert on_track.goals[0].status == "on-track" and rules_by_issue(on_track) == {}
+    off = goal_board([2, 5, 9], rules={"disabled": ["goal"]}, focus={"wip_per_person": None})
+    assert rules_by_issue(off) == {}
+    assert not [f for f in off.team_findings if f.family == "goal"]
+
+
+def test_finishing_one_goal_issue_leaves_the_others_findings_as_they_were():
+    # 20% and then 30% done: the must-start of the open issues reads the same
+    before = goal_findings(goal_board([2, 5]))["APP-6"][0]
+    after = goal_findings(goal_board([2, 5, 9]))["APP-6"][0]
+    assert dict(before.evidence)["goal"] != dict(after.evidence)["goal"]
+    assert (before.rule, before.config_key) == (after.rule, after.config_key)

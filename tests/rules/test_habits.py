@@ -14,8 +14,15 @@ HABITS = make_settings(
 
 
 def family(issues, now, name, settings=HABITS, bot_id=BOT):
+    """Each issue's findings of the family `name`; for a part of `stuck` (stale), the
+    issue's `stuck` finding when that part is in it."""
     evaluation = evaluate(issues, settings, now, bot_id=bot_id)
-    return {v.issue.key: [f for f in v.findings if f.family == name] for v in evaluation.verdicts}
+    return {
+        v.issue.key: [
+            f for f in v.findings if f.family == name or name in {p for p, _ in f.parts}
+        ]
+        for v in evaluation.verdicts
+    }
 
 
 def estimated(issue, points=3.0):
@@ -29,7 +36,11 @@ def test_no_update_for_the_limit_is_stale():
     issue = estimated(make_issue(path=[(0, "In Progress")]))
     assert family([issue], at(2.99), "stale")["APP-1"] == []
     (finding,) = family([issue], at(3), "stale")["APP-1"]  # exactly at the limit
+    assert (finding.family, finding.parts) == ("stuck", (("stale", "no-update"),))
     assert finding.config_key == "habits.stale_days" and finding.volatile == ("idle for",)
+    assert finding.message == (
+        "not moving: no update by a person since 2026-11-02 (3 days; limit 3 days)"
+    )
     evidence = dict(finding.evidence)
     assert evidence["last update"] == "2026-11-02 09:00 UTC: changed status by Ann Lee"
     assert evidence["idle for"] == "3 days (calendar days)"
@@ -45,6 +56,7 @@ def test_any_human_change_or_comment_is_activity():
     assert family([commented], at(4), "stale")["APP-1"] == []
     (finding,) = family([commented], at(5), "stale")["APP-1"]
     assert "commented by u-bob" in dict(finding.evidence)["last update"]
+    assert "no update by a person since 2026-11-04 (3 days; limit 3 days)" in finding.message
 
 
 def test_the_bots_own_labels_and_comments_never_count():
@@ -80,7 +92,8 @@ def test_waiting_steps_and_unstarted_work_are_never_stale():
     queued = make_issue("APP-1", path=[(0, "Code Review"), (0.1, "In QA")], assignee=None)
     todo = make_issue("APP-2", assignee=None)
     result = evaluate([queued, todo], settings, at(10), bot_id=BOT)
-    assert [f.family for v in result.verdicts for f in v.findings] == ["stalled"]
+    (finding,) = [f for v in result.verdicts for f in v.findings]
+    assert (finding.family, finding.parts) == ("stuck", (("stalled", "time-in-step"),))
 
 
 def test_stale_days_count_business_days():
@@ -140,3 +153,20 @@ def test_habits_are_off_unless_configured():
     issue = make_issue(path=[(0, "In Progress")], assignee=None)
     settings = make_settings(focus={"wip_per_person": None})
     assert evaluate([issue], settings, at(4.9)).verdicts[0].findings == ()
+
+
+def test_a_missing_owner_that_a_red_line_names_is_said_once_by_the_red_line():
+    settings = make_settings(
+        habits={"require_owner": True},
+        redlines={"required_fields": [{"field": "Assignee", "when_step": "build"}]},
+        focus={"wip_per_person": None},
+    )
+    building = estimated(make_issue("APP-1", path=[(0, "In Progress")], assignee=None))
+    reviewing = estimated(make_issue("APP-2", path=[(0, "Code Review")], assignee=None))
+    result = evaluate([building, reviewing], settings, at(0.5)).by_key()
+    assert [(f.family, f.rule) for f in result["APP-1"].findings] == [
+        ("redline", "required-field")
+    ]
+    assert result["APP-1"].causes == ("redline",)
+    # in review no red line asks for an owner: the habit says it
+    assert [(f.family, f.rule) for f in result["APP-2"].findings] == [("owner", "no-owner")]

@@ -9,7 +9,8 @@ import pytest
 
 from jira_chase.errors import ConfigError
 from jira_chase.evaluate import evaluate
-from jira_chase.model import Change, Issue, Person
+from jira_chase.model import Change, Issue, Person, Severity
+from jira_chase.plan import desired_labels
 from tests.factories import ANN, at, make_issue, make_settings
 
 NOW = at(10)  # finished issues keep findings for redlines.flag_finished_days (14)
@@ -22,15 +23,23 @@ def settings(**sections: Any) -> Any:
     return make_settings(**{**base, **sections})
 
 
-def team(issues: list[Issue], family: str, now: Any = NOW, **sections: Any) -> list[Any]:
+def team(
+    issues: list[Issue], family: str, now: Any = NOW, rule: str | None = None, **sections: Any
+) -> list[Any]:
     evaluation = evaluate(issues, settings(**sections), now)
-    return [f for f in evaluation.team_findings if f.family == family]
+    return [
+        f
+        for f in evaluation.team_findings
+        if f.family == family and (rule is None or f.rule == rule)
+    ]
 
 
 def hygiene(issues: list[Issue], **sections: Any) -> dict[str, list[str]]:
+    """Each issue's hygiene rules that fired: notes for the team, never findings."""
     evaluation = evaluate(issues, settings(**sections), NOW)
+    assert not any(f.family == "hygiene" for v in evaluation.verdicts for f in v.findings)
     found = {
-        v.issue.key: sorted(f.rule for f in v.findings if f.family == "hygiene")
+        v.issue.key: sorted(f.rule for f in v.notes if f.family == "hygiene")
         for v in evaluation.verdicts
     }
     return {k: v for k, v in found.items() if v}
@@ -70,13 +79,54 @@ def test_created_in_a_step_or_done():
     assert hygiene([make_issue(path=[(0, "In Progress")])]) == {}
 
 
-def test_a_status_change_while_done_is_an_edit_in_done():
-    two_done = {"done": ["Done", "Closed"], "steps": settings().model_dump()["workflow"]["steps"]}
-    edited = make_issue(path=[*REVIEWED, (6, "Closed")])
-    found = hygiene([edited], workflow=two_done)
-    assert found == {"APP-1": ["edited-in-done"]}
+TWO_DONE = {"done": ["Done", "Closed"], "steps": settings().model_dump()["workflow"]["steps"]}
+
+
+def points(day: float, old: str | None = "3", new: str | None = "5", **kw: Any) -> Change:
+    return Change(at(day), kw.pop("field", "Story Points"), old, new, by=kw.pop("by", "u-bob"))
+
+
+def test_moving_from_one_done_status_to_another_is_the_workflow_not_an_edit():
+    closed = make_issue(path=[*REVIEWED, (6, "Closed")])
+    assert hygiene([closed], workflow=TWO_DONE) == {}
     reopened = make_issue(path=[*REVIEWED, (6, "In Progress"), (7, "Code Review"), (8, "Done")])
-    assert hygiene([reopened], workflow=two_done) == {}
+    assert hygiene([reopened], workflow=TWO_DONE) == {}
+
+
+def test_changing_the_estimate_or_fix_version_while_done_is_an_edit_in_done():
+    edited = make_issue(path=REVIEWED, extra_history=(points(5), points(6, "5", "8")))
+    evaluation = evaluate([edited], settings(), NOW)
+    (note,) = evaluation.by_key()["APP-1"].notes
+    assert (note.family, note.rule) == ("hygiene", "edited-in-done")
+    assert note.config_key == "hygiene.disabled"
+    evidence = dict(note.evidence)
+    assert evidence["change"] == "Story Points: 5 -> 8"
+    assert evidence["at"] == "2026-11-08 09:00 UTC" and evidence["edits while done"] == "2"
+    # every counted field, in any case; while done through Done -> Closed as well
+    for field in ("story point estimate", "ESTIMATE", "Fix Version/s", "fixVersions"):
+        changed = make_issue(path=[*REVIEWED, (6, "Closed")],
+                             extra_history=(points(7, field=field),))  # fmt: skip
+        assert hygiene([changed], workflow=TWO_DONE) == {"APP-1": ["edited-in-done"]}, field
+
+
+def test_an_edit_before_done_after_a_reopen_or_by_the_bot_is_no_edit_in_done():
+    before = make_issue(path=REVIEWED, extra_history=(points(3.5),))
+    after_reopen = make_issue(path=[*REVIEWED, (6, "In Progress")], extra_history=(points(7),))
+    other_field = make_issue(path=REVIEWED, extra_history=(points(5, field="Sprint"),))
+    assert hygiene([before, after_reopen, other_field]) == {}
+    by_bot = make_issue(path=REVIEWED, extra_history=(points(5, by="u-bot"),))
+    evaluation = evaluate([by_bot], settings(), NOW, bot_id="u-bot")
+    assert evaluation.by_key()["APP-1"].notes == ()
+    # an edit while done before a reopen still rewrote what the metrics had counted
+    edited_then_reopened = make_issue(
+        path=[*REVIEWED, (6, "In Progress")], extra_history=(points(5),)
+    )
+    assert hygiene([edited_then_reopened]) == {"APP-1": ["edited-in-done"]}
+
+
+def test_edited_in_done_can_be_switched_off():
+    edited = make_issue(path=REVIEWED, extra_history=(points(5),))
+    assert hygiene([edited], hygiene={"disabled": ["edited-in-done"]}) == {}
 
 
 def backward(moves: int) -> Issue:
@@ -88,7 +138,7 @@ def backward(moves: int) -> Issue:
 
 def test_backward_moves_above_the_limit():
     assert hygiene([backward(2)]) == {}
-    found = evaluate([backward(3)], settings(), NOW).by_key()["APP-1"].findings
+    found = evaluate([backward(3)], settings(), NOW).by_key()["APP-1"].notes
     (finding,) = [f for f in found if f.family == "hygiene"]
     assert finding.rule == "backward-moves" and finding.config_key == "hygiene.max_backward_moves"
     assert dict(finding.evidence)["backward moves"] == "3"
@@ -148,12 +198,32 @@ def test_an_unknown_hygiene_rule_names_the_key_and_the_known_rules():
     assert "hygiene.disabled" in text and "'no-steps'" in text and "created-in-step" in text
 
 
-def test_hygiene_findings_are_warn_and_label_the_issue():
-    evaluation = evaluate(
-        [make_issue(path=[(1, "Done")])], settings(rules={"disabled": ["redline"]}), NOW
+def test_hygiene_findings_are_warn_notes_that_neither_label_nor_make_unhealthy():
+    issues = [make_issue(path=[(1, "Done")]), make_issue("APP-2", initial="In Progress")]
+    evaluation = evaluate(issues, settings(rules={"disabled": ["redline", "stuck"]}), NOW)
+    assert not evaluation.unhealthy()
+    verdict = evaluation.by_key()["APP-1"]
+    assert verdict.health.value == "healthy" and verdict.findings == () and verdict.causes == ()
+    (note,) = verdict.notes
+    assert note.rule == "no-step" and note.severity is Severity.WARN
+    assert desired_labels(verdict, "chase-") == []
+    (counted,) = [f for f in evaluation.team_findings if f.rule == "hygiene"]
+    assert (counted.subject, counted.family) == ("tracker hygiene", "hygiene")
+    assert counted.severity is Severity.WARN and counted.config_key == "hygiene.disabled"
+    assert counted.message == (
+        "2 issues do not follow the process in the tracker: created-in-step 1, no-step 1"
     )
-    (verdict,) = evaluation.unhealthy()
-    assert verdict.families == ("hygiene",) and verdict.health.value == "at-risk"
+    assert dict(counted.evidence) == {"created-in-step": "APP-2", "no-step": "APP-1"}
+
+
+def test_the_tracker_hygiene_finding_ranks_rules_by_count_and_goes_with_the_family():
+    issues = [make_issue(f"APP-{n}", path=[(1, "Done")]) for n in (1, 2, 3)]
+    issues.append(make_issue("APP-4", initial="In Progress"))
+    (counted,) = team(issues, "hygiene", rules={"disabled": ["redline"]})
+    assert counted.message.endswith(": no-step 3, created-in-step 1")
+    assert dict(counted.evidence)["no-step"] == "APP-1, APP-2, APP-3"
+    assert team(issues, "hygiene", rules={"disabled": ["redline", "hygiene"]}) == []
+    assert team([make_issue(path=REVIEWED)], "hygiene") == []
 
 
 # -- the process share --------------------------------------------------------------------
@@ -176,8 +246,10 @@ def test_the_process_share_counts_issues_finished_in_the_window_without_hygiene_
 def test_below_min_process_share_is_a_team_finding():
     issues = [*(make_issue(f"APP-{n}", path=REVIEWED) for n in range(1, 4)),
               make_issue("APP-4", path=[(1, "Done")])]  # fmt: skip
-    assert team(issues, "hygiene", hygiene={"min_process_share": 0.75}) == []  # at the floor
-    (finding,) = team(issues, "hygiene", hygiene={"min_process_share": 0.76})
+    share = {"min_process_share": 0.75}
+    assert team(issues, "hygiene", hygiene=share, rule="process-share") == []  # at the floor
+    share = {"min_process_share": 0.76}
+    (finding,) = team(issues, "hygiene", hygiene=share, rule="process-share")
     assert finding.config_key == "hygiene.min_process_share"
     assert finding.message.startswith("only 75% of finished issues passed through the steps")
 
@@ -192,7 +264,7 @@ def test_the_process_share_does_not_depend_on_which_findings_are_reported():
     issues = [make_issue("APP-1", path=REVIEWED), make_issue("APP-2", path=[(1, "Done")])]
     quiet = settings(rules={"family_min_severity": {"hygiene": "critical"}})
     evaluation = evaluate(issues, quiet, NOW)
-    assert not any(f.family == "hygiene" for v in evaluation.verdicts for f in v.findings)
+    assert not any(f.family == "hygiene" for v in evaluation.verdicts for f in v.notes)
     assert evaluation.process is not None
     assert evaluation.process.to_dict() == {"finished": 2, "clean": 1, "share": 0.5}
 

@@ -46,11 +46,12 @@ def test_reopen_after_done_needs_review_again():
 
 def test_created_directly_in_done_counts_as_skipping():
     issue = make_issue(initial="Done")
-    found = findings([issue], at(1))["APP-1"]
-    assert sorted((f.family, f.rule) for f in found) == [
-        ("hygiene", "created-in-step"),
-        ("redline", "required-step"),
-    ]
+    verdict = evaluate([issue], SETTINGS, at(1)).by_key()["APP-1"]
+    assert [(f.family, f.rule) for f in verdict.findings] == [("redline", "required-step")]
+    assert [(f.family, f.rule) for f in verdict.notes] == [("hygiene", "created-in-step")]
+    assert verdict.findings[0].message == (
+        "reached 'Done' on 2026-11-02 without passing required step 'review'"
+    )
 
 
 # -- no skipped step ---------------------------------------------------------------------
@@ -115,13 +116,13 @@ def test_one_reopen_too_many_is_a_red_line_with_the_dates():
     evidence = dict(finding.evidence)
     assert evidence["reopened"] == "3" and evidence["limit"] == "2"
     assert evidence["reopened at"].count("2026-11-0") == 3
-    assert finding.message == "reopened 3 times, at most twice allowed"
+    assert finding.message == "reopened 3 times (last on 2026-11-05), at most twice allowed"
 
 
 def test_reopen_counts_read_as_words():
     settings = make_settings(redlines={"max_reopens": 0})
     (finding,) = redlines([reopened(1)], at(10), settings)["APP-1"]
-    assert finding.message == "reopened once, never allowed"
+    assert finding.message == "reopened once (last on 2026-11-03), never allowed"
 
 
 def test_a_reopen_is_leaving_done_not_moving_between_done_statuses():
