@@ -73,6 +73,15 @@ ISSUE_FIELDS = {
 Severities = Literal["warn", "critical"]
 
 
+def issue_key(value: str | None) -> str | None:
+    """An issue key a setting names (a digest's or a goal's issue), or None."""
+    if value is not None and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*-[1-9][0-9]*", value):
+        raise ValueError(
+            f"{value!r} is not an issue key like APP-1 (ZenTao: story-12, task-3, bug-7)"
+        )
+    return value
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -202,17 +211,9 @@ CANCELLED_DEFAULTS: dict[str, tuple[str, ...]] = {"jira": (), "zentao": ("task:c
 #: ZenTao's close reasons (stories) and resolutions (bugs) that mean the work was not
 #: done; the default of `workflow.cancelled_resolutions` there.
 ZENTAO_CANCELLED_RESOLUTIONS = (
-    "bydesign",
-    "cancel",
-    "duplicate",
-    "external",
-    "notrepro",
-    "postponed",
-    "subdivided",
-    "tostory",
-    "willnotdo",
-    "willnotfix",
-)
+    "bydesign", "cancel", "duplicate", "external", "notrepro", "postponed", "subdivided",
+    "tostory", "willnotdo", "willnotfix",
+)  # fmt: skip
 CANCELLED_RESOLUTION_DEFAULTS: dict[str, tuple[str, ...]] = {
     "jira": (),
     "zentao": ZENTAO_CANCELLED_RESOLUTIONS,
@@ -288,14 +289,7 @@ class GoalSettings(Section):
     #: status in one managed comment of its own.
     issue: str | None = None
 
-    @field_validator("issue")
-    @classmethod
-    def _issue_key(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*-[1-9][0-9]*", value):
-            raise ValueError(
-                f"{value!r} is not an issue key like APP-1 (ZenTao: story-12, task-3, bug-7)"
-            )
-        return value
+    _issue_key = field_validator("issue")(classmethod(lambda cls, value: issue_key(value)))
 
     @field_validator("scope")
     @classmethod
@@ -493,14 +487,7 @@ class DigestSettings(Section):
     weekday: Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"] = "Mon"
     report_url: str | None = None
 
-    @field_validator("issue")
-    @classmethod
-    def _issue_key(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*-[1-9][0-9]*", value):
-            raise ValueError(
-                f"{value!r} is not an issue key like APP-1 (ZenTao: story-12, task-3, bug-7)"
-            )
-        return value
+    _issue_key = field_validator("issue")(classmethod(lambda cls, value: issue_key(value)))
 
     @field_validator("report_url")
     @classmethod

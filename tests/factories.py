@@ -154,3 +154,36 @@ def write_toml(path: Any, data: dict[str, Any]) -> Any:
     table("", data, None)
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def make_finding(
+    family: str,
+    rule: str = "some-rule",
+    severity: Any = None,
+    *,
+    key: str = "APP-1",
+    message: str = "a message",
+    config_key: str = "some.key",
+    evidence: tuple[tuple[str, str], ...] = (),
+    parts: tuple[tuple[str, str], ...] = (),
+) -> Any:
+    """A finding built by hand (warn unless `severity` says otherwise), for the tests of
+    what is done with findings: labels, comments, the baseline."""
+    from jira_chase.model import Finding, Severity
+
+    return Finding(key, family, rule, severity or Severity.WARN, message, config_key,
+                   evidence, parts=parts)  # fmt: skip
+
+
+def make_verdict(issue: Issue, *findings: Any, now: datetime | None = None) -> Any:
+    """A verdict on `issue` (its timeline as of `now`, T0 + 10 days unless given, over
+    BASE_CONFIG's workflow) holding `findings`, each said of that issue."""
+    from dataclasses import replace
+
+    from jira_chase.evaluate import Verdict
+    from jira_chase.timeline import StepMap, build_timeline
+
+    settings = make_settings()
+    steps = StepMap.from_settings(settings.workflow, settings.cancelled_statuses)
+    timeline = build_timeline(issue, steps, now or at(10))
+    return Verdict(issue, timeline, tuple(replace(f, issue_key=issue.key) for f in findings))

@@ -7,8 +7,12 @@ import pytest
 from click.testing import CliRunner
 
 from jira_chase.cli import main
-from jira_chase.simulator.demo import DEMO_PLANTED, DEMO_PLANTED_TEAM
+from jira_chase.simulator.demo import DEMO_PLANTED, DEMO_PLANTED_TEAM, on_the_issue
 from tests.test_cli import cli
+
+#: What each planted issue carries: its findings' families (focus and hygiene say what
+#: they find to the team, not on the issue).
+ON_ISSUES = {key: set(on_the_issue(f)) for key, f in DEMO_PLANTED.items() if on_the_issue(f)}
 
 
 @pytest.mark.parametrize("deployment", ["cloud", "datacenter"])
@@ -17,12 +21,21 @@ def test_demo_flags_exactly_the_planted_problems_and_writes_them(deployment):
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     flagged = {i["key"]: {f["family"] for f in i["findings"]} for i in doc["plan"]["issues"]}
-    assert flagged == {key: set(families) for key, families in DEMO_PLANTED.items()}
-    assert set(doc["labels_in_tracker"]) == set(DEMO_PLANTED)
-    # A label change and a managed comment per unhealthy issue.
-    assert doc["sync"]["summary"]["applied"] == 2 * len(DEMO_PLANTED)
+    assert flagged == ON_ISSUES
+    # The first sync takes the baseline: a label change per unhealthy issue, no comment.
+    assert doc["sync"]["summary"]["applied"] == len(ON_ISSUES)
+    assert all(op["kind"] == "labels" for op in doc["sync"]["applied"])
+    assert doc["sync"]["summary"]["attention"]["comments_withheld"] == len(ON_ISSUES)
     assert doc["second_sync"]["operations"] == []
     assert doc["second_sync"]["summary"]["applied"] == 0
+    # Then a new problem: its labels and its comment, and nothing else.
+    new = doc["new_problem"]
+    assert new["issue"] not in DEMO_PLANTED
+    assert {(op["kind"], op["issue"]) for op in new["sync"]["applied"]} == {
+        ("labels", new["issue"]),
+        ("comment.create", new["issue"]),
+    }
+    assert set(doc["labels_in_tracker"]) == set(ON_ISSUES) | {new["issue"]}
     # every finding can be checked: the setting behind it and its evidence
     for issue in doc["plan"]["issues"]:
         for finding in issue["findings"]:
@@ -37,17 +50,26 @@ def test_demo_flags_exactly_the_planted_problems_and_writes_them(deployment):
     assert team["metrics"]["cycle_time_days"]["p85"] > 4
     assert {f["rule"] for f in team["findings"] if f["family"] != "skills"} == {
         "wip-limit",
+        "wip-per-person",
         "checkpoint-at-risk",
         "cycle-time-p85",
+        "hygiene",
     }
+    # the team's findings that used to be on every issue: one person over the focus limit
+    # (named by no one), the planted hygiene by rule
+    focus = next(f for f in team["findings"] if f["family"] == "focus")
+    assert focus["message"] == "1 person carries more than 3 issues in progress (the most: 5)"
+    hygiene = next(f for f in team["findings"] if f["rule"] == "hygiene")
+    noted = {key for keys in hygiene["evidence"].values() for key in keys.split(", ")}
+    assert noted == {key for key, families in DEMO_PLANTED.items() if "hygiene" in families}
     skills = {(f["family"], f["rule"], f["subject"]) for f in team["findings"]
               if f["family"] == "skills"}  # fmt: skip
     assert skills == DEMO_PLANTED_TEAM
     # the demo names nobody (skills.name_people = false)
     assert all("one person" in f["message"] for f in team["findings"] if f["family"] == "skills")
     # finished in the window with a hygiene finding: the long rework story (its findings
-    # have since expired), Done -> Closed, no resolution, To Do -> Done
-    assert team["process"]["finished"] - team["process"]["clean"] == 4
+    # have since expired), no resolution, To Do -> Done (Done -> Closed is the workflow)
+    assert team["process"]["finished"] - team["process"]["clean"] == 3
 
 
 def test_demo_text_names_the_findings():
@@ -55,7 +77,7 @@ def test_demo_text_names_the_findings():
     assert result.exit_code == 0
     assert "APP-108" in result.output and "Second sync over unchanged data: 0" in result.output
     assert "bottleneck: build" in result.output
-    assert "Process: 96.5% of finished issues passed through the steps (110 of 114)" in (
+    assert "Process: 97.4% of finished issues passed through the steps (111 of 114)" in (
         result.output
     )
     assert "Release engineering: 6 of 7 finished issues by one person in 8 weeks" in result.output
@@ -72,13 +94,16 @@ def test_demo_shows_the_managed_comment_and_findings_by_severity_in_plain_words(
     severities = [line.split()[1] for line in findings]
     assert severities == sorted(severities)  # every critical before any warn
     assert "critical" in severities and "warn" in severities
-    assert "reopened twice, at most once allowed" in text
+    assert "reopened twice (last on " in text and "at most once allowed" in text
     assert "due date is not set (priority Highest)" in text and "duedate" not in text
     comment = text.split("as the team reads it there:\n\n", 1)[1].split("\n\n", 1)[0]
     lines = comment.splitlines()
-    assert lines[0].startswith("  | jira-chase: APP-108 ") and "(4 findings)" in lines[0]
-    assert any("threshold set by: workflow.steps[1].limit_days" in line for line in lines)
-    assert lines[-1].startswith("  | As of 2026-11-20 16:00 UTC.")
+    assert lines[0] == "  | jira-chase: off track (1 finding)"
+    assert lines[1].startswith("  | - [critical] red line: moved past required step 'review'")
+    assert lines[-1].startswith("  | As of 2026-11-20 16:01 UTC.")
+    # what the team reads carries no setting names and stays short
+    assert "workflow." not in comment and "threshold" not in comment
+    assert len(comment) < 600
 
 
 def test_the_demo_ends_by_writing_the_report_and_printing_its_path():

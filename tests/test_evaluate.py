@@ -10,9 +10,9 @@ from jira_chase.config import ISSUE_FAMILIES
 from jira_chase.config_file import load_settings
 from jira_chase.errors import ConfigError
 from jira_chase.evaluate import Evaluation, evaluate
-from jira_chase.model import Health, Link
+from jira_chase.model import Health, Link, Severity
 from jira_chase.plan import desired_labels
-from jira_chase.rules import FAMILIES, TEAM_FAMILIES
+from jira_chase.rules import FAMILIES, NOTE_FAMILIES, TEAM_FAMILIES
 from tests.factories import ANN, BOB, at, make_issue, make_settings
 from tests.rules.test_cooperation import blocked
 from tests.rules.test_steps import SETTINGS, findings
@@ -27,7 +27,8 @@ def blocked_by(key: str, project: str = "OPS", status: str = "In Progress") -> L
 
 def test_the_families_are_the_documented_labels():
     assert tuple(FAMILIES) == ISSUE_FAMILIES
-    assert set(TEAM_FAMILIES) == {"wip", "goal", "metrics", "hygiene", "skills"}
+    assert set(TEAM_FAMILIES) == {"wip", "goal", "focus", "metrics", "hygiene", "skills"}
+    assert "focus" not in FAMILIES and set(NOTE_FAMILIES) == {"hygiene"}
     readme = (ROOT / "README.md").read_text()
     table = readme.split("## What it judges", 1)[1].split("\n## ", 1)[0]
     assert all(f"| `{family}`" in table for family in ISSUE_FAMILIES)
@@ -38,7 +39,8 @@ def test_evaluation_keeps_its_old_shape_and_adds_the_team():
     evaluation = evaluate([issue], make_settings(), at(3))
     assert isinstance(evaluation, Evaluation) and evaluation.now == at(3)
     (verdict,) = evaluation.unhealthy()
-    assert evaluation.by_key()["APP-1"] is verdict and verdict.families == ("stalled",)
+    assert evaluation.by_key()["APP-1"] is verdict and verdict.families == ("stuck",)
+    assert verdict.findings[0].parts == (("stalled", "time-in-step"),)
     assert evaluation.metrics is not None and evaluation.metrics.wip == 1
     assert evaluation.goals == () and evaluation.team_findings == () and evaluation.blockers == {}
 
@@ -46,16 +48,20 @@ def test_evaluation_keeps_its_old_shape_and_adds_the_team():
 def test_bot_id_is_a_keyword_argument_defaulting_to_none():
     issue = make_issue(path=[(0, "In Progress")])
     settings = make_settings(habits={"stale_days": 1})
-    assert evaluate([issue], settings, at(1)).verdicts[0].families == ("stale",)
-    assert evaluate([issue], settings, at(1), bot_id="u-bot").verdicts[0].families == ("stale",)
+    (finding,) = evaluate([issue], settings, at(1)).verdicts[0].findings
+    assert finding.parts == (("stale", "no-update"),)
+    (finding,) = evaluate([issue], settings, at(1), bot_id="u-bot").verdicts[0].findings
+    assert finding.parts == (("stale", "no-update"),)
 
 
 def test_health_is_the_worst_severity_over_all_families():
-    stalled_twice = make_issue("APP-1", path=[(0, "Code Review")])  # critical at 4 days
+    blocker = replace(blocked_by("OPS-7"), since=at(1))
+    stalled_twice = make_issue("APP-1", path=[(0, "Code Review")], links=(blocker,))
     settings = make_settings(habits={"stale_days": 1})
     verdict = evaluate([stalled_twice], settings, at(4)).verdicts[0]
-    assert verdict.families == ("stale", "stalled") and verdict.health is Health.OFF_TRACK
-    assert [f.family for f in verdict.findings] == ["stalled", "stale"]  # worst first
+    assert verdict.families == ("cooperation", "stuck") and verdict.health is Health.OFF_TRACK
+    assert [f.family for f in verdict.findings] == ["stuck", "cooperation"]  # worst first
+    assert [f.severity for f in verdict.findings] == [Severity.CRITICAL, Severity.WARN]
 
 
 # -- blockers to label ------------------------------------------------------------------------
@@ -95,8 +101,8 @@ def test_the_demo_configuration_is_acted_on_in_full():
 
 
 def busy_board():
-    """Four items of Ann's in review (focus: warn, wip over review's limit: none set),
-    one stalled 2x (critical)."""
+    """Four items of Ann's (focus: a warn team finding; review has no wip limit), one
+    of them stalled 2x in build (critical)."""
     return [make_issue(f"APP-{n}", path=[(n / 10, "Code Review")]) for n in range(1, 4)] + [
         make_issue("APP-9", path=[(-10, "In Progress")], created=-11)
     ]
@@ -108,20 +114,27 @@ def families(evaluation):
 
 def test_disabled_families_do_not_run():
     settings = make_settings(rules={"disabled": ["focus", "stalled"]})
-    assert families(evaluate(busy_board(), settings, at(1))) == {}
+    evaluation = evaluate(busy_board(), settings, at(1))
+    assert families(evaluation) == {} and evaluation.team_findings == ()
 
 
 def test_min_severity_drops_warnings_but_never_red_lines():
     redline = make_issue("APP-20", path=[(0, "In Progress"), (0.5, "Done")], assignee=BOB)
     settings = make_settings(rules={"min_severity": "critical"})
-    result = families(evaluate([*busy_board(), redline], settings, at(1)))
-    assert result == {"APP-9": ("stalled",), "APP-20": ("redline",)}
+    evaluation = evaluate([*busy_board(), redline], settings, at(1))
+    assert families(evaluation) == {"APP-9": ("stuck",), "APP-20": ("redline",)}
+    assert evaluation.team_findings == ()  # focus: a warning
 
 
 def test_family_min_severity_wins_over_the_default():
+    board = evaluate(busy_board(), make_settings(), at(1))
+    assert [f.family for f in board.team_findings] == ["focus"]
     settings = make_settings(rules={"family_min_severity": {"focus": "critical"}})
-    result = families(evaluate(busy_board(), settings, at(1)))
-    assert result == {"APP-9": ("stalled",)}
+    evaluation = evaluate(busy_board(), settings, at(1))
+    assert families(evaluation) == {"APP-9": ("stuck",)} and evaluation.team_findings == ()
+    settings = make_settings(rules={"min_severity": "critical",
+                                    "family_min_severity": {"focus": "warn"}})  # fmt: skip
+    assert [f.family for f in evaluate(busy_board(), settings, at(1)).team_findings] == ["focus"]
 
 
 def test_unknown_families_are_config_errors_naming_the_key():
@@ -235,7 +248,7 @@ def test_an_issue_finished_long_ago_is_judged_again_once_it_moves():
     settings = make_settings()
     old = make_issue("OLD-2", path=[(1, "In Progress"), (3, "Done"), (100, "In Progress")])
     verdict = evaluate([old], settings, at(120)).by_key()["OLD-2"]
-    assert "stalled" in verdict.families
+    assert "stalled" in {family for f in verdict.findings for family, _ in f.parts}
 
 
 def test_a_parent_finished_long_ago_still_counts_as_done_for_its_open_child():
@@ -243,7 +256,7 @@ def test_a_parent_finished_long_ago_still_counts_as_done_for_its_open_child():
     parent = make_issue("APP-1", path=[(1, "In Progress"), (2, "Code Review"), (3, "Done")])
     child = replace(make_issue("APP-2", path=[(110, "In Progress")], created=109), parent="APP-1")
     verdict = evaluate([parent, child], make_settings(), at(120)).by_key()["APP-2"]
-    assert "open-child" in {f.rule for f in verdict.findings}
+    assert "open-child" in {f.rule for f in verdict.notes}
 
 
 # -- health -----------------------------------------------------------------------------
@@ -283,12 +296,61 @@ def test_after_an_evaluation_no_timeline_holds_its_intervals():
     issues, now = generated_issues(1500, seed=3)
     settings = load_settings(data=GENERATED_SETTINGS)
     evaluation = evaluate(issues, settings, now, bot_id="u-bot")
-    found = {f.family for v in evaluation.verdicts for f in v.findings}
+    found = {f.family for v in evaluation.verdicts for f in (*v.findings, *v.notes)}
+    found |= {family for v in evaluation.verdicts for f in v.findings for family, _ in f.parts}
     # (every family that finds something here ran, on both sides of the release)
-    assert found >= {"redline", "hygiene", "aging", "stalled", "wip", "focus", "cooperation"}
+    assert found >= {"redline", "hygiene", "aging", "stalled", "wip", "cooperation"}
     assert found >= READS_INTERVALS
     assert evaluation.process is not None and evaluation.coverage.unmapped
     assert all(v.timeline._intervals is None for v in evaluation.verdicts)
     steps = StepMap.from_settings(settings.workflow, settings.cancelled_statuses)
     for verdict in evaluation.verdicts:
         assert verdict.timeline == build_timeline(verdict.issue, steps, now)
+
+
+# -- coverage: statuses outside the workflow ------------------------------------------------
+
+
+def test_backlog_statuses_are_not_unmapped_plain_or_by_type():
+    issues = [
+        make_issue("APP-1"),  # To Do
+        make_issue("APP-2", initial="Icebox"),
+        replace(make_issue("APP-3", initial="Icebox"), type="Bug"),
+        make_issue("APP-4", initial="Parked"),
+    ]
+    workflow = {**make_settings().workflow.model_dump()}
+    plain = evaluate(issues, make_settings(workflow=workflow), at(1))
+    assert plain.coverage.unmapped == {"To Do": 1, "Icebox": 2, "Parked": 1}
+    backlog = make_settings(workflow={**workflow, "backlog": ["to do", "Story:Icebox"]})
+    assert backlog.workflow.backlog == ["to do", "Story:Icebox"]
+    evaluation = evaluate(issues, backlog, at(1))
+    # the bug's Icebox is not the story's backlog
+    assert evaluation.coverage.unmapped == {"Icebox": 1, "Parked": 1}
+    assert make_settings().workflow.backlog is None
+
+
+def test_a_backlog_status_cannot_be_a_step_or_done_too():
+    workflow = make_settings().workflow.model_dump()
+    with pytest.raises(ConfigError, match="backlog status 'In Progress' is also in step 'build'"):
+        make_settings(workflow={**workflow, "backlog": ["In Progress"]})
+    with pytest.raises(ConfigError, match="backlog status 'done' is also in a done status"):
+        make_settings(workflow={**workflow, "backlog": ["done"]})
+
+
+# -- the issue's causes -----------------------------------------------------------------------
+
+
+def test_every_cause_is_a_label_and_each_finding_has_one():
+    from jira_chase.model import Finding
+    from jira_chase.rules import CAUSE_LABELS, MAX_CAUSES, cause
+
+    assert CAUSE_LABELS == ("redline", "blocked", "stuck", "must-finish", "must-start", "habits")
+    assert MAX_CAUSES == 3
+
+    def one(family: str, rule: str = "r") -> str:
+        return cause(Finding("APP-1", family, rule, Severity.WARN, "m", "k"))
+
+    assert [one(f) for f in ("stuck", "redline", "owner", "estimate", "wip", "cooperation")] == [
+        "stuck", "redline", "habits", "habits", "habits", "blocked"
+    ]  # fmt: skip
+    assert (one("goal", "must-start"), one("goal", "must-finish")) == ("must-start", "must-finish")

@@ -79,9 +79,14 @@ def test_check_reads_the_scope_and_lists_statuses_no_step_names(tmp_path, jira_s
     assert result.exit_code == 0, result.output
     assert "workflow ok: every status named in [workflow] exists in the tracker" in result.stdout
     assert "scope read: 156 issues" in result.stdout
+    # To Do is in Jira's "To Do" status category: the backlog, not an unmapped status.
+    assert "warning: statuses in scope" not in result.stdout
+    assert "no status history" not in result.stdout
+    # Saying the backlog is empty makes To Do a status no step names again.
+    data = demo_config(sim.url, "s.sqlite", workflow={"backlog": []})
+    result = cli("check", "--config", str(write_toml(tmp_path / "b.toml", data)), "--now", NOW)
     assert ("warning: statuses in scope that no workflow step, done or cancelled status "
             "names: To Do (156)") in result.stdout  # fmt: skip
-    assert "no status history" not in result.stdout
 
 
 def test_the_example_config_names_statuses_the_demo_data_lacks_and_check_says_so(
@@ -101,6 +106,22 @@ def test_the_example_config_names_statuses_the_demo_data_lacks_and_check_says_so
         "config error: workflow.cancelled: status 'Cancelled' does not exist in the jira "
         f"tracker; the tracker has: {known}",
     ]
+
+
+def test_a_backlog_status_the_tracker_lacks_is_named_and_one_in_a_step_is_refused(
+    tmp_path, jira_sim
+):
+    sim = jira_sim(build_demo_dataset())
+    data = demo_config(sim.url, "s.sqlite", workflow={"backlog": ["Backlog"]})
+    result = cli("check", "--config", str(write_toml(tmp_path / "c.toml", data)))
+    assert result.exit_code == 2
+    assert "workflow.backlog: status 'Backlog' does not exist in the jira tracker" in (
+        result.stderr
+    )
+    data = demo_config(sim.url, "s.sqlite", workflow={"backlog": ["In Progress"]})
+    result = cli("check", "--config", str(write_toml(tmp_path / "d.toml", data)))
+    assert result.exit_code == 2
+    assert "backlog status 'In Progress' is also in step 'build'" in result.stderr
 
 
 def test_check_says_when_the_tracker_gave_no_history(tmp_path, jira_sim):

@@ -3,7 +3,7 @@
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from jira_chase.rules.context import DISPLAY_ZONE, Phrasebook, fmt_days, fmt_time
+from jira_chase.rules.context import DISPLAY_ZONE, Phrasebook, fmt_date, fmt_days, fmt_time
 
 
 def test_a_phrasebook_keeps_one_copy_of_equal_words():
@@ -30,3 +30,13 @@ def test_times_are_said_in_the_team_zone_with_its_name():
     finally:
         DISPLAY_ZONE.reset(token)
     assert fmt_time(datetime(2026, 12, 31, 23, 5, tzinfo=timezone.utc)) == "2026-12-31 23:05 UTC"
+
+
+def test_dates_are_said_as_the_day_in_the_team_zone():
+    late = datetime(2026, 11, 2, 23, 30, tzinfo=timezone.utc)
+    assert fmt_date(late) == "2026-11-02"
+    token = DISPLAY_ZONE.set(ZoneInfo("Europe/Berlin"))
+    try:
+        assert fmt_date(late) == "2026-11-03"
+    finally:
+        DISPLAY_ZONE.reset(token)

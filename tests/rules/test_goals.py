@@ -316,11 +316,11 @@ def past_work(cycle: float = 6.0, count: int = 10):
 
 def started(issues, key: str, day: float):
     """The goal's issue `key` moved into build on `day`."""
+    moved = make_issue(key, path=[(day, "In Progress")])
     return [
-        replace(i, status="In Progress", history=make_issue(key, path=[(day, "In Progress")]).history)
-        if i.key == key else i
+        replace(i, status=moved.status, history=moved.history) if i.key == key else i
         for i in issues
-    ]  # fmt: skip
+    ]
 
 
 def goal_board(done_days, checkpoints=BETA, **settings):

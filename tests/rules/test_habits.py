@@ -18,9 +18,7 @@ def family(issues, now, name, settings=HABITS, bot_id=BOT):
     issue's `stuck` finding when that part is in it."""
     evaluation = evaluate(issues, settings, now, bot_id=bot_id)
     return {
-        v.issue.key: [
-            f for f in v.findings if f.family == name or name in {p for p, _ in f.parts}
-        ]
+        v.issue.key: [f for f in v.findings if f.family == name or name in {p for p, _ in f.parts}]
         for v in evaluation.verdicts
     }
 
@@ -164,9 +162,7 @@ def test_a_missing_owner_that_a_red_line_names_is_said_once_by_the_red_line():
     building = estimated(make_issue("APP-1", path=[(0, "In Progress")], assignee=None))
     reviewing = estimated(make_issue("APP-2", path=[(0, "Code Review")], assignee=None))
     result = evaluate([building, reviewing], settings, at(0.5)).by_key()
-    assert [(f.family, f.rule) for f in result["APP-1"].findings] == [
-        ("redline", "required-field")
-    ]
+    assert [(f.family, f.rule) for f in result["APP-1"].findings] == [("redline", "required-field")]
     assert result["APP-1"].causes == ("redline",)
     # in review no red line asks for an owner: the habit says it
     assert [(f.family, f.rule) for f in result["APP-2"].findings] == [("owner", "no-owner")]

@@ -1,5 +1,7 @@
 from dataclasses import replace
 
+import pytest
+
 from jira_chase.evaluate import evaluate
 from jira_chase.model import Severity
 from tests.factories import at, make_issue, make_settings
@@ -210,3 +212,26 @@ def test_a_step_without_a_wip_limit_flags_no_pull():
     issues = [make_issue(f"APP-{n}", path=[(n / 10, "Code Review")], assignee=None)
               for n in range(1, 8)]  # fmt: skip
     assert all(rules == [] for rules in wip_rules(issues, at(1)).values())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "steps._stays keeps each status interval of a step as a stay of its own: an issue "
+        "that moves between two statuses of the step at the very moment another enters is "
+        "counted out (its first interval ends then) and, for a key that sorts after the "
+        "newcomer's, not counted in again"
+    ),
+)
+def test_a_move_between_two_statuses_of_the_step_keeps_the_issue_in_it():
+    two = make_settings(
+        workflow={"done": ["Done"], "steps": [
+            {"name": "build", "statuses": ["In Progress", "Doing"], "wip_limit": 1},
+        ]},
+    )  # fmt: skip
+    inside = make_issue("APP-9", path=[(0, "In Progress"), (1, "Doing")], assignee=None)
+    for entered in (0.5, 1, 1.5):
+        pulled = make_issue("APP-2", path=[(entered, "In Progress")], assignee=None)
+        assert wip_rules([inside, pulled], at(2), two)["APP-2"] == ["pulled-into-full-step"], (
+            entered
+        )

@@ -81,8 +81,8 @@ def stuck_in_review():
     return make_issue(path=[(0, "Code Review")])  # review's limit: 2 days, critical at 4
 
 
-def verdict(settings=SETTINGS, now=at(4)):
-    return evaluate([stuck_in_review()], settings, now).verdicts[0]
+def verdict(settings=SETTINGS, now=None):
+    return evaluate([stuck_in_review()], settings, now or at(4)).verdicts[0]
 
 
 def test_stalled_and_stale_on_one_issue_are_one_finding_and_one_label():

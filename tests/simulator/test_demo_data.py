@@ -202,7 +202,10 @@ def hygiene_rules(issue: dict[str, Any], by_key: dict[str, dict[str, Any]]) -> s
         found.add("created-in-step")
     elif issue["status"] in DONE_STATUSES and not set(path) & set(STEP_ORDER):
         found.add("no-step")
-    if any(a in DONE_STATUSES and b in DONE_STATUSES for a, b in zip(path, path[1:])):
+    # (a move from Done to Closed is the workflow; an edit in done changes what the
+    # metrics count, the estimate or the fix version, while done)
+    if any(h["field"].casefold() in {"story points", "estimate", "fix version"} for h in
+           issue["history"]):  # fmt: skip
         found.add("edited-in-done")
     rank = {"To Do": -1, **{s: i for i, s in enumerate(STEP_ORDER)}}
     rank.update({s: len(STEP_ORDER) for s in DONE_STATUSES})
@@ -243,12 +246,38 @@ def is_redline(issue: dict[str, Any]) -> bool:
     return bool(redline_rules(issue))
 
 
+def stays(issue: dict[str, Any]) -> list[tuple[str, datetime, datetime | None]]:
+    """(status, from, until or None) of every stretch the issue spent in a status."""
+    entries = status_entries(issue)
+    status = entries[0]["from"] if entries else issue["status"]
+    since, found = ts(issue["created"]), []
+    for h in entries:
+        found.append((status, since, ts(h["at"])))
+        status, since = h["to"], ts(h["at"])
+    found.append((status, since, None))
+    return found
+
+
 def wip_keys(app: list[dict[str, Any]]) -> set[str]:
-    """Issues that entered a step after it already held its WIP limit."""
+    """Issues pulled into a step within its time limit (business days) while the step
+    already held its WIP limit: every issue in it at that moment, also those gone since."""
     keys = set()
     for status, limit in WIP_LIMITS.items():
-        inside = sorted((step_entered(i), i["key"]) for i in app if i["status"] == status)
-        keys |= {key for _, key in inside[limit:]}
+        for issue in app:
+            if issue["status"] != status:
+                continue
+            entered = step_entered(issue)
+            if business_days(entered, NOW, timezone.utc) >= LIMITS[status]:
+                continue
+            held = sum(
+                1
+                for other in app
+                if other is not issue
+                for name, start, end in stays(other)
+                if name == status and start < entered and (end is None or end > entered)
+            )
+            if held >= limit:
+                keys.add(issue["key"])
     return keys
 
 
@@ -311,8 +340,19 @@ def is_stale(issue: dict[str, Any], with_comments: bool = True) -> bool:
 
 
 def goal_keys(app: list[dict[str, Any]]) -> set[str]:
-    """Release 1.4 is at risk: its unfinished issues."""
-    return {i["key"] for i in app if "1.4" in i.get("fixVersions", []) and i["status"] != DONE}
+    """Release 1.4 is at risk: its unfinished issues that must move now for its next
+    checkpoint (the end of Fri 11-27): started and older than the p85 cycle time, or not
+    started with less than the p85 cycle time left."""
+    p85 = nearest_rank(cycle_times(app), 0.85)
+    left = business_days(NOW, datetime(2026, 11, 28, tzinfo=timezone.utc), timezone.utc)
+    aging = aging_keys(app)
+    return {
+        i["key"]
+        for i in app
+        if "1.4" in i.get("fixVersions", [])
+        and i["status"] != DONE
+        and (i["key"] in aging if i["status"] in LIMITS else left <= p85)
+    }
 
 
 def focus_keys(app: list[dict[str, Any]]) -> set[str]:

@@ -87,8 +87,7 @@ def tracker(tracker_factory) -> Tracker:
 
 
 def comment(digest: str) -> CommentDoc:
-    finding = CommentItem("warn", "stalled", "time-in-step", "in step 'review' for 3 days",
-                          "workflow.steps[1].limit_days", (("step", "review"),), None)  # fmt: skip
+    finding = CommentItem("warn", "stuck", "in review since 2026-11-17 (3 days; limit 2 days)", None)
     return CommentDoc("jira-chase: at risk (1 finding)", (finding,), "As of now.", digest)
 
 

@@ -17,8 +17,7 @@ from tests.sources.zentao.conftest import settings
 
 
 def doc(digest: str = "d1", summary: str = "Checkout page") -> CommentDoc:
-    item = CommentItem("warn", "stalled", "time-in-step", "in step 'review' for 3 days",
-                       "workflow.steps[1].limit_days", (("step", "review"),), None)  # fmt: skip
+    item = CommentItem("warn", "stuck", "in review since 2026-11-17 (3 days; limit 2 days)", None)
     return CommentDoc(f"jira-chase: {summary} is at risk", (item,), "As of now.", digest)
 
 
