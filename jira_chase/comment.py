@@ -25,7 +25,7 @@ from jira_chase.rules.context import fmt_time
 #: Comment property (Jira Cloud) that tags the bot's comment and holds its digest.
 PROPERTY_KEY = "jira-chase"
 #: Bumped when the rendering changes in a way that should rewrite existing comments.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: The digest of a "back on track" note.
 RECOVERED = "recovered"
 #: The longest comment Jira accepts, in characters (Cloud and Data Center alike).

@@ -261,8 +261,8 @@ def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
     """What one issue must do now for a goal at risk or off track (warn; critical when
     off track), judged against the team's p85 cycle time of the metrics window:
 
-    - `must-start`: not started (in no workflow step) while the checkpoint it counts
-      for is closer than the p85 cycle time;
+    - `must-start`: not in progress (in no workflow step) while the checkpoint it
+      counts for is closer than the p85 cycle time;
     - `must-finish`: started, and already older than the p85 cycle time.
 
     The goal's own status (plan, forecast, throughput) is a team finding, never a line
@@ -298,11 +298,11 @@ def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
             if subject is None:
                 continue
             step = subject.timeline.current.step
-            if step is None and left <= p85:
+            if step is None and left < p85:
                 start = "now" if latest <= today else f"by {latest}"
                 findings.append(_goal_finding(
                     key, "must-start", critical,
-                    f"not started: must start {start} to make {when} ({typical})",
+                    f"not in progress: must start {start} to make {when} ({typical})",
                     checkpoint.config_key,
                     (*shared, ("days left", fmt_days(left, ctx.unit)),
                      ("start by", str(latest))),

@@ -275,7 +275,8 @@ def team_rules(findings: Sequence[Finding], ctx: RuleContext) -> list[TeamFindin
             rule="hygiene",
             severity=Severity.WARN,
             message=(
-                f"{issues} issues do not follow the process in the tracker: "
+                f"{issues} {'issue does' if issues == 1 else 'issues do'} not follow the "
+                "process in the tracker: "
                 + ", ".join(f"{rule} {len(keys)}" for rule, keys in ranked)
             ),
             config_key="hygiene.disabled",

@@ -116,17 +116,14 @@ def check_wip(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
         limit = step.wip_limit
         if limit is None:
             continue
-        days = step.limit_days or DEFAULT_PULL_DAYS
         recent = []
         for subject in subjects:
             timeline = subject.timeline
             entered = timeline.current_step_entry()
-            if (
-                timeline.current.step == step.name
-                and timeline.known
-                and entered is not None
-                and ctx.calendar.days_between(entered, ctx.now) < days
-            ):
+            if timeline.current.step != step.name or not timeline.known or entered is None:
+                continue
+            days = ctx.step_limit(subject.issue, step.name)[0] or DEFAULT_PULL_DAYS
+            if ctx.calendar.days_between(entered, ctx.now) < days:
                 recent.append((entered, subject))
         if not recent:
             continue
@@ -170,21 +167,26 @@ def check_wip(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
 def _stays(
     subjects: Sequence[Subject], step_name: str, since: datetime, ctx: RuleContext
 ) -> list[tuple[datetime, datetime | None, str]]:
-    """(start, end or None while ongoing, issue key) of every interval in the step that
-    had not ended by `since`."""
+    """(start, end or None while ongoing, issue key) of every stay in the step that had
+    not ended by `since`: back-to-back intervals of the step's statuses are one stay."""
     stays = []
     for subject in subjects:
         timeline = subject.timeline
         if not timeline.known or timeline.settled_before(since):
             continue
         intervals = timeline.intervals
+        end: datetime | None = None
+        inside = False
         for k in range(len(intervals) - 1, -1, -1):
             interval = intervals[k]
-            end = interval.end
-            if end is not None and end <= since:
-                break
             if interval.step == step_name:
-                stays.append((interval.start, end, subject.issue.key))
+                if not inside:
+                    inside, end = True, interval.end
+                if k == 0 or intervals[k - 1].step != step_name:
+                    stays.append((interval.start, end, subject.issue.key))
+                    inside = False
+            if interval.start <= since and not inside:
+                break
     return stays
 
 

@@ -353,7 +353,7 @@ def test_at_risk_unstarted_work_must_start_and_old_work_must_finish():
     start = goal_findings(evaluation)["APP-6"][0]
     assert (start.family, start.severity) == ("goal", Severity.WARN)
     assert start.message == (
-        "not started: must start now to make 'Beta' of Release 1.4 on 2026-11-20 "
+        "not in progress: must start now to make 'Beta' of Release 1.4 on 2026-11-20 "
         "(85% of issues take 6 days or less)"
     )
     evidence = dict(start.evidence)

@@ -309,10 +309,6 @@ def test_notes_expire_with_the_findings_of_a_finished_issue():
     assert later.process is not None and later.process.to_dict()["clean"] == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hygiene.team_rules says '1 issues do not follow the process' (no singular)",
-)
 def test_the_tracker_hygiene_finding_reads_right_for_one_issue():
     (counted,) = team([make_issue(path=[(1, "Done")])], "hygiene", rules={"disabled": ["redline"]})
     assert counted.message == "1 issue does not follow the process in the tracker: no-step 1"

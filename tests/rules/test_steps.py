@@ -1,7 +1,5 @@
 from dataclasses import replace
 
-import pytest
-
 from jira_chase.evaluate import evaluate
 from jira_chase.model import Severity
 from tests.factories import at, make_issue, make_settings
@@ -214,15 +212,6 @@ def test_a_step_without_a_wip_limit_flags_no_pull():
     assert all(rules == [] for rules in wip_rules(issues, at(1)).values())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "steps._stays keeps each status interval of a step as a stay of its own: an issue "
-        "that moves between two statuses of the step at the very moment another enters is "
-        "counted out (its first interval ends then) and, for a key that sorts after the "
-        "newcomer's, not counted in again"
-    ),
-)
 def test_a_move_between_two_statuses_of_the_step_keeps_the_issue_in_it():
     two = make_settings(
         workflow={"done": ["Done"], "steps": [

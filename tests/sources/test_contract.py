@@ -87,7 +87,9 @@ def tracker(tracker_factory) -> Tracker:
 
 
 def comment(digest: str) -> CommentDoc:
-    finding = CommentItem("warn", "stuck", "in review since 2026-11-17 (3 days; limit 2 days)", None)
+    finding = CommentItem(
+        "warn", "stuck", "in review since 2026-11-17 (3 days; limit 2 days)", None
+    )
     return CommentDoc("jira-chase: at risk (1 finding)", (finding,), "As of now.", digest)
 
 
