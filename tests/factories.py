@@ -90,6 +90,15 @@ def make_settings(**overrides: Any) -> Settings:
     return load_settings(data=data)
 
 
+def demo_flagged() -> dict[str, frozenset[str]]:
+    """The demo's planted issues that carry findings (labels, comment): key -> the
+    families of those findings (see `simulator.demo.on_the_issue`)."""
+    from jira_chase.simulator.demo import DEMO_PLANTED, on_the_issue
+
+    carried = {key: on_the_issue(families) for key, families in DEMO_PLANTED.items()}
+    return {key: families for key, families in carried.items() if families}
+
+
 def demo_config(url: str, state: str, **overrides: Any) -> dict[str, Any]:
     """The demo configuration pointed at a simulator, with sections merged from
     `overrides` (e.g. jira={"scope": ...}). Without the baseline (`writeback.baseline =

@@ -6,9 +6,9 @@ import pytest
 from click.testing import CliRunner
 
 from jira_chase.cli import main
-from jira_chase.simulator.demo import DEMO_PLANTED, build_demo_dataset
+from jira_chase.simulator.demo import build_demo_dataset
 from jira_chase.state import StateStore
-from tests.factories import demo_config, write_toml
+from tests.factories import demo_config, demo_flagged, write_toml
 
 NOW = "2026-11-20T16:00:00Z"
 
@@ -51,14 +51,16 @@ def test_plan_is_exactly_what_sync_performs(config_file, demo_sim):
 
 def test_recovered_issue_loses_its_labels(config_file, demo_sim):
     cli("sync", "--config", str(config_file), "--now", NOW)
-    assert "chase-stalled" in demo_sim.labels("APP-139")
-    # As of Tuesday noon APP-139 had entered review only hours before: healthy, so the
-    # labels written for Friday's state are removed.
+    assert "chase-stuck" in demo_sim.labels("APP-139")
+    # As of Tuesday noon APP-139 had entered review only hours before: no longer stuck
+    # (only pulled into a full review), so the stuck label written for Friday's state
+    # comes off.
     result = cli("sync", "--config", str(config_file), "--now", "2026-11-17T12:00:00Z", "--json")
     doc = json.loads(result.stdout)
     removed = {op["issue"] for op in doc["applied"] if op["remove"]}
     assert "APP-139" in removed
-    assert not [lbl for lbl in demo_sim.labels("APP-139") if lbl.startswith("chase-")]
+    ours = [lbl for lbl in demo_sim.labels("APP-139") if lbl.startswith("chase-")]
+    assert "chase-stuck" not in ours and ours == ["chase-at-risk", "chase-habits"]
 
 
 def test_runs_are_recorded_in_the_state_store_and_a_dry_run_writes_nothing(config_file, tmp_path):
@@ -71,7 +73,7 @@ def test_runs_are_recorded_in_the_state_store_and_a_dry_run_writes_nothing(confi
     with StateStore(tmp_path / "state.sqlite") as store:
         (sync_run,) = store.runs()
         assert (sync_run.mode, sync_run.outcome) == ("sync", "ok")
-        assert sync_run.applied == sync_run.planned == 2 * len(DEMO_PLANTED)
+        assert sync_run.applied == sync_run.planned == 2 * len(demo_flagged())
         assert all(op["status"] == "done" for op in store.operations(sync_run.id))
 
 
@@ -114,7 +116,7 @@ def test_budget_defers_the_rest_to_the_next_run(tmp_path, demo_sim):
     data = demo_config(demo_sim.url, "s.sqlite", writeback={"max_writes": 5})
     config = str(write_toml(tmp_path / "c.toml", data))
     first = json.loads(cli("sync", "--config", config, "--now", NOW, "--json").stdout)
-    assert len(first["applied"]) == 5 and len(first["deferred"]) == 2 * len(DEMO_PLANTED) - 5
+    assert len(first["applied"]) == 5 and len(first["deferred"]) == 2 * len(demo_flagged()) - 5
     assert all(op["severity"] == "critical" for op in first["applied"][:4])
     second = json.loads(cli("sync", "--config", config, "--now", NOW, "--json").stdout)
     assert [op["issue"] for op in second["applied"]] == [op["issue"] for op in first["deferred"]][

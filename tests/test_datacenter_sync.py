@@ -6,8 +6,9 @@ import re
 from click.testing import CliRunner
 
 from jira_chase.cli import main
-from jira_chase.simulator.demo import DEMO_PLANTED, build_demo_dataset
-from tests.factories import demo_config, write_toml
+from jira_chase.comment import FORMAT_VERSION
+from jira_chase.simulator.demo import build_demo_dataset
+from tests.factories import demo_config, demo_flagged, write_toml
 
 NOW = "2026-11-20T16:00:00Z"
 PAT = "pat-0123456789"
@@ -28,7 +29,9 @@ def dc_config(tmp_path, sim, **jira):
 
 def test_data_center_sync_end_to_end(tmp_path, jira_sim):
     dataset = build_demo_dataset()
-    next(i for i in dataset["issues"] if i["key"] == "APP-108")["summary"] = HOSTILE
+    # A hostile display name: APP-145's comment names its blocker's assignee.
+    blocker = next(i for i in dataset["issues"] if i["key"] == "OPS-24")
+    next(u for u in dataset["users"] if u["id"] == blocker["assignee"])["name"] = HOSTILE
     sim = jira_sim(dataset, deployment="datacenter", tokens={PAT: "u-bot"}, max_results_cap=40)
     config = dc_config(tmp_path, sim, page_size=100)
     planned = run("plan", config)
@@ -37,21 +40,21 @@ def test_data_center_sync_end_to_end(tmp_path, jira_sim):
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["tracker"]["deployment"] != "Cloud"
-    assert {i["key"] for i in doc["issues"]} == set(DEMO_PLANTED)
+    assert {i["key"] for i in doc["issues"]} == set(demo_flagged())
     assert doc["applied"] == json.loads(planned.stdout)["operations"]
     # Pages followed what the server returned (40), not what was asked (100).
     searches = [p for m, p in sim.requests if p.startswith("/rest/api/2/search")]
     assert len(searches) >= 150 // 40 + 1
     assert not any(p.startswith("/rest/api/3/") for _, p in sim.requests)
     # One wiki comment per unhealthy issue, starting with the invisible marker.
-    for key in DEMO_PLANTED:
+    for key in demo_flagged():
         (comment,) = [c for c in sim.comments(key) if c["author"] == "u-bot"]
         assert isinstance(comment["body"], str)
-        assert comment["body"].startswith("{anchor:jira-chase-1-")
-    (hostile,) = [c for c in sim.comments("APP-108") if c["author"] == "u-bot"]
-    heading = hostile["body"].splitlines()[0]
-    assert HOSTILE in re.sub(r"\\(.)", r"\1", heading)
-    assert "{color" not in heading.replace("\\{color", "")
+        assert comment["body"].startswith(f"{{anchor:jira-chase-{FORMAT_VERSION}-")
+    (hostile,) = [c for c in sim.comments("APP-145") if c["author"] == "u-bot"]
+    (line,) = [line for line in hostile["body"].splitlines() if "blocked by OPS\\-24" in line]
+    assert HOSTILE in re.sub(r"\\(.)", r"\1", line)
+    assert "{color" not in line.replace("\\{color", "")
     # Nothing changed: nothing to write.
     again = json.loads(run("sync", config).stdout)
     assert again["operations"] == []

@@ -22,9 +22,9 @@ from filelock import FileLock
 from jira_chase.cli import main
 from jira_chase.comment import FORMAT_VERSION, PROPERTY_KEY
 from jira_chase.simulator import JiraSimulator
-from jira_chase.simulator.demo import DEMO_PLANTED, build_demo_dataset
+from jira_chase.simulator.demo import build_demo_dataset
 from jira_chase.state import StateStore
-from tests.factories import demo_config, write_toml
+from tests.factories import demo_config, demo_flagged, write_toml
 from tests.test_crash_safety import tracker_state
 
 NOW = "2026-11-20T16:00:00Z"
@@ -113,7 +113,7 @@ def test_two_syncs_started_together_end_as_one_run_would(tmp_path):
             assert 0 in [code for code, _ in results]
             codes += [code for code, _ in results]
             assert tracker_state(sim, keys) == expected, f"round {trial}"
-            for key in DEMO_PLANTED:
+            for key in demo_flagged():
                 assert len(bot_comments(sim, key)) == 1
     assert 5 in codes  # the rounds did overlap
 
@@ -323,7 +323,7 @@ def test_an_interrupted_sync_records_the_writes_it_made(tmp_path):
             assert record.outcome == "interrupted" and record.applied == len(done) >= 3
         # The next run finishes the job with nothing duplicated.
         sync(config)
-        for key in DEMO_PLANTED:
+        for key in demo_flagged():
             assert len(bot_comments(sim, key)) == 1
 
 

@@ -15,30 +15,26 @@ from click.testing import CliRunner
 from jira_chase.cli import main
 from jira_chase.config import ZenTaoSettings
 from jira_chase.config_file import load_settings
-from jira_chase.simulator.demo import DEMO_PLANTED, build_demo_dataset
+from jira_chase.simulator.demo import build_demo_dataset
 from jira_chase.simulator.zentao import ZenTaoSimulator
-from tests.factories import write_toml
+from tests.factories import demo_flagged, write_toml
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = "2026-11-20T16:00:00Z"
 
-#: Planted problems the ZenTao data cannot show: bugs have one status (resolved) for
-#: review and test, so skipping review leaves no trace; ZenTao has no issue links; a
-#: story closed once has no second done status to move to (Done -> Closed is closed ->
-#: closed); a sub-task is a task, which names no parent story; ZenTao has no Jira
-#: resolution (the rule is Jira's).
+#: Planted problems the ZenTao data cannot show on the issue: bugs have one status
+#: (resolved) for review and test, so skipping review leaves no trace; ZenTao has no
+#: issue links; and its build step fills differently (bugs enter the workflow only once
+#: resolved), so the pull into a full build is not one there.
 NOT_EXPRESSIBLE = {
     "APP-122": {"redline"},
     "APP-145": {"cooperation"},
-    "APP-54": {"hygiene"},  # Done -> Closed is closed -> closed for a story
-    "APP-55": {"hygiene"},  # no resolution on ZenTao: the resolution rule is Jira's
-    "APP-155": {"hygiene"},
-    "APP-156": {"hygiene"},
+    "APP-120": {"wip"},
 }
 #: What ZenTao's coarser statuses may add: review holds tasks and bugs in test too
 #: (`wip`), and bugs enter the workflow only once resolved, which shortens the cycle
-#: times the `aging` rule compares with.
-MAY_ADD = {"aging", "wip"}
+#: times the aging part of `stuck` compares with.
+MAY_ADD = {"stuck", "wip"}
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> Any:
@@ -53,6 +49,7 @@ def zentao_config(url: str, state: str, **sections: Any) -> dict[str, Any]:
                               .read_text()))  # fmt: skip
     data["zentao"]["url"] = url
     data["state"]["path"] = state
+    data["writeback"]["baseline"] = False  # (as `demo_config`: every comment at once)
     for name, values in sections.items():
         data.setdefault(name, {}).update(values)
     return data
@@ -78,19 +75,21 @@ def test_demo_on_zentao_flags_the_planted_problems_and_writes_them_once():
     doc = json.loads(result.stdout)
     names = doc["dataset_keys"]
     flagged = {names[i["key"]]: {f["family"] for f in i["findings"]} for i in doc["plan"]["issues"]}
-    planted = {key: set(families) for key, families in DEMO_PLANTED.items()}
+    planted = {key: set(families) for key, families in demo_flagged().items()}
     missing = {k: planted[k] - flagged.get(k, set()) for k in planted}
     assert {k: v for k, v in missing.items() if v} == NOT_EXPRESSIBLE
     added = {k: v - planted.get(k, set()) for k, v in flagged.items()}
     assert set().union(*added.values()) <= MAY_ADD
-    assert set(flagged) <= set(planted)
     tasks = {key for key in names if key.startswith("task-") and names[key] in flagged}
-    assert set(doc["labels_in_tracker"]) == {k for k in names if names[k] in flagged} - tasks
+    new = doc["new_problem"]["issue"]
+    labelled = {k for k in names if names[k] in flagged} - tasks
+    assert set(doc["labels_in_tracker"]) == labelled | {new}
     assert set(doc["unhealthy_without_labels"]) == tasks
     assert doc["sync"]["summary"]["without_labels"] == len(tasks)
-    assert len(doc["comments_in_tracker"]) == len(flagged)
-    # A label change per unhealthy story or bug, a comment per unhealthy item.
-    assert doc["sync"]["summary"]["applied"] == 2 * len(flagged) - len(tasks)
+    # The baseline: a label change per unhealthy story or bug, no comment; then the new
+    # problem's comment alone.
+    assert doc["sync"]["summary"]["applied"] == len(flagged) - len(tasks)
+    assert doc["comments_in_tracker"] == [new]
     assert doc["second_sync"]["operations"] == [] and doc["second_sync"]["summary"]["applied"] == 0
     assert doc["plan"]["tracker"]["kind"] == "zentao"
 
