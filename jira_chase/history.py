@@ -5,12 +5,14 @@ a fresh evaluation; no terminal library."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from jira_chase.config import Settings
 from jira_chase.evaluate import Verdict
+from jira_chase.model import Finding
 from jira_chase.report import family_counts, health_counts, local
 from jira_chase.rules.context import fmt_days, fmt_time
 from jira_chase.state import RunRecord
@@ -172,6 +174,7 @@ def explanation_to_dict(explanation: Explanation, settings: Settings) -> dict[st
         "unit": "business days" if settings.calendar.kind == "business" else "calendar days",
         "timeline": _stays(explanation, settings),
         "findings": [f.to_dict() for f in verdict.findings],
+        "notes": [f.to_dict() for f in verdict.notes],
         "last_sync": (
             {
                 "run": explanation.last_run.id,
@@ -192,6 +195,19 @@ def explanation_to_dict(explanation: Explanation, settings: Settings) -> dict[st
             else None
         ),
     }
+
+
+def _finding_lines(findings: Sequence[Finding]) -> list[str]:
+    lines = []
+    for finding in findings:
+        lines.append(f"  [{finding.severity.label}] {finding.family}/{finding.rule}: "
+                     f"{finding.message}")  # fmt: skip
+        if finding.parts:
+            parts = ", ".join(f"{family}/{rule}" for family, rule in finding.parts)
+            lines.append(f"      made of: {parts}")
+        lines += [f"      {name}: {value}" for name, value in finding.evidence]
+        lines.append(f"      threshold set by: {finding.config_key}")
+    return lines
 
 
 def render_explanation(explanation: Explanation, settings: Settings) -> list[str]:
@@ -221,13 +237,12 @@ def render_explanation(explanation: Explanation, settings: Settings) -> list[str
         )
     if verdict.findings:
         lines += ["", "Findings"]
-        for finding in verdict.findings:
-            lines.append(f"  [{finding.severity.label}] {finding.family}/{finding.rule}: "
-                         f"{finding.message}")  # fmt: skip
-            lines += [f"      {name}: {value}" for name, value in finding.evidence]
-            lines.append(f"      threshold set by: {finding.config_key}")
+        lines += _finding_lines(verdict.findings)
     else:
         lines += ["", "No findings: the issue is healthy."]
+    if verdict.notes:
+        lines += ["", "Notes for the team (no label, not in the issue's comment)"]
+        lines += _finding_lines(verdict.notes)
     lines.append("")
     if explanation.last_run is None:
         lines.append("No sync has written to this issue yet.")

@@ -12,11 +12,11 @@ import requests
 from click.testing import CliRunner
 
 from jira_chase.cli import main
-from jira_chase.comment import PROPERTY_KEY, parse_wiki_marker, parse_zentao_marker
+from jira_chase.comment import FORMAT_VERSION, PROPERTY_KEY, parse_wiki_marker, parse_zentao_marker
 from jira_chase.config_file import load_settings
 from jira_chase.digest import period_start
-from jira_chase.simulator.demo import DEMO_PLANTED, build_demo_dataset
-from tests.factories import demo_config, write_toml
+from jira_chase.simulator.demo import build_demo_dataset
+from tests.factories import demo_config, demo_flagged, write_toml
 from tests.test_zentao_cli import zentao_config, zentao_sim  # noqa: F401  (fixture)
 
 FRIDAY = "2026-11-20T16:00:00Z"
@@ -67,7 +67,7 @@ def test_one_comment_per_week_edited_in_place_and_left_alone_when_unchanged(tmp_
     assert PROPERTY_KEY not in first["properties"]  # never taken for APP-1's own comment
     text = adf_text(first["body"])
     assert "the week from 2026-11-16" in text
-    assert f"{len(DEMO_PLANTED)} newly unhealthy" in text and "APP-107" in text
+    assert f"{len(demo_flagged())} newly unhealthy" in text and "APP-107" in text
     assert "Release 1.4:" in text and "bottleneck: build" in text
     assert "The full report" in json.dumps(first["body"])
     assert DIGEST["report_url"] in json.dumps(first["body"])
@@ -152,7 +152,7 @@ def test_data_center_escapes_the_weekly_check_and_keeps_it_apart(tmp_path, jira_
     markers = [(parse_wiki_marker(c["body"]), parse_wiki_marker(c["body"], "digest")) for c in mine]
     assert sorted(m is not None for m, _ in markers) == [False, True]
     weekly = next(c["body"] for c, (_, d) in zip(mine, markers) if d is not None)
-    assert weekly.startswith("{anchor:jira-chase-digest-1-")
+    assert weekly.startswith(f"{{anchor:jira-chase-digest-{FORMAT_VERSION}-")
     assert r"Release \{anchor\:x\} \[evil\|http\:" in weekly
     assert "[evil|" not in weekly and "{anchor:x}" not in weekly
     sync(config, FRIDAY_LATER)
