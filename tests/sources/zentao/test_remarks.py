@@ -7,7 +7,13 @@ from typing import Any
 
 import requests
 
-from jira_chase.comment import RECOVERED, CommentDoc, CommentItem, parse_zentao_marker
+from jira_chase.comment import (
+    FORMAT_VERSION,
+    RECOVERED,
+    CommentDoc,
+    CommentItem,
+    parse_zentao_marker,
+)
 from jira_chase.errors import IssueError
 from jira_chase.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, Operation
 from jira_chase.simulator.faults import FaultPlan
@@ -32,18 +38,18 @@ def test_comment_is_created_found_edited_in_place_and_withdrawn(zentao_sim):
     (created,) = source.apply([Operation(COMMENT_CREATE, key, comment=doc("aaa"))])
     assert created.error is None and created.comment_id
     (remark,) = bot_remarks(sim, key)
-    assert parse_zentao_marker(remark["comment"]) == (1, "aaa")
+    assert parse_zentao_marker(remark["comment"]) == (FORMAT_VERSION, "aaa")
     found = ZenTaoSource(settings(sim.url)).find_managed_comment(key)
     assert found is not None and (found.comment_id, found.digest) == (created.comment_id, "aaa")
     (updated,) = source.apply([Operation(COMMENT_UPDATE, key, comment=doc("bbb"),
                                          comment_id=created.comment_id)])  # fmt: skip
     assert updated.error is None and updated.comment_id == created.comment_id
     (remark,) = bot_remarks(sim, key)
-    assert parse_zentao_marker(remark["comment"]) == (1, "bbb")
+    assert parse_zentao_marker(remark["comment"]) == (FORMAT_VERSION, "bbb")
     (deleted,) = source.apply([Operation(COMMENT_DELETE, key, comment_id=created.comment_id)])
     assert deleted.error is None
     (remark,) = bot_remarks(sim, key)  # ZenTao cannot delete: rewritten to a short note
-    assert parse_zentao_marker(remark["comment"]) == (1, RECOVERED)
+    assert parse_zentao_marker(remark["comment"]) == (FORMAT_VERSION, RECOVERED)
     assert "back on track" in remark["comment"]
 
 
@@ -91,7 +97,7 @@ def test_issue_text_is_escaped_and_cannot_forge_the_marker(zentao_sim):
     (outcome,) = source.apply([Operation(COMMENT_CREATE, "story-1", comment=doc("real", hostile))])
     (remark,) = bot_remarks(sim, "story-1")
     assert "&lt;b&gt;bold&lt;/b&gt;" in remark["comment"] and "<script>" not in remark["comment"]
-    assert parse_zentao_marker(remark["comment"]) == (1, "real")
+    assert parse_zentao_marker(remark["comment"]) == (FORMAT_VERSION, "real")
 
 
 def test_an_edit_of_a_vanished_comment_is_a_404(zentao_sim):
