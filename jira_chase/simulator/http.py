@@ -179,7 +179,7 @@ def dumps_deep(value: Any) -> str:
     start(value)
     while stack:
         frame = stack[-1]
-        item = next(frame[0], _END)
+        item: Any = next(frame[0], _END)
         if item is _END:
             out.append(frame[1])
             stack.pop()

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import re
-from json.decoder import JSONDecodeError, scanstring
+from json import JSONDecodeError
+from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import Any
 from urllib.parse import urlsplit
 
