@@ -76,12 +76,27 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: Where each tracker's credentials belong, for the error that refuses them in a URL.
+CREDENTIAL_KEYS = {
+    "jira": f"jira.email and jira.token (or {ENV_PREFIX}JIRA__TOKEN)",
+    "zentao": f"zentao.account and zentao.password (or {ENV_PREFIX}ZENTAO__PASSWORD)",
+}
+
+
 def check_site_url(value: str, key: str, suffixes: tuple[str, ...]) -> str:
     """A tracker's base URL: with a scheme and a host, without an API path on its end."""
     from urllib.parse import urlsplit
 
     text = value.strip()
     parts = urlsplit(text)
+    if "@" in parts.netloc:
+        # Never echoed: the part before the @ is a secret.
+        section = key.partition(".")[0]
+        where = CREDENTIAL_KEYS[section]
+        raise ValueError(
+            f"{key} must not hold credentials (user:secret@ before the host): put them in "
+            f"{where}, and give the URL without them"
+        )
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(
             f"{text!r} is not a web address: write it with its scheme, e.g. "
@@ -490,6 +505,31 @@ class StateSettings(Section):
     keep_days: float = Field(default=90, gt=0)
 
 
+class _SelectedTrackerEnv(PydanticBaseSettingsSource):
+    """The environment's values without the section of the tracker not selected: one
+    machine may hold both trackers' secrets, and only the chased one's matter."""
+
+    def __init__(
+        self,
+        settings_cls: type[BaseSettings],
+        env: PydanticBaseSettingsSource,
+        init: PydanticBaseSettingsSource,
+    ):
+        super().__init__(settings_cls)
+        self.env, self.init = env, init
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # pragma: no cover - __call__ reads the whole env
+
+    def __call__(self) -> dict[str, Any]:
+        values = dict(self.env())
+        tracker = values.get("tracker") or self.init().get("tracker") or "jira"
+        for other in ("jira", "zentao"):
+            if other != tracker:
+                values.pop(other, None)
+        return values
+
+
 class Settings(BaseSettings):
     """The whole configuration. Build it with `config_file.load_settings`, not directly."""
 
@@ -529,7 +569,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The TOML file arrives as init kwargs; the environment overrides it.
-        return (env_settings, init_settings)
+        return (_SelectedTrackerEnv(settings_cls, env_settings, init_settings), init_settings)
 
     @property
     def cancelled_statuses(self) -> tuple[str, ...]:
