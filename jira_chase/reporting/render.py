@@ -14,6 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from jira_chase.reporting.charts import all_charts
+from jira_chase.safe_text import printable
 
 FORMATS = ("html", "markdown", "json")
 
@@ -64,7 +65,8 @@ def render_html(doc: dict[str, Any]) -> str:
 def render_markdown(doc: dict[str, Any]) -> str:
     template = _environment(False).get_template("report.md.j2")
     text = template.render(doc=doc, h=doc["headline"])
-    return re.sub(r"\n{3,}", "\n\n", text)
+    # Read in terminals and editors too: control characters from tracker data show.
+    return printable(re.sub(r"\n{3,}", "\n\n", text))
 
 
 def render_json(doc: dict[str, Any]) -> str:

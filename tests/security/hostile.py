@@ -34,5 +34,38 @@ def with_nested_comment(dataset: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+#: A status no workflow names, for `check`'s warnings (Jira sites only: ZenTao's
+#: statuses are fixed).
+HOSTILE_STATUS = "Blocked\x1b]0;status\x07"
+HOSTILE_STATUS_ISSUE = "APP-60"
+FORGED = "FORGED LINE"
+
+
 def demo_dataset() -> dict[str, Any]:
     return build_demo_dataset()
+
+
+def hostile_dataset(tracker: str = "cloud") -> dict[str, Any]:
+    """The demo data with control characters and forged lines in every summary and
+    every person's display name, and (on Jira) an issue in a status named with them."""
+    data = build_demo_dataset()
+    for issue in data["issues"]:
+        issue["summary"] = f"{issue['summary']} {ESCAPES}\n{FORGED} in a summary"
+    for user in data["users"]:
+        if user["id"] != data["bot"]:
+            user["name"] = f"{user['name']}{ESCAPES}\n{FORGED} in a name"
+    if tracker != "zentao":
+        data["statuses"].append({"name": HOSTILE_STATUS, "category": "indeterminate"})
+        issue = next(i for i in data["issues"] if i["key"] == HOSTILE_STATUS_ISSUE)
+        previous = issue["status"]
+        issue["status"] = HOSTILE_STATUS
+        issue.setdefault("history", []).append(
+            {"at": "2026-11-18T10:00:00Z", "by": issue["reporter"], "field": "status",
+             "from": previous, "to": HOSTILE_STATUS}
+        )  # fmt: skip
+    return data
+
+
+def raw_controls(text: str) -> list[str]:
+    """The control characters (but newline) in `text`, as a terminal would obey them."""
+    return sorted({c for c in text if (ord(c) < 32 and c != "\n") or 0x7F <= ord(c) < 0xA0})
