@@ -206,7 +206,7 @@ def demo(as_json: bool, tracker: str, deployment: str) -> None:
     from jira_chase.demo import run_demo
 
     lines, ok = run_demo(tracker, deployment, as_json)
-    click.echo(terminal_lines(lines))
+    click.echo("\n".join(lines) if as_json else terminal_lines(lines))
     sys.exit(EXIT_OK if ok else EXIT_UNEXPECTED)
 
 
