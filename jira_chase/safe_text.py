@@ -60,6 +60,11 @@ def one_line(text: str) -> str:
     return printable(_LINE_BREAK.sub("⏎", text).replace("\t", " "))
 
 
-def clipped(text: str, limit: int) -> str:
+#: The longest a text from the tracker (a summary, a name) is kept: one that long says
+#: all it can, and one a megabyte long would be copied into every report and snapshot.
+TEXT_LIMIT = 300
+
+
+def clipped(text: str, limit: int = TEXT_LIMIT) -> str:
     """`text` cut to at most `limit` characters, with an ellipsis when it was longer."""
     return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"

@@ -69,3 +69,12 @@ def hostile_dataset(tracker: str = "cloud") -> dict[str, Any]:
 def raw_controls(text: str) -> list[str]:
     """The control characters (but newline) in `text`, as a terminal would obey them."""
     return sorted({c for c in text if (ord(c) < 32 and c != "\n") or 0x7F <= ord(c) < 0xA0})
+
+
+def with_huge_texts(dataset: dict[str, Any], size: int = 1_000_000) -> dict[str, Any]:
+    """`dataset` with a display name and a summary `size` characters long."""
+    data = copy.deepcopy(dataset)
+    user = next(u for u in data["users"] if u["id"] != data["bot"])
+    user["name"] = "N" * size
+    data["issues"][0]["summary"] = "S" * size
+    return data
