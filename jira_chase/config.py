@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from jira_chase import jql
+from jira_chase.config_env import SelectedTrackerEnv
 
 ENV_PREFIX = "JIRA_CHASE_"
 
@@ -505,31 +506,6 @@ class StateSettings(Section):
     keep_days: float = Field(default=90, gt=0)
 
 
-class _SelectedTrackerEnv(PydanticBaseSettingsSource):
-    """The environment's values without the section of the tracker not selected: one
-    machine may hold both trackers' secrets, and only the chased one's matter."""
-
-    def __init__(
-        self,
-        settings_cls: type[BaseSettings],
-        env: PydanticBaseSettingsSource,
-        init: PydanticBaseSettingsSource,
-    ):
-        super().__init__(settings_cls)
-        self.env, self.init = env, init
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return None, field_name, False  # pragma: no cover - __call__ reads the whole env
-
-    def __call__(self) -> dict[str, Any]:
-        values = dict(self.env())
-        tracker = values.get("tracker") or self.init().get("tracker") or "jira"
-        for other in ("jira", "zentao"):
-            if other != tracker:
-                values.pop(other, None)
-        return values
-
-
 class Settings(BaseSettings):
     """The whole configuration. Build it with `config_file.load_settings`, not directly."""
 
@@ -569,7 +545,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The TOML file arrives as init kwargs; the environment overrides it.
-        return (_SelectedTrackerEnv(settings_cls, env_settings, init_settings), init_settings)
+        return (SelectedTrackerEnv(settings_cls, env_settings, init_settings), init_settings)
 
     @property
     def cancelled_statuses(self) -> tuple[str, ...]:

@@ -42,13 +42,16 @@ def write_atomically(path: Path, text: str) -> None:
 
 def keep_private(path: Path) -> None:
     """Make the file at `path` owner-only, creating it empty when it does not exist (so
-    SQLite, which gives its side files the database's mode, makes them private too)."""
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), PRIVATE)
+    SQLite, which gives its side files the database's mode, makes them private too). A
+    file that cannot be changed (read-only, immutable) is left for SQLite to refuse."""
     try:
-        os.fchmod(fd, PRIVATE)
-    finally:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, PRIVATE)
         os.close(fd)
-    for suffix in ("-wal", "-shm", "-journal"):
-        side = path.with_name(path.name + suffix)
-        if side.exists() and not side.is_symlink():
-            os.chmod(side, PRIVATE)
+    except FileExistsError:
+        pass
+    for target in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
+        try:
+            if target.exists() and not target.is_symlink():
+                os.chmod(target, PRIVATE)
+        except OSError:
+            pass
