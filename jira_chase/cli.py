@@ -30,7 +30,7 @@ from jira_chase.cli_support import (
 )
 from jira_chase.config_file import load_settings
 from jira_chase.errors import EXIT_OK, EXIT_PARTIAL, EXIT_UNEXPECTED
-from jira_chase.output import Output
+from jira_chase.output import Output, terminal_lines
 from jira_chase.report import outcome_line, run_to_dict, summary_lines
 from jira_chase.runner import parse_now, run_once
 from jira_chase.simulator_command import simulator
@@ -142,7 +142,7 @@ def check(config_path: Path | None, now: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(check_to_dict(result, settings, where), indent=2))
         return
-    click.echo("\n".join(render_check(result, where)))
+    click.echo(terminal_lines(render_check(result, where)))
     if result.matches == 0:
         output().error("warning: the scope matches no issues: check it before the first sync")
 
@@ -164,7 +164,7 @@ def runs(config_path: Path | None, last: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(runs_to_dict(records, settings), indent=2))
     else:
-        click.echo("\n".join(render_runs(records, settings)))
+        click.echo(terminal_lines(render_runs(records, settings)))
 
 
 @command()
@@ -185,7 +185,7 @@ def explain(key: str, config_path: Path | None, now: str | None, as_json: bool) 
     if as_json:
         click.echo(json.dumps(explanation_to_dict(found, settings), indent=2))
     else:
-        click.echo("\n".join(render_explanation(found, settings)))
+        click.echo(terminal_lines(render_explanation(found, settings)))
 
 
 @command()
@@ -206,7 +206,7 @@ def demo(as_json: bool, tracker: str, deployment: str) -> None:
     from jira_chase.demo import run_demo
 
     lines, ok = run_demo(tracker, deployment, as_json)
-    click.echo("\n".join(lines))
+    click.echo("\n".join(lines) if as_json else terminal_lines(lines))
     sys.exit(EXIT_OK if ok else EXIT_UNEXPECTED)
 
 
@@ -244,14 +244,14 @@ def filters(config_path: Path | None, as_json: bool) -> None:
 
     settings = load_settings(config_path)
     if settings.tracker == "zentao":
-        click.echo("\n".join(zentao_searches(settings)))
+        click.echo(terminal_lines(zentao_searches(settings)))
         return
     results = keep_filters(settings)
     if as_json:
         doc = {"format": "jira-chase-filters/1", "filters": [r.to_dict() for r in results]}
         click.echo(json.dumps(doc, indent=2))
     else:
-        click.echo("\n".join(r.describe() for r in results))
+        click.echo(terminal_lines(r.describe() for r in results))
 
 
 main.add_command(simulator)

@@ -9,10 +9,12 @@ from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import click
+import requests
 
-from jira_chase.errors import EXIT_UNEXPECTED, ChaseError, ConfigError
+from jira_chase.errors import EXIT_TRACKER, EXIT_UNEXPECTED, ChaseError, ConfigError
 from jira_chase.output import LOG_FORMATS, TEXT, Output
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,17 +67,42 @@ def handle_errors(func: F) -> F:
             output().error("interrupted; the next run finishes the job")
             code = 130
         except Exception as exc:
-            output().error(
-                f"unexpected error: {type(exc).__name__}: {exc}"
-                + ("" if verbose else " (rerun with --verbose for details)"),
-                exc_info=verbose,
-            )
-            code = EXIT_UNEXPECTED
+            if failed_request(exc):
+                # A tracker failure no source turned into a TrackerError: still one line.
+                output().error(f"error: {tracker_failure(exc)}", exc_info=verbose)
+                code = EXIT_TRACKER
+            else:
+                output().error(
+                    f"unexpected error: {type(exc).__name__}: {exc}"
+                    + ("" if verbose else " (rerun with --verbose for details)"),
+                    exc_info=verbose,
+                )
+                code = EXIT_UNEXPECTED
         output().outcome(f"jira-chase failed with exit code {code}", exit_code=code,
                          outcome="failed")  # fmt: skip
         sys.exit(code)
 
     return wrapper  # type: ignore[return-value]
+
+
+def failed_request(exc: Exception) -> bool:
+    """Whether `exc` is a request the tracker failed: a `requests` error, or the `jira`
+    library's (looked up only when the library is loaded, as it is for any Jira run)."""
+    jira = sys.modules.get("jira")
+    return isinstance(exc, requests.RequestException) or (
+        jira is not None and isinstance(exc, jira.JIRAError)
+    )
+
+
+def tracker_failure(exc: Exception) -> str:
+    """A failed request in one line: its status and path, never its headers or body
+    (the `jira` library's errors print both)."""
+    response = getattr(exc, "response", None)
+    status = getattr(exc, "status_code", None) or getattr(response, "status_code", None)
+    url = getattr(exc, "url", None) or getattr(getattr(exc, "request", None), "url", None)
+    where = urlsplit(str(url)).path if url else "the tracker"
+    answered = f"answered HTTP {status}" if status else f"failed ({type(exc).__name__})"
+    return f"the tracker {answered} at {where}; rerun with --verbose for details"
 
 
 config_option = click.option(

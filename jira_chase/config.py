@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from jira_chase import jql
+from jira_chase.config_env import SelectedTrackerEnv
 
 ENV_PREFIX = "JIRA_CHASE_"
 
@@ -86,12 +87,27 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: Where each tracker's credentials belong, for the error that refuses them in a URL.
+CREDENTIAL_KEYS = {
+    "jira": f"jira.email and jira.token (or {ENV_PREFIX}JIRA__TOKEN)",
+    "zentao": f"zentao.account and zentao.password (or {ENV_PREFIX}ZENTAO__PASSWORD)",
+}
+
+
 def check_site_url(value: str, key: str, suffixes: tuple[str, ...]) -> str:
     """A tracker's base URL: with a scheme and a host, without an API path on its end."""
     from urllib.parse import urlsplit
 
     text = value.strip()
     parts = urlsplit(text)
+    if "@" in parts.netloc:
+        # Never echoed: the part before the @ is a secret.
+        section = key.partition(".")[0]
+        where = CREDENTIAL_KEYS[section]
+        raise ValueError(
+            f"{key} must not hold credentials (user:secret@ before the host): put them in "
+            f"{where}, and give the URL without them"
+        )
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(
             f"{text!r} is not a web address: write it with its scheme, e.g. "
@@ -543,7 +559,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The TOML file arrives as init kwargs; the environment overrides it.
-        return (env_settings, init_settings)
+        return (SelectedTrackerEnv(settings_cls, env_settings, init_settings), init_settings)
 
     @property
     def cancelled_statuses(self) -> tuple[str, ...]:

@@ -53,9 +53,10 @@ def demo_settings(
 
 
 def demo_report_path() -> Path:
-    """Where the demo leaves its report: the system's temporary directory, so it outlives
-    the demo's simulator and state."""
-    return Path(tempfile.gettempdir()) / "jira-chase-demo-report.html"
+    """Where the demo leaves its report: a folder of its own made fresh in the system's
+    temporary directory (no one else's file or link is there), so it outlives the demo's
+    simulator and state."""
+    return Path(tempfile.mkdtemp(prefix="jira-chase-demo-")) / "jira-chase-demo-report.html"
 
 
 def comment_example(result: RunResult) -> list[str]:

@@ -119,8 +119,8 @@ class FilterKeeper:
         if self.cloud:
             start = 0
             while True:
-                page = self.source.request_json(
-                    "GET", "filter/search", f"looking for the filter {name!r}",
+                page = self._read(
+                    "filter/search", f"looking for the filter {name!r}",
                     params={"filterName": name, "accountId": self.bot, "isSubstringMatch":
                             "true", "expand": "description,jql,owner,sharePermissions,viewUrl",
                             "startAt": start, "maxResults": 100},
@@ -133,15 +133,23 @@ class FilterKeeper:
                 start += len(values)
                 if page.get("isLast", True) or not values:
                     return None
-        favourites = self.source.request_json(
-            "GET", "filter/favourite", "listing the bot's favourite filters"
-        )
+        favourites = self._read("filter/favourite", "listing the bot's favourite filters")
         for raw in favourites or []:
             if str(raw.get("name", "")).casefold() == name.casefold() and (
                 _owner_id(raw) == self.bot
             ):
                 return dict(raw)
         return None
+
+    def _read(self, path: str, doing: str, params: dict[str, Any] | None = None) -> Any:
+        """A GET whose refusal (a 4xx, also a 429 left after the retries) fails the run
+        in one line, as any tracker failure does."""
+        try:
+            return self.source.request_json("GET", path, doing, params=params)
+        except JIRAError as exc:
+            raise TrackerError(
+                f"Jira answered HTTP {exc.status_code} while {doing}: {self.source.error_text(exc)}"
+            ) from None
 
     def _shares(self, projects: dict[str, str]) -> list[dict[str, Any]]:
         if self.cloud:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from jira_chase.errors import ConfigError
+from jira_chase.files import umask_mode
 from jira_chase.history import run_details
 from jira_chase.sync import RunResult
 
@@ -126,7 +127,7 @@ def write(path: Path, text: str) -> None:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, umask_mode())  # meant to be read: the umask decides
         os.replace(tmp, path)
     except OSError as exc:
         if tmp is not None and os.path.exists(tmp):

@@ -17,7 +17,7 @@ import logging
 import sys
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, TextIO
@@ -38,6 +38,7 @@ from rich.text import Text
 
 from jira_chase.plan import Operation
 from jira_chase.progress import NO_PROGRESS, Progress
+from jira_chase.safe_text import one_line, printable, redacted
 
 TEXT = "text"
 JSON = "json"
@@ -108,11 +109,12 @@ class Output:
             self._events.flush()
 
     def say(self, lines: list[str] | str) -> None:
-        """Text for people on stdout; nothing in quiet or JSON-log mode."""
+        """Text for people on stdout; nothing in quiet or JSON-log mode. Each of `lines`
+        is one line: a line break or control character in it (tracker data) is shown,
+        never acted on (safe_text.one_line)."""
         if self.quiet or self.json_log:
             return
-        text = lines if isinstance(lines, str) else "\n".join(lines)
-        self.out.print(text)
+        self.out.print(printable(lines) if isinstance(lines, str) else terminal_lines(lines))
 
     def outcome(self, line: str, **fields: Any) -> None:
         """The one-line outcome: printed with `--quiet`, an event in JSON-log mode."""
@@ -124,14 +126,15 @@ class Output:
     def error(self, message: str, *, exc_info: bool = False, **fields: Any) -> None:
         """An error line on stderr (an `error` event in JSON-log mode); `exc_info` adds
         the traceback of the exception being handled (`-v`)."""
+        message = redacted(message)
         if self.json_log:
             if exc_info:
-                fields["traceback"] = traceback.format_exc()
+                fields["traceback"] = redacted(traceback.format_exc())
             self.event("error", message=message, **fields)
             return
         if exc_info:
-            self.err.print(traceback.format_exc().rstrip())
-        self.err.print(message)
+            self.err.print(printable(redacted(traceback.format_exc().rstrip())))
+        self.err.print(one_line(message))
 
     # -- logging ---------------------------------------------------------------------
 
@@ -150,11 +153,14 @@ class Output:
         self.verbose = verbose
 
     def log(self, record: logging.LogRecord, message: str) -> None:
+        """A log record's line, its secrets redacted (safe_text.redacted)."""
+        message = redacted(message)
         if self.json_log:
             self.event("log", level=record.levelname.lower(), logger=record.name, message=message)
         elif not self.quiet or self.verbose or record.levelno >= logging.ERROR:
             stamp = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
-            self.err.print(f"{stamp} {record.levelname.lower()} {record.name}: {message}")
+            line = f"{stamp} {record.levelname.lower()} {record.name}: {message}"
+            self.err.print(one_line(line))
 
     # -- progress --------------------------------------------------------------------
 
@@ -211,6 +217,12 @@ class _PlainProgress:
         self.output.error(f"write failed: {error}")
 
 
+def terminal_lines(lines: Iterable[str]) -> str:
+    """`lines` as one text for a terminal: each line stays one line, and shows its
+    control characters instead of obeying them."""
+    return "\n".join(one_line(line) for line in lines)
+
+
 class _LiveProgress(_PlainProgress):
     """A rich progress bar per phase on the terminal."""
 
@@ -236,7 +248,7 @@ class _LiveProgress(_PlainProgress):
 
     def write_failed(self, operation: Operation, error: str) -> None:
         # Printed through the display's console so the bar stays below it.
-        self.display.console.print(f"write failed: {error}")
+        self.display.console.print(one_line(redacted(f"write failed: {error}")))
 
 
 class _EventProgress(_PlainProgress):

@@ -22,6 +22,7 @@ from filelock import FileLock, Timeout
 
 from jira_chase.comment import ManagedComment
 from jira_chase.errors import EXIT_LOCKED, ChaseError, ConfigError
+from jira_chase.files import PRIVATE, keep_private
 from jira_chase.model import Issue
 from jira_chase.snapshot import issue_from_record, issue_to_record
 from jira_chase.state_schema import OWNED_LABELS, migrate, schema_version, transaction, utcnow
@@ -93,7 +94,7 @@ def run_lock(path: Path | str, wait: float = 0.0) -> Iterator[None]:
     lock_path = state.with_name(state.name + ".lock")
     try:
         state.parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(lock_path, timeout=max(wait, 0.0))
+        lock = FileLock(lock_path, timeout=max(wait, 0.0), mode=PRIVATE)
         lock.acquire()
     except Timeout:
         waited = f"waited {wait:g}s; " if wait > 0 else ""
@@ -125,6 +126,7 @@ class StateStore:
                 self._db = self._snapshot()
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+                keep_private(self.path)
                 self._db = sqlite3.connect(self.path, isolation_level=None)
             self._db.row_factory = sqlite3.Row
             if not readonly:

@@ -3,7 +3,6 @@ tracker), keep the run's trend in the state store, and build the report document
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import time
 from datetime import datetime
@@ -13,6 +12,7 @@ from typing import Any
 from jira_chase import trends
 from jira_chase.config import Settings
 from jira_chase.errors import ConfigError
+from jira_chase.files import write_atomically
 from jira_chase.history import run_details
 from jira_chase.reporting.data import build
 from jira_chase.reporting.render import render
@@ -58,11 +58,9 @@ def write_report(doc: dict[str, Any], out: Path, fmt: str) -> Path:
     """Write the document in `fmt` to `out` (all at once, so a reader never sees half)."""
     text = render(doc, fmt)
     target = out.expanduser()
-    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(target)
+        write_atomically(target, text)
     except OSError as exc:
         raise ConfigError(
             [f"--out: cannot write {target}: {exc.strerror or exc}; choose a writable path"]

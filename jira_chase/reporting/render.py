@@ -14,6 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from jira_chase.reporting.charts import all_charts
+from jira_chase.safe_text import clipped, printable
 
 FORMATS = ("html", "markdown", "json")
 
@@ -64,14 +65,29 @@ def render_html(doc: dict[str, Any]) -> str:
 def render_markdown(doc: dict[str, Any]) -> str:
     template = _environment(False).get_template("report.md.j2")
     text = template.render(doc=doc, h=doc["headline"])
-    return re.sub(r"\n{3,}", "\n\n", text)
+    # Read in terminals and editors too: control characters from tracker data show.
+    return printable(re.sub(r"\n{3,}", "\n\n", text))
 
 
 def render_json(doc: dict[str, Any]) -> str:
     return json.dumps(doc, indent=2) + "\n"
 
 
+def _clipped_texts(value: Any) -> Any:
+    """`value` with every text in it clipped to safe_text.TEXT_LIMIT characters."""
+    if isinstance(value, str):
+        return clipped(value)
+    if isinstance(value, dict):
+        return {key: _clipped_texts(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_clipped_texts(item) for item in value]
+    return value
+
+
 def render(doc: dict[str, Any], fmt: str) -> str:
+    """The document in `fmt`, its texts clipped: whatever the tracker holds, a report
+    stays the size of its content."""
+    doc = _clipped_texts(doc)
     if fmt == "html":
         return render_html(doc)
     if fmt == "markdown":

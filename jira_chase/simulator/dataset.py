@@ -917,8 +917,10 @@ class _Loader:
             at = parse_time(record["at"], here)
             author = self._user(record["by"], here, "by")
             body = record["body"]
-            if type(body) is not str:
-                raise DatasetError(f"dataset: {here}: 'body' must be a string")
+            if type(body) is not str and type(body) is not dict:
+                raise DatasetError(
+                    f"dataset: {here}: 'body' must be a string (or an Atlassian document)"
+                )
             comments.append(Comment(self.new_id(), author, body, at, at, author))
         return comments
 

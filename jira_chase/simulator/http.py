@@ -150,7 +150,49 @@ class Response:
             return self.raw
         if self.body is None:
             return b""
-        return json.dumps(self.body, separators=(",", ":")).encode("utf-8")
+        try:
+            text = json.dumps(self.body, separators=(",", ":"))
+        except RecursionError:  # a document nested deeper than Python's stack allows
+            text = dumps_deep(self.body)
+        return text.encode("utf-8")
+
+
+_END = object()
+
+
+def dumps_deep(value: Any) -> str:
+    """`value` as compact JSON, written by a loop: a comment body nested a thousand
+    levels deep is valid JSON a real site serves (Jackson's limit is 1000)."""
+    out: list[str] = []
+    stack: list[list[Any]] = []
+
+    def start(item: Any) -> None:
+        if isinstance(item, dict):
+            out.append("{")
+            stack.append([iter(item.items()), "}", True])
+        elif isinstance(item, (list, tuple)):
+            out.append("[")
+            stack.append([iter(item), "]", True])
+        else:
+            out.append(json.dumps(item))
+
+    start(value)
+    while stack:
+        frame = stack[-1]
+        item: Any = next(frame[0], _END)
+        if item is _END:
+            out.append(frame[1])
+            stack.pop()
+            continue
+        if not frame[2]:
+            out.append(",")
+        frame[2] = False
+        if frame[1] == "}":
+            out.append(json.dumps(str(item[0])) + ":")
+            start(item[1])
+        else:
+            start(item)
+    return "".join(out)
 
 
 @dataclass(frozen=True)

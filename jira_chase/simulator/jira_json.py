@@ -94,18 +94,32 @@ def text_to_adf(text: str) -> dict[str, Any]:
 
 
 def adf_to_text(node: Any) -> str:
-    """The text of an Atlassian Document (paragraphs separated by blank lines)."""
+    """The text of an Atlassian Document (paragraphs separated by blank lines), walked
+    by a loop: a document may nest deeper than Python's stack."""
     if isinstance(node, str):
         return node
     if not isinstance(node, dict):
         return ""
-    if node.get("type") == "text":
-        return str(node.get("text", ""))
-    if node.get("type") == "hardBreak":
-        return "\n"
-    parts = [adf_to_text(child) for child in node.get("content") or []]
-    separator = "\n\n" if node.get("type") == "doc" else ""
-    return separator.join(parts)
+    if node.get("type") == "doc":
+        return "\n\n".join(_inline_text(child) for child in node.get("content") or [])
+    return _inline_text(node)
+
+
+def _inline_text(node: Any) -> str:
+    parts: list[str] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            parts.append(item)
+        elif isinstance(item, dict):
+            if item.get("type") == "text":
+                parts.append(str(item.get("text", "")))
+            elif item.get("type") == "hardBreak":
+                parts.append("\n")
+            else:
+                stack.extend(reversed(item.get("content") or []))
+    return "".join(parts)
 
 
 @dataclass(frozen=True)

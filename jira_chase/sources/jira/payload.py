@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from jira_chase.model import Change, Comment, Issue, Link, Person
+from jira_chase.safe_text import clipped
 from jira_chase.words import word, zoned
 
 #: People fields whose changelog `from`/`to` hold ids; other fields use display text.
@@ -45,7 +46,7 @@ def person(raw: dict[str, Any] | None) -> Person | None:
         return None
     return Person(
         id=str(pid),
-        name=str(raw.get("displayName") or pid),
+        name=clipped(str(raw.get("displayName") or pid)),
         email=raw.get("emailAddress"),
     )
 
@@ -147,7 +148,7 @@ def to_issue(raw: dict[str, Any], estimate_id: str | None, flagged_id: str | Non
         key=raw["key"],
         project=(fields.get("project") or {}).get("key") or raw["key"].rsplit("-", 1)[0],
         type=(fields.get("issuetype") or {}).get("name", "?"),
-        summary=fields.get("summary") or "",
+        summary=clipped(str(fields.get("summary") or "")),
         status=fields["status"]["name"],
         created=parse_jira_time(fields["created"]),
         updated=parse_jira_time(fields["updated"]),

@@ -23,6 +23,7 @@ from requests.adapters import HTTPAdapter
 from jira_chase.comment import CommentDoc
 from jira_chase.config import JiraSettings
 from jira_chase.errors import ConfigError, TrackerError
+from jira_chase.sources import json_body
 from jira_chase.sources.base import Memory, ScratchMemory, ServerIdentity, SourceStats
 from jira_chase.sources.http import (
     BODY_ERRORS,
@@ -136,6 +137,7 @@ class JiraSite(ABC):
             raise self.run_error("connecting", exc) from None
         self._mount_retries()
         self.client._session.hooks["response"].append(self._count)
+        json_body.install(self.client._session)
         try:
             self.server_info = self.call("checking the server", self.client.server_info)
         except TrackerError as exc:

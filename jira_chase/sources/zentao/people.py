@@ -8,6 +8,7 @@ from typing import Any
 
 from jira_chase.errors import TrackerError
 from jira_chase.model import Person
+from jira_chase.safe_text import clipped
 from jira_chase.sources.zentao.items import NOBODY
 from jira_chase.sources.zentao.session import ZenTaoSession
 
@@ -78,7 +79,7 @@ class People:
         if not isinstance(account, str) or account in NOBODY:
             return None
         self.know(user)
-        return Person(id=account, name=self._realnames.get(account, account))
+        return Person(id=account, name=clipped(self._realnames.get(account, account)))
 
     def is_bot(self, actor: Any) -> bool:
         """Whether an actor is the signed-in account (by account or realname)."""

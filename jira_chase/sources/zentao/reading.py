@@ -28,6 +28,7 @@ import requests
 from jira_chase.errors import TrackerError
 from jira_chase.model import Change, Comment, Issue
 from jira_chase.progress import NO_PROGRESS, Progress
+from jira_chase.safe_text import clipped
 from jira_chase.sources.base import ServerIdentity
 from jira_chase.sources.zentao.items import (
     CREATED_IN,
@@ -415,7 +416,7 @@ class ZenTaoReader:
             key=key,
             project=project,
             type=KINDS[kind][0],
-            summary=str(row.get("title") or row.get("name") or ""),
+            summary=clipped(str(row.get("title") or row.get("name") or "")),
             status=current or state,
             created=created,
             updated=max(updated, created),

@@ -17,6 +17,7 @@ from requests.adapters import HTTPAdapter
 
 from jira_chase.config import ZenTaoSettings
 from jira_chase.errors import ConfigError, TrackerError
+from jira_chase.sources import json_body
 from jira_chase.sources.base import SourceStats
 from jira_chase.sources.http import (
     BODY_ERRORS,
@@ -97,6 +98,7 @@ class ZenTaoSession:
         self.logins = 0
         self.http = requests.Session()
         self.http.hooks["response"].append(self._count)
+        json_body.install(self.http)
         idempotent = ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
         retries, backoff = settings.retries, settings.backoff
         self.http.mount(
