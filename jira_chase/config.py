@@ -23,8 +23,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from jira_chase import jql
 from jira_chase.config_env import SelectedTrackerEnv
-
-ENV_PREFIX = "JIRA_CHASE_"
+from jira_chase.config_values import ENV_PREFIX, check_site_url, issue_key
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -74,54 +73,8 @@ ISSUE_FIELDS = {
 Severities = Literal["warn", "critical"]
 
 
-def issue_key(value: str | None) -> str | None:
-    """An issue key a setting names (a digest's or a goal's issue), or None."""
-    if value is not None and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*-[1-9][0-9]*", value):
-        raise ValueError(
-            f"{value!r} is not an issue key like APP-1 (ZenTao: story-12, task-3, bug-7)"
-        )
-    return value
-
-
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-#: Where each tracker's credentials belong, for the error that refuses them in a URL.
-CREDENTIAL_KEYS = {
-    "jira": f"jira.email and jira.token (or {ENV_PREFIX}JIRA__TOKEN)",
-    "zentao": f"zentao.account and zentao.password (or {ENV_PREFIX}ZENTAO__PASSWORD)",
-}
-
-
-def check_site_url(value: str, key: str, suffixes: tuple[str, ...]) -> str:
-    """A tracker's base URL: with a scheme and a host, without an API path on its end."""
-    from urllib.parse import urlsplit
-
-    text = value.strip()
-    parts = urlsplit(text)
-    if "@" in parts.netloc:
-        # Never echoed: the part before the @ is a secret.
-        section = key.partition(".")[0]
-        where = CREDENTIAL_KEYS[section]
-        raise ValueError(
-            f"{key} must not hold credentials (user:secret@ before the host): put them in "
-            f"{where}, and give the URL without them"
-        )
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(
-            f"{text!r} is not a web address: write it with its scheme, e.g. "
-            f"'https://{text.split('://')[-1].strip('/') or 'tracker.example.com'}'"
-        )
-    path = parts.path.rstrip("/")
-    for suffix in suffixes:
-        if path.endswith(suffix):
-            base = text.rstrip("/")[: -len(suffix)]
-            raise ValueError(
-                f"{text!r} ends in {suffix}: give the site's base URL ({base!r}); "
-                f"{key} is the address the API paths are added to"
-            )
-    return text
 
 
 class JiraSettings(Section):
