@@ -88,16 +88,17 @@ def run_command(mode: str, options: dict[str, Any]) -> None:
         doc = run_to_dict(result, settings, duration)
         if finished.digest is not None:
             doc["digest"] = finished.digest.to_dict()
+        doc["goal_comments"] = [posted.to_dict() for posted in finished.goal_comments]
         echo_json(doc)
     else:
         out.say(summary_lines(result, settings, duration=duration, details=out.details))
     exit_code = result.exit_code
-    if finished.digest is not None:
-        if finished.digest.action == "failed":
-            out.error(f"write failed: {finished.digest.describe()}")
+    for posted in finished.posted:
+        if posted.action == "failed":
+            out.error(f"write failed: {posted.describe()}")
             exit_code = max(exit_code, EXIT_PARTIAL)
         elif not as_json:
-            out.say([finished.digest.describe()])
+            out.say([posted.describe()])
     out.outcome(outcome_line(result, duration), outcome=result.outcome,
                 exit_code=exit_code, counts=result.counts(),
                 requests=result.stats.requests, retries=result.stats.retries,

@@ -8,17 +8,18 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from jira_chase import digest, metrics_file, trends
+from jira_chase import digest, goal_comment, metrics_file, trends
 from jira_chase.config import Settings
 from jira_chase.config_file import load_settings
 from jira_chase.digest import DigestOutcome
 from jira_chase.errors import EXIT_UNEXPECTED, ChaseError, ConfigError
 from jira_chase.evaluate import evaluate
+from jira_chase.goal_comment import GoalCommentOutcome
 from jira_chase.history import Explanation, run_details
 from jira_chase.plan import Operation
 from jira_chase.progress import JUDGING, NO_PROGRESS, PULLING, WRITING, Progress
@@ -71,6 +72,13 @@ class Finished:
     duration: float
     #: What became of the weekly check comment (`[digest]`), when one is configured.
     digest: DigestOutcome | None = None
+    #: What became of each goal's comment on its issue (`goals[].issue`).
+    goal_comments: list[GoalCommentOutcome] = field(default_factory=list)
+
+    @property
+    def posted(self) -> list[DigestOutcome | GoalCommentOutcome]:
+        """The comments written besides the plan's: the weekly check, the goals'."""
+        return ([self.digest] if self.digest is not None else []) + self.goal_comments
 
 
 @dataclass
@@ -180,10 +188,12 @@ def _timed(
         details=run_details(result),
     )
     weekly = None
+    goals: list[GoalCommentOutcome] = []
     if write:
         trends.record(store, result.run_id, "sync", result.evaluation)
         weekly = digest.post(watched.source, store, settings, result.evaluation)
-    watched.finished = Finished(result, duration, weekly)
+        goals = goal_comment.post(watched.source, store, settings, result.evaluation)
+    watched.finished = Finished(result, duration, weekly, goals)
     return watched.finished
 
 
