@@ -45,7 +45,7 @@ def test_the_goal_issue_carries_the_goals_status_in_one_comment(tmp_path, jira_s
     config = config_for(tmp_path, sim, deployment)
     doc = sync(config)
     (posted,) = doc["goal_comments"]
-    assert (posted["goal"], posted["issue"], posted["action"]) == ("Release 1.4", "APP-1", "created")
+    assert [posted[k] for k in ("goal", "issue", "action")] == ["Release 1.4", "APP-1", "created"]
     (comment,) = [c for c in sim.comments("APP-1") if c["author"] == "u-bot"]
     text = text_of(comment["body"])
     assert "goal 'Release 1.4' is at risk" in text
