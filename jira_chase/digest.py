@@ -22,7 +22,7 @@ from jira_chase.config import WEEKDAYS, Settings
 from jira_chase.evaluate import Evaluation
 from jira_chase.model import Health
 from jira_chase.plan import COMMENT_CREATE, COMMENT_UPDATE, Operation
-from jira_chase.rules.context import fmt_share
+from jira_chase.rules.context import fmt_share, fmt_time
 from jira_chase.sources.base import Source
 from jira_chase.state import StateStore
 from jira_chase.timeline import Calendar
@@ -70,6 +70,14 @@ def build(settings: Settings, store: StateStore, evaluation: Evaluation, start: 
         f"{len(recovered)} recovered" + (f": {_keys(recovered)}" if recovered else ""),
         f"now {len(unhealthy_now)} unhealthy of {len(evaluation.verdicts)} judged",
     ]  # fmt: skip
+    taken, _, rollout = store.seen_findings()
+    if taken is not None:
+        then_open = (baseline or {}).get("since_rollout")
+        was = f" (when the week began: {then_open})" if then_open is not None else ""
+        flagged.append(
+            f"open since rollout ({fmt_time(taken)}): {len(rollout)}{was} — what was "
+            "already wrong then and has not recovered since"
+        )
     goals = []
     then = {g["name"]: g for g in (baseline or {}).get("goals", [])}
     for goal in evaluation.goals:

@@ -26,13 +26,16 @@ ANY = "any"
 GONE = "gone"
 
 
-def team_state(evaluation: Evaluation) -> dict[str, Any]:
-    """The compact team state a run keeps: counts, core metrics, goals."""
+def team_state(evaluation: Evaluation, since_rollout: int | None = None) -> dict[str, Any]:
+    """The compact team state a run keeps: counts, core metrics, goals; and how many
+    issues have been unhealthy since the baseline without recovering (`since_rollout`,
+    None before a sync took it)."""
     unhealthy = evaluation.unhealthy()
     metrics = evaluation.metrics
     cycle = metrics.cycle_time if metrics is not None else None
     return {
         "issues": len(evaluation.verdicts),
+        "since_rollout": since_rollout,
         "off_track": sum(1 for v in unhealthy if v.health is Health.OFF_TRACK),
         "at_risk": sum(1 for v in unhealthy if v.health is Health.AT_RISK),
         "metrics": None
@@ -62,7 +65,9 @@ def team_state(evaluation: Evaluation) -> dict[str, Any]:
 def record(store: StateStore, run_id: int, mode: str, evaluation: Evaluation) -> int:
     """Keep the run's trend data; returns how many per-issue changes were kept."""
     health = {v.issue.key: (v.health.value, v.families) for v in evaluation.verdicts}
-    return store.record_trend(run_id, mode, evaluation.now, team_state(evaluation), health)
+    taken, _, rollout = store.seen_findings()
+    team = team_state(evaluation, len(rollout) if taken is not None else None)
+    return store.record_trend(run_id, mode, evaluation.now, team, health)
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,8 @@ def test_one_comment_per_week_edited_in_place_and_left_alone_when_unchanged(tmp_
     text = adf_text(first["body"])
     assert "the week from 2026-11-16" in text
     assert f"{len(demo_flagged())} newly unhealthy" in text and "APP-107" in text
+    # the baseline the first sync took, and how much of it is still open
+    assert f"open since rollout (2026-11-20 16:00 UTC): {len(demo_flagged())}" in text
     assert "Release 1.4:" in text and "bottleneck: build" in text
     assert "The full report" in json.dumps(first["body"])
     assert DIGEST["report_url"] in json.dumps(first["body"])
