@@ -329,13 +329,9 @@ def plan_writes(
     return Plan(evaluation.now, ordered[:budget], ordered[budget:], tuple(withheld))
 
 
-def attention(
-    evaluation: Evaluation, plan: Plan, writeback: WritebackSettings, created: int
-) -> dict[str, object]:
-    """What the run costs the team's attention: the share of unfinished issues that
-    carry a health label, how many of our labels a flagged issue carries (max, median),
-    the comments created (`created`: planned by a dry run, applied by a sync; each one
-    emails the issue's watchers) and those the baseline holds back."""
+def label_load(evaluation: Evaluation, writeback: WritebackSettings) -> dict[str, object]:
+    """How much of the tracker carries a health label: the share of unfinished issues
+    flagged, and how many of our labels a flagged issue carries (max, median)."""
     prefix = writeback.label_prefix
     unfinished = [v for v in evaluation.verdicts if not v.timeline.is_done]
     flagged_open = sum(1 for v in unfinished if v.findings)
@@ -350,6 +346,17 @@ def attention(
         "flagged_unfinished": flagged_open,
         "flagged_share": round(flagged_open / len(unfinished), 3) if unfinished else 0.0,
         "labels_per_flagged_issue": {"max": counts[-1] if counts else 0, "median": median},
+    }
+
+
+def attention(
+    evaluation: Evaluation, plan: Plan, writeback: WritebackSettings, created: int
+) -> dict[str, object]:
+    """What the run costs the team's attention: its `label_load`, the comments created
+    (`created`: planned by a dry run, applied by a sync; each one emails the issue's
+    watchers) and those the baseline holds back."""
+    return {
+        **label_load(evaluation, writeback),
         "comments_created": created,
         "comments_withheld": len(plan.withheld),
     }

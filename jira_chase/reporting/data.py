@@ -17,6 +17,7 @@ from jira_chase import trends
 from jira_chase.config import GoalSettings, Settings
 from jira_chase.evaluate import Evaluation, Verdict
 from jira_chase.model import Health
+from jira_chase.plan import label_load
 from jira_chase.rules.goals import HORIZON_WEEKS, planned, replay_weeks
 from jira_chase.rules.values import percentile
 from jira_chase.sources.base import ServerIdentity
@@ -115,6 +116,15 @@ def _change(now: dict[str, Any], before: dict[str, Any] | None) -> dict[str, Any
     return {key: now[key] - before.get(key, 0) for key in ("issues", "off_track", "at_risk")}
 
 
+def _rollout_by_week(store: StateStore, zone: ZoneInfo) -> list[dict[str, Any]]:
+    weeks: dict[str, int] = {}
+    for _, mode, at, team in store.trend_runs():
+        if mode == "sync" and team.get("since_rollout") is not None:
+            year, week, _ = at.astimezone(zone).isocalendar()
+            weeks[f"{year}-W{week:02d}"] = team["since_rollout"]
+    return [{"week": week, "open": count} for week, count in weeks.items()]
+
+
 def build(
     evaluation: Evaluation,
     settings: Settings,
@@ -140,6 +150,14 @@ def build(
         "healthy": team["issues"] - len(unhealthy),
         "since": previous[0].astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if previous else None,
         "change": _change(team, previous[1] if previous else None),
+    }
+    taken, _, rollout = store.seen_findings()
+    attention = {
+        **label_load(evaluation, settings.writeback),
+        "baseline": taken.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if taken else None,
+        "since_rollout": len(rollout) if taken else None,
+        # the last count of each week with a sync: how the baseline shrinks
+        "since_rollout_by_week": _rollout_by_week(store, zone),
     }
 
     goals = []
@@ -286,6 +304,7 @@ def build(
         "tracker": {"kind": tracker, "url": identity.url, "deployment": identity.deployment},
         "unit": unit,
         "headline": headline,
+        "attention": attention,
         "goals": goals,
         "steps": steps,
         "aging": aging,

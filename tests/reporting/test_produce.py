@@ -96,6 +96,13 @@ def test_json_and_markdown_carry_the_same_content(tmp_path, config):
     ]
     assert all(s["name"] in text for s in doc["steps"])
     assert "<" not in text.replace("\\<", "")  # tracker text cannot add markup
+    # what the team is asked to look at, and the baseline the first sync took
+    attention = doc["attention"]
+    assert attention["flagged_unfinished"] <= attention["unfinished"]
+    assert attention["labels_per_flagged_issue"]["max"] <= 4
+    assert attention["since_rollout"] == len(doc["flagged"])
+    assert attention["since_rollout_by_week"] == [{"week": "2026-W47", "open": len(doc["flagged"])}]
+    assert f"Open since rollout ({attention['baseline']}): {len(doc['flagged'])}" in text
 
 
 def test_the_headline_shows_the_change_since_the_last_report(tmp_path, config, demo_sim):
