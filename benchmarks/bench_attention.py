@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -25,25 +24,17 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from jira_chase.simulator.generated_issues import example_on_generated
+
 ROOT = Path(__file__).resolve().parent.parent
 NOW = "2026-11-20T16:00:00Z"
 
 
 def example_config(url: str, state: str, *, baseline: bool) -> str:
-    """config.example.toml, with its statuses mapped to the generated workflow: build =
-    In Progress, review = Code Review (required), test = In QA, a waiting step Blocked,
-    no cancelled status; its goal on a generated fix version."""
-    text = (ROOT / "config.example.toml").read_text()
-    text = text.replace('url = "https://example.atlassian.net"', f'url = "{url}"', 1)
-    text = text.replace('token = ""', 'token = "t"', 1)
-    text = text.replace("chase-bot@example.com", "bot@example.com", 1)
-    text = text.replace('cancelled = ["Cancelled"]', "cancelled = []")
-    text = text.replace('statuses = ["Ready for Release"]', 'statuses = ["Blocked"]')
-    text = text.replace('scope = "fixVersion = Beta"', 'scope = "fixVersion in (1.1, 1.2, 1.3)"')
-    text = text.replace('path = "jira-chase.sqlite"', f'path = "{state}"')
-    text = re.sub(r"^max_writes = \d+", "max_writes = 100000", text, flags=re.M)
+    """config.example.toml on the generated data (see `example_on_generated`)."""
+    text = example_on_generated((ROOT / "config.example.toml").read_text(), url, state)
     if not baseline:
-        text = text.replace("[writeback]\n", "[writeback]\nbaseline = false\n", 1)
+        text = text.replace("baseline = true", "baseline = false", 1)
     return text
 
 

@@ -32,6 +32,21 @@ GENERATED_SETTINGS: dict[str, Any] = {
 }  # fmt: skip
 
 
+def example_on_generated(example: str, url: str, state: str, token: str = "t") -> str:
+    """The example configuration (the text of config.example.toml) pointed at a simulator
+    serving generated data, its statuses mapped to the generated workflow: build = In
+    Progress, review = Code Review (required), test = In QA, its waiting step Blocked, no
+    cancelled status; its goal on generated fix versions; no write budget to speak of."""
+    text = example.replace('url = "https://example.atlassian.net"', f'url = "{url}"', 1)
+    text = text.replace('token = ""', f'token = "{token}"', 1)
+    text = text.replace("chase-bot@example.com", "bot@example.com", 1)
+    text = text.replace('cancelled = ["Cancelled"]', "cancelled = []")
+    text = text.replace('statuses = ["Ready for Release"]', 'statuses = ["Blocked"]')
+    text = text.replace('scope = "fixVersion = Beta"', 'scope = "fixVersion in (1.1, 1.2, 1.3)"')
+    text = text.replace('path = "jira-chase.sqlite"', f'path = "{state}"')
+    return text.replace("max_writes = 200", "max_writes = 100000")
+
+
 def _time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
