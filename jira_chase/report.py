@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from jira_chase.config import Settings
 from jira_chase.evaluate import Evaluation, Verdict
 from jira_chase.model import Finding, Health
+from jira_chase.plan import LABELS
 from jira_chase.rules.context import fmt_days, fmt_share, fmt_time
 from jira_chase.sync import RunResult
 
@@ -240,7 +241,7 @@ def summary_lines(
             "no keywords): their managed comment carries the findings."
         )
     lines += _team_brief(evaluation)
-    lines.append(attention_line(result, settings))
+    lines += attention_lines(result, settings)
     ranked = by_severity(evaluation)
     if details:
         if ranked:
@@ -291,8 +292,9 @@ def _team_brief(evaluation: Evaluation) -> list[str]:
     return lines
 
 
-def attention_line(result: RunResult, settings: Settings) -> str:
-    """What the run costs the team's attention, in one line."""
+def attention_lines(result: RunResult, settings: Settings) -> list[str]:
+    """What the run costs the team's attention, in a line; on the sync that takes the
+    baseline (or the plan before it), what it writes and what it holds back."""
     load = result.attention(settings)
     labels, share = load["labels_per_flagged_issue"], load["flagged_share"]
     assert isinstance(labels, dict) and isinstance(share, float)
@@ -308,7 +310,16 @@ def attention_line(result: RunResult, settings: Settings) -> str:
             f" ({load['comments_withheld']} flagged issues get no comment until a finding "
             "is new to them: writeback.baseline)"
         )
-    return line + "."
+    lines = [line + "."]
+    if result.baseline_run and settings.writeback.baseline and settings.writeback.comments:
+        labels = sum(1 for op in result.plan.operations if op.kind == LABELS)
+        will = "takes" if result.mode == "sync" else "will take"
+        lines.append(
+            f"First sync from this state file: it {will} the baseline — {labels} label "
+            f"changes, no comment; with writeback.baseline = false it would also create "
+            f"{load['comments_withheld']} comments."
+        )
+    return lines
 
 
 def writes_line(result: RunResult, settings: Settings) -> str:

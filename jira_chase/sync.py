@@ -60,6 +60,9 @@ class RunResult:
     #: Issues outside the scope cleaned this run, and extra managed comments deleted.
     left_scope: int = 0
     duplicates: int = 0
+    #: No sync has taken the baseline yet: this run (a sync) takes it, or (a plan) shows
+    #: what the sync that takes it will write.
+    baseline_run: bool = False
 
     @property
     def outcome(self) -> str:
@@ -398,6 +401,7 @@ def run(
             left_scope=left, duplicates=duplicates, seen=seen,
         )  # fmt: skip
         result = RunResult(mode, now, identity, evaluation, plan, source.stats, run_id)
+        result.baseline_run = seen.first
         result.left_scope = len(left)
         result.duplicates = sum(len(extras) for extras in duplicates.values())
         seq = {id(op): n for n, op in enumerate(plan.operations)}

@@ -77,6 +77,16 @@ def test_demo_text_names_the_findings():
     assert result.exit_code == 0
     assert "APP-108" in result.output and "Second sync over unchanged data: 0" in result.output
     assert "bottleneck: build" in result.output
+    # the plan before the first sync says what the baseline writes and holds back
+    flagged = len(ON_ISSUES)
+    assert (
+        f"First sync from this state file: it will take the baseline — {flagged} label "
+        f"changes, no comment; with writeback.baseline = false it would also create "
+        f"{flagged} comments."
+    ) in result.output
+    assert "Attention: 15 of 41 unfinished issues flagged (36.6%); our labels per flagged " in (
+        result.output
+    )
     assert "Process: 97.4% of finished issues passed through the steps (111 of 114)" in (
         result.output
     )
