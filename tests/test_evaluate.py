@@ -12,7 +12,7 @@ from jira_chase.errors import ConfigError
 from jira_chase.evaluate import Evaluation, evaluate
 from jira_chase.model import Health, Link, Severity
 from jira_chase.plan import desired_labels
-from jira_chase.rules import FAMILIES, NOTE_FAMILIES, TEAM_FAMILIES
+from jira_chase.rules import CAUSE_LABELS, FAMILIES, NOTE_FAMILIES, TEAM_FAMILIES
 from tests.factories import ANN, BOB, at, make_issue, make_settings
 from tests.rules.test_cooperation import blocked
 from tests.rules.test_steps import SETTINGS, findings
@@ -30,8 +30,14 @@ def test_the_families_are_the_documented_labels():
     assert set(TEAM_FAMILIES) == {"wip", "goal", "focus", "metrics", "hygiene", "skills"}
     assert "focus" not in FAMILIES and set(NOTE_FAMILIES) == {"hygiene"}
     readme = (ROOT / "README.md").read_text()
-    table = readme.split("## What it judges", 1)[1].split("\n## ", 1)[0]
-    assert all(f"| `{family}`" in table for family in ISSUE_FAMILIES)
+    section = readme.split("## What it judges", 1)[1].split("\n## ", 1)[0]
+    # every rule family is named, and every label a manager may filter by is explained
+    assert all(f"`{family}`" in section for family in (*ISSUE_FAMILIES, "focus", "stuck"))
+    labels = section.split("| label | means | filter |", 1)[1].split("
+
+", 1)[0]
+    causes = (*CAUSE_LABELS, "off-track", "at-risk", "blocking")
+    assert all(f"`chase-{cause}`" in labels for cause in causes)
 
 
 def test_evaluation_keeps_its_old_shape_and_adds_the_team():
