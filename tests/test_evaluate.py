@@ -33,9 +33,7 @@ def test_the_families_are_the_documented_labels():
     section = readme.split("## What it judges", 1)[1].split("\n## ", 1)[0]
     # every rule family is named, and every label a manager may filter by is explained
     assert all(f"`{family}`" in section for family in (*ISSUE_FAMILIES, "focus", "stuck"))
-    labels = section.split("| label | means | filter |", 1)[1].split("
-
-", 1)[0]
+    labels = section.split("| label | means | filter |", 1)[1].split("\n\n", 1)[0]
     causes = (*CAUSE_LABELS, "off-track", "at-risk", "blocking")
     assert all(f"`chase-{cause}`" in labels for cause in causes)
 
