@@ -225,6 +225,27 @@ class JiraReader:
                 ) from None
         return issues
 
+    def ids_of(self, keys: Sequence[str]) -> dict[str, str]:
+        """Key -> id of the given issues: from this run's reads, and for the rest (an
+        incremental run reads only what changed) from one search per hundred keys. An
+        issue that does not exist or is not visible is left out."""
+        unknown = sorted({key for key in keys if key not in self.issue_ids})
+        for start in range(0, len(unknown), KEYS_PER_QUERY):
+            chunk = unknown[start : start + KEYS_PER_QUERY]
+            jql = f"key in ({', '.join(jql_string(k) for k in chunk)})"
+            try:
+                found = self.site.search(jql, ["key"], expand=None, doing="reading issue ids")
+                for raw in found:
+                    self.issue_ids[str(raw["key"])] = str(raw["id"])
+            except TrackerError as exc:
+                if "HTTP 400" not in str(exc):
+                    raise
+                for key in chunk:  # a key that no longer exists spoils the query
+                    raw = self._issue_json(key, "key")
+                    if raw is not None:
+                        self.issue_ids[key] = str(raw["id"])
+        return {key: self.issue_ids[key] for key in keys if key in self.issue_ids}
+
     def labels_of(self, keys: Sequence[str]) -> dict[str, tuple[str, ...]]:
         found: dict[str, tuple[str, ...]] = {}
         for key in keys:
@@ -252,13 +273,18 @@ class JiraReader:
 
     def _issue_fields(self, key: str, fields: str) -> dict[str, Any] | None:
         """One issue's fields, or None when it does not exist or is not visible."""
+        raw = self._issue_json(key, fields)
+        return None if raw is None else raw.get("fields") or {}
+
+    def _issue_json(self, key: str, fields: str) -> dict[str, Any] | None:
+        """One issue as Jira answers it, or None when it does not exist or is not visible."""
         try:
             raw = self.site.get_json(f"issue/{key}", {"fields": fields}, f"reading {key}")
         except TrackerError as exc:
             if "HTTP 404" in str(exc):
                 return None
             raise
-        return raw.get("fields") or {}
+        return raw
 
     def _refresh_links(self, issues: list[Issue]) -> list[Issue]:
         """Bring each link's view of the other issue up to date: from the run's own
