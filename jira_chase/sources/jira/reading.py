@@ -241,9 +241,9 @@ class JiraReader:
                 if "HTTP 400" not in str(exc):
                     raise
                 for key in chunk:  # a key that no longer exists spoils the query
-                    raw = self._issue_json(key, "key")
-                    if raw is not None:
-                        self.issue_ids[key] = str(raw["id"])
+                    one = self._issue_json(key, "key")
+                    if one is not None:
+                        self.issue_ids[key] = str(one["id"])
         return {key: self.issue_ids[key] for key in keys if key in self.issue_ids}
 
     def labels_of(self, keys: Sequence[str]) -> dict[str, tuple[str, ...]]:
