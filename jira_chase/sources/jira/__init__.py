@@ -89,8 +89,8 @@ class JiraSource:
     ) -> dict[str, tuple[str, ...]]:
         return self.reader.find_labelled(labels, projects)
 
-    def managed_comments(self, issue_key: str) -> list[ManagedComment]:
-        return self.writer.managed_comments(issue_key)
+    def managed_comments(self, issue_key: str, tag: str = "") -> list[ManagedComment]:
+        return self.writer.managed_comments(issue_key, tag)
 
     def find_managed_comment(self, issue_key: str) -> ManagedComment | None:
         return self.writer.find_managed_comment(issue_key)
