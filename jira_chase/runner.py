@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,11 @@ def make_source(settings: Settings, store: StateStore | None = None) -> Source:
 
         assert settings.jira is not None
         # Issue snapshots live in the state store: a run reads only what changed.
-        return JiraSource(settings.jira, snapshots=store)
+        return JiraSource(
+            settings.jira,
+            snapshots=store,
+            full_read_every=timedelta(hours=settings.state.full_read_hours),
+        )
     if settings.tracker == "zentao":
         from jira_chase.sources.zentao.source import ZenTaoSource
 

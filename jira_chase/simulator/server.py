@@ -97,6 +97,8 @@ class JiraSimulator(SimulatorServer):
       window (None: no window).
     - ``changelog``: False serves no change history at all (every changelog is empty),
       as a site does when the account may not see history or a proxy strips it.
+    - ``comment_delete_touches``: False leaves an issue's ``updated`` as it was when one
+      of its comments is deleted, as some sites do: only a full read then sees it.
     """
 
     def __init__(
@@ -115,6 +117,7 @@ class JiraSimulator(SimulatorServer):
         max_results_cap: int = SEARCH_MAX_RESULTS,
         search_window: int | None = None,
         changelog: bool = True,
+        comment_delete_touches: bool = True,
     ) -> None:
         if deployment not in DEPLOYMENTS:
             raise ValueError(
@@ -142,6 +145,7 @@ class JiraSimulator(SimulatorServer):
                 search_window=search_window,
             )
         self.api.json.show_history = changelog
+        self.api.deletion_touches_issue = comment_delete_touches
 
     def handle(self, request: Request) -> Response:
         return self.api.handle(request)

@@ -9,7 +9,7 @@ import json
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from jira_chase.errors import TrackerError
@@ -51,6 +51,10 @@ OVERLAP_MINUTES = 10
 SNAPSHOT_SOURCE = "jira"
 SNAPSHOT_VERSION = 1
 FETCH_FACTS = "jira-fetch"
+#: How often the whole scope is read again: what a search by `updated` cannot see (a
+#: comment deleted without touching the issue, an index that missed a change) is
+#: corrected within this time (`state.full_read_hours`).
+FULL_READ_EVERY = timedelta(hours=24)
 
 
 class IssueSnapshots(Protocol):
@@ -73,9 +77,14 @@ class JiraReader:
     how this kind of Jira pages, counts and gives changelogs."""
 
     def __init__(
-        self, site: JiraSite, snapshots: IssueSnapshots | None, clock: Callable[[], datetime]
+        self,
+        site: JiraSite,
+        snapshots: IssueSnapshots | None,
+        clock: Callable[[], datetime],
+        full_read_every: timedelta = FULL_READ_EVERY,
     ):
         self.site = site
+        self.full_read_every = full_read_every
         self.settings = site.settings
         self.snapshots = snapshots
         self.clock = clock
@@ -113,7 +122,8 @@ class JiraReader:
         """The scope's issues (`progress` hears of each one read). With a snapshot cache
         and an earlier fetch of the same scope and fields, only the issues updated since
         then (with an overlap) are read in full; a count of the scope tells whether any
-        left it or were deleted, and only then are the scope's keys listed. The links'
+        left it or were deleted, and only then are the scope's keys listed. Once every
+        `full_read_every` the whole scope is read again, whatever changed. The links'
         view of other issues (status, assignee) is refreshed every run, since their
         changes do not touch ours."""
         self._progress = progress or NO_PROGRESS
@@ -129,7 +139,10 @@ class JiraReader:
             else {}
         )
         since = known.get("since")
-        if not cached or since is None:
+        full = known.get("full")
+        if full is not None and started - datetime.fromisoformat(full) >= self.full_read_every:
+            since = None  # time for a full read
+        if not cached or since is None or full is None:
             issues = {i.key: i for i in self._fetch(self.settings.scope, fields)}
             changed, removed, replace = list(issues.values()), set(cached), True
         else:
@@ -142,6 +155,8 @@ class JiraReader:
             # After the snapshots: a stamp never claims more than the cache holds.
             self.site.memory.remember(FETCH_FACTS, "fingerprint", fingerprint)
             self.site.memory.remember(FETCH_FACTS, "since", started.isoformat())
+            if replace:
+                self.site.memory.remember(FETCH_FACTS, "full", started.isoformat())
         return self._refresh_links(list(issues.values()))
 
     def _fields(self) -> list[str]:
