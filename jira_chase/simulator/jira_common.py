@@ -650,9 +650,7 @@ class JiraApi(FilterRoutes):
         self.check_writable(issue, NO_COMMENT)
         if comment.author != user.id:
             raise ApiError(400, ["You do not have the permission to delete this comment."])
-        self.dataset.delete_comment(
-            issue, comment, self.clock(), touch=self.deletion_touches_issue
-        )
+        self.dataset.delete_comment(issue, comment, self.clock(), touch=self.deletion_touches_issue)
         return Response(204)
 
     # entity properties -----------------------------------------------------------------
