@@ -137,7 +137,8 @@ def check(config_path: Path | None, now: str | None, as_json: bool) -> None:
     """Validate the configuration against the tracker (credentials, every status named
     in [workflow], the scope query), then read the scope and say what cannot be judged."""
     settings = load_settings(config_path)
-    result = runner.check(settings, now)
+    with output().progress() as progress:
+        result = runner.check(settings, now, progress=progress)
     where = str(config_path) if config_path else "from $JIRA_CHASE_CONFIG"
     if as_json:
         click.echo(json.dumps(check_to_dict(result, settings, where), indent=2))

@@ -21,7 +21,7 @@ from jira_chase.errors import EXIT_UNEXPECTED, ChaseError, ConfigError
 from jira_chase.evaluate import evaluate
 from jira_chase.history import Explanation, run_details
 from jira_chase.plan import Operation
-from jira_chase.progress import JUDGING, NO_PROGRESS, PULLING, WRITING, Progress
+from jira_chase.progress import JUDGING, NO_PROGRESS, PULLING, WRITING, Progress, connecting
 from jira_chase.sources.base import ScratchMemory, Source, SourceStats
 from jira_chase.state import StateStore, run_lock, unusable_state
 from jira_chase.sync import RunResult, run
@@ -44,6 +44,11 @@ def parse_now(value: str | None) -> datetime:
             [f"--now: {value!r} is not an ISO 8601 time like 2026-11-20T16:00:00Z"]
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def tracker_url(settings: Settings) -> str:
+    tracker = settings.jira if settings.tracker == "jira" else settings.zentao
+    return str(tracker.url) if tracker is not None else ""
 
 
 def make_source(settings: Settings, store: StateStore | None = None) -> Source:
@@ -157,6 +162,7 @@ def _timed(
     started = time.monotonic()
     before = store.last_run_id()
     try:
+        tally.phase(connecting(tracker_url(settings)))
         watched.source = make_source(settings, store)
         result = run(watched.source, settings, store, now, write=write, force=force,
                      progress=tally)  # fmt: skip
@@ -266,10 +272,11 @@ def run_once(
     return settings, finished
 
 
-def check(settings: Settings, now: str | None) -> CheckResult:
+def check(settings: Settings, now: str | None, *, progress: Progress = NO_PROGRESS) -> CheckResult:
     """`check`: sign in, check every status `[workflow]` names and the scope query, then
     read and judge the scope to say what cannot be judged. `now` (the `--now` text) is
     read only when there is something to judge. Writes nothing anywhere."""
+    progress.phase(connecting(tracker_url(settings)))
     source = make_source(settings)
     identity = source.identify()
     check_workflow(settings, source)

@@ -27,11 +27,13 @@ from jira_chase.sources.base import Memory, ScratchMemory, ServerIdentity, Sourc
 from jira_chase.sources.http import (
     BODY_ERRORS,
     backoff_delay,
+    connection_failure,
     describe_page,
     looks_like_html,
     not_json_at_all,
     retry_policy,
     timed_out,
+    timeouts,
 )
 
 T = TypeVar("T")
@@ -144,7 +146,7 @@ class JiraSite(ABC):
                 server=settings.url,
                 options=options,
                 **self.credentials(settings.email, token),
-                timeout=settings.timeout,
+                timeout=timeouts(settings.timeout),
                 # The library's own retry loop retries POSTs too and cannot read an
                 # HTTP-date Retry-After; switch it off in favour of the adapters below.
                 max_retries=0,
@@ -341,6 +343,11 @@ class JiraSite(ABC):
                 f"jira.url = {self.settings.url} answered {describe_page(exc.doc)} instead "
                 f"of JSON while {doing}: it is not a Jira REST API; set jira.url to the "
                 "site's base URL"
+            )
+        failure = connection_failure(exc)
+        if failure is not None:
+            return TrackerError(
+                f"cannot reach Jira at jira.url = {self.settings.url} while {doing}: {failure}"
             )
         if timed_out(exc):
             return TrackerError(
