@@ -160,7 +160,8 @@ def runs(config_path: Path | None, last: int, as_json: bool) -> None:
     from jira_chase.state import StateStore
 
     settings = load_settings(config_path)
-    with StateStore(settings.state.path) as store:
+    # Read-only: listing runs never creates a state file where there is none.
+    with StateStore(settings.state.path, readonly=True) as store:
         records = store.runs(last)
     if as_json:
         click.echo(json.dumps(runs_to_dict(records, settings), indent=2))
