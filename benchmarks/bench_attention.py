@@ -125,7 +125,11 @@ def main() -> None:
                 example_config(url, str(Path(tmp) / "state.sqlite"), baseline=not args.no_baseline)
             )
             common = ["--now", NOW, "--json", "--config", str(config)]
-            out = {"issues": args.issues, "seed": args.seed, "plan": attention(run(["plan", *common]))}
+            out = {
+                "issues": args.issues,
+                "seed": args.seed,
+                "plan": attention(run(["plan", *common])),
+            }
             if args.sync:
                 out["sync"] = attention(run(["sync", *common]))
             print(json.dumps(out, indent=2))
