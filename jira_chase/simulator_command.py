@@ -123,6 +123,8 @@ def simulator(
         if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
             raise
         raise ConfigError(
-            [f"--port: cannot listen on {host}:{port} ({exc.strerror}): choose another "
-             "--port (0 picks a free one) or --host"]
+            [
+                f"--port: cannot listen on {host}:{port} ({exc.strerror}): choose another "
+                "--port (0 picks a free one) or --host"
+            ]
         ) from None
