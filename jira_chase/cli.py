@@ -107,6 +107,7 @@ def run_command(mode: str, options: dict[str, Any]) -> None:
 
 @command()
 @run_options
+@force_option
 @handle_errors
 def plan(**options: Any) -> None:
     """Dry run: judge and plan exactly the writes `sync` would perform (--details lists
