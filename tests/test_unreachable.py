@@ -22,12 +22,13 @@ def closed_port() -> int:
 @pytest.mark.parametrize(
     ("url", "cause"),
     [
-        (f"http://127.0.0.1:{closed_port()}", "the connection was refused"),
+        ("http://127.0.0.1:{closed}", "the connection was refused"),
         ("http://jira.example.invalid", "does not resolve"),
     ],
 )
 @pytest.mark.parametrize("command", ["check", "sync"])
 def test_an_unreachable_jira_is_one_line_within_seconds(tmp_path, url, cause, command):
+    url = url.format(closed=closed_port())
     config = write_toml(tmp_path / "c.toml", demo_config(url, "s.sqlite"))
     started = time.monotonic()
     result = CliRunner().invoke(main, [command, "--config", str(config)])
