@@ -108,6 +108,7 @@ def run_command(mode: str, options: dict[str, Any]) -> None:
 
 @command()
 @run_options
+@force_option
 @handle_errors
 def plan(**options: Any) -> None:
     """Dry run: judge and plan exactly the writes `sync` would perform (--details lists
@@ -138,7 +139,8 @@ def check(config_path: Path | None, now: str | None, as_json: bool) -> None:
     """Validate the configuration against the tracker (credentials, every status named
     in [workflow], the scope query), then read the scope and say what cannot be judged."""
     settings = load_settings(config_path)
-    result = runner.check(settings, now)
+    with output().progress() as progress:
+        result = runner.check(settings, now, progress=progress)
     where = str(config_path) if config_path else "from $JIRA_CHASE_CONFIG"
     if as_json:
         click.echo(json.dumps(check_to_dict(result, settings, where), indent=2))
@@ -160,7 +162,8 @@ def runs(config_path: Path | None, last: int, as_json: bool) -> None:
     from jira_chase.state import StateStore
 
     settings = load_settings(config_path)
-    with StateStore(settings.state.path) as store:
+    # Read-only: listing runs never creates a state file where there is none.
+    with StateStore(settings.state.path, readonly=True) as store:
         records = store.runs(last)
     if as_json:
         click.echo(json.dumps(runs_to_dict(records, settings), indent=2))

@@ -27,7 +27,8 @@ Exit codes:
   2  configuration or usage problem, or an unusable state file (one line each)
   3  the tracker failed the run (credentials, scope query, unreachable)
   4  partial: some writes failed, the rest were done
-  5  another run holds the state file's lock (this one wrote nothing)"""
+  5  another run holds the state file's lock (this one wrote nothing)
+  130  interrupted (Ctrl-C): what was written is recorded; the next run goes on"""
 
 
 def output() -> Output:

@@ -471,6 +471,8 @@ class DigestSettings(Section):
 class StateSettings(Section):
     path: Path = Path("jira-chase.sqlite")
     keep_days: float = Field(default=90, gt=0)
+    #: Hours between full reads of the scope; the runs between read only what changed.
+    full_read_hours: float = Field(default=24, gt=0)
 
 
 class Settings(BaseSettings):

@@ -5,7 +5,10 @@ the goals' movement and forecast, the bottleneck and the time to recovery.
 Each `sync` builds it from the trends kept in the state store. Within a period the
 comment is edited in place, and only when its content changed; a new period gets a new
 comment. The comment is a `CommentDoc` tagged "digest", so it is rendered and escaped
-like every managed comment and never taken for an issue's own managed comment.
+like every managed comment and never taken for an issue's own managed comment. Its
+digest starts with the period (`20261116…`), so the period's comment is found on the
+tracker by its tag whatever the state store holds (fresh, lost, restored): every run
+looks, keeps the oldest of the period's comments and deletes any other copy.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ from typing import Any
 from jira_chase import trends
 from jira_chase.comment import CommentDoc
 from jira_chase.config import WEEKDAYS, Settings
+from jira_chase.errors import TrackerError
 from jira_chase.evaluate import Evaluation
 from jira_chase.model import Health
-from jira_chase.plan import COMMENT_CREATE, COMMENT_UPDATE, Operation
+from jira_chase.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, Operation
 from jira_chase.rules.context import fmt_share, fmt_time
 from jira_chase.sources.base import Source
 from jira_chase.state import StateStore
@@ -39,6 +43,11 @@ def period_start(settings: Settings, now: datetime) -> date:
     today = Calendar(settings.calendar).local_date(now)
     first = WEEKDAYS.index(settings.digest.weekday)
     return today - timedelta(days=(today.weekday() - first) % 7)
+
+
+def period_stamp(start: date) -> str:
+    """How a digest comment's tag names its period (the digest starts with it)."""
+    return start.strftime("%Y%m%d")
 
 
 def _keys(keys: list[str]) -> str:
@@ -112,9 +121,12 @@ def build(settings: Settings, store: StateStore, evaluation: Evaluation, start: 
         sections.append(("Goals", tuple(goals)))
     sections.append(("Flow", tuple(flow)))
     heading = f"jira-chase weekly check: the week from {start.isoformat()}"
-    digest = hashlib.sha256(
-        json.dumps([heading, sections], ensure_ascii=False).encode()
-    ).hexdigest()[:16]
+    digest = (
+        period_stamp(start)
+        + hashlib.sha256(json.dumps([heading, sections], ensure_ascii=False).encode()).hexdigest()[
+            :16
+        ]
+    )
     url = settings.digest.report_url
     return CommentDoc(
         heading=heading,
@@ -136,6 +148,8 @@ class DigestOutcome:
     action: str  # created | edited | unchanged | failed
     comment_id: str | None = None
     error: str | None = None
+    #: Extra copies of the period's comment found on the tracker and deleted.
+    removed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -143,14 +157,16 @@ class DigestOutcome:
             "action": self.action,
             "comment_id": self.comment_id,
             "error": self.error,
+            "removed": self.removed,
         }
 
     def describe(self) -> str:
+        extra = f"; deleted {self.removed} extra copies" if self.removed else ""
         if self.action == "failed":
-            return f"weekly check on {self.issue} failed: {self.error}"
+            return f"weekly check on {self.issue} failed: {self.error}{extra}"
         if self.action == "unchanged":
-            return f"weekly check on {self.issue}: unchanged (comment {self.comment_id})"
-        return f"weekly check on {self.issue}: {self.action} comment {self.comment_id}"
+            return f"weekly check on {self.issue}: unchanged (comment {self.comment_id}){extra}"
+        return f"weekly check on {self.issue}: {self.action} comment {self.comment_id}{extra}"
 
 
 def post(
@@ -163,28 +179,51 @@ def post(
     start = period_start(settings, evaluation.now)
     doc = build(settings, store, evaluation, start)
     known = json.loads(store.recall(FACT).get(issue, "{}"))
-    same_period = known.get("period") == start.isoformat() and known.get("comment_id")
-    if same_period and known.get("digest") == doc.digest:
-        return DigestOutcome(issue, "unchanged", known["comment_id"])
+    # The tracker says which comments the period has; the store only which one to keep
+    # when there are several.
+    stamp = period_stamp(start)
+    try:
+        found = [c for c in source.managed_comments(issue, TAG) if c.digest.startswith(stamp)]
+    except TrackerError as exc:
+        return DigestOutcome(issue, "failed", error=f"digest.issue: {exc}")
+    keep = next((c for c in found if c.comment_id == known.get("comment_id")), None)
+    keep = keep or (found[0] if found else None)
+    extras = [c for c in found if keep is not None and c.comment_id != keep.comment_id]
+    removed = 0
+    if extras:
+        deletes = [Operation(COMMENT_DELETE, issue, reason="weekly check (extra copy)",
+                             comment_id=c.comment_id) for c in extras]  # fmt: skip
+        for outcome in source.apply(deletes):
+            if outcome.error is not None:
+                return DigestOutcome(issue, "failed", error=str(outcome.error), removed=removed)
+            removed += 1
+    if keep is not None and keep.digest == doc.digest:
+        _remember(store, issue, start, keep.comment_id, doc.digest)
+        return DigestOutcome(issue, "unchanged", keep.comment_id, removed=removed)
     operation = Operation(COMMENT_CREATE, issue, reason="weekly check", comment=doc)
-    if same_period:
+    if keep is not None:
         operation = Operation(COMMENT_UPDATE, issue, reason="weekly check", comment=doc,
-                              comment_id=known["comment_id"])  # fmt: skip
+                              comment_id=keep.comment_id)  # fmt: skip
     (outcome,) = source.apply([operation])
     if outcome.error is not None and operation.kind == COMMENT_UPDATE:
         if getattr(outcome.error, "status", None) != 404:
-            return DigestOutcome(issue, "failed", error=str(outcome.error))
-        # Someone deleted this week's comment: write it again.
+            return DigestOutcome(issue, "failed", error=str(outcome.error), removed=removed)
+        # Deleted between the look and the edit: write it again.
         operation = Operation(COMMENT_CREATE, issue, reason="weekly check", comment=doc)
         (outcome,) = source.apply([operation])
     if outcome.error is not None:
-        return DigestOutcome(issue, "failed", error=str(outcome.error))
+        return DigestOutcome(issue, "failed", error=str(outcome.error), removed=removed)
     comment_id = outcome.comment_id
+    _remember(store, issue, start, comment_id, doc.digest)
+    # A source may itself write a deleted comment anew: a new id means it was created.
+    edited = operation.kind == COMMENT_UPDATE and comment_id == operation.comment_id
+    return DigestOutcome(issue, "edited" if edited else "created", comment_id, removed=removed)
+
+
+def _remember(store: StateStore, issue: str, start: date, comment_id: str | None,
+              digest: str) -> None:  # fmt: skip
     store.remember(
         FACT,
         issue,
-        json.dumps({"period": start.isoformat(), "comment_id": comment_id, "digest": doc.digest}),
+        json.dumps({"period": start.isoformat(), "comment_id": comment_id, "digest": digest}),
     )
-    # A source may itself write a deleted comment anew: a new id means it was created.
-    edited = operation.kind == COMMENT_UPDATE and comment_id == operation.comment_id
-    return DigestOutcome(issue, "edited" if edited else "created", comment_id)

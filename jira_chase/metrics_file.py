@@ -47,7 +47,15 @@ class _Family:
         yield f"# HELP {self.name} {self.help}"
         yield f"# TYPE {self.name} gauge"
         for labels, value in self.samples:
-            yield f"{self.name}{_labels(labels)} {value:g}"
+            yield f"{self.name}{_labels(labels)} {_number(value)}"
+
+
+def _number(value: float) -> str:
+    """A sample value exactly: integers as integers, other numbers in the shortest form
+    that reads back as the same float (never rounded to six digits)."""
+    if isinstance(value, int) or float(value).is_integer():
+        return str(int(value))
+    return repr(float(value))
 
 
 def render(

@@ -16,9 +16,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Phase names, in the order a run goes through them.
+#: Before the first answer: "connecting to <address>" (see `connecting`).
+CONNECTING = "connecting to"
 PULLING = "pulling"
 JUDGING = "judging"
 WRITING = "writing"
+
+
+def connecting(url: str) -> str:
+    """The connecting phase's name for the tracker at `url`, without any userinfo."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return f"{CONNECTING} {parts.scheme}://{host}{parts.path}" if host else CONNECTING
 
 
 class Progress(Protocol):

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from jira_chase.evaluate import evaluate
 from jira_chase.goal_comment import GoalCommentOutcome
 from jira_chase.history import Explanation, run_details
 from jira_chase.plan import Operation
-from jira_chase.progress import JUDGING, NO_PROGRESS, PULLING, WRITING, Progress
+from jira_chase.progress import JUDGING, NO_PROGRESS, PULLING, WRITING, Progress, connecting
 from jira_chase.sources.base import ScratchMemory, Source, SourceStats
 from jira_chase.state import StateStore, run_lock, unusable_state
 from jira_chase.sync import RunResult, run
@@ -47,13 +47,22 @@ def parse_now(value: str | None) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+def tracker_url(settings: Settings) -> str:
+    tracker = settings.jira if settings.tracker == "jira" else settings.zentao
+    return str(tracker.url) if tracker is not None else ""
+
+
 def make_source(settings: Settings, store: StateStore | None = None) -> Source:
     if settings.tracker == "jira":
         from jira_chase.sources.jira import JiraSource
 
         assert settings.jira is not None
         # Issue snapshots live in the state store: a run reads only what changed.
-        return JiraSource(settings.jira, snapshots=store)
+        return JiraSource(
+            settings.jira,
+            snapshots=store,
+            full_read_every=timedelta(hours=settings.state.full_read_hours),
+        )
     if settings.tracker == "zentao":
         from jira_chase.sources.zentao.source import ZenTaoSource
 
@@ -161,6 +170,7 @@ def _timed(
     started = time.monotonic()
     before = store.last_run_id()
     try:
+        tally.phase(connecting(tracker_url(settings)))
         watched.source = make_source(settings, store)
         result = run(watched.source, settings, store, now, write=write, force=force,
                      progress=tally)  # fmt: skip
@@ -272,10 +282,11 @@ def run_once(
     return settings, finished
 
 
-def check(settings: Settings, now: str | None) -> CheckResult:
+def check(settings: Settings, now: str | None, *, progress: Progress = NO_PROGRESS) -> CheckResult:
     """`check`: sign in, check every status `[workflow]` names and the scope query, then
     read and judge the scope to say what cannot be judged. `now` (the `--now` text) is
     read only when there is something to judge. Writes nothing anywhere."""
+    progress.phase(connecting(tracker_url(settings)))
     source = make_source(settings)
     identity = source.identify()
     settings = check_workflow(settings, source)

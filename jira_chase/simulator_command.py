@@ -3,6 +3,7 @@ dataset. Kept apart from cli.py; the simulator package is imported only when it 
 
 from __future__ import annotations
 
+import errno
 import sys
 from pathlib import Path
 
@@ -108,12 +109,22 @@ def simulator(
         data = load_dataset(dataset if dataset is not None else build_demo_dataset())
     except ValueError as exc:
         raise ConfigError([f"--dataset: {exc}"]) from None
-    serve(
-        data,
-        host,
-        port,
-        deployment=deployment,
-        faults=plan,
-        latency=latency,
-        changelog=not no_history,
-    )
+    try:
+        serve(
+            data,
+            host,
+            port,
+            deployment=deployment,
+            faults=plan,
+            latency=latency,
+            changelog=not no_history,
+        )
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            raise
+        raise ConfigError(
+            [
+                f"--port: cannot listen on {host}:{port} ({exc.strerror}): choose another "
+                "--port (0 picks a free one) or --host"
+            ]
+        ) from None

@@ -122,3 +122,15 @@ def test_budget_defers_the_rest_to_the_next_run(tmp_path, demo_sim):
     assert [op["issue"] for op in second["applied"]] == [op["issue"] for op in first["deferred"]][
         :5
     ]
+
+
+def test_runs_in_an_empty_directory_creates_no_state_file(tmp_path):
+    config = write_toml(tmp_path / "c.toml", demo_config("http://127.0.0.1:9", "s.sqlite"))
+    result = CliRunner().invoke(main, ["runs", "--config", str(config)])
+    assert result.exit_code == 0, result.output + result.stderr
+    assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_every_exit_code_is_documented_also_130():
+    result = CliRunner().invoke(main, ["--help"])
+    assert "130  interrupted" in result.output

@@ -65,3 +65,31 @@ def test_data_center_wrong_token_exits_3(tmp_path, jira_sim):
     result = run("plan", dc_config(tmp_path, sim, token="wrong"))
     assert result.exit_code == 3
     assert "HTTP 401" in result.stderr and "personal access token" in result.stderr
+
+
+def test_a_site_refusing_large_pages_is_asked_with_the_size_it_allows(tmp_path, jira_sim):
+    sim = jira_sim(build_demo_dataset(), deployment="datacenter", tokens={PAT: "u-bot"},
+                   max_results_limit=100)  # fmt: skip
+    config = dc_config(tmp_path, sim)
+    checked = CliRunner().invoke(main, ["check", "--config", str(config)])
+    assert checked.exit_code == 0, checked.output + checked.stderr
+    for command in ("plan", "sync", "sync", "plan"):
+        result = run(command, config)
+        assert result.exit_code == 0, result.stderr
+    assert any(e.status == 400 for e in sim.exchanges)  # the site did refuse
+    before = len(sim.exchanges)
+    assert run("sync", config).exit_code == 0
+    later = sim.exchanges[before:]
+    # Remembered: the next run asks for pages the site accepts straight away.
+    assert not [e for e in later if e.status == 400]
+    sizes = [int(e.query["maxResults"][0]) for e in later if e.path.endswith("/search")]
+    assert sizes and max(sizes) <= 100
+
+
+def test_a_refused_parameter_on_the_right_deployment_does_not_blame_it(tmp_path, jira_sim):
+    sim = jira_sim(build_demo_dataset(), deployment="datacenter", tokens={PAT: "u-bot"},
+                   max_results_limit=0)  # fmt: skip
+    result = run("sync", dc_config(tmp_path, sim))
+    assert result.exit_code == 3
+    assert "maxResults" in result.stderr and "jira.page_size" in result.stderr
+    assert "jira.deployment" not in result.stderr

@@ -131,6 +131,43 @@ def test_a_deleted_weekly_comment_is_written_again(tmp_path, jira_sim):
     assert len(bot(sim, "APP-1")) == 1
 
 
+def test_a_lost_state_finds_the_weeks_comment_instead_of_adding_one(tmp_path, jira_sim):
+    sim = jira_sim(build_demo_dataset())
+    state = tmp_path / "s.sqlite"
+    config = write_toml(tmp_path / "c.toml", demo_config(sim.url, str(state), digest=DIGEST))
+    sync(config, FRIDAY)
+    (first,) = bot(sim, "APP-1")
+    state.unlink()
+    out = sync(config, FRIDAY_LATER)
+    assert "weekly check on APP-1: created" not in out
+    (kept,) = bot(sim, "APP-1")
+    assert kept["id"] == first["id"]
+
+
+def test_extra_copies_of_the_weeks_comment_are_deleted(tmp_path, jira_sim):
+    sim = jira_sim(build_demo_dataset())
+    config = write_toml(
+        tmp_path / "c.toml", demo_config(sim.url, str(tmp_path / "s.sqlite"), digest=DIGEST)
+    )
+    sync(config, FRIDAY)
+    (first,) = bot(sim, "APP-1")
+    # A second copy, as a run from a restored backup of the state would have made it.
+    copy = requests.post(
+        f"{sim.url}/rest/api/3/issue/APP-1/comment",
+        json={"body": first["body"],
+              "properties": [{"key": k, "value": v} for k, v in first["properties"].items()]},
+        auth=("chase-bot@example.com", "demo-token"),
+        timeout=10,
+    )  # fmt: skip
+    assert copy.status_code == 201
+    assert len(bot(sim, "APP-1")) == 2
+    out = sync(config, FRIDAY_LATER)
+    assert "created" not in out and "deleted 1 extra copies" in out
+    (kept,) = bot(sim, "APP-1")
+    assert kept["id"] == first["id"]
+    assert "deleted" not in sync(config, FRIDAY_LATER)
+
+
 def test_a_missing_digest_issue_is_one_clear_line_and_exit_4(tmp_path, jira_sim):
     sim = jira_sim(build_demo_dataset())
     config = write_toml(
@@ -138,7 +175,8 @@ def test_a_missing_digest_issue_is_one_clear_line_and_exit_4(tmp_path, jira_sim)
         demo_config(sim.url, str(tmp_path / "s.sqlite"), digest={"issue": "APP-9999"}),
     )
     out = sync(config, FRIDAY, code=4)
-    assert "write failed: weekly check on APP-9999 failed: APP-9999: HTTP 404" in out
+    assert "write failed: weekly check on APP-9999 failed: digest.issue: " in out
+    assert "HTTP 404 while reading comments of APP-9999" in out
 
 
 def test_data_center_escapes_the_weekly_check_and_keeps_it_apart(tmp_path, jira_sim):

@@ -42,3 +42,16 @@ def test_every_command_and_option_is_documented():
     readme = (ROOT / "README.md").read_text()
     missing = [name for name in main.commands if f"jira-chase {name}" not in readme]
     assert not missing, f"commands missing from the README: {missing}"
+
+
+def test_one_python_version_everywhere():
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    (required,) = re.findall(r'requires-python = ">=(3\.\d+)"', pyproject)
+    (mypy_target,) = re.findall(r'python_version = "(3\.\d+)"', pyproject)
+    stated = set(
+        re.findall(
+            r"Python (3\.\d+)\+? or newer|Python (3\.\d+)\+", (ROOT / "README.md").read_text()
+        )
+    )
+    versions = {v for pair in stated for v in pair if v}
+    assert versions == {required} and mypy_target == required

@@ -54,3 +54,27 @@ def test_a_metrics_file_in_a_missing_directory_is_refused_before_the_run(tmp_pat
     assert result.exit_code == 2
     assert result.stderr.startswith("config error: --metrics-file: cannot write")
     assert not [p for p in sim.requests if p[0] == "PUT"]  # nothing was written
+
+
+def test_metrics_file_writes_timestamps_and_counts_exactly(tmp_path, jira_sim):
+    import time
+
+    sim = jira_sim(build_demo_dataset())
+    config = str(write_toml(tmp_path / "c.toml", demo_config(sim.url, "s.sqlite")))
+    metrics = tmp_path / "jira_chase.prom"
+    before = time.time()
+    assert (
+        cli("sync", "--config", config, "--now", NOW, "--metrics-file", str(metrics)).exit_code == 0
+    )
+    after = time.time()
+    text = metrics.read_text()
+    assert "e+" not in text and "e-" not in text
+    (finished,) = [
+        s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "jira_chase_run_finished_timestamp_seconds"
+    ]
+    assert before - 0.001 <= finished <= after + 0.001
+    line = next(x for x in text.splitlines() if x.startswith("jira_chase_run_requests"))
+    assert line.rsplit(" ", 1)[1].isdigit()  # counts are integers, not 12.0 or 1.2e+01

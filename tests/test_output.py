@@ -84,6 +84,7 @@ def test_cron_output_on_2000_issues_is_short_quiet_is_one_line_json_lines_parse(
     names = [e["event"] for e in events]
     assert names[0] == "start" and names[-1] == "outcome"
     assert [e["phase"] for e in events if e["event"] == "phase"] == [
+        f"connecting to {big_sim.url}",
         "pulling",
         "judging",
         "writing",

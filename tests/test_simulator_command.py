@@ -75,3 +75,16 @@ def test_the_simulator_command_serves_no_history_on_request():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_port_in_use_is_one_line_and_exit_2():
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = cli("simulator", "--port", str(port))
+    assert result.exit_code == 2, result.output + result.stderr
+    assert f"--port: cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "unexpected error" not in result.stderr

@@ -31,7 +31,8 @@ def produce(settings: Settings, now: datetime, *, wait: float = 0.0) -> dict[str
         with run_lock(path, wait), StateStore(path) as store:
             started = time.monotonic()
             source = make_source(settings, store)
-            result = run(source, settings, store, now, write=False)
+            # Nothing is written to the tracker: a narrowed scope is reported as it is.
+            result = run(source, settings, store, now, write=False, force=True)
             store.record_run_cost(
                 result.run_id,
                 duration_seconds=time.monotonic() - started,

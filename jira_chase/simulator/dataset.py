@@ -452,11 +452,16 @@ class Dataset:
             comment.properties.update(properties)
         issue.updated = at
 
-    def delete_comment(self, issue: Issue, comment: Comment, at: datetime) -> None:
+    def delete_comment(
+        self, issue: Issue, comment: Comment, at: datetime, *, touch: bool = True
+    ) -> None:
+        """Remove a comment; `touch` False leaves the issue's ``updated`` as it was, as
+        some sites do for a deletion (a search by ``updated`` then cannot see it)."""
         self.generation += 1
         issue.comments.remove(comment)
         del self._comments_by_id[comment.id]
-        issue.updated = at
+        if touch:
+            issue.updated = at
 
     def _new_id(self) -> str:
         self._next_id += 1

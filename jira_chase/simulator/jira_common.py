@@ -287,6 +287,9 @@ class JiraApi(FilterRoutes):
 
     #: How many histories ``GET issue?expand=changelog`` returns (None: all).
     issue_changelog_cap: int | None = None
+    #: False: deleting a comment leaves the issue's ``updated`` alone (the simulator's
+    #: ``comment_delete_touches``), so a search by ``updated`` does not find the issue.
+    deletion_touches_issue: bool = True
 
     def my_permissions(self, request: Request, user: User) -> Response:
         """The caller's permissions in a project or issue context, or globally."""
@@ -647,7 +650,7 @@ class JiraApi(FilterRoutes):
         self.check_writable(issue, NO_COMMENT)
         if comment.author != user.id:
             raise ApiError(400, ["You do not have the permission to delete this comment."])
-        self.dataset.delete_comment(issue, comment, self.clock())
+        self.dataset.delete_comment(issue, comment, self.clock(), touch=self.deletion_touches_issue)
         return Response(204)
 
     # entity properties -----------------------------------------------------------------

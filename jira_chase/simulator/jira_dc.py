@@ -18,6 +18,8 @@ What differs from Cloud (and the choices where Jira leaves room; the tests pin t
   Jira does). Every page runs the query again, as Jira does, so writes between pages can
   shift them (results are cached until the data changes). ``search_window`` models the
   search platform's result window: ``startAt + maxResults`` beyond it is a 400.
+  ``max_results_limit`` models a site (or a proxy in front of it) that refuses a larger
+  page outright instead of capping it: a 400 "maxResults must be <= N".
 - Comments are wiki-markup strings; ``GET issue?expand=changelog`` is the full history.
 - Not on Data Center (404): REST v3, ``search/jql``, ``search/approximate-count``,
   ``changelog/bulkfetch``, ``issue/{key}/changelog``, ``bulk/...``.
@@ -62,6 +64,7 @@ class JiraDcApi(JiraApi):
         tokens: Mapping[str, str] | None = None,
         max_results_cap: int = SEARCH_MAX_RESULTS,
         search_window: int | None = None,
+        max_results_limit: int | None = None,
     ) -> None:
         if max_results_cap < 1:
             raise ValueError(f"max_results_cap must be at least 1, got {max_results_cap}")
@@ -71,6 +74,7 @@ class JiraDcApi(JiraApi):
         self.tokens = dict(tokens) if tokens is not None else None
         self.max_results_cap = max_results_cap
         self.search_window = search_window
+        self.max_results_limit = max_results_limit
         self._results: OrderedDict[tuple[Any, ...], list[str]] = OrderedDict()
         json_view = JiraDcJson(dataset, base_url)
         self.dc_json = json_view
@@ -226,6 +230,8 @@ class JiraDcApi(JiraApi):
         max_results = params["maxResults"]
         if max_results < 0:
             raise ApiError(400, ["'maxResults' must not be negative."])
+        if self.max_results_limit is not None and max_results > self.max_results_limit:
+            raise ApiError(400, [f"maxResults must be <= {self.max_results_limit}"])
         max_results = min(max_results, self.max_results_cap)
         if self.search_window is not None and start_at + max_results > self.search_window:
             raise ApiError(

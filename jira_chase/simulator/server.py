@@ -94,9 +94,12 @@ class JiraSimulator(SimulatorServer):
       to every request.
     - ``max_results_cap`` (Data Center): the most issues one search page holds;
       ``search_window``: paging past it fails, as on a search platform with a result
-      window (None: no window).
+      window (None: no window); ``max_results_limit`` (Data Center): a larger
+      ``maxResults`` is refused with a 400 naming the limit, not capped.
     - ``changelog``: False serves no change history at all (every changelog is empty),
       as a site does when the account may not see history or a proxy strips it.
+    - ``comment_delete_touches``: False leaves an issue's ``updated`` as it was when one
+      of its comments is deleted, as some sites do: only a full read then sees it.
     """
 
     def __init__(
@@ -114,7 +117,9 @@ class JiraSimulator(SimulatorServer):
         latency: float = 0.0,
         max_results_cap: int = SEARCH_MAX_RESULTS,
         search_window: int | None = None,
+        max_results_limit: int | None = None,
         changelog: bool = True,
+        comment_delete_touches: bool = True,
     ) -> None:
         if deployment not in DEPLOYMENTS:
             raise ValueError(
@@ -140,8 +145,10 @@ class JiraSimulator(SimulatorServer):
                 tokens=tokens,
                 max_results_cap=max_results_cap,
                 search_window=search_window,
+                max_results_limit=max_results_limit,
             )
         self.api.json.show_history = changelog
+        self.api.deletion_touches_issue = comment_delete_touches
 
     def handle(self, request: Request) -> Response:
         return self.api.handle(request)

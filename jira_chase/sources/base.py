@@ -145,9 +145,10 @@ class Source(Protocol):
         not exist (any more) is left out."""
         ...
 
-    def managed_comments(self, issue_key: str) -> list[ManagedComment]:
-        """Every tagged comment of the signed-in account on the issue, oldest first (more
-        than one only after a race, an older version or a restored backup)."""
+    def managed_comments(self, issue_key: str, tag: str = "") -> list[ManagedComment]:
+        """Every comment of the signed-in account on the issue tagged as the kind `tag`
+        ("" the issue's own managed comment, "digest" the weekly check), oldest first
+        (more than one only after a race, an older version or a restored backup)."""
         ...
 
     def find_labelled(

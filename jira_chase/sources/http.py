@@ -14,12 +14,25 @@ import re
 from collections.abc import Sequence
 
 import requests
-from urllib3.exceptions import InvalidHeader, MaxRetryError, ReadTimeoutError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    InvalidHeader,
+    MaxRetryError,
+    NameResolutionError,
+    NewConnectionError,
+    ReadTimeoutError,
+)
 from urllib3.util.retry import Retry
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 #: Atlassian's recommended cap on a single backoff pause, in seconds.
 BACKOFF_MAX = 30.0
+#: Seconds to wait for a connection (at most the configured timeout): a tracker that is
+#: up accepts one at once, and a run against an unreachable one should fail fast.
+CONNECT_TIMEOUT = 5.0
+#: Retries of a connection that could not be made: a refused connection or a name that
+#: does not resolve is seldom cured by waiting, so one more try is all it gets.
+CONNECT_RETRIES = 1
 #: Errors in reading a body after the status line: the answer was cut off.
 BODY_ERRORS = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 
@@ -31,7 +44,7 @@ def retry_policy(retries: int, backoff: float, methods: Sequence[str]) -> Retry:
     may have reached the server."""
     return Retry(
         total=retries,
-        connect=retries,
+        connect=min(retries, CONNECT_RETRIES),
         read=retries,
         status=retries,
         other=0,
@@ -88,6 +101,29 @@ def backoff_delay(attempt: int, backoff: float, retry_after: str | None = None) 
         except InvalidHeader:
             pass
     return min(BACKOFF_MAX, backoff * 2**attempt) * random.uniform(0.7, 1.3)
+
+
+def timeouts(timeout: float) -> tuple[float, float]:
+    """(connect, read) timeouts for requests: the connect part at most CONNECT_TIMEOUT."""
+    return (min(CONNECT_TIMEOUT, timeout), timeout)
+
+
+def connection_failure(exc: BaseException) -> str | None:
+    """Why no connection could be made, in words (None when one was made): the host name
+    does not resolve, the connection was refused, or none came within the time."""
+    reason: object = exc.args[0] if isinstance(exc, requests.RequestException) and exc.args else exc
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    if isinstance(reason, NameResolutionError):
+        return f"the host name {reason.conn.host!r} does not resolve (DNS)"
+    if isinstance(reason, NewConnectionError):
+        text = str(reason)
+        if "refused" in text.casefold():
+            return "the connection was refused (nothing listens at that address and port)"
+        return "no connection could be made: " + text.rsplit(": ", 1)[-1]
+    if isinstance(reason, ConnectTimeoutError):
+        return "no connection within the connect timeout"
+    return None
 
 
 def timed_out(exc: BaseException) -> bool:

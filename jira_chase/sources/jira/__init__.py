@@ -22,7 +22,7 @@ What differs between the two is said once, in `cloud.py` and `datacenter.py` (a
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from jira import JIRAError
@@ -36,7 +36,7 @@ from jira_chase.sources.base import Memory, Outcome, ServerIdentity, TrackerName
 from jira_chase.sources.jira.cloud import CloudSite
 from jira_chase.sources.jira.datacenter import DataCenterSite
 from jira_chase.sources.jira.notifications import Notifications
-from jira_chase.sources.jira.reading import IssueSnapshots, JiraReader
+from jira_chase.sources.jira.reading import FULL_READ_EVERY, IssueSnapshots, JiraReader
 from jira_chase.sources.jira.site import JiraSite, error_text
 from jira_chase.sources.jira.writing import JiraWriter
 
@@ -49,11 +49,12 @@ class JiraSource:
         settings: JiraSettings,
         snapshots: IssueSnapshots | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        full_read_every: timedelta = FULL_READ_EVERY,
     ):
         self.cloud = settings.deployment == "cloud"
         self.site: JiraSite = CloudSite(settings) if self.cloud else DataCenterSite(settings)
         self.stats = self.site.stats
-        self.reader = JiraReader(self.site, snapshots, clock)
+        self.reader = JiraReader(self.site, snapshots, clock, full_read_every)
         self.notifications = Notifications(self.site)
         self.writer = JiraWriter(self.site, self.reader, self.notifications)
 
@@ -89,8 +90,8 @@ class JiraSource:
     ) -> dict[str, tuple[str, ...]]:
         return self.reader.find_labelled(labels, projects)
 
-    def managed_comments(self, issue_key: str) -> list[ManagedComment]:
-        return self.writer.managed_comments(issue_key)
+    def managed_comments(self, issue_key: str, tag: str = "") -> list[ManagedComment]:
+        return self.writer.managed_comments(issue_key, tag)
 
     def find_managed_comment(self, issue_key: str) -> ManagedComment | None:
         return self.writer.find_managed_comment(issue_key)

@@ -9,7 +9,7 @@ import json
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from jira_chase.errors import TrackerError
@@ -51,6 +51,10 @@ OVERLAP_MINUTES = 10
 SNAPSHOT_SOURCE = "jira"
 SNAPSHOT_VERSION = 1
 FETCH_FACTS = "jira-fetch"
+#: How often the whole scope is read again: what a search by `updated` cannot see (a
+#: comment deleted without touching the issue, an index that missed a change) is
+#: corrected within this time (`state.full_read_hours`).
+FULL_READ_EVERY = timedelta(hours=24)
 
 
 class IssueSnapshots(Protocol):
@@ -73,9 +77,14 @@ class JiraReader:
     how this kind of Jira pages, counts and gives changelogs."""
 
     def __init__(
-        self, site: JiraSite, snapshots: IssueSnapshots | None, clock: Callable[[], datetime]
+        self,
+        site: JiraSite,
+        snapshots: IssueSnapshots | None,
+        clock: Callable[[], datetime],
+        full_read_every: timedelta = FULL_READ_EVERY,
     ):
         self.site = site
+        self.full_read_every = full_read_every
         self.settings = site.settings
         self.snapshots = snapshots
         self.clock = clock
@@ -119,7 +128,8 @@ class JiraReader:
         """The scope's issues (`progress` hears of each one read). With a snapshot cache
         and an earlier fetch of the same scope and fields, only the issues updated since
         then (with an overlap) are read in full; a count of the scope tells whether any
-        left it or were deleted, and only then are the scope's keys listed. The links'
+        left it or were deleted, and only then are the scope's keys listed. Once every
+        `full_read_every` the whole scope is read again, whatever changed. The links'
         view of other issues (status, assignee) is refreshed every run, since their
         changes do not touch ours."""
         self._progress = progress or NO_PROGRESS
@@ -135,7 +145,10 @@ class JiraReader:
             else {}
         )
         since = known.get("since")
-        if not cached or since is None:
+        full = known.get("full")
+        if full is not None and started - datetime.fromisoformat(full) >= self.full_read_every:
+            since = None  # time for a full read
+        if not cached or since is None or full is None:
             issues = {i.key: i for i in self._fetch(self.settings.scope, fields)}
             changed, removed, replace = list(issues.values()), set(cached), True
         else:
@@ -148,6 +161,8 @@ class JiraReader:
             # After the snapshots: a stamp never claims more than the cache holds.
             self.site.memory.remember(FETCH_FACTS, "fingerprint", fingerprint)
             self.site.memory.remember(FETCH_FACTS, "since", started.isoformat())
+            if replace:
+                self.site.memory.remember(FETCH_FACTS, "full", started.isoformat())
         return self._refresh_links(list(issues.values()))
 
     def _fields(self) -> list[str]:
@@ -231,6 +246,27 @@ class JiraReader:
                 ) from None
         return issues
 
+    def ids_of(self, keys: Sequence[str]) -> dict[str, str]:
+        """Key -> id of the given issues: from this run's reads, and for the rest (an
+        incremental run reads only what changed) from one search per hundred keys. An
+        issue that does not exist or is not visible is left out."""
+        unknown = sorted({key for key in keys if key not in self.issue_ids})
+        for start in range(0, len(unknown), KEYS_PER_QUERY):
+            chunk = unknown[start : start + KEYS_PER_QUERY]
+            jql = f"key in ({', '.join(jql_string(k) for k in chunk)})"
+            try:
+                found = self.site.search(jql, ["key"], expand=None, doing="reading issue ids")
+                for raw in found:
+                    self.issue_ids[str(raw["key"])] = str(raw["id"])
+            except TrackerError as exc:
+                if "HTTP 400" not in str(exc):
+                    raise
+                for key in chunk:  # a key that no longer exists spoils the query
+                    one = self._issue_json(key, "key")
+                    if one is not None:
+                        self.issue_ids[key] = str(one["id"])
+        return {key: self.issue_ids[key] for key in keys if key in self.issue_ids}
+
     def labels_of(self, keys: Sequence[str]) -> dict[str, tuple[str, ...]]:
         found: dict[str, tuple[str, ...]] = {}
         for key in keys:
@@ -258,13 +294,18 @@ class JiraReader:
 
     def _issue_fields(self, key: str, fields: str) -> dict[str, Any] | None:
         """One issue's fields, or None when it does not exist or is not visible."""
+        raw = self._issue_json(key, fields)
+        return None if raw is None else raw.get("fields") or {}
+
+    def _issue_json(self, key: str, fields: str) -> dict[str, Any] | None:
+        """One issue as Jira answers it, or None when it does not exist or is not visible."""
         try:
             raw = self.site.get_json(f"issue/{key}", {"fields": fields}, f"reading {key}")
         except TrackerError as exc:
             if "HTTP 404" in str(exc):
                 return None
             raise
-        return raw.get("fields") or {}
+        return raw
 
     def _refresh_links(self, issues: list[Issue]) -> list[Issue]:
         """Bring each link's view of the other issue up to date: from the run's own

@@ -28,11 +28,13 @@ from jira_chase.sources.base import Memory, ScratchMemory, ServerIdentity, Sourc
 from jira_chase.sources.http import (
     BODY_ERRORS,
     backoff_delay,
+    connection_failure,
     describe_page,
     looks_like_html,
     not_json_at_all,
     retry_policy,
     timed_out,
+    timeouts,
 )
 
 T = TypeVar("T")
@@ -49,6 +51,25 @@ REQUEST_PARAMETERS = (
 )
 #: Page size of a key-only listing of the scope (Cloud allows up to 5000 then).
 KEY_PAGE_SIZE = 5000
+#: The facts kind that keeps the largest page a site accepts, once it refused one.
+PAGE_FACTS = "jira-page"
+
+
+class RejectedParameter(TrackerError):
+    """Jira refused a request parameter jira-chase sent (HTTP 400 naming it)."""
+
+    def __init__(self, message: str, parameter: str, detail: str):
+        super().__init__(message)
+        self.parameter = parameter
+        self.detail = detail
+
+    def allowed_page_size(self) -> int | None:
+        """The page size a refused `maxResults` names as the most allowed, if any."""
+        if self.parameter != "maxResults":
+            return None
+        found = re.search(r"(?:<=?|at most|maximum(?: of| is)?|up to|exceed)\D{0,20}(\d+)",
+                          self.detail)  # fmt: skip
+        return int(found.group(1)) if found and int(found.group(1)) > 0 else None
 
 
 def error_text(exc: JIRAError) -> str:
@@ -126,7 +147,7 @@ class JiraSite(ABC):
                 server=settings.url,
                 options=options,
                 **self.credentials(settings.email, token),
-                timeout=settings.timeout,
+                timeout=timeouts(settings.timeout),
                 # The library's own retry loop retries POSTs too and cannot read an
                 # HTTP-date Retry-After; switch it off in favour of the adapters below.
                 max_retries=0,
@@ -202,7 +223,26 @@ class JiraSite(ABC):
         doing: str = "searching jira.scope",
         max_results: int | None = None,
     ) -> Iterator[dict[str, Any]]:
-        return self.search_pages(jql, fields, expand, doing, max_results or self.settings.page_size)
+        """Every issue `jql` matches, in pages of `max_results` (default jira.page_size)
+        or of the largest page the site accepts, whichever is smaller. A site that
+        refuses a page size with a 400 naming its limit is asked again with that size,
+        and the limit is remembered for the next runs."""
+        size = max_results or self.settings.page_size
+        while True:
+            limit = self.memory.recall(PAGE_FACTS).get("maxResults")
+            if limit is not None and limit.isdigit() and int(limit) > 0:
+                size = min(size, int(limit))
+            started = False
+            try:
+                for raw in self.search_pages(jql, fields, expand, doing, size):
+                    started = True
+                    yield raw
+                return
+            except RejectedParameter as exc:
+                allowed = exc.allowed_page_size()
+                if started or allowed is None or allowed >= size:
+                    raise
+                self.memory.remember(PAGE_FACTS, "maxResults", str(allowed))
 
     def identify(self) -> ServerIdentity:
         info = self.server_info
@@ -281,10 +321,17 @@ class JiraSite(ABC):
             if status == 400:
                 parameter = _parameter_named(detail)
                 if parameter is not None:
-                    return TrackerError(
-                        f"Jira rejected the request parameter {parameter!r} (HTTP 400) while "
-                        f"{doing}: {detail!r} — the request, not jira.scope, is at fault: "
+                    hint = (
                         "check that jira.deployment matches the site"
+                        if self._deployment_wrong()
+                        else f"this site does not accept the {parameter!r} jira-chase sent"
+                        + (": lower jira.page_size" if parameter == "maxResults" else "")
+                    )
+                    return RejectedParameter(
+                        f"Jira rejected the request parameter {parameter!r} (HTTP 400) while "
+                        f"{doing}: {detail!r} — the request, not jira.scope, is at fault: " + hint,
+                        parameter,
+                        detail,
                     )
                 if "scope" in doing:
                     return TrackerError(
@@ -299,6 +346,11 @@ class JiraSite(ABC):
                 f"of JSON while {doing}: it is not a Jira REST API; set jira.url to the "
                 "site's base URL"
             )
+        failure = connection_failure(exc)
+        if failure is not None:
+            return TrackerError(
+                f"cannot reach Jira at jira.url = {self.settings.url} while {doing}: {failure}"
+            )
         if timed_out(exc):
             return TrackerError(
                 f"Jira did not answer within jira.timeout = {self.settings.timeout}s while "
@@ -309,6 +361,18 @@ class JiraSite(ABC):
         if isinstance(exc, requests.RequestException):
             return TrackerError(f"cannot reach Jira at {self.settings.url} while {doing}: {exc}")
         return TrackerError(f"unexpected answer from Jira while {doing}: {exc}")
+
+    def _deployment_wrong(self) -> bool:
+        """Whether the site's server info says it is not the kind jira.deployment names
+        (unknown before the server info has been read: then it may be)."""
+        info = getattr(self, "server_info", None)
+        if not isinstance(info, dict):
+            return True
+        try:
+            self.check_deployment(str(info.get("deploymentType") or "Server"))
+        except TrackerError:
+            return True
+        return False
 
     def url(self, path: str) -> str:
         return str(self.client._get_url(path))

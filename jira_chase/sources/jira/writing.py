@@ -274,6 +274,29 @@ class JiraWriter:
                     self.notifications.noisy(project_of(op.issue_key))
         return outcomes
 
+    def _bulk_failures(self, keys: list[str], status: dict[str, Any]) -> dict[str, str]:
+        """The issues a completed bulk edit task did not edit, with Jira's reasons. Jira
+        names issues by id, so every key's id is needed (an incremental run has not read
+        most issues this run): an issue counts as edited only where the task lists its
+        id among the processed ones and not among the failed ones."""
+        ids = self.reader.ids_of(keys)
+        failed = status.get("failedAccessibleIssues") or {}
+        reasons = {str(k): "; ".join(map(str, v)) if isinstance(v, list) else str(v)
+                   for k, v in failed.items()}  # fmt: skip
+        processed = status.get("processedAccessibleIssues")
+        done = {str(i) for i in processed} if isinstance(processed, list) else None
+        out: dict[str, str] = {}
+        for key in keys:
+            issue_id = ids.get(key)
+            reason = reasons.get(issue_id or "") or reasons.get(key)
+            if reason is not None:
+                out[key] = f"bulk edit: {reason}"
+            elif issue_id is None:
+                out[key] = "bulk edit: the issue is not visible to the bot"
+            elif done is not None and issue_id not in done and key not in done:
+                out[key] = "bulk edit: Jira's task did not list the issue as edited"
+        return out
+
     def _bulk_edit(
         self, keys: list[str], option: str, labels: tuple[str, ...], *, silent: bool
     ) -> dict[str, str]:
@@ -311,15 +334,7 @@ class JiraWriter:
             status = self.site.get_json(f"bulk/queue/{task_id}", {}, "waiting for a bulk edit")
             state = status.get("status")
             if state == "COMPLETE":
-                failed = status.get("failedAccessibleIssues") or {}
-                by_id = {str(k): "; ".join(v) if isinstance(v, list) else str(v)
-                         for k, v in failed.items()}  # fmt: skip
-                # Jira names failed issues by id; map them back through the search results.
-                return {
-                    key: by_id.get(self.reader.issue_ids.get(key, key)) or by_id[key]
-                    for key in keys
-                    if self.reader.issue_ids.get(key, key) in by_id or key in by_id
-                }
+                return self._bulk_failures(keys, status)
             if state in ("FAILED", "CANCELLED", "CANCEL_REQUESTED", "DEAD"):
                 return {key: f"bulk edit task {task_id} ended {state}" for key in keys}
             if time.monotonic() > deadline:

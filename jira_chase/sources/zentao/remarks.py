@@ -58,7 +58,7 @@ class Remarks:
                 found.append(ManagedComment(issue_key, str(action.get("id")), marker[1]))
         return found
 
-    def managed_comments(self, issue_key: str) -> list[ManagedComment]:
+    def managed_comments(self, issue_key: str, tag: str = "") -> list[ManagedComment]:
         """The bot's remarks that start with the marker, oldest first, read from the
         item's actions (those read in this run, else read now). A remark by anyone else
         never counts."""
@@ -72,7 +72,7 @@ class Remarks:
                 raise self.session.run_error(f"reading the remarks of {issue_key}", exc) from None
             except (Malformed, requests.RequestException) as exc:
                 raise self.session.run_error(f"reading the remarks of {issue_key}", exc) from None
-        return self._managed(issue_key, actions or [])
+        return self._managed(issue_key, actions or [], tag)
 
     def _post(self, method: str, params: Mapping[str, Any], form: Mapping[str, str]) -> None:
         self.session.post_form("action", method, params, list(form.items()))

@@ -22,9 +22,11 @@ from jira_chase.sources.base import SourceStats
 from jira_chase.sources.http import (
     BODY_ERRORS,
     backoff_delay,
+    connection_failure,
     describe_page,
     not_json_at_all,
     retry_policy,
+    timeouts,
 )
 
 # One logger for the whole ZenTao source: its name is part of every log line.
@@ -132,6 +134,11 @@ class ZenTaoSession:
                     f"{self.settings.account!r} lacks a privilege ({exc.detail})"
                 )
             return TrackerError(f"ZenTao answered HTTP {exc.status} while {doing}: {exc.detail}")
+        failure = connection_failure(exc)
+        if failure is not None:
+            return TrackerError(
+                f"cannot reach ZenTao at zentao.url = {self.base} while {doing}: {failure}"
+            )
         if _timed_out(exc):
             return TrackerError(
                 f"ZenTao did not answer within zentao.timeout = {self.settings.timeout:g}s "
@@ -156,7 +163,7 @@ class ZenTaoSession:
             "password": self.settings.password.get_secret_value(),
         }
         try:
-            response = self.http.post(url, json=body, timeout=self.settings.timeout)
+            response = self.http.post(url, json=body, timeout=timeouts(self.settings.timeout))
         except requests.RequestException as exc:
             raise self.run_error("signing in", exc) from None
         if response.status_code in (200, 201):
@@ -203,7 +210,11 @@ class ZenTaoSession:
         for attempt in range(2):
             headers = {"Token": self._session()}
             response = self.http.request(
-                method, self.api + path, headers=headers, timeout=self.settings.timeout, **kwargs
+                method,
+                self.api + path,
+                headers=headers,
+                timeout=timeouts(self.settings.timeout),
+                **kwargs,
             )
             if response.status_code != 401 or attempt:
                 return response
@@ -276,7 +287,7 @@ class ZenTaoSession:
             response = self.http.get(
                 self.base + "/index.php",
                 params={"mode": "getconfig"},
-                timeout=self.settings.timeout,
+                timeout=timeouts(self.settings.timeout),
             )
             return str(response.json().get("version") or "?")
         except (requests.RequestException, ValueError, AttributeError):
@@ -296,7 +307,7 @@ class ZenTaoSession:
                 self.base + "/index.php",
                 params=query,
                 data=list(form),
-                timeout=self.settings.timeout,
+                timeout=timeouts(self.settings.timeout),
             )
             if response.status_code >= 400:
                 raise HttpError(response.status_code, _detail(response))

@@ -101,8 +101,8 @@ class ZenTaoSource:
         through the state store and read with `labels_of`."""
         return {}
 
-    def managed_comments(self, issue_key: str) -> list[ManagedComment]:
-        return self.remarks.managed_comments(issue_key)
+    def managed_comments(self, issue_key: str, tag: str = "") -> list[ManagedComment]:
+        return self.remarks.managed_comments(issue_key, tag)
 
     def find_managed_comment(self, issue_key: str) -> ManagedComment | None:
         found = self.managed_comments(issue_key)
