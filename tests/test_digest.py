@@ -162,7 +162,7 @@ def test_extra_copies_of_the_weeks_comment_are_deleted(tmp_path, jira_sim):
     assert copy.status_code == 201
     assert len(bot(sim, "APP-1")) == 2
     out = sync(config, FRIDAY_LATER)
-    assert "created" not in out and "deleted 1 extra copies" in out
+    assert "weekly check on APP-1: created" not in out and "deleted 1 extra copies" in out
     (kept,) = bot(sim, "APP-1")
     assert kept["id"] == first["id"]
     assert "deleted" not in sync(config, FRIDAY_LATER)
