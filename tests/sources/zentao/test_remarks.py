@@ -39,8 +39,14 @@ def test_comment_is_created_found_edited_in_place_and_withdrawn(zentao_sim):
     assert created.error is None and created.comment_id
     (remark,) = bot_remarks(sim, key)
     assert parse_zentao_marker(remark["comment"]) == (FORMAT_VERSION, "aaa")
-    found = ZenTaoSource(settings(sim.url)).find_managed_comment(key)
+    # Another run with the same state (the secret that seals the marker) finds it...
+    again = ZenTaoSource(settings(sim.url))
+    again.use_memory(source.memory)
+    found = again.find_managed_comment(key)
     assert found is not None and (found.comment_id, found.digest) == (created.comment_id, "aaa")
+    # ... one with a lost state finds it by its account, its content to be rewritten.
+    found = ZenTaoSource(settings(sim.url)).find_managed_comment(key)
+    assert found is not None and (found.comment_id, found.digest) == (created.comment_id, "")
     (updated,) = source.apply([Operation(COMMENT_UPDATE, key, comment=doc("bbb"),
                                          comment_id=created.comment_id)])  # fmt: skip
     assert updated.error is None and updated.comment_id == created.comment_id
