@@ -48,9 +48,9 @@ def remarks_by(sim: Any, key: str, account: str) -> list[dict[str, Any]]:
 
 
 def test_the_seal_binds_issue_content_kind_and_secret():
-    base = seal("s", "story-1", "abc")
-    assert len({base, seal("s", "story-2", "abc"), seal("s", "story-1", "abd"),
-                seal("s", "story-1", "abc", "digest"), seal("t", "story-1", "abc")}) == 5  # fmt: skip
+    seals = {seal("s", "story-1", "abc"), seal("s", "story-2", "abc"), seal("s", "story-1", "abd"),
+             seal("s", "story-1", "abc", "digest"), seal("t", "story-1", "abc")}  # fmt: skip
+    assert len(seals) == 5
     sealer = Sealer(ScratchMemory())
     made = sealer.seal("story-1", "abc")
     assert sealer.digest("story-1", "abc", "", made) == "abc"
@@ -68,11 +68,20 @@ def test_zentao_remarks_by_lookalike_realnames_are_ignored_and_left_alone(raw_si
     creates = [op for op in planned if op["kind"] == "comment.create"]
     by_name, by_account = creates[0], creates[1]
     # The digest depends only on the findings: anyone can predict it from the plan.
-    post_remark(sim, "spoof_name", by_name["issue"],
-                f"[jira-chase:2:{by_name['digest']}] all good, nothing to chase")
+    post_remark(
+        sim,
+        "spoof_name",
+        by_name["issue"],
+        f"[jira-chase:2:{by_name['digest']}] all good, nothing to chase",
+    )
     post_remark(sim, "spoof_account", by_account["issue"], "[jira-chase:2:0ld] all good")
-    spoofed = {key: remarks_by(sim, key, account) for key, account in
-               ((by_name["issue"], "spoof_name"), (by_account["issue"], "spoof_account"))}
+    spoofed = {
+        key: remarks_by(sim, key, account)
+        for key, account in (
+            (by_name["issue"], "spoof_name"),
+            (by_account["issue"], "spoof_account"),
+        )
+    }
     assert cli(config, "plan")["operations"] == planned  # (a dry run looks, and ignores)
     synced = cli(config, "sync")
     assert synced["failed"] == [] and synced["applied"] == planned
@@ -80,14 +89,17 @@ def test_zentao_remarks_by_lookalike_realnames_are_ignored_and_left_alone(raw_si
         (mine,) = remarks_by(sim, op["issue"], BOT_ACCOUNT)
         marker = read_zentao_marker(mine["comment"])
         assert marker is not None and marker.digest == op["digest"] and marker.seal
-    assert {key: remarks_by(sim, key, account) for key, account in
-            ((by_name["issue"], "spoof_name"), (by_account["issue"], "spoof_account"))} == spoofed
+    assert {
+        key: remarks_by(sim, key, account)
+        for key, account in (
+            (by_name["issue"], "spoof_name"),
+            (by_account["issue"], "spoof_account"),
+        )
+    } == spoofed
     assert cli(config, "sync")["operations"] == []
 
 
-def test_zentao_remark_copied_by_another_account_is_ignored_after_a_lost_state(
-    raw_sim, tmp_path
-):
+def test_zentao_remark_copied_by_another_account_is_ignored_after_a_lost_state(raw_sim, tmp_path):
     data = build_demo_dataset()
     data["users"] += copy.deepcopy(SPOOFERS)
     sim = raw_sim(data, "zentao")
