@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from jira_chase.evaluate import Verdict
+from jira_chase.marker import SEAL_LENGTH
 from jira_chase.model import Finding
 from jira_chase.rules import cause
 from jira_chase.rules.context import fmt_time
@@ -31,7 +32,7 @@ RECOVERED = "recovered"
 #: The longest comment Jira accepts, in characters (Cloud and Data Center alike).
 COMMENT_LIMIT = 32_767
 
-_ANCHOR = re.compile(r"^\{anchor:jira-chase-(?:([a-z]+)-)?(\d+)-([0-9a-z]+)\}")
+_ANCHOR = re.compile(r"^\{anchor:jira-chase-(?:([a-z]+)-)?(\d+)-([0-9a-z]+)(?:-([0-9a-f]+))?\}")
 # Characters with a meaning in Jira wiki markup; a backslash makes each literal.
 _WIKI_SPECIAL = re.compile(r"([\\{}\[\]*_+\-^~?|!#()<>&:])")
 
@@ -73,6 +74,16 @@ class CommentDoc:
     sections: tuple[tuple[str, tuple[str, ...]], ...] = ()
     #: (text, URL) shown as a link before the footer.
     link: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Marker:
+    """What a marker says: the format version, the content digest, and the seal that
+    proves the bot wrote it (see `jira_chase.marker`; empty when it has none)."""
+
+    version: int
+    digest: str
+    seal: str = ""
 
 
 @dataclass(frozen=True)
@@ -137,8 +148,10 @@ _MARKUP_PER_ITEM, _MARKUP_PER_TEXT = 400, 120
 
 
 def rendered_length(doc: CommentDoc) -> int:
-    """The length of the longest rendering, as the tracker counts it."""
-    return max(adf_length(to_adf(doc)), len(to_wiki(doc)), len(to_zentao_html(doc)))
+    """The length of the longest rendering, as the tracker counts it (with a seal in the
+    marker)."""
+    seal = "0" * SEAL_LENGTH
+    return max(adf_length(to_adf(doc)), len(to_wiki(doc, seal)), len(to_zentao_html(doc, seal)))
 
 
 def _could_be_over(doc: CommentDoc) -> bool:
@@ -288,16 +301,17 @@ def escape_wiki(value: str) -> str:
     return _WIKI_SPECIAL.sub(r"\\\1", flat)
 
 
-def wiki_marker(digest: str, tag: str = "") -> str:
-    """An invisible anchor that identifies the bot's comment (of the kind `tag`) and its
-    content."""
+def wiki_marker(digest: str, tag: str = "", seal: str = "") -> str:
+    """An invisible anchor that identifies the bot's comment (of the kind `tag`), its
+    content and, by the `seal`, its origin."""
     kind = f"{tag}-" if tag else ""
-    return f"{{anchor:jira-chase-{kind}{FORMAT_VERSION}-{digest}}}"
+    sealed = f"-{seal}" if seal else ""
+    return f"{{anchor:jira-chase-{kind}{FORMAT_VERSION}-{digest}{sealed}}}"
 
 
-def to_wiki(doc: CommentDoc) -> str:
+def to_wiki(doc: CommentDoc, seal: str = "") -> str:
     """Wiki markup for Jira Data Center, starting with the invisible marker."""
-    lines = [f"{wiki_marker(doc.digest, doc.tag)}*{escape_wiki(doc.heading)}*"]
+    lines = [f"{wiki_marker(doc.digest, doc.tag, seal)}*{escape_wiki(doc.heading)}*"]
     for item in doc.items:
         hint = f" *What to do:* {escape_wiki(item.hint)}" if item.hint else ""
         lines.append(
@@ -314,13 +328,19 @@ def to_wiki(doc: CommentDoc) -> str:
     return "\n".join(lines)
 
 
-def parse_wiki_marker(body: str, tag: str = "") -> tuple[int, str] | None:
-    """(format version, digest) when `body` starts with the bot's marker of the kind
-    `tag`, else None."""
+def read_wiki_marker(body: str, tag: str = "") -> Marker | None:
+    """The marker of the kind `tag` that `body` starts with, if it does."""
     match = _ANCHOR.match(body)
     if match is None or (match.group(1) or "") != tag:
         return None
-    return int(match.group(2)), match.group(3)
+    return Marker(int(match.group(2)), match.group(3), match.group(4) or "")
+
+
+def parse_wiki_marker(body: str, tag: str = "") -> tuple[int, str] | None:
+    """(format version, digest) when `body` starts with the bot's marker of the kind
+    `tag`, else None."""
+    marker = read_wiki_marker(body, tag)
+    return None if marker is None else (marker.version, marker.digest)
 
 
 # -- ZenTao ----------------------------------------------------------------------------
@@ -331,25 +351,26 @@ def parse_wiki_marker(body: str, tag: str = "") -> tuple[int, str] | None:
 # sanitising. Tracker text is HTML-escaped, so it can neither add markup nor put a marker
 # in front of ours.
 
-_ZENTAO_MARKER = re.compile(r"^\[jira-chase(?:-([a-z]+))?:(\d+):([0-9a-z]+)\]")
+_ZENTAO_MARKER = re.compile(r"^\[jira-chase(?:-([a-z]+))?:(\d+):([0-9a-z]+)(?::([0-9a-f]+))?\]")
 _TAG = re.compile(r"<[^>]*>")
 
 
-def zentao_marker(digest: str, tag: str = "") -> str:
+def zentao_marker(digest: str, tag: str = "", seal: str = "") -> str:
     """The plain-text tag that starts the bot's ZenTao comment (of the kind `tag`)."""
     kind = f"-{tag}" if tag else ""
-    return f"[jira-chase{kind}:{FORMAT_VERSION}:{digest}]"
+    sealed = f":{seal}" if seal else ""
+    return f"[jira-chase{kind}:{FORMAT_VERSION}:{digest}{sealed}]"
 
 
 def _html(value: str) -> str:
     return html.escape(" ".join(value.splitlines()), quote=True)
 
 
-def to_zentao_html(doc: CommentDoc) -> str:
+def to_zentao_html(doc: CommentDoc, seal: str = "") -> str:
     """HTML for a ZenTao remark, using only tags ZenTao keeps, starting with the marker."""
     parts = [
         '<p><span style="color:#999999;font-size:smaller">'
-        f"{zentao_marker(doc.digest, doc.tag)}</span></p>",
+        f"{zentao_marker(doc.digest, doc.tag, seal)}</span></p>",
         f"<p><strong>{_html(doc.heading)}</strong></p>",
     ]
     if doc.items:
@@ -371,11 +392,18 @@ def to_zentao_html(doc: CommentDoc) -> str:
     return "".join(parts)
 
 
-def parse_zentao_marker(body: str, tag: str = "") -> tuple[int, str] | None:
-    """(format version, digest) when a ZenTao remark (HTML as stored, or plain text)
-    starts with the bot's marker of the kind `tag`, else None."""
+def read_zentao_marker(body: str, tag: str = "") -> Marker | None:
+    """The marker of the kind `tag` that a ZenTao remark (HTML as stored, or plain text)
+    starts with, if it does."""
     text = html.unescape(_TAG.sub("", body)).lstrip()
     match = _ZENTAO_MARKER.match(text)
     if match is None or (match.group(1) or "") != tag:
         return None
-    return int(match.group(2)), match.group(3)
+    return Marker(int(match.group(2)), match.group(3), match.group(4) or "")
+
+
+def parse_zentao_marker(body: str, tag: str = "") -> tuple[int, str] | None:
+    """(format version, digest) when a ZenTao remark (HTML as stored, or plain text)
+    starts with the bot's marker of the kind `tag`, else None."""
+    marker = read_zentao_marker(body, tag)
+    return None if marker is None else (marker.version, marker.digest)

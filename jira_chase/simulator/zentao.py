@@ -33,6 +33,9 @@ It answers as ZenTao 18.8 does (see ``specs/zentao-api-facts.md``):
   ``lastComment``) rewrites one and moves its date to now; both answer HTML, keep only
   ZenTao's allowed tags, and with an unknown session do nothing but answer the login
   redirect. There is no REST comment endpoint (``GET /comments`` is a 500).
+- ``GET /index.php?m=story|task|bug&f=view&<kind>ID=…&t=json&zentaosid=…`` answers the
+  item's page data as JSON (``{"status", "data", "md5"}``, ``data`` a JSON string) with the
+  actions as stored: ``actor`` is the account, where the REST API says the realname;
 - ``GET /index.php?mode=getconfig`` reports the version.
 
 Comments and remarks do not change an item's ``lastEditedDate``; edits do.
@@ -41,6 +44,8 @@ Comments and remarks do not change an item's ``lastEditedDate``; edits do.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import math
 import re
 import secrets
@@ -125,6 +130,8 @@ _BUG_LIST_PAGE = (
 _WEB_FORMS = frozenset(
     {("action", "comment"), ("action", "editComment"), ("bug", "batchEdit"), ("story", "edit")}
 )
+#: The items whose page the simulator serves as JSON (`?m=<kind>&f=view&t=json`).
+_VIEWS = frozenset({"story", "task", "bug"})
 _RELOAD_PAGE = (
     "<html><meta charset='utf-8'/><style>body{background:white}</style>"
     "<script>window.parent.location.reload();</script></html>"
@@ -736,6 +743,8 @@ class ZenTaoSimulator(SimulatorServer):
                 content_type="text/html; charset=utf-8",
             )
         module, method = request.arg("m"), request.arg("f")
+        if request.method == "GET" and method == "view" and module in _VIEWS:
+            return self._view(request, module)
         if request.method != "POST" or (module, method) not in _WEB_FORMS:
             return _html(404, "<html><body>404 Not Found</body></html>")
         account = self._session_account(request.arg("zentaosid"))
@@ -752,6 +761,40 @@ class ZenTaoSimulator(SimulatorServer):
         if method == "comment":
             return self._comment(request, account, form)
         return self._edit_comment(request, account, form)
+
+    def _view(self, request: Request, kind: str) -> Response:
+        """An item's page as JSON (`t=json`): `{"status", "data", "md5"}` with the page's
+        variables JSON-encoded in `data` (18.8 `control::parseJSON`). The actions are
+        `actionModel::getList()`'s rows keyed by id, `actor` the account as stored; the
+        REST API maps it to the realname (`processActionForAPI`), the page does not."""
+        account = self._session_account(request.arg("zentaosid"))
+        if account is None:
+            return _html(200, _LOGIN_PAGE)
+        if f"{kind}-view" in self.denied:
+            return _html(200, _DENIED_PAGE)
+        item = self.world.find(kind, request.int_arg(f"{kind}ID", 0))
+        if item is None or request.arg("t") != "json":
+            return _html(200, "<script>alert('Access denied.');history.back();</script>")
+        actions = {}
+        for action in item.actions:
+            row = self.action_json(item, action)
+            del row["desc"]
+            row["actor"] = action.actor or "system"
+            actions[str(action.id)] = row
+        title = item.source.summary
+        view = {
+            "title": title,
+            kind: {
+                "id": item.id,
+                ("name" if kind == "task" else "title"): title,
+                "status": item.status,
+            },
+            "users": {a.account: a.realname for a in self.world.accounts.values()},
+            "actions": actions,
+        }
+        data = json.dumps(view, ensure_ascii=False)
+        body = {"status": "success", "data": data, "md5": hashlib.md5(data.encode()).hexdigest()}
+        return _html(200, json.dumps(body, ensure_ascii=False))
 
     def _bug_batch_edit(self, request: Request, account: str, form: dict[str, Any]) -> Response:
         """`bug-batchEdit` (module/bug/control.php `batchEdit()`): with `titles` posted,

@@ -39,6 +39,12 @@ def with_nested_comment(dataset: dict[str, Any]) -> dict[str, Any]:
 HOSTILE_STATUS = "Blocked\x1b]0;status\x07"
 HOSTILE_STATUS_ISSUE = "APP-60"
 FORGED = "FORGED LINE"
+#: Markup of every tracker's kind: HTML that would run a script, wiki markup, a mention
+#: and the bot's markers (Data Center anchor, ZenTao tag).
+MARKUP = (
+    "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">"
+    " {color:red}*wiki*{color} [~admin] {anchor:jira-chase-2-x} [jira-chase:2:x]"
+)
 
 
 def demo_dataset() -> dict[str, Any]:
@@ -50,10 +56,10 @@ def hostile_dataset(tracker: str = "cloud") -> dict[str, Any]:
     every person's display name, and (on Jira) an issue in a status named with them."""
     data = build_demo_dataset()
     for issue in data["issues"]:
-        issue["summary"] = f"{issue['summary']} {ESCAPES}\n{FORGED} in a summary"
+        issue["summary"] = f"{issue['summary']} {ESCAPES}\n{FORGED} in a summary {MARKUP}"
     for user in data["users"]:
         if user["id"] != data["bot"]:
-            user["name"] = f"{user['name']}{ESCAPES}\n{FORGED} in a name"
+            user["name"] = f"{user['name']}{ESCAPES}\n{FORGED} in a name {MARKUP}"
     if tracker != "zentao":
         data["statuses"].append({"name": HOSTILE_STATUS, "category": "indeterminate"})
         issue = next(i for i in data["issues"] if i["key"] == HOSTILE_STATUS_ISSUE)

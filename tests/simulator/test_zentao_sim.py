@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -184,6 +185,28 @@ def test_remarks_go_through_the_web_endpoint_and_answer_html(zentao_sim):
     assert edited["date"] >= remark["date"]
     requests.post(f"{sim.url}/index.php", params=edit, data={"lastComment": "<!-- -->"})
     assert sim.comments("APP-3")[0]["comment"] == "<p>edited</p>"  # empty edits are refused
+
+
+def test_the_rest_api_names_a_remarks_actor_by_realname_the_page_data_by_account(zentao_sim):
+    sim = zentao_sim()
+    http = sign_in(sim, "bot")
+    item = sim.item("APP-3")
+    params = {"m": "action", "f": "comment", "objectType": "story", "objectID": item.id,
+              "zentaosid": http.headers["Token"]}  # fmt: skip
+    requests.post(f"{sim.url}/index.php", params=params, data={"comment": "<p>hi</p>"})
+    actions = get(sim, http, f"/stories/{item.id}")["actions"]
+    (rest,) = [a for a in actions if a["action"] == "commented"]
+    assert rest["actor"] == sim.realname("bot") != "bot"
+    view = {"m": "story", "f": "view", "storyID": item.id, "t": "json"}
+    answer = requests.get(f"{sim.url}/index.php",
+                          params={**view, "zentaosid": http.headers["Token"]})  # fmt: skip
+    outer = answer.json()
+    assert outer["status"] == "success" and isinstance(outer["data"], str)
+    page = json.loads(outer["data"])
+    assert page["actions"][str(rest["id"])]["actor"] == "bot"  # keyed by id, as PHP encodes
+    assert page["users"]["bot"] == rest["actor"]
+    lost = requests.get(f"{sim.url}/index.php", params={**view, "zentaosid": "gone"})
+    assert "user&f=login" in lost.text
 
 
 def test_no_rest_comments_unknown_routes_and_hidden_users(zentao_sim):

@@ -15,7 +15,7 @@ from jira_chase.errors import IssueError
 from jira_chase.plan import COMMENT_CREATE, COMMENT_UPDATE, LABELS, Operation
 from jira_chase.simulator.faults import FaultPlan
 from jira_chase.simulator.zentao import ZenTaoSimulator
-from jira_chase.sources.base import Source
+from jira_chase.sources.base import ScratchMemory, Source
 from jira_chase.sources.jira import JiraSource
 from jira_chase.sources.zentao.source import ZenTaoSource
 
@@ -123,17 +123,24 @@ class TestSourceContract:
         assert set(tracker.labels(key)) == {"needs-design", "chase-at-risk"}
 
     def test_a_created_comment_is_found_and_edited_in_place(self, tracker):
-        source, key = tracker.make_source(), tracker.key("APP-1")
+        state = ScratchMemory()  # the state store's part: the secret that seals markers
+
+        def run() -> Any:
+            made = tracker.make_source()
+            made.use_memory(state)
+            return made
+
+        source, key = run(), tracker.key("APP-1")
         assert source.find_managed_comment(key) is None
         (created,) = source.apply([Operation(COMMENT_CREATE, key, comment=comment("one"))])
         assert created.error is None and created.comment_id
-        found = tracker.make_source().find_managed_comment(key)
+        found = run().find_managed_comment(key)
         assert found is not None and (found.comment_id, found.digest) == (created.comment_id,
                                                                           "one")  # fmt: skip
         (updated,) = source.apply([Operation(COMMENT_UPDATE, key, comment=comment("two"),
                                              comment_id=created.comment_id)])  # fmt: skip
         assert updated.error is None and updated.comment_id == created.comment_id
-        found = tracker.make_source().find_managed_comment(key)
+        found = run().find_managed_comment(key)
         assert found is not None and (found.comment_id, found.digest) == (created.comment_id,
                                                                           "two")  # fmt: skip
         assert len(tracker.bot_comments(key)) == 1

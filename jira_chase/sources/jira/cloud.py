@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from jira_chase.comment import FORMAT_VERSION, PROPERTY_KEY, CommentDoc, to_adf
+from jira_chase.comment import FORMAT_VERSION, PROPERTY_KEY, CommentDoc, Marker, to_adf
 from jira_chase.errors import TrackerError
 from jira_chase.sources.jira.site import KEY_PAGE_SIZE, JiraSite
 
@@ -153,20 +153,21 @@ class CloudSite(JiraSite):
     def comment_listing(self) -> dict[str, Any]:
         return {"expand": "properties"}
 
-    def comment_digest(self, comment: dict[str, Any], tag: str = "") -> str | None:
+    def comment_marker(self, comment: dict[str, Any], tag: str = "") -> Marker | None:
         for prop in comment.get("properties") or []:
             value = prop.get("value")
             if prop.get("key") == _property_key(tag) and isinstance(value, dict):
-                return str(value.get("digest", ""))
+                version = value.get("version")
+                return Marker(
+                    version if isinstance(version, int) else 0,
+                    str(value.get("digest", "")),
+                    str(value.get("seal") or ""),
+                )
         return None
 
-    def comment_payload(self, comment: CommentDoc) -> dict[str, Any]:
+    def comment_payload(self, comment: CommentDoc, seal: str) -> dict[str, Any]:
+        value = {"version": FORMAT_VERSION, "digest": comment.digest, "seal": seal}
         return {
             "body": to_adf(comment),
-            "properties": [
-                {
-                    "key": _property_key(comment.tag),
-                    "value": {"version": FORMAT_VERSION, "digest": comment.digest},
-                }
-            ],
+            "properties": [{"key": _property_key(comment.tag), "value": value}],
         }

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from jira_chase.comment import CommentDoc, parse_wiki_marker, to_wiki
+from jira_chase.comment import CommentDoc, Marker, read_wiki_marker, to_wiki
 from jira_chase.errors import TrackerError
 from jira_chase.sources.jira.site import JiraSite
 
@@ -77,10 +77,9 @@ class DataCenterSite(JiraSite):
     def comment_listing(self) -> dict[str, Any]:
         return {}
 
-    def comment_digest(self, comment: dict[str, Any], tag: str = "") -> str | None:
+    def comment_marker(self, comment: dict[str, Any], tag: str = "") -> Marker | None:
         body = comment.get("body")
-        marker = parse_wiki_marker(body, tag) if isinstance(body, str) else None
-        return marker[1] if marker else None
+        return read_wiki_marker(body, tag) if isinstance(body, str) else None
 
-    def comment_payload(self, comment: CommentDoc) -> dict[str, Any]:
-        return {"body": to_wiki(comment)}
+    def comment_payload(self, comment: CommentDoc, seal: str) -> dict[str, Any]:
+        return {"body": to_wiki(comment, seal)}

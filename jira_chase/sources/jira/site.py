@@ -20,7 +20,7 @@ import requests
 from jira import JIRA, JIRAError
 from requests.adapters import HTTPAdapter
 
-from jira_chase.comment import CommentDoc
+from jira_chase.comment import CommentDoc, Marker
 from jira_chase.config import JiraSettings
 from jira_chase.errors import ConfigError, TrackerError
 from jira_chase.sources import json_body
@@ -198,13 +198,14 @@ class JiraSite(ABC):
         """Parameters a comment listing needs beyond paging to show the bot's tags."""
 
     @abstractmethod
-    def comment_digest(self, comment: dict[str, Any], tag: str = "") -> str | None:
-        """The digest a managed comment of the kind `tag` carries, None when `comment`
+    def comment_marker(self, comment: dict[str, Any], tag: str = "") -> Marker | None:
+        """The marker a managed comment of the kind `tag` carries, None when `comment`
         is not one."""
 
     @abstractmethod
-    def comment_payload(self, comment: CommentDoc) -> dict[str, Any]:
-        """The JSON body that writes `comment` as the bot's tagged comment."""
+    def comment_payload(self, comment: CommentDoc, seal: str) -> dict[str, Any]:
+        """The JSON body that writes `comment` as the bot's tagged comment, its marker
+        sealed with `seal`."""
 
     # -- what both do alike ---------------------------------------------------------
 

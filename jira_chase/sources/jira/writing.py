@@ -14,6 +14,7 @@ from jira import JIRAError
 
 from jira_chase.comment import ManagedComment
 from jira_chase.errors import IssueError
+from jira_chase.marker import Sealer
 from jira_chase.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, LABELS, Operation
 from jira_chase.sources.base import Outcome
 from jira_chase.sources.http import BODY_ERRORS, backoff_delay
@@ -44,16 +45,18 @@ class JiraWriter:
         self._bulk_allowed = site.bulk_edit
 
     def find_managed_comment(self, issue_key: str) -> ManagedComment | None:
-        """The bot's own comment on the issue, recognised by its tag (Cloud: a comment
-        property; Data Center: the invisible anchor its body starts with) and by being
-        written by the bot, so no one else's text can pass for it. The oldest one wins
-        should there be more."""
+        """The bot's own comment on the issue, recognised by being written by the bot's
+        account and by its tag (Cloud: a comment property; Data Center: the invisible
+        anchor its body starts with), whose seal proves the content digest (see
+        `jira_chase.marker`), so no one else's comment can pass for it. The oldest one
+        wins should there be more."""
         found = self.managed_comments(issue_key)
         return found[0] if found else None
 
     def managed_comments(self, issue_key: str, tag: str = "") -> list[ManagedComment]:
         """The bot's comments tagged as the kind `tag` (see CommentDoc.tag), oldest first."""
         bot = self.site.bot_id()
+        sealer = Sealer(self.site.memory)
         found: list[ManagedComment] = []
         start = 0
         while True:
@@ -67,8 +70,9 @@ class JiraWriter:
                 author = comment.get("author") or {}
                 if (author.get("accountId") or author.get("name")) != bot:
                     continue
-                digest = self.site.comment_digest(comment, tag)
-                if digest is not None:
+                marker = self.site.comment_marker(comment, tag)
+                if marker is not None:
+                    digest = sealer.digest(issue_key, marker.digest, tag, marker.seal)
                     found.append(ManagedComment(issue_key, str(comment["id"]), digest))
             start += len(comments)
             if not comments or start >= int(page.get("total", 0)):
@@ -169,7 +173,9 @@ class JiraWriter:
 
     def _comment_payload(self, op: Operation) -> dict[str, Any]:
         assert op.comment is not None
-        return self.site.comment_payload(op.comment)
+        doc = op.comment
+        seal = Sealer(self.site.memory).seal(op.issue_key, doc.digest, doc.tag)
+        return self.site.comment_payload(doc, seal)
 
     def _create_comment(self, op: Operation) -> str:
         """POST the comment. A 429 or 503 means Jira did not take it: wait as asked and

@@ -1,7 +1,9 @@
 """The managed comment on ZenTao: a remark made through the web endpoint
 `index.php?m=action&f=comment` with the API token as the session, edited in place with
-`f=editComment`, found by the plain-text marker it starts with among the item's actions,
-and checked by reading the item back after every write (those endpoints answer HTML).
+`f=editComment`, found by the plain-text marker it starts with among the item's actions
+made by the bot's account (the item's page data names accounts; the REST API only
+realnames), its seal proving its content (see `jira_chase.marker`), and checked by
+reading the item back after every write (those endpoints answer HTML).
 ZenTao cannot delete a remark: withdrawing it rewrites it to a short "back on track"
 note."""
 
@@ -17,11 +19,15 @@ from jira_chase.comment import (
     RECOVERED,
     CommentDoc,
     ManagedComment,
-    parse_zentao_marker,
+    Marker,
+    read_zentao_marker,
     to_zentao_html,
 )
 from jira_chase.errors import IssueError
+from jira_chase.marker import Sealer
+from jira_chase.sources.base import Memory
 from jira_chase.sources.http import BODY_ERRORS
+from jira_chase.sources.zentao.items import split_key
 from jira_chase.sources.zentao.people import People
 from jira_chase.sources.zentao.reading import ZenTaoReader
 from jira_chase.sources.zentao.session import HttpError, Malformed, ZenTaoSession
@@ -41,22 +47,54 @@ WITHDRAWN = CommentDoc(
 class Remarks:
     """The signed-in account's tagged remarks on ZenTao items."""
 
-    def __init__(self, session: ZenTaoSession, people: People, reader: ZenTaoReader):
+    def __init__(
+        self, session: ZenTaoSession, people: People, reader: ZenTaoReader, memory: Memory
+    ):
         self.session = session
         self.people = people
         self.reader = reader
+        #: Where the secret that seals the markers is kept (see `jira_chase.marker`).
+        self.memory = memory
+
+    def authors(self, issue_key: str) -> dict[str, str]:
+        """The account that made each of the item's actions, by action id. The REST API
+        names an actor by realname, which anyone may choose; the item's page data
+        (`index.php?m=<kind>&f=view&t=json`) keeps the account."""
+        kind, number = split_key(issue_key)
+        data = self.session.web_view(kind, {f"{kind}ID": number})
+        actions = data.get("actions")
+        # PHP encodes the actions, an array keyed by id, as an object.
+        rows = list(actions.values()) if isinstance(actions, dict) else actions
+        return {
+            str(row.get("id")): row["actor"]
+            for row in (rows if isinstance(rows, list) else ())
+            if isinstance(row, dict) and isinstance(row.get("actor"), str)
+        }
 
     def _managed(
         self, issue_key: str, actions: list[dict[str, Any]], tag: str = ""
     ) -> list[ManagedComment]:
-        found = []
+        """The remarks of the kind `tag` that start with a marker and that the signed-in
+        account made (by account, never by realname), oldest first, each with the digest
+        its seal proves (`UNSEALED` when it proves none)."""
+        tagged: list[tuple[str, Marker]] = []
         for action in sorted(actions, key=lambda a: int(a.get("id") or 0)):
-            if action.get("action") != "commented" or not self.people.is_bot(action.get("actor")):
+            if action.get("action") != "commented":
                 continue
-            marker = parse_zentao_marker(str(action.get("comment") or ""), tag)
+            marker = read_zentao_marker(str(action.get("comment") or ""), tag)
             if marker is not None:
-                found.append(ManagedComment(issue_key, str(action.get("id")), marker[1]))
-        return found
+                tagged.append((str(action.get("id")), marker))
+        if not tagged:
+            return []
+        authors = self.authors(issue_key)
+        bot = self.people.profile()["account"]
+        sealer = Sealer(self.memory)
+        return [
+            ManagedComment(issue_key, action_id,
+                           sealer.digest(issue_key, marker.digest, tag, marker.seal))
+            for action_id, marker in tagged
+            if authors.get(action_id) == bot
+        ]  # fmt: skip
 
     def managed_comments(self, issue_key: str, tag: str = "") -> list[ManagedComment]:
         """The bot's remarks that start with the marker, oldest first, read from the
@@ -86,7 +124,7 @@ class Remarks:
             if existing.digest != doc.digest:
                 return self.edit(key, kind, number, existing.comment_id, doc)
             return existing.comment_id
-        html = to_zentao_html(doc)
+        html = to_zentao_html(doc, Sealer(self.memory).seal(key, doc.digest, doc.tag))
         for attempt in range(2):
             try:
                 self._post("comment", {"objectType": kind, "objectID": number}, {"comment": html})
@@ -108,8 +146,13 @@ class Remarks:
         )
 
     def edit(self, key: str, kind: str, number: int, comment_id: str, doc: CommentDoc) -> str:
-        """Rewrite the bot's remark in place (`f=editComment`) and read it back."""
-        html = to_zentao_html(doc)
+        """Rewrite the bot's remark in place (`f=editComment`) and read it back. ZenTao
+        edits any remark by its id, so the remark's account is checked first: one that
+        is not the bot's is never edited (it counts as gone)."""
+        if self.authors(key).get(comment_id) != self.people.profile()["account"]:
+            raise IssueError(key, f"the managed comment {comment_id} is gone", status=404)
+        seal = Sealer(self.memory).seal(key, doc.digest, doc.tag)
+        html = to_zentao_html(doc, seal)
         for attempt in range(2):
             try:
                 self._post("editComment", {"actionID": comment_id}, {"lastComment": html})
@@ -120,14 +163,10 @@ class Remarks:
                 pass  # an edit is idempotent: read back, then try again
             actions = self.reader.actions(key) or []
             action = next((a for a in actions if str(a.get("id")) == comment_id), None)
-            if (
-                action is None
-                or action.get("action") != "commented"
-                or not self.people.is_bot(action.get("actor"))
-            ):
+            if action is None or action.get("action") != "commented":
                 raise IssueError(key, f"the managed comment {comment_id} is gone", status=404)
-            marker = parse_zentao_marker(str(action.get("comment") or ""), doc.tag)
-            if marker is not None and marker[1] == doc.digest:
+            marker = read_zentao_marker(str(action.get("comment") or ""), doc.tag)
+            if marker is not None and (marker.digest, marker.seal) == (doc.digest, seal):
                 return comment_id
             if attempt == 0:
                 self.session.stats.retries += 1

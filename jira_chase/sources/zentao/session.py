@@ -81,6 +81,14 @@ def _timed_out(exc: Exception) -> bool:
     return isinstance(reason, errors.TimeoutError)
 
 
+def _decoded(text: str) -> Any:
+    """JSON text decoded, however deeply it nests (too deep a value stands as None)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        return json_body.loads_bounded(text)[0]
+
+
 class ZenTaoSession:
     """Requests to one ZenTao as `zentao.account`, signed in on first use and again
     whenever ZenTao says the session ended; `stats` counts every request and retry."""
@@ -293,6 +301,36 @@ class ZenTaoSession:
         except (requests.RequestException, ValueError, AttributeError):
             log.info("ZenTao did not report its version (index.php?mode=getconfig)")
         return "?"
+
+    def web_view(self, module: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """A web page's data as JSON (`index.php?m=<module>&f=view&t=json`): ZenTao
+        answers `{"status", "data"}` with the page's variables JSON-encoded in `data`,
+        as stored (an action's `actor` is an account, where the REST API names a
+        realname). A login page means the session ended: sign in again and ask once
+        more. Raises HttpError, Malformed or requests' errors."""
+        for attempt in range(2):
+            query = {"m": module, "f": "view", **params, "t": "json",
+                     "zentaosid": self._session()}  # fmt: skip
+            response = self.http.get(
+                self.base + "/index.php", params=query, timeout=self.settings.timeout
+            )
+            if response.status_code >= 400:
+                raise HttpError(response.status_code, _detail(response))
+            if "f=login" in response.text and not attempt:
+                log.info("ZenTao answered its sign-in page (the session expired); signing in")
+                self._token = None
+                continue
+            try:
+                outer = response.json()
+                inner = outer["data"] if isinstance(outer, dict) else None
+                data = _decoded(inner) if isinstance(inner, str) else None
+            except (ValueError, KeyError, TypeError) as exc:
+                page = response.text if not_json_at_all(response.text) else None
+                raise Malformed(f"the {module} page's data is not JSON ({exc})", page) from None
+            if not isinstance(data, dict):
+                raise Malformed(f"the {module} page's data is not a JSON object")
+            return data
+        raise AssertionError("unreachable")
 
     def post_form(
         self, module: str, method: str, params: Mapping[str, Any], form: Sequence[tuple[str, str]]

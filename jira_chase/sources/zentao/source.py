@@ -57,7 +57,7 @@ class ZenTaoSource:
         self.reader = ZenTaoReader(
             self.session, self.people, self.refusals, snapshots=snapshots, clock=clock
         )
-        self.remarks = Remarks(self.session, self.people, self.reader)
+        self.remarks = Remarks(self.session, self.people, self.reader, self.memory)
         self.keywords = KeywordWriter(self.session, self.reader, self.refusals)
 
     @property
@@ -68,6 +68,7 @@ class ZenTaoSource:
     def use_memory(self, memory: Memory) -> None:
         self.memory = memory
         self.refusals.use(memory)
+        self.remarks.memory = memory
 
     def identify(self) -> ServerIdentity:
         return self.reader.identify()

@@ -39,8 +39,14 @@ def test_comment_is_created_found_edited_in_place_and_withdrawn(zentao_sim):
     assert created.error is None and created.comment_id
     (remark,) = bot_remarks(sim, key)
     assert parse_zentao_marker(remark["comment"]) == (FORMAT_VERSION, "aaa")
-    found = ZenTaoSource(settings(sim.url)).find_managed_comment(key)
+    # Another run with the same state (the secret that seals the marker) finds it...
+    again = ZenTaoSource(settings(sim.url))
+    again.use_memory(source.memory)
+    found = again.find_managed_comment(key)
     assert found is not None and (found.comment_id, found.digest) == (created.comment_id, "aaa")
+    # ... one with a lost state finds it by its account, its content to be rewritten.
+    found = ZenTaoSource(settings(sim.url)).find_managed_comment(key)
+    assert found is not None and (found.comment_id, found.digest) == (created.comment_id, "")
     (updated,) = source.apply([Operation(COMMENT_UPDATE, key, comment=doc("bbb"),
                                          comment_id=created.comment_id)])  # fmt: skip
     assert updated.error is None and updated.comment_id == created.comment_id
@@ -107,3 +113,19 @@ def test_an_edit_of_a_vanished_comment_is_a_404(zentao_sim):
         [Operation(COMMENT_UPDATE, "story-1", comment=doc(), comment_id="9999")]
     )
     assert isinstance(outcome.error, IssueError) and outcome.error.status == 404
+
+
+def test_an_edit_never_touches_a_remark_of_another_account(zentao_sim):
+    # ZenTao edits any remark by its id: a comment id that is not the bot's (a state file
+    # from a version that trusted realnames) must not be written through.
+    sim = zentao_sim()
+    answer = requests.post(f"{sim.url}/api.php/v1/tokens", json={"account": "ann", "password": "x"})
+    params = {"m": "action", "f": "comment", "objectType": "story", "objectID": 1,
+              "zentaosid": answer.json()["token"]}  # fmt: skip
+    requests.post(f"{sim.url}/index.php", params=params, data={"comment": "[jira-chase:2:x] ok"})
+    (theirs,) = [c for c in sim.comments("story-1") if "jira-chase" in c["comment"]]
+    (outcome,) = ZenTaoSource(settings(sim.url)).apply(
+        [Operation(COMMENT_UPDATE, "story-1", comment=doc(), comment_id=str(theirs["id"]))]
+    )
+    assert isinstance(outcome.error, IssueError) and outcome.error.status == 404
+    assert [c for c in sim.comments("story-1") if "jira-chase" in c["comment"]] == [theirs]
