@@ -93,6 +93,10 @@ class ManagedComment:
     issue_key: str
     comment_id: str
     digest: str
+    #: What the marker says the content is, whether or not its seal verifies (`digest`
+    #: is `marker.UNSEALED` when it does not): enough to tell, say, which week a weekly
+    #: check was written for after the secret was lost.
+    said: str = ""
 
 
 def findings_digest(verdict: Verdict) -> str:

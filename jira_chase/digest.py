@@ -183,7 +183,9 @@ def post(
     # when there are several.
     stamp = period_stamp(start)
     try:
-        found = [c for c in source.managed_comments(issue, TAG) if c.digest.startswith(stamp)]
+        # (by what its marker says: a comment whose seal the current secret cannot check
+        # is still this week's, and is rewritten under the current secret)
+        found = [c for c in source.managed_comments(issue, TAG) if c.said.startswith(stamp)]
     except TrackerError as exc:
         return DigestOutcome(issue, "failed", error=f"digest.issue: {exc}")
     keep = next((c for c in found if c.comment_id == known.get("comment_id")), None)

@@ -73,7 +73,9 @@ class JiraWriter:
                 marker = self.site.comment_marker(comment, tag)
                 if marker is not None:
                     digest = sealer.digest(issue_key, marker.digest, tag, marker.seal)
-                    found.append(ManagedComment(issue_key, str(comment["id"]), digest))
+                    found.append(
+                        ManagedComment(issue_key, str(comment["id"]), digest, marker.digest)
+                    )
             start += len(comments)
             if not comments or start >= int(page.get("total", 0)):
                 return found

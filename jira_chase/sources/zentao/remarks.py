@@ -91,7 +91,8 @@ class Remarks:
         sealer = Sealer(self.memory)
         return [
             ManagedComment(issue_key, action_id,
-                           sealer.digest(issue_key, marker.digest, tag, marker.seal))
+                           sealer.digest(issue_key, marker.digest, tag, marker.seal),
+                           marker.digest)
             for action_id, marker in tagged
             if authors.get(action_id) == bot
         ]  # fmt: skip
