@@ -17,6 +17,7 @@ from typing import Any
 
 from jira_chase.comment import CommentDoc
 from jira_chase.config import Settings
+from jira_chase.errors import TrackerError
 from jira_chase.evaluate import Evaluation
 from jira_chase.plan import COMMENT_CREATE, COMMENT_UPDATE, Operation
 from jira_chase.rules.context import fmt_share, fmt_time
@@ -29,6 +30,12 @@ TAG = "goal"
 FACT = "goal-comment"
 #: At most this many issue keys are named.
 MAX_KEYS = 20
+
+
+def goal_stamp(index: int) -> str:
+    """How a goal comment's digest starts: which goal it is for (several goals may name
+    one issue), so the comment is found again on the tracker after a lost state."""
+    return f"{index}z"
 
 
 def build(goal: GoalStatus, evaluation: Evaluation) -> CommentDoc:
@@ -79,7 +86,8 @@ def build(goal: GoalStatus, evaluation: Evaluation) -> CommentDoc:
             f"As of {fmt_time(evaluation.now)}. jira-chase edits this comment when the "
             "goal's status, its progress or the issues that must move change."
         ),
-        digest=hashlib.sha256(json.dumps(stable).encode()).hexdigest()[:16],
+        digest=goal_stamp(goal.index)
+        + hashlib.sha256(json.dumps(stable).encode()).hexdigest()[:14],
         tag=TAG,
         sections=sections,
     )
@@ -122,6 +130,16 @@ def post(
         doc = build(goal, evaluation)
         fact = f"{goal.index}:{issue}"
         known = json.loads(known_all.get(fact, "{}"))
+        if not known.get("comment_id"):
+            # Not in the state (a first run, or a lost state): the tracker may have it.
+            try:
+                stamp = goal_stamp(goal.index)
+                found = [c for c in source.managed_comments(issue, TAG) if c.said.startswith(stamp)]
+            except TrackerError as exc:
+                outcomes.append(GoalCommentOutcome(goal.name, issue, "failed", error=str(exc)))
+                continue
+            if found:
+                known = {"comment_id": found[0].comment_id, "digest": found[0].digest}
         if known.get("comment_id") and known.get("digest") == doc.digest:
             outcomes.append(GoalCommentOutcome(goal.name, issue, "unchanged", known["comment_id"]))
             continue

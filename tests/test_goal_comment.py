@@ -74,6 +74,13 @@ def test_the_goal_issue_carries_the_goals_status_in_one_comment(tmp_path, jira_s
     (edited,) = [c for c in sim.comments("APP-1") if c["author"] == "u-bot"]
     assert edited["id"] == comment["id"] and "16 of 20 issues done" in text_of(edited["body"])
 
+    # A lost state file: the goal's comment is found again on the tracker, not added.
+    (tmp_path / "s.sqlite").unlink()
+    again = sync(config, "2026-11-20T17:45:00Z")
+    assert again["goal_comments"][0]["action"] in ("edited", "unchanged")
+    (kept,) = [c for c in sim.comments("APP-1") if c["author"] == "u-bot"]
+    assert kept["id"] == comment["id"]
+
 
 def test_a_goal_issue_that_does_not_exist_is_a_failed_write_naming_it(tmp_path, jira_sim):
     sim = jira_sim(build_demo_dataset())
