@@ -332,6 +332,9 @@ class FocusSettings(Section):
 class CooperationSettings(Section):
     blocked_days: float | None = Field(default=None, ge=0)
     label_blockers: bool = False
+    #: Another team's unfinished issue has waited this long on ours: a finding on ours
+    #: (warn at 1x, critical at 2x).
+    wait_days: float | None = Field(default=None, gt=0)
 
 
 class MetricsSettings(Section):

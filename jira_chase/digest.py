@@ -101,6 +101,24 @@ def build(settings: Settings, store: StateStore, evaluation: Evaluation, start: 
             f"{goal.name}: {moved}{fmt_share(goal.fraction)} done, plan "
             f"{fmt_share(goal.planned_today)}, {goal.status}{forecast}"
         )
+    waits = []
+    if evaluation.waits is not None:
+        before_waits: dict[str, Any] = (baseline or {}).get("waits") or {}
+        for team in sorted(evaluation.waits.caused):
+            caused, suffered = evaluation.waits.caused[team], evaluation.waits.suffered[team]
+            if not caused.count and not suffered.count:
+                continue
+            start_of_week: dict[str, Any] | None = before_waits.get(team)
+            trend = (
+                f" (when the week began: {start_of_week['caused_open']} and "
+                f"{start_of_week['suffered_open']} open)"
+                if start_of_week
+                else ""
+            )
+            waits.append(
+                f"{team}: others waited on us {caused.describe()}; we waited on others "
+                f"{suffered.describe()}{trend}"
+            )
     flow = []
     metrics = evaluation.metrics
     if metrics is not None and metrics.bottleneck is not None:
@@ -119,6 +137,8 @@ def build(settings: Settings, store: StateStore, evaluation: Evaluation, start: 
     sections: list[tuple[str, tuple[str, ...]]] = [("Health", tuple(flagged))]
     if goals:
         sections.append(("Goals", tuple(goals)))
+    if waits:
+        sections.append(("Waits between teams", tuple(waits)))
     sections.append(("Flow", tuple(flow)))
     heading = f"jira-chase weekly check: the week from {start.isoformat()}"
     digest = (

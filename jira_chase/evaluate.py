@@ -27,6 +27,7 @@ from jira_chase.rules import (
     skills,
     steps,
     stuck,
+    waits,
 )
 from jira_chase.rules.values import WEEK, FlowMetrics, GoalStatus
 from jira_chase.timeline import Timeline, build_timeline, release, settled_timeline
@@ -102,6 +103,8 @@ class Coverage:
     unmapped: Mapping[str, int] = field(default_factory=dict)
     exempt: tuple[str, ...] = ()
     unused: tuple[str, ...] = ()
+    #: Waits between teams whose start is not known (no link date, no waiting status).
+    unknown_waits: int = 0
 
     def lines(self, total: int) -> list[str]:
         """One warning line per gap, for people."""
@@ -136,6 +139,11 @@ class Coverage:
                 f"{' …' if len(self.exempt) > 5 else ''})"
             )
         out += self.unused
+        if self.unknown_waits:
+            out.append(
+                f"{self.unknown_waits} waits between teams have no known start (no link date "
+                "in the history, no waiting status): counted open, without a duration"
+            )
         return out
 
     def to_dict(self) -> dict[str, object]:
@@ -146,6 +154,7 @@ class Coverage:
             "unmapped_statuses": dict(sorted(self.unmapped.items())),
             "exempt": list(self.exempt),
             "unused_config_names": list(self.unused),
+            "waits_without_start": self.unknown_waits,
         }
 
 
@@ -171,6 +180,8 @@ class Evaluation:
     #: Of the issues finished in the window, how many look like the process (None when
     #: the `hygiene` family is disabled).
     process: hygiene.ProcessShare | None = None
+    #: Waits between the teams, both ways (None when `cooperation` is disabled).
+    waits: waits.TeamWaits | None = None
 
     def unhealthy(self) -> list[Verdict]:
         return [v for v in self.verdicts if v.findings]
@@ -210,7 +221,12 @@ def _evaluate(
     ]
     del ordered, settled
     flow = metrics.measure(subjects, ctx)
-    ctx = replace(ctx, metrics=flow)
+    between = (
+        None
+        if "cooperation" in settings.rules.disabled
+        else (waits.team_waits(subjects, ctx, window_start))
+    )
+    ctx = replace(ctx, metrics=flow, waits=between)
     goal_statuses = tuple(goals.judge_goals(subjects, ctx))
     ctx = replace(ctx, goals=goal_statuses)
 
@@ -299,6 +315,7 @@ def _evaluate(
         goals=goal_statuses,
         blockers=cooperation.blockers(kept) if settings.cooperation.label_blockers else {},
         process=process,
+        waits=between,
         coverage=_coverage(subjects, ctx, exempt),
     )
 
@@ -402,6 +419,7 @@ def _coverage(subjects: Sequence[Subject], ctx: RuleContext, exempt: set[str]) -
         unmapped=unmapped,
         exempt=tuple(s.issue.key for s in subjects if s.issue.key in exempt),
         unused=tuple(dict.fromkeys(unused)),
+        unknown_waits=sum(1 for w in ctx.waits.waits if w.start is None) if ctx.waits else 0,
     )
 
 

@@ -128,7 +128,7 @@ def writable_labels(prefix: str) -> tuple[str, ...]:
     outside the scope ask for exactly these."""
     names = (Health.OFF_TRACK.value, Health.AT_RISK.value, *CAUSE_LABELS, BLOCKING,
              *LEGACY_LABELS)  # fmt: skip
-    return tuple(prefix + name for name in names)
+    return tuple(dict.fromkeys(prefix + name for name in names))
 
 
 def desired_labels(verdict: Verdict, prefix: str, *, blocking: bool = False) -> list[str]:
@@ -139,7 +139,7 @@ def desired_labels(verdict: Verdict, prefix: str, *, blocking: bool = False) -> 
     if verdict.health is Health.HEALTHY:
         return labels
     health = [prefix + verdict.health.value] + [prefix + c for c in verdict.causes]
-    return health + labels
+    return list(dict.fromkeys(health + labels))
 
 
 def _reason(verdict: Verdict) -> str:

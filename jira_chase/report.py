@@ -38,6 +38,7 @@ def team_to_dict(evaluation: Evaluation) -> dict[str, Any]:
         "blockers": {
             key: sorted({f.issue_key for f in found}) for key, found in evaluation.blockers.items()
         },
+        "waits": evaluation.waits.to_dict() if evaluation.waits is not None else None,
     }
 
 
@@ -285,6 +286,8 @@ def _team_brief(evaluation: Evaluation) -> list[str]:
         lines.append(f"Team (last {metrics.window_weeks} weeks): " + " · ".join(parts))
     if evaluation.goals:
         lines.append("Goals: " + " · ".join(f"{g.name} {g.status}" for g in evaluation.goals))
+    if evaluation.waits is not None:
+        lines += [f"Waits {line}" for line in evaluation.waits.lines()]
     if evaluation.team_findings:
         worst = max(evaluation.team_findings, key=lambda f: f.severity)
         more = len(evaluation.team_findings) - 1

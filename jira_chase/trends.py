@@ -48,6 +48,17 @@ def team_state(evaluation: Evaluation, since_rollout: int | None = None) -> dict
             "cycle_time_p85": round(cycle.p85, 2) if cycle else None,
             "bottleneck": metrics.bottleneck,
         },
+        "waits": None
+        if evaluation.waits is None
+        else {
+            team: {
+                "caused_open": evaluation.waits.caused[team].open,
+                "caused_median": evaluation.waits.caused[team].to_dict()["median_days"],
+                "suffered_open": evaluation.waits.suffered[team].open,
+                "suffered_median": evaluation.waits.suffered[team].to_dict()["median_days"],
+            }
+            for team in sorted(evaluation.waits.caused)
+        },
         "goals": [
             {
                 "name": g.name,

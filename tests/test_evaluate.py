@@ -348,7 +348,9 @@ def test_every_cause_is_a_label_and_each_finding_has_one():
     from jira_chase.model import Finding
     from jira_chase.rules import CAUSE_LABELS, MAX_CAUSES, cause
 
-    assert CAUSE_LABELS == ("redline", "blocked", "stuck", "must-finish", "must-start", "habits")
+    assert CAUSE_LABELS == (
+        "redline", "blocked", "blocking", "stuck", "must-finish", "must-start", "habits",
+    )  # fmt: skip
     assert MAX_CAUSES == 3
 
     def one(family: str, rule: str = "r") -> str:
@@ -358,3 +360,4 @@ def test_every_cause_is_a_label_and_each_finding_has_one():
         "stuck", "redline", "habits", "habits", "habits", "blocked"
     ]  # fmt: skip
     assert (one("goal", "must-start"), one("goal", "must-finish")) == ("must-start", "must-finish")
+    assert one("cooperation", "blocking-other-team") == "blocking"

@@ -66,11 +66,17 @@ CAUSES = {
     "cooperation": "blocked",
 }
 #: Causes by rule, where a family has more than one.
-RULE_CAUSES = {"must-start": "must-start", "must-finish": "must-finish"}
+RULE_CAUSES = {
+    "must-start": "must-start",
+    "must-finish": "must-finish",
+    "blocking-other-team": "blocking",
+}
 #: Every cause label, in the order a label set is shown and chosen when an issue has
 #: more causes than `MAX_CAUSES` (after severity): a red line first, then what another
 #: team must do, then what the assignee must do.
-CAUSE_LABELS = ("redline", "blocked", "stuck", "must-finish", "must-start", "habits")
+CAUSE_LABELS = (
+    "redline", "blocked", "blocking", "stuck", "must-finish", "must-start", "habits",
+)  # fmt: skip
 #: At most this many cause labels on one issue (its comment names every finding): a
 #: label a manager filters by stays a short list.
 MAX_CAUSES = 3

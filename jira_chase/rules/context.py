@@ -7,11 +7,14 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from jira_chase.config import OverrideSettings, Settings, StepSettings
 from jira_chase.model import Change, Issue, Link
 from jira_chase.rules.values import FlowMetrics, GoalStatus
+
+if TYPE_CHECKING:
+    from jira_chase.rules.waits import TeamWaits
 from jira_chase.timeline import Calendar, StepMap, Timeline
 
 #: The link type (case-insensitive) that makes one issue wait for another.
@@ -44,6 +47,8 @@ class RuleContext:
     bot_id: str | None = None
     metrics: FlowMetrics | None = None
     goals: tuple[GoalStatus, ...] | None = None
+    #: The waits between teams, both ways (measured with the metrics).
+    waits: TeamWaits | None = None
     #: Every subject of the run, also those no rule judges one by one (finished long
     #: ago): what a rule reads about the rest of the scope (is the parent done?).
     #: None: the subjects the rule is given are the whole scope.

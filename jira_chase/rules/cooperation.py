@@ -18,6 +18,10 @@ from jira_chase.rules.context import (
 
 #: The rule whose findings name a blocking issue of another project.
 BLOCKED_BY_OTHER_TEAM = "blocked-by-other-team"
+#: The rule whose findings say that another team waits on this issue.
+BLOCKING_OTHER_TEAM = "blocking-other-team"
+#: Critical once another team has waited this multiple of `cooperation.wait_days`.
+CRITICAL_FACTOR = 2.0
 
 
 def _blocked_by_other_team(issue: Issue, ctx: RuleContext) -> list[Link]:
@@ -40,7 +44,7 @@ def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
     """An unfinished issue blocked for at least `cooperation.blocked_days` — by an
     unfinished issue of another project, or flagged — gets a warn finding naming the
     blocker, its project, status and assignee."""
-    findings = []
+    findings = check_blocking(subjects, ctx)
     for subject in subjects:
         issue = subject.issue
         if subject.timeline.current.done:
@@ -104,6 +108,49 @@ def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
                         ),
                     )
                 )
+    return findings
+
+
+def check_blocking(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
+    """Another team waits on us: our unfinished issue that blocks an unfinished issue of
+    another project for `cooperation.wait_days` or longer (since the link was made) gets
+    a finding naming who waits and since when — warn at 1x, critical at 2x. A wait whose
+    start is not known is counted for the team, never judged here."""
+    limit = ctx.settings.cooperation.wait_days
+    team = ctx.waits
+    if limit is None or team is None:
+        return []
+    ours = {s.issue.key for s in subjects if not s.timeline.current.done}
+    findings = []
+    for wait in team.waits:
+        if not wait.open or wait.blocker not in ours or wait.start is None:
+            continue
+        days = ctx.calendar.days_between(wait.start, ctx.now)
+        if days < limit:
+            continue
+        critical = days >= CRITICAL_FACTOR * limit
+        findings.append(
+            Finding(
+                issue_key=wait.blocker,
+                family="cooperation",
+                rule=BLOCKING_OTHER_TEAM,
+                severity=Severity.CRITICAL if critical else Severity.WARN,
+                message=(
+                    f"{wait.waiting} ({wait.waiting_team}) has waited on this since "
+                    f"{fmt_date(wait.start)} ({fmt_days(days)}; limit {fmt_days(limit)})"
+                ),
+                config_key="cooperation.wait_days",
+                volatile=("waited for",),
+                evidence=(
+                    ("waiting issue", wait.waiting),
+                    ("waiting team", wait.waiting_team),
+                    ("waiting since", fmt_time(wait.start)),
+                    ("waited for", fmt_days(days)),
+                    ("limit", fmt_days(limit)),
+                    ("critical at", fmt_days(CRITICAL_FACTOR * limit)),
+                ),
+            )
+        )
     return findings
 
 

@@ -398,6 +398,39 @@ class Dataset:
         issue.updated = at
         return entry
 
+    def add_link(self, link_type: str, outward: Issue, inward: Issue, by: str,
+                 at: datetime) -> str:  # fmt: skip
+        """Link two issues as a person would ("``outward`` blocks ``inward``" for Blocks):
+        both ends show the link and record it in their changelog (field ``Link``, text
+        "This issue is blocked by OPS-7"), as Jira does. Returns the link's id."""
+        if outward is inward:
+            raise DatasetError(f"dataset: issue {outward.key}: an issue cannot link to itself")
+        self.generation += 1
+        link_id = self._new_id()
+        for end, far, side in ((outward, inward, "outward"), (inward, outward, "inward")):
+            end.links.append(Link(link_id, link_type, side, far.key, at))
+            text = f"This issue {link_phrase(link_type, side)} {far.key}"
+            item = ChangeItem("Link", None, far.key, None, text)
+            _append_history(end, History(self._new_id(), at, by, (item,)))
+            end.updated = at
+        return link_id
+
+    def remove_link(self, link_id: str, by: str, at: datetime) -> bool:
+        """Remove a link as a person would: both ends record it (``Link``, from the text it
+        had). False when there is no such link."""
+        ends = [(issue, link) for issue in self.issues.values() for link in issue.links
+                if link.id == link_id]  # fmt: skip
+        if not ends:
+            return False
+        self.generation += 1
+        for issue, link in ends:
+            issue.links.remove(link)
+            text = f"This issue {link_phrase(link.type, link.direction)} {link.key}"
+            item = ChangeItem("Link", link.key, None, text, None)
+            _append_history(issue, History(self._new_id(), at, by, (item,)))
+            issue.updated = at
+        return True
+
     def resolved_at(self, issue: Issue) -> datetime | None:
         """When an issue in a done status last arrived in the done category from outside
         it (its creation when it never did); None while it is not done."""

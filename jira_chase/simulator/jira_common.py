@@ -38,7 +38,7 @@ from email.utils import formatdate
 from typing import Any
 
 from jira_chase.simulator import faults
-from jira_chase.simulator.dataset import Comment, Dataset, Issue, User
+from jira_chase.simulator.dataset import LINK_TYPES, Comment, Dataset, Issue, User
 from jira_chase.simulator.faults import FaultPlan
 from jira_chase.simulator.http import ApiError, Request, Response, Router
 from jira_chase.simulator.jira_filters import FilterRoutes
@@ -139,6 +139,8 @@ class JiraApi(FilterRoutes):
         add("GET", f"{base}/issue/{{issue}}/comment/{{comment}}", self.get_comment)
         add("PUT", f"{base}/issue/{{issue}}/comment/{{comment}}", self.edit_comment)
         add("DELETE", f"{base}/issue/{{issue}}/comment/{{comment}}", self.delete_comment)
+        add("POST", f"{base}/issueLink", self.add_link)
+        add("DELETE", f"{base}/issueLink/{{link}}", self.remove_link)
         add("GET", f"{base}/issue/{{issue}}/properties", self.list_issue_properties)
         prop = f"{base}/issue/{{issue}}/properties/{{key}}"
         add("GET", prop, self.get_issue_property)
@@ -528,6 +530,37 @@ class JiraApi(FilterRoutes):
             )
         self.check_writable(issue, NO_TRANSITION)
         self.dataset.set_status(issue, target.name, user.id, self.clock())
+        return Response(204)
+
+    def add_link(self, request: Request, user: User) -> Response:
+        """`POST issueLink`: the outward issue is the "from" end ("outwardIssue blocks
+        inwardIssue" for Blocks); both ends record it in their changelog. 201, no body."""
+        body = self._object_body(request)
+        unknown = sorted(body.keys() - {"type", "inwardIssue", "outwardIssue", "comment"})
+        if unknown:
+            raise ApiError(400, [f'Unrecognized field "{unknown[0]}".'])
+        kind = body.get("type")
+        name = kind.get("name") if isinstance(kind, dict) else None
+        if name not in LINK_TYPES:
+            raise ApiError(404, [f"No issue link type with name '{name}' found."])
+        ends = []
+        for side in ("outwardIssue", "inwardIssue"):
+            ref = body.get(side)
+            key = ref.get("key") or ref.get("id") if isinstance(ref, dict) else None
+            issue = self.dataset.issue_by_id_or_key(str(key)) if key else None
+            if issue is None:
+                raise ApiError(404, [f"Issue '{key}' does not exist or you do not have "
+                                     "permission to see it."])  # fmt: skip
+            ends.append(issue)
+        outward, inward = ends
+        self.check_writable(outward, "You do not have the permission to link issues.")
+        self.dataset.add_link(name, outward, inward, user.id, self.clock())
+        return Response(201)
+
+    def remove_link(self, request: Request, user: User) -> Response:
+        """`DELETE issueLink/{id}`: both ends record the removal. 204; 404 when unknown."""
+        if not self.dataset.remove_link(request.params["link"], user.id, self.clock()):
+            raise ApiError(404, [f"No issue link with id '{request.params['link']}' exists."])
         return Response(204)
 
     def list_comments(self, request: Request, user: User) -> Response:
