@@ -171,7 +171,10 @@ def _round(value: float | None, digits: int = 2) -> float | None:
 
 
 MET, ON_TRACK, AT_RISK, OFF_TRACK, EMPTY = "met", "on-track", "at-risk", "off-track", "empty"
-_RANK = {MET: 0, ON_TRACK: 0, EMPTY: 1, AT_RISK: 1, OFF_TRACK: 2}
+#: What the data cannot say (a points goal whose issues carry no estimate): said with
+#: its reason, and judged by nothing.
+UNKNOWN = "unknown"
+_RANK = {MET: 0, ON_TRACK: 0, UNKNOWN: 0, EMPTY: 1, AT_RISK: 1, OFF_TRACK: 2}
 
 
 @dataclass(frozen=True)
@@ -181,7 +184,7 @@ class CheckpointStatus:
     date: Day
     target: float  # fraction of the goal's scope
     target_units: float
-    status: str  # met | on-track | at-risk | off-track
+    status: str  # met | on-track | at-risk | off-track | unknown
     reason: str
     forecast_p85: Day | None  # None when met, or when there is nothing to forecast from
     config_key: str  # the setting behind the status
@@ -235,6 +238,8 @@ class GoalStatus:
         judged = self.judged
         if judged is not None:
             return judged.status
+        if any(c.status == UNKNOWN for c in self.checkpoints):
+            return UNKNOWN
         return MET if all(c.status == MET for c in self.checkpoints) else ON_TRACK
 
     def describe(self, value: float) -> str:
