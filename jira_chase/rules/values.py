@@ -109,6 +109,9 @@ class FlowMetrics:
     #: When the current piece of work of each issue in `aging_at_risk` or
     #: `aging_off_track` started (where its age counts from).
     aging_since: dict[str, datetime] = field(default_factory=dict)
+    #: Issues done now whose status history is unknown and that were touched inside the
+    #: window: they may have finished there, at a time nobody knows.
+    undated_finished: int = 0
 
     @property
     def data_weeks(self) -> float:
@@ -124,8 +127,30 @@ class FlowMetrics:
         return self.data_weeks < self.window_weeks
 
     @property
-    def throughput_per_week(self) -> float:
+    def throughput_per_week(self) -> float | None:
+        """Finished issues per week with data; None (unknown) while some issues may have
+        finished in the window at a time nobody knows (`undated_finished`)."""
+        return None if self.undated_finished else self.dated_throughput
+
+    @property
+    def dated_throughput(self) -> float:
+        """Issues per week that finished in the window at a known time (a lower bound
+        while `undated_finished`)."""
         return self.finished / self.data_weeks
+
+    def throughput_text(self) -> str:
+        """The throughput for people: "2.5/week", or unknown and why."""
+        if not self.undated_finished:
+            return f"{self.dated_throughput:.1f}/week"
+        floor = f" (at least {self.dated_throughput:.1f}/week)" if self.finished else ""
+        return (
+            f"unknown{floor}: {self.undated_finished} done issues without a status history "
+            "may have finished in the window"
+        )
+
+    def cycle_time_unknown(self) -> bool:
+        """No cycle time measured, while some issues finished at a time nobody knows."""
+        return self.cycle_time is None and self.undated_finished > 0
 
     @property
     def reopen_rate(self) -> float | None:
@@ -149,10 +174,12 @@ class FlowMetrics:
             },
             "cycle_start": self.cycle_start,
             "unit": self.unit,
-            "finished": self.finished,
+            "finished": None if self.undated_finished else self.finished,
+            "finished_dated": self.finished,
+            "finished_undated": self.undated_finished,
             "cancelled": self.cancelled,
             "cycle_time_days": self.cycle_time.to_dict() if self.cycle_time else None,
-            "throughput_per_week": round(self.throughput_per_week, 2),
+            "throughput_per_week": _round(self.throughput_per_week),
             "weekly_throughput": list(self.weekly_throughput),
             "wip": self.wip,
             "aging_wip": {
