@@ -252,6 +252,15 @@ def run(
             "Log in with any personal access token (Bearer) as "
             f"{who}, or with a username and any password."
         )
+    now = simulator.dataset.now
+    if now is not None:
+        # The data stands at its `now`: judged by the real clock it looks weeks older.
+        stamp = now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        announce(
+            f"The data is as of {stamp}: judge it with --now {stamp} (plan, sync, check, "
+            "explain, report); without it the real clock judges it as if nothing had moved "
+            "since."
+        )
     if not changelog:
         announce("Serving no change history (every changelog is empty).")
     if faults is not None:
