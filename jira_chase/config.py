@@ -87,6 +87,9 @@ class JiraSettings(Section):
     page_size: int = Field(default=100, ge=1, le=5000)
     retries: int = Field(default=3, ge=0, le=10)
     backoff: float = Field(default=5.0, ge=0, le=60)
+    estimate_field: str = Field(
+        default="", description="the field holding estimates (name or id); default: found"
+    )
 
     @field_validator("url")
     @classmethod

@@ -33,7 +33,9 @@ def run_details(result: RunResult) -> dict[str, Any]:
         cycle = metrics.cycle_time
         team = {
             "cycle_time_p85_days": round(cycle.p85, 2) if cycle is not None else None,
-            "throughput_per_week": round(metrics.throughput_per_week, 2),
+            "throughput_per_week": None
+            if metrics.throughput_per_week is None
+            else round(metrics.throughput_per_week, 2),
             "wip": metrics.wip,
             "reopen_rate": _round(metrics.reopen_rate),
             "blocked_share": _round(metrics.blocked_share),
@@ -147,14 +149,20 @@ class Explanation:
 def _stays(explanation: Explanation, settings: Settings) -> list[dict[str, Any]]:
     calendar = Calendar(settings.calendar)
     now = explanation.now
+    # Without a status history the one interval is a placeholder from creation: when
+    # the issue entered its status is not known, nor how long it has been there.
+    known = explanation.verdict.timeline.known
     return [
         {
             "status": interval.status,
             "step": interval.step,
             "done": interval.done,
-            "entered": local(interval.start, settings).isoformat(),
+            "known": known,
+            "entered": local(interval.start, settings).isoformat() if known else None,
             "left": local(interval.end, settings).isoformat() if interval.end else None,
-            "days": round(calendar.days_between(interval.start, interval.end_or(now)), 2),
+            "days": round(calendar.days_between(interval.start, interval.end_or(now)), 2)
+            if known
+            else None,
         }
         for interval in explanation.verdict.timeline.intervals
     ]
@@ -231,9 +239,16 @@ def render_explanation(explanation: Explanation, settings: Settings) -> list[str
     for stay, interval in zip(stays, verdict.timeline.intervals):
         step = stay["step"] or ("done" if stay["done"] else "-")
         now_mark = "  (now)" if interval.end is None else ""
+        entered = fmt_time(local(interval.start, settings)) if stay["known"] else "unknown"
+        days = fmt_days(stay["days"]) if stay["known"] else "unknown"
         lines.append(
             f"  {stay['status']:<{status_width}}  {step:<{step_width}}  "
-            f"{fmt_time(local(interval.start, settings)):<20} {fmt_days(stay['days'])}{now_mark}"
+            f"{entered:<20} {days}{now_mark}"
+        )
+    if not verdict.timeline.known:
+        lines.append(
+            "  (the tracker shows no status history for it: when it entered its status "
+            f"is not known; it was created {fmt_time(local(issue.created, settings))})"
         )
     if verdict.findings:
         lines += ["", "Findings"]

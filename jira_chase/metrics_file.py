@@ -20,7 +20,7 @@ from jira_chase.sync import RunResult
 
 OUTCOMES = ("ok", "partial", "failed", "interrupted")
 HEALTHS = ("healthy", "at-risk", "off-track")
-GOAL_STATUSES = ("met", "on-track", "at-risk", "off-track", "empty")
+GOAL_STATUSES = ("met", "on-track", "at-risk", "off-track", "empty", "unknown")
 
 
 def _escape(value: str) -> str:

@@ -56,6 +56,8 @@ def render_team(evaluation: Evaluation) -> list[str]:
             f"p50 {fmt_days(cycle.p50)}, p85 {fmt_days(cycle.p85)}, p95 {fmt_days(cycle.p95)} "
             f"({cycle.count} finished)"
             if cycle is not None
+            else "unknown (no finish time is known)"
+            if metrics.cycle_time_unknown()
             else "no finished issues"
         )
         if metrics.cancelled:
@@ -78,7 +80,7 @@ def render_team(evaluation: Evaluation) -> list[str]:
             "",
             f"Team — last {metrics.window_weeks} weeks, in {metrics.unit}{data}",
             f"  cycle time {cycle_text}",
-            f"  throughput {metrics.throughput_per_week:.1f}/week "
+            f"  throughput {metrics.throughput_text()} "
             f"({', '.join(str(n) for n in metrics.weekly_throughput)}) · WIP {metrics.wip} "
             f"(aging: {len(metrics.aging_at_risk)} at risk, {len(metrics.aging_off_track)} "
             f"off track) · reopen rate {share(metrics.reopen_rate)} · blocked "
@@ -277,8 +279,12 @@ def _team_brief(evaluation: Evaluation) -> list[str]:
     if metrics is not None:
         cycle = metrics.cycle_time
         parts = [
-            f"cycle time p85 {fmt_days(cycle.p85)}" if cycle is not None else "nothing finished",
-            f"throughput {metrics.throughput_per_week:.1f}/week",
+            f"cycle time p85 {fmt_days(cycle.p85)}"
+            if cycle is not None
+            else "cycle time unknown"
+            if metrics.cycle_time_unknown()
+            else "nothing finished",
+            f"throughput {metrics.throughput_text()}",
             f"WIP {metrics.wip}",
         ]
         if metrics.bottleneck is not None:

@@ -21,12 +21,13 @@ from jira_chase.errors import EXIT_UNEXPECTED, ChaseError, ConfigError
 from jira_chase.evaluate import evaluate
 from jira_chase.goal_comment import GoalCommentOutcome
 from jira_chase.history import Explanation, run_details
+from jira_chase.idle_setup import idle_setup_warnings
 from jira_chase.plan import Operation
 from jira_chase.progress import JUDGING, NO_PROGRESS, PULLING, WRITING, Progress, connecting
 from jira_chase.sources.base import ScratchMemory, Source, SourceStats
 from jira_chase.state import StateStore, run_lock, unusable_state
 from jira_chase.sync import RunResult, run
-from jira_chase.vet import CheckResult, check_workflow, with_backlog
+from jira_chase.vet import CheckResult, check_workflow, estimate_field_problem, with_backlog
 
 EXIT_INTERRUPTED = 130
 
@@ -296,6 +297,10 @@ def check(settings: Settings, now: str | None, *, progress: Progress = NO_PROGRE
         from jira_chase.sources.jira import JiraSource
 
         assert isinstance(source, JiraSource)
+        reader = source.reader
+        problem = estimate_field_problem(settings, reader.estimate_field(), reader.number_fields())
+        if problem:
+            raise ConfigError([problem])
         modes = source.notification_modes()
     if not matches:
         return CheckResult(identity, matches, notification_modes=modes)
@@ -306,7 +311,7 @@ def check(settings: Settings, now: str | None, *, progress: Progress = NO_PROGRE
         matches,
         issues_read=len(issues),
         coverage=evaluation.coverage.to_dict(),
-        warnings=evaluation.coverage.lines(len(issues)),
+        warnings=evaluation.coverage.lines(len(issues)) + idle_setup_warnings(settings, evaluation),
         notification_modes=modes,
     )
 

@@ -67,6 +67,12 @@ from jira_chase.errors import ConfigError
     help="Serve no change history (empty changelogs), as a site whose bot account may not "
     "see history, or behind a proxy that strips it.",
 )
+@click.option(
+    "--estimate-field-name",
+    default=None,
+    help="Name the story-point field like this (default: 'Story point estimate' on Cloud, "
+    "'Story Points' on Data Center), as a site that renamed it.",
+)
 @handle_errors
 def simulator(
     dataset: Path | None,
@@ -81,6 +87,7 @@ def simulator(
     generate_count: int | None,
     seed: int,
     no_history: bool,
+    estimate_field_name: str | None,
 ) -> None:
     """Serve a simulated Jira (Cloud or Data Center) over HTTP until interrupted, or write
     a generated dataset with --generate."""
@@ -118,6 +125,7 @@ def simulator(
             faults=plan,
             latency=latency,
             changelog=not no_history,
+            estimate_field_name=estimate_field_name,
         )
     except OSError as exc:
         if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):

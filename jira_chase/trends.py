@@ -42,8 +42,10 @@ def team_state(evaluation: Evaluation, since_rollout: int | None = None) -> dict
         if metrics is None
         else {
             "wip": metrics.wip,
-            "finished": metrics.finished,
-            "throughput_per_week": round(metrics.throughput_per_week, 2),
+            "finished": None if metrics.undated_finished else metrics.finished,
+            "throughput_per_week": None
+            if metrics.throughput_per_week is None
+            else round(metrics.throughput_per_week, 2),
             "cycle_time_p50": round(cycle.p50, 2) if cycle else None,
             "cycle_time_p85": round(cycle.p85, 2) if cycle else None,
             "bottleneck": metrics.bottleneck,

@@ -20,7 +20,7 @@ from jira_chase.sources.base import ServerIdentity, Source, TrackerNames
 CHECK_FORMAT = "jira-chase-check/1"
 
 
-def _suggest(name: str, known: Iterable[str]) -> str:
+def closest_names(name: str, known: Iterable[str]) -> str:
     """ "; did you mean 'Code Review'?" for the closest known names, else the list."""
     spelled = {k.casefold(): k for k in known}
     close = difflib.get_close_matches(name.casefold(), list(spelled), n=3, cutoff=0.6)
@@ -64,7 +64,7 @@ def workflow_problems(
         pool = names.statuses if colon and names.typed else plain
         problems.append(
             f"{key}: status {status!r} does not exist in the {tracker} tracker; "
-            f"{_suggest(status, pool)}"
+            f"{closest_names(status, pool)}"
         )
     given = settings.workflow.cancelled_resolutions
     if given:
@@ -74,9 +74,30 @@ def workflow_problems(
             if resolution.casefold() not in known:
                 problems.append(
                     f"workflow.cancelled_resolutions: resolution {resolution!r} does not "
-                    f"exist in the {tracker} tracker; {_suggest(resolution, spelled)}"
+                    f"exist in the {tracker} tracker; {closest_names(resolution, spelled)}"
                 )
     return problems
+
+
+def estimate_field_problem(
+    settings: Settings, field_id: str | None, number_fields: Iterable[str]
+) -> str | None:
+    """Jira: the line saying what to set when estimates are needed (a goal counted in
+    estimates, `habits.require_estimate`) and the site has no story-point field to read
+    them from (`field_id` None); `number_fields`: the site's number fields' names."""
+    habits = settings.habits.require_estimate or any(
+        o.habits is not None and o.habits.require_estimate for o in settings.overrides
+    )
+    needed = habits or any(goal.unit == "estimate" for goal in settings.goals)
+    if field_id is not None or not needed:
+        return None
+    spelled = sorted(number_fields, key=str.casefold)
+    listed = f"its number fields: {', '.join(spelled)}" if spelled else "it has no number field"
+    return (
+        "jira.estimate_field: the Jira site has no story-point field (none of Jira "
+        "Software's type, no number field named 'Story Points' or 'Story point estimate'); "
+        f"set it to the name or id of the field that holds estimates ({listed})"
+    )
 
 
 def check_workflow(settings: Settings, source: Source) -> Settings:

@@ -88,3 +88,37 @@ def test_a_port_in_use_is_one_line_and_exit_2():
     assert result.exit_code == 2, result.output + result.stderr
     assert f"--port: cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "unexpected error" not in result.stderr
+
+
+def test_the_banner_says_which_now_the_data_is_judged_at_and_it_parses(tmp_path):
+    from click.testing import CliRunner
+
+    from jira_chase.cli import main
+    from tests.factories import demo_config, write_toml
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jira_chase.cli", "simulator", "--port", "0",
+         "--estimate-field-name", "Story points"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline()]
+        while not lines[-1].startswith("Press Ctrl-C"):
+            lines.append(proc.stdout.readline())
+        url = lines[0].split(" at ")[1].strip()
+        said = next(line for line in lines if "--now" in line)
+        stamp = said.split("--now ")[1].split()[0]
+        assert stamp == build_demo_dataset()["now"].replace("+00:00", "Z")
+        fields = requests.get(f"{url}/rest/api/3/field", auth=("ann.lee@example.com", "x"),
+                              timeout=10).json()  # fmt: skip
+        assert "Story points" in {f["name"] for f in fields}
+        config = write_toml(tmp_path / "c.toml", demo_config(url, str(tmp_path / "s.sqlite")))
+        result = CliRunner().invoke(
+            main, ["plan", "--config", str(config), "--now", stamp, "--json"]
+        )
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout)["as_of"].startswith(stamp[:16])
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

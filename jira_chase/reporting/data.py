@@ -222,7 +222,9 @@ def build(
                 "count": metrics.cycle_time.count,
             }
         weeks = len(metrics.weekly_throughput)
-        for i, count in enumerate(metrics.weekly_throughput):
+        # Unknown (issues finished at times nobody knows): no weeks, rather than zeros.
+        measured = metrics.throughput_per_week is not None
+        for i, count in enumerate(metrics.weekly_throughput if measured else ()):
             ends = cal.local_date(metrics.window_end - timedelta(weeks=weeks - 1 - i))
             throughput.append({"week_ending": ends.isoformat(), "finished": count})
         if metrics.bottleneck is not None:
@@ -311,6 +313,7 @@ def build(
         "cycle_time": cycle,
         "cycle_times": cycle_times,
         "throughput": throughput,
+        "finished_undated": metrics.undated_finished if metrics is not None else 0,
         "bottleneck": bottleneck,
         "red_lines": red_lines,
         "over_wip": over_wip,

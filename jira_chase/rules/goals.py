@@ -9,7 +9,9 @@ between checkpoints). Each checkpoint is judged:
   behind today's plan by more than `tolerance`;
 - at risk: (the next checkpoint only) behind today's plan by up to `tolerance`, or the
   Monte Carlo forecast's p85 completion date falls after the checkpoint's date;
-- on track: otherwise.
+- on track: otherwise;
+- unknown: a goal counted in estimates whose issues carry none: nothing to measure
+  progress by, so nothing is judged (never "met" on 0 of 0 points).
 
 The forecast replays the goal's weekly throughput (in the goal's unit) over the trailing
 metrics window, since the goal's start: each trial draws past weeks at random until the
@@ -32,6 +34,7 @@ from jira_chase.rules.values import (
     MET,
     OFF_TRACK,
     ON_TRACK,
+    UNKNOWN,
     WEEK,
     CheckpointStatus,
     GoalStatus,
@@ -132,7 +135,10 @@ def _judge(
         target_units = checkpoint.done * total
         key = f"goals[{index}].checkpoints[{j}]"
         forecast: date | None = None
-        if not members or done >= target_units - 1e-9:
+        if goal.unit == "estimate" and members and total <= 0:
+            status, config_key = UNKNOWN, _estimate_key(index, ctx)
+            reason = f"no estimate on any of its {len(members)} issues"
+        elif not members or done >= target_units - 1e-9:
             status, reason, config_key = MET, "reached", f"{key}.done"
         elif today <= goal.start:
             status, reason, config_key = ON_TRACK, "not started yet", f"goals[{index}].start"
@@ -199,6 +205,12 @@ def _judge(
         weekly_throughput=tuple(weekly),
         checkpoints=tuple(statuses),
     )
+
+
+def _estimate_key(index: int, ctx: RuleContext) -> str:
+    """Where estimates come from: the Jira field, or (ZenTao, whose `estimate` is fixed)
+    the goal's unit."""
+    return "jira.estimate_field" if ctx.settings.tracker == "jira" else f"goals[{index}].unit"
 
 
 def _evidence(goal: GoalStatus, checkpoint: CheckpointStatus) -> tuple[tuple[str, str], ...]:

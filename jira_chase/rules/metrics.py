@@ -8,7 +8,9 @@ Definitions (all durations in the configured calendar; the window is the last
   arrival in a done status, for issues that are done now (not cancelled) and arrived
   there inside the window; cancelled issues are counted apart;
 - issues whose status history is unknown count in WIP but in no measure that needs
-  dates (cycle time, throughput, ages, reopens, step stays, blocked share);
+  dates (cycle time, throughput, ages, reopens, step stays, blocked share); one done
+  now and touched inside the window may have finished there: throughput is then
+  unknown, not a count that leaves it out;
 - throughput: those finished issues per week with data: from the window's start, or
   from the first issue's creation when that is later (a young project is not judged
   by weeks before it existed);
@@ -114,7 +116,7 @@ def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
     breaches: dict[str, int] = {s.name: 0 for s in steps}
     ages: dict[str, float] = {}
     starts: dict[str, datetime] = {}
-    cancelled = undated_wip = 0
+    cancelled = undated_wip = undated_done = 0
     mode = settings.cycle_start
     first_created = min((s.issue.created for s in subjects), default=window_start)
 
@@ -133,8 +135,12 @@ def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
             continue
         intervals = timeline.intervals
         if not timeline.known:
-            # No dates to measure from: it counts as WIP only.
+            # No dates to measure from: it counts as WIP only, or (done, and touched
+            # inside the window) makes throughput unknown.
             undated_wip += current.step is not None and not current.done
+            undated_done += (
+                current.done and not current.cancelled and subject.issue.updated >= window_start
+            )
             continue
         done_arrivals = timeline.done_arrivals()
         if current.cancelled:
@@ -274,6 +280,7 @@ def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
         cancelled=cancelled,
         cycle_start=mode,
         aging_since={key: starts[key] for key in (*at_risk, *off_track)},
+        undated_finished=undated_done,
     )
 
 

@@ -194,6 +194,16 @@ def team_wip(subjects: Sequence[Subject], ctx: RuleContext) -> list[TeamFinding]
     """A step holding more issues than its `wip_limit`: one team-level warn finding."""
     findings = []
     for index, step, limit, inside in over_wip_limit(subjects, ctx):
+        # Which issues came in over the limit follows from the order of entry: only
+        # with every entry known; those without one are listed apart, unordered.
+        dated = [s.issue.key for s in inside if s.timeline.known]
+        undated = sorted(s.issue.key for s in inside if not s.timeline.known)
+        over = (
+            fmt_keys(dated[limit:])
+            if not undated
+            else f"not known: {len(undated)} issues have no known entry time"
+        )
+        apart = (("entry unknown", fmt_keys(undated)),) if undated else ()
         findings.append(
             TeamFinding(
                 subject=f"step {step.name}",
@@ -206,8 +216,9 @@ def team_wip(subjects: Sequence[Subject], ctx: RuleContext) -> list[TeamFinding]
                     ("step", step.name),
                     ("in the step", str(len(inside))),
                     ("limit", str(limit)),
-                    ("issues", fmt_keys([s.issue.key for s in inside])),
-                    ("over the limit", fmt_keys([s.issue.key for s in inside[limit:]])),
+                    ("issues", fmt_keys(dated) or "none with a known entry"),
+                    *apart,
+                    ("over the limit", over),
                 ),
             )
         )

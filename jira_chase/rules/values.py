@@ -109,6 +109,9 @@ class FlowMetrics:
     #: When the current piece of work of each issue in `aging_at_risk` or
     #: `aging_off_track` started (where its age counts from).
     aging_since: dict[str, datetime] = field(default_factory=dict)
+    #: Issues done now whose status history is unknown and that were touched inside the
+    #: window: they may have finished there, at a time nobody knows.
+    undated_finished: int = 0
 
     @property
     def data_weeks(self) -> float:
@@ -124,8 +127,30 @@ class FlowMetrics:
         return self.data_weeks < self.window_weeks
 
     @property
-    def throughput_per_week(self) -> float:
+    def throughput_per_week(self) -> float | None:
+        """Finished issues per week with data; None (unknown) while some issues may have
+        finished in the window at a time nobody knows (`undated_finished`)."""
+        return None if self.undated_finished else self.dated_throughput
+
+    @property
+    def dated_throughput(self) -> float:
+        """Issues per week that finished in the window at a known time (a lower bound
+        while `undated_finished`)."""
         return self.finished / self.data_weeks
+
+    def throughput_text(self) -> str:
+        """The throughput for people: "2.5/week", or unknown and why."""
+        if not self.undated_finished:
+            return f"{self.dated_throughput:.1f}/week"
+        floor = f" (at least {self.dated_throughput:.1f}/week)" if self.finished else ""
+        return (
+            f"unknown{floor}: {self.undated_finished} done issues without a status history "
+            "may have finished in the window"
+        )
+
+    def cycle_time_unknown(self) -> bool:
+        """No cycle time measured, while some issues finished at a time nobody knows."""
+        return self.cycle_time is None and self.undated_finished > 0
 
     @property
     def reopen_rate(self) -> float | None:
@@ -149,10 +174,12 @@ class FlowMetrics:
             },
             "cycle_start": self.cycle_start,
             "unit": self.unit,
-            "finished": self.finished,
+            "finished": None if self.undated_finished else self.finished,
+            "finished_dated": self.finished,
+            "finished_undated": self.undated_finished,
             "cancelled": self.cancelled,
             "cycle_time_days": self.cycle_time.to_dict() if self.cycle_time else None,
-            "throughput_per_week": round(self.throughput_per_week, 2),
+            "throughput_per_week": _round(self.throughput_per_week),
             "weekly_throughput": list(self.weekly_throughput),
             "wip": self.wip,
             "aging_wip": {
@@ -171,7 +198,10 @@ def _round(value: float | None, digits: int = 2) -> float | None:
 
 
 MET, ON_TRACK, AT_RISK, OFF_TRACK, EMPTY = "met", "on-track", "at-risk", "off-track", "empty"
-_RANK = {MET: 0, ON_TRACK: 0, EMPTY: 1, AT_RISK: 1, OFF_TRACK: 2}
+#: What the data cannot say (a points goal whose issues carry no estimate): said with
+#: its reason, and judged by nothing.
+UNKNOWN = "unknown"
+_RANK = {MET: 0, ON_TRACK: 0, UNKNOWN: 0, EMPTY: 1, AT_RISK: 1, OFF_TRACK: 2}
 
 
 @dataclass(frozen=True)
@@ -181,7 +211,7 @@ class CheckpointStatus:
     date: Day
     target: float  # fraction of the goal's scope
     target_units: float
-    status: str  # met | on-track | at-risk | off-track
+    status: str  # met | on-track | at-risk | off-track | unknown
     reason: str
     forecast_p85: Day | None  # None when met, or when there is nothing to forecast from
     config_key: str  # the setting behind the status
@@ -235,6 +265,8 @@ class GoalStatus:
         judged = self.judged
         if judged is not None:
             return judged.status
+        if any(c.status == UNKNOWN for c in self.checkpoints):
+            return UNKNOWN
         return MET if all(c.status == MET for c in self.checkpoints) else ON_TRACK
 
     def describe(self, value: float) -> str:

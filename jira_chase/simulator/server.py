@@ -120,6 +120,7 @@ class JiraSimulator(SimulatorServer):
         max_results_limit: int | None = None,
         changelog: bool = True,
         comment_delete_touches: bool = True,
+        estimate_field_name: str | None = None,
     ) -> None:
         if deployment not in DEPLOYMENTS:
             raise ValueError(
@@ -148,6 +149,8 @@ class JiraSimulator(SimulatorServer):
                 max_results_limit=max_results_limit,
             )
         self.api.json.show_history = changelog
+        if estimate_field_name is not None:
+            self.api.json.story_points_name = estimate_field_name
         self.api.deletion_touches_issue = comment_delete_touches
 
     def handle(self, request: Request) -> Response:
@@ -224,6 +227,7 @@ def run(
     latency: float = 0.0,
     announce: Callable[[str], object] = print,
     changelog: bool = True,
+    estimate_field_name: str | None = None,
 ) -> None:
     """Serve a Jira simulator in this thread until Ctrl-C; ``announce`` gets its URL."""
     simulator = JiraSimulator(
@@ -234,6 +238,7 @@ def run(
         faults=faults,
         latency=latency,
         changelog=changelog,
+        estimate_field_name=estimate_field_name,
     )
     name = "Jira Cloud" if deployment == "cloud" else "Jira Data Center"
     announce(f"{name} simulator at {simulator.url}")
@@ -246,6 +251,15 @@ def run(
         announce(
             "Log in with any personal access token (Bearer) as "
             f"{who}, or with a username and any password."
+        )
+    now = simulator.dataset.now
+    if now is not None:
+        # The data stands at its `now`: judged by the real clock it looks weeks older.
+        stamp = now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        announce(
+            f"The data is as of {stamp}: judge it with --now {stamp} (plan, sync, check, "
+            "explain, report); without it the real clock judges it as if nothing had moved "
+            "since."
         )
     if not changelog:
         announce("Serving no change history (every changelog is empty).")

@@ -12,13 +12,14 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from jira_chase.errors import TrackerError
+from jira_chase.errors import ConfigError, TrackerError
 from jira_chase.jql import without_order_by
 from jira_chase.model import Issue, Link
 from jira_chase.progress import NO_PROGRESS, Progress
 from jira_chase.sources.base import TrackerNames
 from jira_chase.sources.jira.payload import parse_jira_time, person, to_issue
 from jira_chase.sources.jira.site import JiraSite
+from jira_chase.vet import closest_names
 
 #: Fields the rules need; custom fields are added by name once the site's ids are known.
 BASE_FIELDS = (
@@ -41,7 +42,12 @@ BASE_FIELDS = (
     "resolution",
 )
 
-ESTIMATE_FIELD_NAMES = ("Story point estimate", "Story Points")
+#: The story-point field of Jira Software: its own type (team-managed Cloud projects),
+#: else a number field by the name Jira Software gives it (company-managed Cloud
+#: projects, Data Center), in any case; a site that renamed it sets `jira.estimate_field`.
+STORY_POINTS_TYPE = "com.pyxis.greenhopper.jira:jsw-story-points"
+NUMBER_TYPE = "com.atlassian.jira.plugin.system.customfieldtypes:float"
+STORY_POINTS_NAMES = ("story point estimate", "story points")
 FLAGGED_FIELD_NAMES = ("Flagged",)
 #: Keys named in one `key in (...)` query.
 KEYS_PER_QUERY = 100
@@ -67,6 +73,11 @@ class IssueSnapshots(Protocol):
     ) -> None: ...
 
 
+def _schema(field: dict[str, Any]) -> dict[str, Any]:
+    schema = field.get("schema")
+    return schema if isinstance(schema, dict) else {}
+
+
 def jql_string(value: str) -> str:
     """A JQL string literal for `value`."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -89,20 +100,60 @@ class JiraReader:
         self.snapshots = snapshots
         self.clock = clock
         self._progress: Progress = NO_PROGRESS
-        self._field_ids: dict[str, str] | None = None
+        self._fields_listed: list[dict[str, Any]] | None = None
         #: Issue key -> id of every issue read, for answers that name issues by id.
         self.issue_ids: dict[str, str] = {}
 
+    def site_fields(self) -> list[dict[str, Any]]:
+        """The site's fields (`GET field`), each with a name and an id; asked once."""
+        if self._fields_listed is None:
+            fields = self.site.call("listing fields", self.site.client.fields)
+            self._fields_listed = [
+                f for f in fields if isinstance(f, dict) and f.get("name") and f.get("id")
+            ]
+        return self._fields_listed
+
     def field_ids(self) -> dict[str, str]:
         """Display name -> field id for the custom fields the rules read."""
-        if self._field_ids is None:
-            fields = self.site.call("listing fields", self.site.client.fields)
-            self._field_ids = {f["name"]: f["id"] for f in fields if "name" in f and "id" in f}
-        return self._field_ids
+        return {str(f["name"]): str(f["id"]) for f in self.site_fields()}
 
     def _custom_field(self, names: tuple[str, ...]) -> str | None:
         ids = self.field_ids()
         return next((ids[n] for n in names if n in ids), None)
+
+    def estimate_field(self) -> str | None:
+        """The id of the field estimates are read from: `jira.estimate_field` (a field's
+        name or id, in any case), else the site's story-point field (see
+        STORY_POINTS_TYPE); None when the site has none. A configured field the site
+        lacks is a ConfigError naming the closest names."""
+        fields = self.site_fields()
+        wanted = self.settings.estimate_field.strip()
+        if wanted:
+            folded = wanted.casefold()
+            found = [f for f in fields if str(f["id"]).casefold() == folded] or [
+                f for f in fields if str(f["name"]).casefold() == folded
+            ]
+            if found:
+                return str(found[0]["id"])
+            numbers = [str(f["name"]) for f in fields if _schema(f).get("type") == "number"]
+            raise ConfigError([
+                f"jira.estimate_field: the Jira site has no field {wanted!r}; "
+                f"{closest_names(wanted, numbers or [str(f['name']) for f in fields])} "
+                "(a field's name or id, e.g. customfield_10016)"
+            ])  # fmt: skip
+        own = [f for f in fields if _schema(f).get("custom") == STORY_POINTS_TYPE]
+        named = [
+            f for f in fields
+            if _schema(f).get("custom") == NUMBER_TYPE
+            and str(f["name"]).casefold() in STORY_POINTS_NAMES
+        ]  # fmt: skip
+        return next((str(f["id"]) for f in own + named), None)
+
+    def number_fields(self) -> list[str]:
+        """The names of the site's number fields (where an estimate may live)."""
+        return sorted(
+            str(f["name"]) for f in self.site_fields() if _schema(f).get("type") == "number"
+        )
 
     def known_names(self) -> TrackerNames:
         """Every status of the site (`GET status`), and those of the "To Do" category."""
@@ -166,7 +217,7 @@ class JiraReader:
         return self._refresh_links(list(issues.values()))
 
     def _fields(self) -> list[str]:
-        estimate_id = self._custom_field(ESTIMATE_FIELD_NAMES)
+        estimate_id = self.estimate_field()
         flagged_id = self._custom_field(FLAGGED_FIELD_NAMES)
         return list(BASE_FIELDS) + [f for f in (estimate_id, flagged_id) if f]
 
@@ -223,7 +274,7 @@ class JiraReader:
         return {str(raw["key"]) for raw in keys}
 
     def _fetch(self, jql: str, fields: list[str]) -> list[Issue]:
-        estimate_id = self._custom_field(ESTIMATE_FIELD_NAMES)
+        estimate_id = self.estimate_field()
         flagged_id = self._custom_field(FLAGGED_FIELD_NAMES)
         issues: list[Issue] = []
 
