@@ -57,6 +57,14 @@ def test_demo_flags_exactly_the_planted_problems_and_writes_them(deployment):
     }
     # the team's findings that used to be on every issue: one person over the focus limit
     # (named by no one), the planted hygiene by rule
+    waits = team["waits"]["APP"]
+    assert [(w["waiting"], w["blocker"]) for w in waits["caused"]["open_now"]] == [
+        ("OPS-13", "APP-87"),
+        ("OPS-23", "APP-139"),
+    ]
+    assert [(w["waiting"], w["blocker"]) for w in waits["suffered"]["open_now"]] == [
+        ("APP-145", "OPS-24")
+    ]
     focus = next(f for f in team["findings"] if f["family"] == "focus")
     assert focus["message"] == "1 person carries more than 3 issues in progress (the most: 5)"
     hygiene = next(f for f in team["findings"] if f["rule"] == "hygiene")
@@ -84,9 +92,14 @@ def test_demo_text_names_the_findings():
         f"changes, no comment; with writeback.baseline = false it would also create "
         f"{flagged} comments."
     ) in result.output
-    assert "Attention: 15 of 41 unfinished issues flagged (36.6%); our labels per flagged " in (
+    assert "Attention: 16 of 41 unfinished issues flagged (39%); our labels per flagged " in (
         result.output
     )
+    # waits between the teams, both ways
+    assert (
+        "Waits APP: others waited on us 2 open, median 1.1 days; we waited on others 1 open, "
+        "median 4.0 days"
+    ) in result.output
     assert "Process: 97.4% of finished issues passed through the steps (111 of 114)" in (
         result.output
     )

@@ -30,9 +30,9 @@ def test_runs_lists_outcome_counts_cost_and_team_state_on_cloud(tmp_path, jira_s
 
     doc = json.loads(cli("runs", "--json", "--config", config).stdout)
     failed, synced = doc["runs"]  # a dry run writes nothing to the state file
-    assert synced["counts"]["applied"] == 38 and synced["requests"] > 0
+    assert synced["counts"]["applied"] == 40 and synced["requests"] > 0
     assert synced["duration_seconds"] > 0 and synced["started_at"].endswith("+00:00")
-    assert synced["health"] == {"healthy": 137, "at-risk": 10, "off-track": 9}
+    assert synced["health"] == {"healthy": 136, "at-risk": 10, "off-track": 10}
     assert synced["families"]["redline"] == 6
     assert synced["goals"] == {"Release 1.4": "at-risk", "Beta": "on-track"}
     assert synced["team"]["bottleneck"] == "build"
@@ -155,6 +155,6 @@ def test_an_interrupted_sync_records_what_it_got_through(tmp_path):
     (run,) = json.loads(cli("runs", "--json", "--config", str(config)).stdout)["runs"]
     assert run["outcome"] == "interrupted" and run["counts"]["issues"] == 156
     assert (
-        run["counts"]["applied"] >= 5 and run["counts"]["planned"] == 38 > run["counts"]["applied"]
+        run["counts"]["applied"] >= 5 and run["counts"]["planned"] == 40 > run["counts"]["applied"]
     )
     assert run["requests"] > 0 and run["duration_seconds"] > 0

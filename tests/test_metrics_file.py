@@ -24,10 +24,10 @@ def test_metrics_file_is_prometheus_text_for_ok_and_failed_runs(tmp_path, jira_s
     sync = (("mode", "sync"),)
     assert samples[("jira_chase_run_success", sync)] == 1
     assert samples[("jira_chase_run_outcome", (("mode", "sync"), ("outcome", "ok")))] == 1
-    assert samples[("jira_chase_run_writes", (("mode", "sync"), ("result", "applied")))] == 38
+    assert samples[("jira_chase_run_writes", (("mode", "sync"), ("result", "applied")))] == 40
     assert samples[("jira_chase_run_requests", sync)] > 0
     health = {k[1][0][1]: v for k, v in samples.items() if k[0] == "jira_chase_issues"}
-    assert health == {"healthy": 137, "at-risk": 10, "off-track": 9}
+    assert health == {"healthy": 136, "at-risk": 10, "off-track": 10}
     assert samples[("jira_chase_unhealthy_issues", (("family", "redline"),))] == 6
     assert samples[("jira_chase_goals", (("status", "at-risk"),))] == 1
     assert samples[("jira_chase_goal_status", (("goal", "Release 1.4"), ("status", "at-risk")))]

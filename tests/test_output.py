@@ -132,7 +132,7 @@ def test_a_failed_write_is_printed_once_and_is_an_event_in_json(tmp_path, jira_s
     (line,) = [line for line in result.output.splitlines() if "OPS-24" in line]
     assert line.startswith("write failed: OPS-24") and "HTTP 403" in line
     assert "write failed: OPS-24" in result.stderr
-    assert "Writes: 38 applied, 0 deferred, 1 failed of 39 planned" in result.stdout
+    assert "Writes: 40 applied, 0 deferred, 1 failed of 41 planned" in result.stdout
 
     logged = cli("sync", "--log-format", "json", "--config", config, "--now", NOW)
     assert logged.exit_code == 4

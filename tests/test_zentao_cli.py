@@ -29,6 +29,7 @@ NOW = "2026-11-20T16:00:00Z"
 NOT_EXPRESSIBLE = {
     "APP-122": {"redline"},
     "APP-145": {"cooperation"},
+    "APP-87": {"cooperation"},
     "APP-120": {"wip"},
 }
 #: What ZenTao's coarser statuses may add: review holds tasks and bugs in test too

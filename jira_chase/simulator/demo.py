@@ -46,7 +46,9 @@ its comment): ``stalled``, ``aging`` and ``stale`` make one ``stuck`` finding, w
 - ``focus`` (a team finding): one person (Dana) with five issues in active steps, each
   entered in the last day;
 - ``cooperation``: one issue blocked since Mon 11-16 16:00 by an OPS issue still in
-  progress;
+  progress (we wait on them); and the other way, OPS-13 has waited on APP-87 (To Do)
+  since Fri 11-06, ten working days — past twice the demo's ``cooperation.wait_days`` —
+  while OPS-23 has waited on APP-139 for a day (a wait, not yet a finding);
 - ``hygiene`` (notes for the team; a finished issue keeps them for 28 days, the demo's
   ``redlines.flag_finished_days``, so the long-history issue's 13 backward moves count
   only in the process share): two finished issues edited only where no metric reads
@@ -105,6 +107,8 @@ def _families(*names: str) -> frozenset[str]:
 
 DEMO_PLANTED: dict[str, frozenset[str]] = {
     "APP-52": _families("redline"),  # reopened twice (Login: sign in with Google)
+    # To Do (release 1.4); the platform team's OPS-13 has waited on it since Fri 11-06
+    "APP-87": _families("cooperation"),
     # In Progress since Mon 11-16 14:00, untouched since; pulled in while build held 12
     "APP-91": _families("stale", "wip"),
     # In Progress since Mon 11-09 14:00 (Order history: offline mode)
@@ -922,6 +926,7 @@ def _generate() -> dict[str, Any]:
         for number, draft in enumerate(drafts, start=1):
             draft.key = f"{prefix}-{number}"
     _plant_by_key({d.key: d for d in app})
+    _plant_waits({d.key: d for d in app}, {d.key: d for d in ops})
     app += _plant_skills_and_hygiene(gen, app)
     document: dict[str, Any] = {
         "format": "jira-chase-dataset/1",
@@ -979,6 +984,19 @@ def _plant_by_key(app: dict[str, _Draft]) -> None:
     undated = app["APP-149"]
     assert undated.priority == "Highest" and undated.status == _TODO
     undated.duedate = None
+
+
+def _plant_waits(app: dict[str, _Draft], ops: dict[str, _Draft]) -> None:
+    """The platform team waits on the app team too (links listed on the waiting issue):
+    OPS-13 on APP-87 since Fri 11-06 (ten working days, long) and OPS-23 on APP-139
+    since Thu 11-19 (one day)."""
+    for waiting, blocker, since in (
+        ("OPS-13", "APP-87", _at(11, 6, 10, 0)),
+        ("OPS-23", "APP-139", _at(11, 19, 14, 0)),
+    ):
+        assert ops[waiting].status == _TODO and app[blocker].status != _DONE
+        assert max(ops[waiting].created, app[blocker].created) < since
+        ops[waiting].links.append((app[blocker], since))
 
 
 def _plant_skills_and_hygiene(gen: _Generator, app: list[_Draft]) -> list[_Draft]:
