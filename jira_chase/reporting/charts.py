@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import math
+from html import escape
 from typing import Any
 
 from jira_chase.reporting.svg import (
     BLUE,
     GREEN,
     GREY,
+    HALO,
+    HEIGHT,
     ORANGE,
     RED,
     SKY,
+    WIDTH,
     Chart,
     date_ticks,
     day,
@@ -145,6 +150,63 @@ def recovery(by_week: list[dict[str, Any]]) -> str:
     return chart.render(date_ticks(x0, x1, min(6, len(xs) + 1)))
 
 
+def dependency_map(waits: list[dict[str, Any]]) -> str:
+    """Teams as nodes on a circle, open waits between them as arrows from the team that
+    waits to the team it waits on, as thick as the days waited (summed)."""
+    title = "Who waits on whom (open waits)"
+    edges: dict[tuple[str, str], tuple[int, float]] = {}
+    for wait in waits:
+        pair = (wait["waiting_team"], wait["blocker_team"])
+        count, days = edges.get(pair, (0, 0.0))
+        edges[pair] = (count + 1, days + (wait["days"] or 0.0))
+    if not edges:
+        return empty(title, "no team waits on another now")
+    teams = sorted({team for pair in edges for team in pair})
+    cx, cy, radius = WIDTH / 2, (HEIGHT + 20) / 2, min(WIDTH, HEIGHT) / 2 - 40
+    where = {
+        team: (cx + 1.8 * radius * math.cos(math.pi + 2 * math.pi * i / len(teams)),
+               cy + radius * math.sin(math.pi + 2 * math.pi * i / len(teams)))
+        for i, team in enumerate(teams)
+    }  # fmt: skip
+    heaviest = max(days for _, days in edges.values()) or 1.0
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT + 20}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="12" '
+        'markerHeight="12" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
+        f'<path d="M0,0 L10,5 L0,10 z" fill="{RED}"/></marker></defs>',
+        f'<text x="8" y="18" font-weight="bold">{escape(title)}</text>',
+    ]
+    for (waiting, blocker), (count, days) in sorted(edges.items()):
+        (x1, y1), (x2, y2) = where[waiting], where[blocker]
+        length = math.hypot(x2 - x1, y2 - y1) or 1.0
+        # stop short of the nodes; bend apart the two directions of one pair
+        ux, uy = (x2 - x1) / length, (y2 - y1) / length
+        nx, ny = -uy * 9, ux * 9
+        a = (x1 + ux * 28 + nx, y1 + uy * 28 + ny)
+        b = (x2 - ux * 28 + nx, y2 - uy * 28 + ny)
+        width = 1.5 + 6 * days / heaviest
+        label = f"{waiting} waits on {blocker}: {count} open, {days:.1f} days in all"
+        parts.append(
+            f'<line x1="{a[0]:.1f}" y1="{a[1]:.1f}" x2="{b[0]:.1f}" y2="{b[1]:.1f}" '
+            f'stroke="{RED}" stroke-width="{width:.1f}" marker-end="url(#arrow)">'
+            f"<title>{escape(label)}</title></line>"
+        )
+        mid = ((a[0] + b[0]) / 2 + nx * 1.8, (a[1] + b[1]) / 2 + ny * 1.8 + 4)
+        parts.append(
+            f'<text x="{mid[0]:.1f}" y="{mid[1]:.1f}" text-anchor="middle" font-size="11" '
+            f"{HALO}>{count} open · {days:.0f} days</text>"
+        )
+    for team, (x, y) in where.items():
+        parts.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="24" fill="{SKY}" stroke="{BLUE}"/>'
+            f'<text x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle" font-weight="bold">'
+            f"{escape(team)}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def all_charts(doc: dict[str, Any]) -> dict[str, Any]:
     today = doc["as_of_local"][:10]
     unit = doc["unit"]
@@ -155,4 +217,5 @@ def all_charts(doc: dict[str, Any]) -> dict[str, Any]:
         "scatter": scatter(doc["cycle_times"], doc["cycle_time"], unit),
         "throughput": throughput(doc["throughput"]),
         "recovery": recovery(doc["recovery"]["by_week"]),
+        "dependency_map": dependency_map(doc["waits"]["open"]),
     }

@@ -116,6 +116,40 @@ def _change(now: dict[str, Any], before: dict[str, Any] | None) -> dict[str, Any
     return {key: now[key] - before.get(key, 0) for key in ("issues", "off_track", "at_risk")}
 
 
+def _waits(evaluation: Evaluation, store: StateStore, zone: ZoneInfo) -> dict[str, Any]:
+    """Waits between teams, both ways: per team now, the open ones, and both medians by
+    week (the last sync of each week, from the trend store)."""
+    between = evaluation.waits
+    if between is None:
+        return {"teams": {}, "open": [], "by_week": []}
+    days = {
+        (w, b): d
+        for stats in (*between.caused.values(), *between.suffered.values())
+        for w, b, d in stats.open_now
+    }
+    open_now: list[dict[str, Any]] = []
+    for wait in between.waits:
+        if not wait.open:
+            continue
+        found = days.get((wait.waiting, wait.blocker))
+        open_now.append({
+            "waiting": wait.waiting, "blocker": wait.blocker,
+            "waiting_team": wait.waiting_team, "blocker_team": wait.blocker_team,
+            "since": wait.start.astimezone(zone).strftime("%Y-%m-%d") if wait.start else None,
+            "days": None if found is None else round(found, 1),
+        })  # fmt: skip
+    weeks: dict[str, dict[str, Any]] = {}
+    for _, mode, at, team in store.trend_runs():
+        if mode == "sync" and team.get("waits"):
+            year, week, _ = at.astimezone(zone).isocalendar()
+            weeks[f"{year}-W{week:02d}"] = team["waits"]
+    return {
+        "teams": between.to_dict(),
+        "open": sorted(open_now, key=lambda r: (r["days"] is None, -(r["days"] or 0.0))),
+        "by_week": [{"week": week, "teams": teams} for week, teams in weeks.items()],
+    }
+
+
 def _rollout_by_week(store: StateStore, zone: ZoneInfo) -> list[dict[str, Any]]:
     weeks: dict[str, int] = {}
     for _, mode, at, team in store.trend_runs():
@@ -323,4 +357,5 @@ def build(
             "by_week": trends.recovery_by_week(found),
         },
         "flagged": flagged,
+        "waits": _waits(evaluation, store, zone),
     }

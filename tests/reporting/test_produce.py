@@ -174,7 +174,7 @@ def test_the_html_report_opens_offline_in_chromium(tmp_path, config):
         page.goto(out.as_uri())
         charts = page.locator("svg.chart")
         # burn-up per goal, time in step, aging, scatter, throughput, time to recovery
-        assert charts.count() == len(doc["goals"]) + 5
+        assert charts.count() == len(doc["goals"]) + 6  # and the map of waits
         for i in range(charts.count()):
             box = charts.nth(i).bounding_box()
             assert box is not None and box["width"] > 200 and box["height"] > 40
