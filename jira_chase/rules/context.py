@@ -228,12 +228,15 @@ def fmt_keys(keys: Sequence[str], *, total: int | None = None, shown: int = EVID
     return ", ".join(named) + (f" and {more} more" if more else "")
 
 
-def fmt_time(moment: datetime) -> str:
-    """A moment as people read it: in the team's time zone (see DISPLAY_ZONE) with
-    the zone's abbreviation, e.g. '2026-11-20 17:00 CET'."""
+def _local(moment: datetime) -> datetime:
     zone = DISPLAY_ZONE.get()
     if zone is not None and moment.tzinfo is not None:
-        moment = moment.astimezone(zone)
+        return moment.astimezone(zone)
+    return moment
+
+
+def _day(moment: datetime) -> str:
+    """'2026-11-20' for a moment already in the zone to show."""
     # (from tables rather than strftime: evidence formats a moment per finding)
     number = moment.toordinal()
     day = _DAY_TEXT.get(number)
@@ -241,23 +244,21 @@ def fmt_time(moment: datetime) -> str:
         if len(_DAY_TEXT) >= _DAYS_SAID_MAX:
             _DAY_TEXT.clear()
         day = _DAY_TEXT[number] = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
-    text = f"{day} {_CLOCK[moment.hour * 60 + moment.minute]}"
+    return day
+
+
+def fmt_time(moment: datetime) -> str:
+    """A moment as people read it: in the team's time zone (see DISPLAY_ZONE) with
+    the zone's abbreviation, e.g. '2026-11-20 17:00 CET'."""
+    moment = _local(moment)
+    text = f"{_day(moment)} {_CLOCK[moment.hour * 60 + moment.minute]}"
     name = moment.tzname()
     return f"{text} {name}" if name else text
 
 
 def fmt_date(moment: datetime) -> str:
     """The day a moment falls on in the team's time zone, e.g. '2026-11-20'."""
-    zone = DISPLAY_ZONE.get()
-    if zone is not None and moment.tzinfo is not None:
-        moment = moment.astimezone(zone)
-    number = moment.toordinal()
-    day = _DAY_TEXT.get(number)
-    if day is None:
-        if len(_DAY_TEXT) >= _DAYS_SAID_MAX:
-            _DAY_TEXT.clear()
-        day = _DAY_TEXT[number] = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
-    return day
+    return _day(_local(moment))
 
 
 #: Each day's text by its proleptic ordinal, and each minute of a day's ("09:05").

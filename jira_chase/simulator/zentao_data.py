@@ -466,13 +466,7 @@ class ZenTaoWorld:
         extra = ""
         for change in changes:
             if change.field == "status" and change.to_value is not None:
-                new = self.state(item.kind, change.to_value)
-                if new.status != item.status:
-                    name = status_action(item.kind, item.status, new.status)
-                    rows.append(HistoryRow("status", item.status, new.status))
-                if item.kind == "story" and new.stage != item.stage:
-                    rows.append(HistoryRow("stage", item.stage, new.stage))
-                item.status, item.stage = new.status, new.stage
+                name = self._to_state(item, change.to_value, rows) or name
             elif change.field == "assignee":
                 new_account = self.account(change.to_value)
                 rows.append(HistoryRow("assignedTo", item.assigned_to or "", new_account or ""))
@@ -533,8 +527,14 @@ class ZenTaoWorld:
     def move(self, item: Item, status: str, by: str, at: datetime) -> Action:
         """Move an item to the ZenTao state of the dataset status `status`, as the person
         `by` (a dataset user id) would by editing it: one action with its history rows."""
-        new = self.state(item.kind, status)
         rows: list[HistoryRow] = []
+        name = self._to_state(item, status, rows)
+        return self.add_action(item, name or "edited", self.account(by) or "", at, history=rows)
+
+    def _to_state(self, item: Item, status: str, rows: list[HistoryRow]) -> str:
+        """Put `item` in the state of the dataset `status`, adding the history rows that
+        say so to `rows`; the action's name when the status changed, else ""."""
+        new = self.state(item.kind, status)
         name = ""
         if new.status != item.status:
             name = status_action(item.kind, item.status, new.status)
@@ -542,7 +542,7 @@ class ZenTaoWorld:
         if item.kind == "story" and new.stage != item.stage:
             rows.append(HistoryRow("stage", item.stage, new.stage))
         item.status, item.stage = new.status, new.stage
-        return self.add_action(item, name or "edited", self.account(by) or "", at, history=rows)
+        return name
 
     def deadline(self, item: Item) -> date | None:
         return item.source.duedate if item.kind != "story" else None
