@@ -26,6 +26,7 @@ from jira_chase.files import PRIVATE, keep_private
 from jira_chase.model import Issue
 from jira_chase.snapshot import issue_from_record, issue_to_record
 from jira_chase.state_schema import OWNED_LABELS, migrate, schema_version, transaction, utcnow
+from jira_chase.state_trends import TrendStore
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def run_lock(path: Path | str, wait: float = 0.0) -> Iterator[None]:
         lock.release()
 
 
-class StateStore:
+class StateStore(TrendStore):
     """Open (creating or migrating) the store at `path`. Use as a context manager.
 
     `readonly`: a dry run's view. The file is copied into memory (or, when there is no
@@ -131,6 +132,10 @@ class StateStore:
             self._db.row_factory = sqlite3.Row
             if not readonly:
                 self._db.execute("PRAGMA journal_mode=WAL")
+                # With the write-ahead log, a commit survives the process being killed
+                # without waiting for the disk; only a power loss may take back the
+                # last commits, which the next run finds on the tracker again.
+                self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
             migrate(self._db, self.path)
             if not readonly:
@@ -215,6 +220,27 @@ class StateStore:
                 utcnow(),
             ),
         )
+
+    def record_operations(
+        self, run_id: int, rows: Iterable[tuple[int, str, str, str, str, str | None]]
+    ) -> None:
+        """Many `record_operation`s at once: (seq, issue key, kind, payload as JSON,
+        status, error) each, in one transaction."""
+        at = utcnow()
+        with transaction(self._db):
+            self._db.executemany(
+                "INSERT OR REPLACE INTO operations"
+                " (run_id, seq, issue_key, kind, payload, status, error, at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(run_id, *row, at) for row in rows],
+            )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """The block's changes to the store in one transaction (one commit instead of
+        one per statement), or none of them when it raises."""
+        with transaction(self._db):
+            yield
 
     def finish_run(
         self, run_id: int, outcome: str, counts: dict[str, int], error: str | None = None
@@ -360,13 +386,21 @@ class StateStore:
             self.forget(OWNED_LABELS, issue_key)
 
     def record_labels(self, issue_key: str, added: Iterable[str], removed: Iterable[str]) -> None:
-        """A label change we made succeeded: keep which of our labels the issue carries."""
-        owned = {label.casefold(): label for label in self.owned_labels().get(issue_key, ())}
+        """A label change we made succeeded: keep which of our labels the issue carries.
+        Reads and writes that issue's row alone (a run records thousands of these)."""
+        owned = {label.casefold(): label for label in self.labels_owned_on(issue_key)}
         for label in added:
             owned[label.casefold()] = label
         for label in removed:
             owned.pop(label.casefold(), None)
         self._set_owned(issue_key, owned.values())
+
+    def labels_owned_on(self, issue_key: str) -> tuple[str, ...]:
+        """The labels jira-chase put on one issue and has not taken off since."""
+        row = self._db.execute(
+            "SELECT value FROM facts WHERE kind = ? AND key = ?", (OWNED_LABELS, issue_key)
+        ).fetchone()
+        return () if row is None else tuple(json.loads(row[0]))
 
     def owned_labels(self) -> dict[str, tuple[str, ...]]:
         """Issue key -> the labels jira-chase put there and has not taken off since."""
@@ -507,67 +541,3 @@ class StateStore:
                 "INSERT INTO item_cache (source, item_key, snapshot) VALUES (?, ?, ?)",
                 [(source, key, json.dumps(item, sort_keys=True)) for key, item in items.items()],
             )
-
-    # -- trends ----------------------------------------------------------------------
-
-    def record_trend(
-        self,
-        run_id: int,
-        mode: str,
-        at: datetime,
-        team: Mapping[str, Any],
-        health: Mapping[str, tuple[str, Sequence[str]]],
-    ) -> int:
-        """Keep one run's team state and each issue's health and families where they
-        changed since the last recorded run (an issue no longer judged becomes 'gone').
-        Returns how many issue changes were kept."""
-        moment = at.isoformat()
-        latest = {
-            key: (state, families)
-            for key, state, families in self._db.execute(
-                "SELECT issue_key, health, families FROM trend_health t WHERE run_id = "
-                "(SELECT MAX(run_id) FROM trend_health WHERE issue_key = t.issue_key)"
-            )
-        }
-        rows = []
-        for key, (state, families) in health.items():
-            joined = ",".join(sorted(families))
-            if latest.get(key) != (state, joined):
-                rows.append((key, run_id, moment, state, joined))
-        for key, (state, _) in latest.items():
-            if key not in health and state != "gone":
-                rows.append((key, run_id, moment, "gone", ""))
-        with transaction(self._db):
-            self._db.execute(
-                "INSERT OR REPLACE INTO trend_runs (run_id, mode, at, team) VALUES (?, ?, ?, ?)",
-                (run_id, mode, moment, json.dumps(team, sort_keys=True)),
-            )
-            self._db.executemany(
-                "INSERT OR REPLACE INTO trend_health (issue_key, run_id, at, health, families)"
-                " VALUES (?, ?, ?, ?, ?)",
-                rows,
-            )
-        return len(rows)
-
-    def set_mode(self, run_id: int, mode: str) -> None:
-        """Name what a recorded run was (a `report` judges like a `plan`)."""
-        self._db.execute("UPDATE runs SET mode = ? WHERE id = ?", (mode, run_id))
-
-    def trend_runs(self) -> list[tuple[int, str, datetime, dict[str, Any]]]:
-        """(run id, mode, as of, team state) of every recorded run, oldest first."""
-        return [
-            (run_id, mode, datetime.fromisoformat(at), json.loads(team))
-            for run_id, mode, at, team in self._db.execute(
-                "SELECT run_id, mode, at, team FROM trend_runs ORDER BY at, run_id"
-            )
-        ]
-
-    def health_changes(self) -> list[tuple[str, datetime, str, tuple[str, ...]]]:
-        """(issue key, as of, health, families) of every recorded change, oldest first."""
-        return [
-            (key, datetime.fromisoformat(at), state, tuple(f for f in families.split(",") if f))
-            for key, at, state, families in self._db.execute(
-                "SELECT issue_key, at, health, families FROM trend_health"
-                " ORDER BY at, run_id, issue_key"
-            )
-        ]
