@@ -24,7 +24,7 @@ RECORD_VERSION = 1
 
 
 def issue_to_record(issue: Issue) -> dict[str, Any]:
-    record = _encode(issue)
+    record = _encoder(Issue)(issue)
     assert isinstance(record, dict)
     return record
 
@@ -51,6 +51,52 @@ def _encode(value: Any) -> Any:
     if isinstance(value, tuple | list):
         return [_encode(item) for item in value]
     return value
+
+
+def _isoformat(value: Any) -> Any:
+    return None if value is None else value.isoformat()
+
+
+@cache
+def _encoder(kind: Any) -> Callable[[Any], Any]:
+    """`_encode` for values of `kind`, worked out once per kind from the type hints (a
+    first run encodes every issue: per value, it only calls what that value needs).
+    What the hints do not pin down is encoded by looking (`_encode`)."""
+    origin = typing.get_origin(kind)
+    if origin is typing.Union or origin is types.UnionType:
+        options = [arg for arg in typing.get_args(kind) if arg is not type(None)]
+        if len(options) != 1:
+            return _encode
+        inner = _encoder(options[0])
+        return lambda value: None if value is None else inner(value)
+    if origin is tuple:
+        args = typing.get_args(kind)
+        if len(args) != 2 or args[1] is not Ellipsis:
+            return _encode
+        item = _encoder(args[0])
+        return lambda value: [item(x) for x in value]
+    if kind in (datetime, date):
+        return _isoformat
+    if kind in (str, int, float, bool):
+        return lambda value: value if type(value) in (str, int, float, bool) else _encode(value)
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
+        hints = _hints(kind)
+        fields = [(f.name, f.default, _encoder(hints[f.name])) for f in _fields(kind)]
+        missing = dataclasses.MISSING
+
+        def encode(value: Any) -> Any:
+            if type(value) is not kind:
+                return _encode(value)
+            out = {}
+            for name, default, field_encoder in fields:
+                item = getattr(value, name)
+                if default is not missing and item == default:
+                    continue
+                out[name] = field_encoder(item)
+            return out
+
+        return encode
+    return _encode
 
 
 def _decode(kind: Any, value: Any) -> Any:

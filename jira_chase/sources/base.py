@@ -124,9 +124,10 @@ class Source(Protocol):
         return how many items the scope matches (Jira Cloud: its estimate)."""
         ...
 
-    def known_names(self) -> TrackerNames:
+    def known_names(self, fresh: bool = False) -> TrackerNames:
         """The statuses the tracker has, so that the configuration can be checked
-        against them before anything is judged or written."""
+        against them before anything is judged or written. A source may recall them
+        from an earlier run's reading; `fresh` asks the tracker."""
         ...
 
     def known_resolutions(self) -> tuple[str, ...]:

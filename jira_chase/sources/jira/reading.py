@@ -18,7 +18,7 @@ from jira_chase.model import Issue, Link
 from jira_chase.progress import NO_PROGRESS, Progress
 from jira_chase.sources.base import TrackerNames
 from jira_chase.sources.jira.payload import parse_jira_time, person, to_issue
-from jira_chase.sources.jira.site import JiraSite
+from jira_chase.sources.jira.site import SITE_FACTS, JiraSite
 
 #: Fields the rules need; custom fields are added by name once the site's ids are known.
 BASE_FIELDS = (
@@ -104,9 +104,14 @@ class JiraReader:
         ids = self.field_ids()
         return next((ids[n] for n in names if n in ids), None)
 
-    def known_names(self) -> TrackerNames:
-        """Every status of the site (`GET status`), and those of the "To Do" category."""
-        statuses = self.site.get_list("status", "listing the site's statuses")
+    def known_names(self, fresh: bool = False) -> TrackerNames:
+        """Every status of the site (`GET status`), and those of the "To Do" category;
+        recalled from an earlier run's reading (a site fact) unless `fresh`."""
+        if fresh:
+            self.site.memory.forget(SITE_FACTS, "status")
+        statuses = self.site.site_fact(
+            "status", lambda: self.site.get_list("status", "listing the site's statuses")
+        )
         named = [s for s in statuses if isinstance(s, dict) and s.get("name")]
         backlog = {
             str(s["name"])
