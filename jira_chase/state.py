@@ -23,6 +23,7 @@ from filelock import FileLock, Timeout
 from jira_chase.comment import ManagedComment
 from jira_chase.errors import EXIT_LOCKED, ChaseError, ConfigError
 from jira_chase.files import PRIVATE, keep_private
+from jira_chase.gc_pause import gc_paused
 from jira_chase.model import Issue
 from jira_chase.snapshot import issue_from_record, issue_to_record
 from jira_chase.state_schema import OWNED_LABELS, migrate, schema_version, transaction, utcnow
@@ -432,6 +433,16 @@ class StateStore(TrendStore):
                 since_rollout.add(key)
         return (datetime.fromisoformat(taken) if taken else None), seen, since_rollout
 
+    def open_since_rollout(self) -> tuple[datetime | None, int]:
+        """(when a sync took the baseline, or None; how many issues have been unhealthy
+        since then without recovering): `seen_findings` counted by SQLite."""
+        taken = self.recall(BASELINE).get("at")
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM facts WHERE kind = ? AND json_extract(value, '$.b') = 1",
+            (SEEN_FINDINGS,),
+        ).fetchone()
+        return (datetime.fromisoformat(taken) if taken else None), int(row[0])
+
     def record_seen(
         self,
         findings: Mapping[str, Iterable[str] | None],
@@ -498,9 +509,11 @@ class StateStore(TrendStore):
     def issue_snapshots(self, source: str) -> dict[str, Issue]:
         """The issues a source cached on its earlier fetches, by key."""
         rows = self._db.execute("SELECT snapshot FROM item_cache WHERE source = ?", (source,))
-        # (row by row: the compressed rows are never all in memory)
-        issues = (issue_from_record(json.loads(zlib.decompress(row[0]))) for row in rows)
-        return {issue.key: issue for issue in issues}
+        # (row by row: the compressed rows are never all in memory; without the
+        # collector, which would walk what is loaded again and again)
+        with gc_paused():
+            issues = (issue_from_record(json.loads(zlib.decompress(row[0]))) for row in rows)
+            return {issue.key: issue for issue in issues}
 
     def update_issue_snapshots(
         self, source: str, changed: Sequence[Issue], removed: Iterable[str], *, replace: bool
