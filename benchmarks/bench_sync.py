@@ -90,6 +90,24 @@ def child_run(args: list[str], tmp: Path) -> tuple[float, float, float, dict]:
     return seconds, usage.ru_maxrss / 1024, cpu, json.loads(out_path.read_text())
 
 
+def evaluation_cpu(config: Path, now: str) -> float:
+    """CPU seconds of `evaluate()` alone over the issues the state file holds, as the
+    runs judge them: what an idle run's CPU is compared with."""
+    from datetime import datetime
+
+    from jira_chase.config_file import load_settings
+    from jira_chase.evaluate import evaluate
+    from jira_chase.state import StateStore
+
+    settings = load_settings(config)
+    with StateStore(settings.state.path, readonly=True) as store:
+        issues = list(store.issue_snapshots("jira").values())
+    moment = datetime.fromisoformat(now.replace("Z", "+00:00"))
+    start = time.process_time()
+    evaluate(issues, settings, moment)
+    return time.process_time() - start
+
+
 def lower_bound(doc: dict, page_size: int) -> int:
     """What a first sync cannot do with less: the scope's search pages, the bulk changelog
     calls (one per 1000 issues at most), one request per comment written, and for label
@@ -206,6 +224,10 @@ def main() -> None:
                     f"client / simulator {cpu / max(served, 0.01):6.2f}",
                     flush=True,
                 )
+                if label == "sync 3":
+                    judged = evaluation_cpu(config, now[1])
+                    print(f"          evaluation CPU {judged:5.2f} s (evaluate() alone, same "
+                          f"issues): idle run / evaluation {cpu / judged:5.2f}")  # fmt: skip
                 if label == "sync 1":
                     written = sorted({op["issue"] for op in doc["applied"]})
                     bound = lower_bound(doc, args.page_size)

@@ -377,6 +377,10 @@ class StateStore(TrendStore):
     def forget(self, kind: str, key: str) -> None:
         self._db.execute("DELETE FROM facts WHERE kind = ? AND key = ?", (kind, key))
 
+    def forget_kind(self, kind: str) -> None:
+        """Forget every fact of one kind."""
+        self._db.execute("DELETE FROM facts WHERE kind = ?", (kind,))
+
     # -- labels jira-chase put on issues ------------------------------------------------
 
     def _set_owned(self, issue_key: str, labels: Iterable[str]) -> None:

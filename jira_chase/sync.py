@@ -29,7 +29,14 @@ from jira_chase.plan import (
 )
 from jira_chase.progress import JUDGING, NO_PROGRESS, PULLING, WRITING, Progress
 from jira_chase.recording import WriteRecorder
-from jira_chase.sources.base import Outcome, ScratchMemory, ServerIdentity, Source, SourceStats
+from jira_chase.sources.base import (
+    SITE_FACTS,
+    Outcome,
+    ScratchMemory,
+    ServerIdentity,
+    Source,
+    SourceStats,
+)
 from jira_chase.state import StateStore
 from jira_chase.vet import check_workflow
 
@@ -406,6 +413,9 @@ def run(
             store.prune(settings.state.keep_days)
         return result
     except BaseException as exc:
+        if isinstance(exc, Exception):
+            # What the tracker said rarely changes may be why it failed: ask it again.
+            store.forget_kind(SITE_FACTS)
         ending = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         counts = result.counts() if result is not None else {}
         store.finish_run(run_id, ending, counts, error=str(exc) or type(exc).__name__)

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from jira_chase.cli import main
 from jira_chase.simulator.demo import build_demo_dataset
-from jira_chase.sources.jira.site import SITE_FACTS
+from jira_chase.sources.base import SITE_FACTS
 from jira_chase.state import StateStore
 from tests.factories import demo_config, write_toml
 

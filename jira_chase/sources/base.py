@@ -100,6 +100,12 @@ class ScratchMemory:
         self._facts.setdefault(kind, {})[key] = None
 
 
+#: Facts about the tracker that rarely change (a source's server info, its statuses),
+#: kept between runs so that an idle run does not ask for them again. A run that
+#: fails forgets them all: the failure may come from a change to them.
+SITE_FACTS = "site"
+
+
 class Source(Protocol):
     """A tracker seen as issues in, label/comment operations out.
 

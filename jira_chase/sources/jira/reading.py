@@ -16,9 +16,9 @@ from jira_chase.errors import TrackerError
 from jira_chase.jql import without_order_by
 from jira_chase.model import Issue, Link
 from jira_chase.progress import NO_PROGRESS, Progress
-from jira_chase.sources.base import TrackerNames
+from jira_chase.sources.base import SITE_FACTS, TrackerNames
 from jira_chase.sources.jira.payload import parse_jira_time, person, to_issue
-from jira_chase.sources.jira.site import SITE_FACTS, JiraSite
+from jira_chase.sources.jira.site import JiraSite
 
 #: Fields the rules need; custom fields are added by name once the site's ids are known.
 BASE_FIELDS = (

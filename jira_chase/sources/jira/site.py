@@ -26,7 +26,13 @@ from jira_chase.comment import CommentDoc, Marker
 from jira_chase.config import JiraSettings
 from jira_chase.errors import ConfigError, TrackerError
 from jira_chase.sources import json_body
-from jira_chase.sources.base import Memory, ScratchMemory, ServerIdentity, SourceStats
+from jira_chase.sources.base import (
+    SITE_FACTS,
+    Memory,
+    ScratchMemory,
+    ServerIdentity,
+    SourceStats,
+)
 from jira_chase.sources.http import (
     BODY_ERRORS,
     backoff_delay,
@@ -56,11 +62,10 @@ REQUEST_PARAMETERS = (
 KEY_PAGE_SIZE = 5000
 #: The facts kind that keeps the largest page a site accepts, once it refused one.
 PAGE_FACTS = "jira-page"
-#: What rarely changes on a site, kept between runs: its server info, the bot's account,
-#: its statuses and fields (fact key -> JSON: the credentials' print, when it was read,
-#: the answer). Read again after a day, with other credentials or URL, and after any
-#: error from the site (which may mean that something changed).
-SITE_FACTS = "jira-site"
+#: What rarely changes on a site, kept between runs (SITE_FACTS): its server info, the
+#: bot's account, its statuses and fields (fact key -> JSON: the credentials' print,
+#: when it was read, the answer). Read again after a day, with other credentials or URL,
+#: and after a run that failed (see sync.run).
 SITE_FACTS_TTL = timedelta(days=1)
 
 
@@ -215,11 +220,6 @@ class JiraSite(ABC):
         self.memory.remember(SITE_FACTS, name, json.dumps(doc, separators=(",", ":")))
         return value
 
-    def forget_site_facts(self) -> None:
-        """Read the site facts afresh from now on (this run's and the next)."""
-        for name in self.memory.recall(SITE_FACTS):
-            self.memory.forget(SITE_FACTS, name)
-
     # -- what differs between Cloud and Data Center ---------------------------------
 
     @abstractmethod
@@ -361,9 +361,7 @@ class JiraSite(ABC):
         raise AssertionError("unreachable")
 
     def run_error(self, doing: str, exc: Exception) -> TrackerError:
-        """The error that ends the run after `exc` while `doing`, naming what to fix.
-        The site facts are read afresh after it (the site may have changed)."""
-        self.forget_site_facts()
+        """The error that ends the run after `exc` while `doing`, naming what to fix."""
         if isinstance(exc, JIRAError):
             status = exc.status_code
             detail = error_text(exc)
