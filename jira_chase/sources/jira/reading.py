@@ -331,26 +331,30 @@ class JiraReader:
 
         def refreshed(link: Link) -> Link:
             other = in_scope.get(link.key)
+            status: str | None
+            category: str | None
             if other is not None:
-                return replace(
-                    link,
-                    status=other.status,
-                    status_category=other.status_category or link.status_category,
-                    assignee=other.assignee.name if other.assignee else None,
-                )
-            if link.key in others:
+                status = other.status
+                category = other.status_category or link.status_category
+                assignee = other.assignee.name if other.assignee else None
+            elif link.key in others:
                 status, category, assignee = others[link.key]
-                return replace(link, status=status or link.status,
-                               status_category=category or link.status_category,
-                               assignee=assignee)  # fmt: skip
-            return link
+                status = status or link.status
+                category = category or link.status_category
+            else:
+                return link
+            if (status, category, assignee) == (link.status, link.status_category,
+                                                link.assignee):  # fmt: skip
+                return link  # (most are as the snapshot has them: no new object)
+            return replace(link, status=status, status_category=category, assignee=assignee)
 
-        return [
-            replace(issue, links=tuple(refreshed(link) for link in issue.links))
-            if issue.links
-            else issue
-            for issue in issues
-        ]
+        def with_links(issue: Issue) -> Issue:
+            links = tuple(refreshed(link) for link in issue.links)
+            if all(new is old for new, old in zip(links, issue.links, strict=True)):
+                return issue
+            return replace(issue, links=links)
+
+        return [with_links(issue) if issue.links else issue for issue in issues]
 
     def _describe(self, keys: list[str]) -> dict[str, tuple[str | None, str | None, str | None]]:
         """Status, status category and assignee name of issues by key (those that do
