@@ -28,7 +28,7 @@ url = "{url}"
 deployment = "{deployment}"
 email = "bot@example.com"
 token = "{token}"
-scope = "project in (APP, OPS, WEB)"
+scope = "{scope}"
 page_size = {page_size}
 [calendar]
 kind = "business"
@@ -60,13 +60,21 @@ blocked_days = 2
 aging = true
 [writeback]
 max_writes = 100000
+baseline = {baseline}
 [state]
 path = "state.sqlite"
 """
 
 
-def child_run(args: list[str], tmp: Path) -> tuple[float, float, dict]:
-    """Run one jira-chase command in a child; (seconds, its own peak RSS MiB, JSON)."""
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a running process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def child_run(args: list[str], tmp: Path) -> tuple[float, float, float, dict]:
+    """Run one jira-chase command in a child; (seconds, its own peak RSS MiB, its CPU
+    seconds, JSON)."""
     out_path, err_path = tmp / "out.json", tmp / "err.txt"
     start = time.perf_counter()
     with out_path.open("w") as out, err_path.open("w") as err:
@@ -78,7 +86,26 @@ def child_run(args: list[str], tmp: Path) -> tuple[float, float, dict]:
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 4):
         raise SystemExit(f"{args[0]} failed ({code}): {err_path.read_text().strip()}")
-    return seconds, usage.ru_maxrss / 1024, json.loads(out_path.read_text())
+    cpu = usage.ru_utime + usage.ru_stime
+    return seconds, usage.ru_maxrss / 1024, cpu, json.loads(out_path.read_text())
+
+
+def evaluation_cpu(config: Path, now: str) -> float:
+    """CPU seconds of `evaluate()` alone over the issues the state file holds, as the
+    runs judge them: what an idle run's CPU is compared with."""
+    from datetime import datetime
+
+    from jira_chase.config_file import load_settings
+    from jira_chase.evaluate import evaluate
+    from jira_chase.state import StateStore
+
+    settings = load_settings(config)
+    with StateStore(settings.state.path, readonly=True) as store:
+        issues = list(store.issue_snapshots("jira").values())
+    moment = datetime.fromisoformat(now.replace("Z", "+00:00"))
+    start = time.process_time()
+    evaluate(issues, settings, moment)
+    return time.process_time() - start
 
 
 def lower_bound(doc: dict, page_size: int) -> int:
@@ -98,7 +125,7 @@ def lower_bound(doc: dict, page_size: int) -> int:
     return -(-issues // page_size) + -(-issues // 1000) + comments + labels
 
 
-def touch(url: str, deployment: str, doc: dict, count: int) -> list[str]:
+def touch(url: str, deployment: str, keys: list[str]) -> list[str]:
     """Change `count` issues in the tracker as a person would (a label of their own)."""
     import requests
 
@@ -108,7 +135,6 @@ def touch(url: str, deployment: str, doc: dict, count: int) -> list[str]:
         http.auth = ("bot@example.com", "t")
     else:
         http.headers["Authorization"] = "Bearer t"
-    keys = [issue["key"] for issue in doc["issues"]][:count]
     for key in keys:
         body = {"update": {"labels": [{"add": "bench-touched"}]}}
         http.put(f"{url}/rest/api/{api}/issue/{key}", json=body, timeout=30).raise_for_status()
@@ -122,6 +148,17 @@ def main() -> None:
     parser.add_argument("--deployment", choices=["cloud", "datacenter"], default="cloud")
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--plan-only", action="store_true", help="run only the dry run (no writes)")
+    parser.add_argument(
+        "--all-projects", action="store_true", help="scope: every generated project"
+    )
+    parser.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="writeback.baseline = false: the first sync comments on every unhealthy issue",
+    )
+    parser.add_argument(
+        "--details", action="store_true", help="pass --details (per-issue JSON) to each run"
+    )
     parser.add_argument("--touch", type=int, default=10, help="issues changed before sync 4")
     args = parser.parse_args()
 
@@ -132,6 +169,10 @@ def main() -> None:
                 [sys.executable, "-m", "jira_chase.cli", "simulator", "--generate",
                  str(args.issues), "--seed", str(args.seed)], stdout=fh, check=True,
             )  # fmt: skip
+        projects = ["APP", "OPS", "WEB"]
+        if args.all_projects:
+            projects = [p["key"] for p in json.loads(data.read_text())["projects"]]
+        scope = f"project in ({', '.join(projects)})"
         server = subprocess.Popen(
             [sys.executable, "-m", "jira_chase.cli", "simulator", "--dataset", str(data),
              "--port", "0", "--deployment", args.deployment],
@@ -143,22 +184,32 @@ def main() -> None:
             config = Path(tmp) / "chase.toml"
             config.write_text(
                 CONFIG.format(
-                    url=url, deployment=args.deployment, token="t", page_size=args.page_size
+                    url=url,
+                    deployment=args.deployment,
+                    token="t",
+                    page_size=args.page_size,
+                    scope=scope,
+                    baseline="false" if args.no_baseline else "true",
                 )  # fmt: skip
             )
             now = ["--now", "2026-11-20T16:00:00Z", "--json", "--config", str(config)]
-            print(f"{args.issues} issues, {args.deployment}, page size {args.page_size}")
+            details = ["--details"] if args.details else []
+            print(f"{args.issues} issues, {args.deployment}, page size {args.page_size}, "
+                  f"scope {scope}, baseline {not args.no_baseline}")  # fmt: skip
             steps = (
                 ("plan", "plan"), ("sync 1", "sync"), ("sync 2", "sync"), ("sync 3", "sync"),
                 ("plan", "plan"), ("touch", None), ("sync 4", "sync"),
             )  # fmt: skip
             doc: dict = {}
+            written: list[str] = []
             for label, command in steps[:1] if args.plan_only else steps:
                 if command is None:
-                    touched = touch(url, args.deployment, doc, args.touch)
+                    touched = touch(url, args.deployment, written[: args.touch])
                     print(f"  -- {len(touched)} issues changed in the tracker: {touched[:3]}...")
                     continue
-                seconds, rss, doc = child_run([command, *now], Path(tmp))
+                served_before = process_cpu(server.pid)
+                seconds, rss, cpu, doc = child_run([command, *now, *details], Path(tmp))
+                served = process_cpu(server.pid) - served_before
                 doc_size = (Path(tmp) / "out.json").stat().st_size
                 summary = doc["summary"]
                 print(
@@ -168,7 +219,17 @@ def main() -> None:
                     f"applied {summary['applied']:>5}  JSON {doc_size / 2**20:5.1f} MiB",
                     flush=True,
                 )
+                print(
+                    f"          client CPU {cpu:7.1f} s  simulator CPU {served:7.1f} s  "
+                    f"client / simulator {cpu / max(served, 0.01):6.2f}",
+                    flush=True,
+                )
+                if label == "sync 3":
+                    judged = evaluation_cpu(config, now[1])
+                    print(f"          evaluation CPU {judged:5.2f} s (evaluate() alone, same "
+                          f"issues): idle run / evaluation {cpu / judged:5.2f}")  # fmt: skip
                 if label == "sync 1":
+                    written = sorted({op["issue"] for op in doc["applied"]})
                     bound = lower_bound(doc, args.page_size)
                     print(f"          lower bound {bound} requests: "
                           f"{summary['requests'] / bound:.2f} x")  # fmt: skip

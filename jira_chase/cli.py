@@ -85,7 +85,7 @@ def run_command(mode: str, options: dict[str, Any]) -> None:
                                   display=out.progress)  # fmt: skip
     result, duration = finished.result, finished.duration
     if as_json:
-        doc = run_to_dict(result, settings, duration)
+        doc = run_to_dict(result, settings, duration, details=out.details)
         if finished.digest is not None:
             doc["digest"] = finished.digest.to_dict()
         doc["goal_comments"] = [posted.to_dict() for posted in finished.goal_comments]

@@ -160,9 +160,9 @@ def run_demo(tracker: str, deployment: str, as_json: bool) -> tuple[list[str], b
         written = {key: [t for t in sim.labels(key) if t.startswith(prefix)] for key in keys}
         written = {key: tokens for key, tokens in written.items() if tokens}
         doc: dict[str, Any] = {
-            "plan": run_to_dict(first.result, settings, first.duration),
-            "sync": run_to_dict(applied.result, settings, applied.duration),
-            "second_sync": run_to_dict(second.result, settings, second.duration),
+            "plan": run_to_dict(first.result, settings, first.duration, details=True),
+            "sync": run_to_dict(applied.result, settings, applied.duration, details=True),
+            "second_sync": run_to_dict(second.result, settings, second.duration, details=True),
             "labels_in_tracker": written,
         }
         if broken is not None:
@@ -170,7 +170,7 @@ def run_demo(tracker: str, deployment: str, as_json: bool) -> tuple[list[str], b
             doc["new_problem"] = {
                 "issue": key,
                 "what": what,
-                "sync": run_to_dict(third.result, settings, third.duration),
+                "sync": run_to_dict(third.result, settings, third.duration, details=True),
             }
         ok = (
             not second.result.plan.operations

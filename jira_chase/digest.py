@@ -79,12 +79,12 @@ def build(settings: Settings, store: StateStore, evaluation: Evaluation, start: 
         f"{len(recovered)} recovered" + (f": {_keys(recovered)}" if recovered else ""),
         f"now {len(unhealthy_now)} unhealthy of {len(evaluation.verdicts)} judged",
     ]  # fmt: skip
-    taken, _, rollout = store.seen_findings()
+    taken, rollout = store.open_since_rollout()
     if taken is not None:
         then_open = (baseline or {}).get("since_rollout")
         was = f" (when the week began: {then_open})" if then_open is not None else ""
         flagged.append(
-            f"open since rollout ({fmt_time(taken)}): {len(rollout)}{was} — what was "
+            f"open since rollout ({fmt_time(taken)}): {rollout}{was} — what was "
             "already wrong then and has not recovered since"
         )
     goals = []

@@ -153,12 +153,22 @@ def by_severity(evaluation: Evaluation) -> list[tuple[Verdict, Finding]]:
 
 
 def run_to_dict(
-    result: RunResult, settings: Settings | None = None, duration: float | None = None
+    result: RunResult,
+    settings: Settings | None = None,
+    duration: float | None = None,
+    *,
+    details: bool = False,
 ) -> dict[str, Any]:
     """The run as the documented JSON document; times in the team's time zone when
-    `settings` are given, `duration` (seconds) when measured."""
+    `settings` are given, `duration` (seconds) when measured. Its `issues` are the
+    unhealthy issues this run writes to (or defers), so an idle run's document stays
+    small; with `details`, every unhealthy issue."""
     evaluation = result.evaluation
     unhealthy = evaluation.unhealthy()
+    shown = unhealthy
+    if not details:
+        touched = {op.issue_key for op in (*result.plan.operations, *result.plan.deferred)}
+        shown = [v for v in unhealthy if v.issue.key in touched]
     as_of = local(result.now, settings) if settings is not None else result.now
     doc: dict[str, Any] = {
         "format": JSON_FORMAT,
@@ -195,8 +205,9 @@ def run_to_dict(
                 "health": v.health.value,
                 "findings": [f.to_dict() for f in v.findings],
             }
-            for v in unhealthy
+            for v in shown
         ],
+        "details": details,
         "team": team_to_dict(evaluation),
         "coverage": evaluation.coverage.to_dict(),
         "warnings": evaluation.coverage.lines(len(evaluation.verdicts)),

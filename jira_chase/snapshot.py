@@ -12,19 +12,19 @@ import dataclasses
 import types
 import typing
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from functools import cache
 from typing import Any
 
 from jira_chase.model import Issue
-from jira_chase.words import word, zoned
+from jira_chase.words import known_word, word, zoned
 
 #: Bump when a record's meaning changes in a way defaults cannot absorb.
 RECORD_VERSION = 1
 
 
 def issue_to_record(issue: Issue) -> dict[str, Any]:
-    record = _encode(issue)
+    record = _encoder(Issue)(issue)
     assert isinstance(record, dict)
     return record
 
@@ -53,6 +53,52 @@ def _encode(value: Any) -> Any:
     return value
 
 
+def _isoformat(value: Any) -> Any:
+    return None if value is None else value.isoformat()
+
+
+@cache
+def _encoder(kind: Any) -> Callable[[Any], Any]:
+    """`_encode` for values of `kind`, worked out once per kind from the type hints (a
+    first run encodes every issue: per value, it only calls what that value needs).
+    What the hints do not pin down is encoded by looking (`_encode`)."""
+    origin = typing.get_origin(kind)
+    if origin is typing.Union or origin is types.UnionType:
+        options = [arg for arg in typing.get_args(kind) if arg is not type(None)]
+        if len(options) != 1:
+            return _encode
+        inner = _encoder(options[0])
+        return lambda value: None if value is None else inner(value)
+    if origin is tuple:
+        args = typing.get_args(kind)
+        if len(args) != 2 or args[1] is not Ellipsis:
+            return _encode
+        item = _encoder(args[0])
+        return lambda value: [item(x) for x in value]
+    if kind in (datetime, date):
+        return _isoformat
+    if kind in (str, int, float, bool):
+        return lambda value: value if type(value) in (str, int, float, bool) else _encode(value)
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
+        hints = _hints(kind)
+        fields = [(f.name, f.default, _encoder(hints[f.name])) for f in _fields(kind)]
+        missing = dataclasses.MISSING
+
+        def encode(value: Any) -> Any:
+            if type(value) is not kind:
+                return _encode(value)
+            out = {}
+            for name, default, field_encoder in fields:
+                item = getattr(value, name)
+                if default is not missing and item == default:
+                    continue
+                out[name] = field_encoder(item)
+            return out
+
+        return encode
+    return _encode
+
+
 def _decode(kind: Any, value: Any) -> Any:
     return _decoder(kind)(value)
 
@@ -62,7 +108,14 @@ def _same(value: Any) -> Any:
 
 
 def _moment(value: Any) -> Any:
-    return None if value is None else zoned(datetime.fromisoformat(value))
+    if value is None:
+        return None
+    moment = _from_text(value)
+    return moment if moment.tzinfo is _UTC else zoned(moment)
+
+
+_from_text = datetime.fromisoformat
+_UTC = timezone.utc
 
 
 def _day(value: Any) -> Any:
@@ -90,16 +143,42 @@ def _decoder(kind: Any) -> Callable[[Any], Any]:
     if kind in simple:
         return simple[kind]
     if isinstance(kind, type) and dataclasses.is_dataclass(kind):
-        fields = {name: _decoder(hint) for name, hint in _hints(kind).items()}
-
-        def build(value: Any) -> Any:
-            if value is None:
-                return None
-            return kind(**{name: fields[name](item) for name, item in value.items()
-                           if name in fields})  # fmt: skip
-
-        return build
+        return _builder(kind)
     return _same
+
+
+def _builder(kind: type) -> Callable[[Any], Any]:
+    """The decoder of a dataclass: one function written for its fields, that calls
+    `kind` with each field's decoded value, or its default when the record leaves the
+    field out (as it does a field at its default, or one added since)."""
+    namespace: dict[str, Any] = {"kind": kind, "absent": object(), "known": known_word}
+    arguments = []
+    for n, (name, hint) in enumerate(_hints(kind).items()):
+        field = next(f for f in _fields(kind) if f.name == name)
+        decode = namespace[f"decode{n}"] = _decoder(hint)
+        # A text met before is looked up in place (most are: statuses, people, fields).
+        decoded = f"(known(v) or decode{n}(v))" if decode is word else f"decode{n}(v)"
+        if field.default is not dataclasses.MISSING:
+            namespace[f"default{n}"] = field.default
+            otherwise = f"default{n}"
+        elif field.default_factory is not dataclasses.MISSING:
+            namespace[f"factory{n}"] = field.default_factory
+            otherwise = f"factory{n}()"
+        else:
+            arguments.append(f"{name}=({decoded} if (v := value[{name!r}]) or True else None)")
+            continue
+        arguments.append(
+            f"{name}={decoded} if (v := get({name!r}, absent)) is not absent else {otherwise}"
+        )
+    source = (
+        "def build(value):\n"
+        "    if value is None:\n"
+        "        return None\n"
+        "    get = value.get\n"
+        f"    return kind({', '.join(arguments)})\n"
+    )
+    exec(source, namespace)  # noqa: S102 - code written above from the type's own fields
+    return namespace["build"]
 
 
 @cache

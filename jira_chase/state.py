@@ -23,9 +23,11 @@ from filelock import FileLock, Timeout
 from jira_chase.comment import ManagedComment
 from jira_chase.errors import EXIT_LOCKED, ChaseError, ConfigError
 from jira_chase.files import PRIVATE, keep_private
+from jira_chase.gc_pause import gc_paused
 from jira_chase.model import Issue
 from jira_chase.snapshot import issue_from_record, issue_to_record
 from jira_chase.state_schema import OWNED_LABELS, migrate, schema_version, transaction, utcnow
+from jira_chase.state_trends import TrendStore
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,9 @@ TRACKER = "tracker"
 #: its previous sync saw them.
 BASELINE = "baseline"
 SEEN_FINDINGS = "seen-findings"
+#: zlib's level for issue snapshots: a third of the default's CPU (a first run stores
+#: every issue) for 6 % more bytes.
+SNAPSHOT_COMPRESSION = 3
 #: Rows deleted by pruning after which the file is compacted.
 VACUUM_AFTER_ROWS = 1000
 
@@ -110,7 +115,7 @@ def run_lock(path: Path | str, wait: float = 0.0) -> Iterator[None]:
         lock.release()
 
 
-class StateStore:
+class StateStore(TrendStore):
     """Open (creating or migrating) the store at `path`. Use as a context manager.
 
     `readonly`: a dry run's view. The file is copied into memory (or, when there is no
@@ -131,6 +136,10 @@ class StateStore:
             self._db.row_factory = sqlite3.Row
             if not readonly:
                 self._db.execute("PRAGMA journal_mode=WAL")
+                # With the write-ahead log, a commit survives the process being killed
+                # without waiting for the disk; only a power loss may take back the
+                # last commits, which the next run finds on the tracker again.
+                self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
             migrate(self._db, self.path)
             if not readonly:
@@ -215,6 +224,27 @@ class StateStore:
                 utcnow(),
             ),
         )
+
+    def record_operations(
+        self, run_id: int, rows: Iterable[tuple[int, str, str, str, str, str | None]]
+    ) -> None:
+        """Many `record_operation`s at once: (seq, issue key, kind, payload as JSON,
+        status, error) each, in one transaction."""
+        at = utcnow()
+        with transaction(self._db):
+            self._db.executemany(
+                "INSERT OR REPLACE INTO operations"
+                " (run_id, seq, issue_key, kind, payload, status, error, at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(run_id, *row, at) for row in rows],
+            )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """The block's changes to the store in one transaction (one commit instead of
+        one per statement), or none of them when it raises."""
+        with transaction(self._db):
+            yield
 
     def finish_run(
         self, run_id: int, outcome: str, counts: dict[str, int], error: str | None = None
@@ -350,6 +380,10 @@ class StateStore:
     def forget(self, kind: str, key: str) -> None:
         self._db.execute("DELETE FROM facts WHERE kind = ? AND key = ?", (kind, key))
 
+    def forget_kind(self, kind: str) -> None:
+        """Forget every fact of one kind."""
+        self._db.execute("DELETE FROM facts WHERE kind = ?", (kind,))
+
     # -- labels jira-chase put on issues ------------------------------------------------
 
     def _set_owned(self, issue_key: str, labels: Iterable[str]) -> None:
@@ -360,13 +394,21 @@ class StateStore:
             self.forget(OWNED_LABELS, issue_key)
 
     def record_labels(self, issue_key: str, added: Iterable[str], removed: Iterable[str]) -> None:
-        """A label change we made succeeded: keep which of our labels the issue carries."""
-        owned = {label.casefold(): label for label in self.owned_labels().get(issue_key, ())}
+        """A label change we made succeeded: keep which of our labels the issue carries.
+        Reads and writes that issue's row alone (a run records thousands of these)."""
+        owned = {label.casefold(): label for label in self.labels_owned_on(issue_key)}
         for label in added:
             owned[label.casefold()] = label
         for label in removed:
             owned.pop(label.casefold(), None)
         self._set_owned(issue_key, owned.values())
+
+    def labels_owned_on(self, issue_key: str) -> tuple[str, ...]:
+        """The labels jira-chase put on one issue and has not taken off since."""
+        row = self._db.execute(
+            "SELECT value FROM facts WHERE kind = ? AND key = ?", (OWNED_LABELS, issue_key)
+        ).fetchone()
+        return () if row is None else tuple(json.loads(row[0]))
 
     def owned_labels(self) -> dict[str, tuple[str, ...]]:
         """Issue key -> the labels jira-chase put there and has not taken off since."""
@@ -397,6 +439,16 @@ class StateStore:
             if doc.get("b"):
                 since_rollout.add(key)
         return (datetime.fromisoformat(taken) if taken else None), seen, since_rollout
+
+    def open_since_rollout(self) -> tuple[datetime | None, int]:
+        """(when a sync took the baseline, or None; how many issues have been unhealthy
+        since then without recovering): `seen_findings` counted by SQLite."""
+        taken = self.recall(BASELINE).get("at")
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM facts WHERE kind = ? AND json_extract(value, '$.b') = 1",
+            (SEEN_FINDINGS,),
+        ).fetchone()
+        return (datetime.fromisoformat(taken) if taken else None), int(row[0])
 
     def record_seen(
         self,
@@ -464,9 +516,11 @@ class StateStore:
     def issue_snapshots(self, source: str) -> dict[str, Issue]:
         """The issues a source cached on its earlier fetches, by key."""
         rows = self._db.execute("SELECT snapshot FROM item_cache WHERE source = ?", (source,))
-        # (row by row: the compressed rows are never all in memory)
-        issues = (issue_from_record(json.loads(zlib.decompress(row[0]))) for row in rows)
-        return {issue.key: issue for issue in issues}
+        # (row by row: the compressed rows are never all in memory; without the
+        # collector, which would walk what is loaded again and again)
+        with gc_paused():
+            issues = (issue_from_record(json.loads(zlib.decompress(row[0]))) for row in rows)
+            return {issue.key: issue for issue in issues}
 
     def update_issue_snapshots(
         self, source: str, changed: Sequence[Issue], removed: Iterable[str], *, replace: bool
@@ -476,7 +530,8 @@ class StateStore:
         with its history is a few kilobytes of JSON, a fifth of that compressed."""
         rows = [
             (source, issue.key,
-             zlib.compress(json.dumps(issue_to_record(issue), separators=(",", ":")).encode()))
+             zlib.compress(json.dumps(issue_to_record(issue), separators=(",", ":")).encode(),
+                           SNAPSHOT_COMPRESSION))
             for issue in changed
         ]  # fmt: skip
         with transaction(self._db):
@@ -507,67 +562,3 @@ class StateStore:
                 "INSERT INTO item_cache (source, item_key, snapshot) VALUES (?, ?, ?)",
                 [(source, key, json.dumps(item, sort_keys=True)) for key, item in items.items()],
             )
-
-    # -- trends ----------------------------------------------------------------------
-
-    def record_trend(
-        self,
-        run_id: int,
-        mode: str,
-        at: datetime,
-        team: Mapping[str, Any],
-        health: Mapping[str, tuple[str, Sequence[str]]],
-    ) -> int:
-        """Keep one run's team state and each issue's health and families where they
-        changed since the last recorded run (an issue no longer judged becomes 'gone').
-        Returns how many issue changes were kept."""
-        moment = at.isoformat()
-        latest = {
-            key: (state, families)
-            for key, state, families in self._db.execute(
-                "SELECT issue_key, health, families FROM trend_health t WHERE run_id = "
-                "(SELECT MAX(run_id) FROM trend_health WHERE issue_key = t.issue_key)"
-            )
-        }
-        rows = []
-        for key, (state, families) in health.items():
-            joined = ",".join(sorted(families))
-            if latest.get(key) != (state, joined):
-                rows.append((key, run_id, moment, state, joined))
-        for key, (state, _) in latest.items():
-            if key not in health and state != "gone":
-                rows.append((key, run_id, moment, "gone", ""))
-        with transaction(self._db):
-            self._db.execute(
-                "INSERT OR REPLACE INTO trend_runs (run_id, mode, at, team) VALUES (?, ?, ?, ?)",
-                (run_id, mode, moment, json.dumps(team, sort_keys=True)),
-            )
-            self._db.executemany(
-                "INSERT OR REPLACE INTO trend_health (issue_key, run_id, at, health, families)"
-                " VALUES (?, ?, ?, ?, ?)",
-                rows,
-            )
-        return len(rows)
-
-    def set_mode(self, run_id: int, mode: str) -> None:
-        """Name what a recorded run was (a `report` judges like a `plan`)."""
-        self._db.execute("UPDATE runs SET mode = ? WHERE id = ?", (mode, run_id))
-
-    def trend_runs(self) -> list[tuple[int, str, datetime, dict[str, Any]]]:
-        """(run id, mode, as of, team state) of every recorded run, oldest first."""
-        return [
-            (run_id, mode, datetime.fromisoformat(at), json.loads(team))
-            for run_id, mode, at, team in self._db.execute(
-                "SELECT run_id, mode, at, team FROM trend_runs ORDER BY at, run_id"
-            )
-        ]
-
-    def health_changes(self) -> list[tuple[str, datetime, str, tuple[str, ...]]]:
-        """(issue key, as of, health, families) of every recorded change, oldest first."""
-        return [
-            (key, datetime.fromisoformat(at), state, tuple(f for f in families.split(",") if f))
-            for key, at, state, families in self._db.execute(
-                "SELECT issue_key, at, health, families FROM trend_health"
-                " ORDER BY at, run_id, issue_key"
-            )
-        ]

@@ -112,7 +112,10 @@ def utcnow() -> str:
 @contextmanager
 def transaction(db: sqlite3.Connection) -> Iterator[None]:
     """The block's statements in one write transaction: all of them, or none when the
-    block raises (an interrupt too)."""
+    block raises (an interrupt too). Inside another such block, part of that one."""
+    if db.in_transaction:
+        yield
+        return
     db.execute("BEGIN IMMEDIATE")
     try:
         yield

@@ -18,8 +18,6 @@ from jira_chase.model import Health, Issue
 from jira_chase.plan import (
     BLOCKING,
     COMMENT_CREATE,
-    COMMENT_DELETE,
-    COMMENT_UPDATE,
     LABELS,
     Operation,
     Plan,
@@ -30,7 +28,15 @@ from jira_chase.plan import (
     writable_labels,
 )
 from jira_chase.progress import JUDGING, NO_PROGRESS, PULLING, WRITING, Progress
-from jira_chase.sources.base import Outcome, ScratchMemory, ServerIdentity, Source, SourceStats
+from jira_chase.recording import WriteRecorder
+from jira_chase.sources.base import (
+    SITE_FACTS,
+    Outcome,
+    ScratchMemory,
+    ServerIdentity,
+    Source,
+    SourceStats,
+)
 from jira_chase.state import StateStore
 from jira_chase.vet import check_workflow
 
@@ -243,21 +249,6 @@ def batches(operations: Sequence[Operation]) -> Iterator[list[Operation]]:
             yield groups[change]
 
 
-def _record_outcome(store: StateStore, outcome: Outcome) -> None:
-    op = outcome.operation
-    if outcome.error is not None:
-        if op.kind == COMMENT_UPDATE and outcome.error.status == 404:
-            # Someone deleted the comment: forget it so the next run writes a new one.
-            store.forget_comment(op.issue_key, op.comment_id)
-        return
-    if op.kind == LABELS:
-        store.record_labels(op.issue_key, op.add, op.remove)
-    elif op.kind == COMMENT_DELETE:
-        store.forget_comment(op.issue_key, op.comment_id)
-    elif op.comment is not None and outcome.comment_id is not None:
-        store.save_comment(ManagedComment(op.issue_key, outcome.comment_id, op.comment.digest))
-
-
 def _record_seen(
     store: StateStore,
     evaluation: Evaluation,
@@ -298,14 +289,6 @@ def _record_seen(
         changes[key] = None
         rollout.discard(key)
     store.record_seen(changes, rollout, evaluation.now if seen.first else None)
-
-
-def _recorded(op: Operation) -> dict[str, object]:
-    """What the operations table keeps of an operation: everything but the comment's
-    text (its digest identifies it), so the state file does not grow with every edit."""
-    doc = op.to_dict()
-    doc.pop("text", None)
-    return doc
 
 
 def check_tracker(store: StateStore, identity: ServerIdentity) -> None:
@@ -407,23 +390,20 @@ def run(
         seq = {id(op): n for n, op in enumerate(plan.operations)}
         if write:
             progress.phase(WRITING, len(plan.operations))
+            recorder = WriteRecorder(store, run_id, seq)
+            outcomes: list[Outcome] = []
             for batch in batches(plan.operations):
-                for op in batch:
-                    store.record_operation(run_id, seq[id(op)], op.issue_key, op.kind,
-                                           _recorded(op), "started")  # fmt: skip
-                for outcome in source.apply(batch):
+                recorder.record(outcomes, starting=batch)
+                outcomes = list(source.apply(batch))
+                for outcome in outcomes:
                     op = outcome.operation
-                    _record_outcome(store, outcome)
                     if outcome.error is None:
                         result.applied.append(op)
-                        status, error = "done", None
                     else:
                         result.failed.append((op, str(outcome.error)))
-                        status, error = "failed", str(outcome.error)
-                        progress.write_failed(op, error)
-                    store.record_operation(run_id, seq[id(op)], op.issue_key, op.kind,
-                                           _recorded(op), status, error)  # fmt: skip
+                        progress.write_failed(op, str(outcome.error))
                     progress.advance()
+            recorder.record(outcomes)
             # Report in plan order, whatever order the batches went in.
             result.applied.sort(key=lambda op: seq[id(op)])
             result.failed.sort(key=lambda failure: seq[id(failure[0])])
@@ -433,6 +413,9 @@ def run(
             store.prune(settings.state.keep_days)
         return result
     except BaseException as exc:
+        if isinstance(exc, Exception):
+            # What the tracker said rarely changes may be why it failed: ask it again.
+            store.forget_kind(SITE_FACTS)
         ending = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         counts = result.counts() if result is not None else {}
         store.finish_run(run_id, ending, counts, error=str(exc) or type(exc).__name__)

@@ -78,8 +78,8 @@ def team_state(evaluation: Evaluation, since_rollout: int | None = None) -> dict
 def record(store: StateStore, run_id: int, mode: str, evaluation: Evaluation) -> int:
     """Keep the run's trend data; returns how many per-issue changes were kept."""
     health = {v.issue.key: (v.health.value, v.families) for v in evaluation.verdicts}
-    taken, _, rollout = store.seen_findings()
-    team = team_state(evaluation, len(rollout) if taken is not None else None)
+    taken, rollout = store.open_since_rollout()
+    team = team_state(evaluation, rollout if taken is not None else None)
     return store.record_trend(run_id, mode, evaluation.now, team, health)
 
 

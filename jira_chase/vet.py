@@ -109,6 +109,10 @@ def check_workflow(settings: Settings, source: Source) -> Settings:
     names = source.known_names()
     problems = workflow_problems(settings, names, resolutions)
     if problems:
+        # The statuses may be an earlier run's reading: the tracker has the last word.
+        names = source.known_names(fresh=True)
+        problems = workflow_problems(settings, names, resolutions)
+    if problems:
         raise ConfigError(problems)
     return with_backlog(settings, names)
 

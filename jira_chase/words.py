@@ -9,6 +9,7 @@ equal ones are one object.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import TypeVar
 
@@ -34,6 +35,11 @@ def word(text: _Text) -> _Text:
             _WORDS.clear()
         _WORDS[text] = known = text
     return known
+
+
+#: The equal string met before, or None: a lookup alone, for hot loops (`word` keeps a
+#: new one). The dictionary's own method (it is cleared, never replaced).
+known_word: Callable[[str | None], str | None] = _WORDS.get  # type: ignore[assignment]
 
 
 def zoned(moment: datetime) -> datetime:

@@ -19,13 +19,17 @@ LATER = "2026-11-20T16:30:00Z"
 
 
 def sync(config, now=NOW):
-    result = CliRunner().invoke(main, ["sync", "--config", str(config), "--now", now, "--json"])
+    result = CliRunner().invoke(
+        main, ["sync", "--config", str(config), "--now", now, "--json", "--details"]
+    )
     assert result.exit_code == 0, result.output + result.stderr
     return json.loads(result.stdout)
 
 
 def plan(config, now=LATER):
-    result = CliRunner().invoke(main, ["plan", "--config", str(config), "--now", now, "--json"])
+    result = CliRunner().invoke(
+        main, ["plan", "--config", str(config), "--now", now, "--json", "--details"]
+    )
     assert result.exit_code == 0, result.output + result.stderr
     return json.loads(result.stdout)
 

@@ -185,11 +185,11 @@ def build(
         "since": previous[0].astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if previous else None,
         "change": _change(team, previous[1] if previous else None),
     }
-    taken, _, rollout = store.seen_findings()
+    taken, rollout = store.open_since_rollout()
     attention = {
         **label_load(evaluation, settings.writeback),
         "baseline": taken.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if taken else None,
-        "since_rollout": len(rollout) if taken else None,
+        "since_rollout": rollout if taken else None,
         # the last count of each week with a sync: how the baseline shrinks
         "since_rollout_by_week": _rollout_by_week(store, zone),
     }

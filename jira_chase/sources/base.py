@@ -100,6 +100,12 @@ class ScratchMemory:
         self._facts.setdefault(kind, {})[key] = None
 
 
+#: Facts about the tracker that rarely change (a source's server info, its statuses),
+#: kept between runs so that an idle run does not ask for them again. A run that
+#: fails forgets them all: the failure may come from a change to them.
+SITE_FACTS = "site"
+
+
 class Source(Protocol):
     """A tracker seen as issues in, label/comment operations out.
 
@@ -124,9 +130,10 @@ class Source(Protocol):
         return how many items the scope matches (Jira Cloud: its estimate)."""
         ...
 
-    def known_names(self) -> TrackerNames:
+    def known_names(self, fresh: bool = False) -> TrackerNames:
         """The statuses the tracker has, so that the configuration can be checked
-        against them before anything is judged or written."""
+        against them before anything is judged or written. A source may recall them
+        from an earlier run's reading; `fresh` asks the tracker."""
         ...
 
     def known_resolutions(self) -> tuple[str, ...]:

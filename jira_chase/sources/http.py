@@ -9,6 +9,7 @@ or a write that must not be repeated blindly.
 from __future__ import annotations
 
 import html
+import os
 import random
 import re
 from collections.abc import Sequence
@@ -133,3 +134,23 @@ def timed_out(exc: BaseException) -> bool:
         return True
     reason = exc.args[0] if isinstance(exc, requests.ConnectionError) and exc.args else None
     return isinstance(reason, MaxRetryError) and isinstance(reason.reason, ReadTimeoutError)
+
+
+def environment_read_once(session: requests.Session, url: str) -> None:
+    """Read what the environment says about connecting to `url` (proxies, `NO_PROXY`,
+    `REQUESTS_CA_BUNDLE`/`CURL_CA_BUNDLE`) once, into the session, instead of on every
+    request (requests walks the whole environment per request: a run sends
+    thousands). Every request of a source goes to that one site."""
+    if not session.trust_env:
+        return
+    proxies = requests.utils.get_environ_proxies(url)
+    for scheme, proxy in proxies.items():
+        session.proxies.setdefault(scheme, proxy)
+    if session.verify is True or session.verify is None:
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle:
+            session.verify = bundle
+    netrc = requests.utils.get_netrc_auth(url)
+    if netrc is not None and session.auth is None:
+        session.auth = netrc
+    session.trust_env = False

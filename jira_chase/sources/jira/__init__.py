@@ -73,8 +73,8 @@ class JiraSource:
     def validate_scope(self) -> int:
         return self.site.validate_scope()
 
-    def known_names(self) -> TrackerNames:
-        return self.reader.known_names()
+    def known_names(self, fresh: bool = False) -> TrackerNames:
+        return self.reader.known_names(fresh)
 
     def known_resolutions(self) -> tuple[str, ...]:
         return self.reader.known_resolutions()

@@ -16,7 +16,7 @@ from jira_chase.errors import ConfigError, TrackerError
 from jira_chase.jql import without_order_by
 from jira_chase.model import Issue, Link
 from jira_chase.progress import NO_PROGRESS, Progress
-from jira_chase.sources.base import TrackerNames
+from jira_chase.sources.base import SITE_FACTS, TrackerNames
 from jira_chase.sources.jira.payload import parse_jira_time, person, to_issue
 from jira_chase.sources.jira.site import JiraSite
 from jira_chase.vet import closest_names
@@ -155,9 +155,14 @@ class JiraReader:
             str(f["name"]) for f in self.site_fields() if _schema(f).get("type") == "number"
         )
 
-    def known_names(self) -> TrackerNames:
-        """Every status of the site (`GET status`), and those of the "To Do" category."""
-        statuses = self.site.get_list("status", "listing the site's statuses")
+    def known_names(self, fresh: bool = False) -> TrackerNames:
+        """Every status of the site (`GET status`), and those of the "To Do" category;
+        recalled from an earlier run's reading (a site fact) unless `fresh`."""
+        if fresh:
+            self.site.memory.forget(SITE_FACTS, "status")
+        statuses = self.site.site_fact(
+            "status", lambda: self.site.get_list("status", "listing the site's statuses")
+        )
         named = [s for s in statuses if isinstance(s, dict) and s.get("name")]
         backlog = {
             str(s["name"])
@@ -377,26 +382,30 @@ class JiraReader:
 
         def refreshed(link: Link) -> Link:
             other = in_scope.get(link.key)
+            status: str | None
+            category: str | None
             if other is not None:
-                return replace(
-                    link,
-                    status=other.status,
-                    status_category=other.status_category or link.status_category,
-                    assignee=other.assignee.name if other.assignee else None,
-                )
-            if link.key in others:
+                status = other.status
+                category = other.status_category or link.status_category
+                assignee = other.assignee.name if other.assignee else None
+            elif link.key in others:
                 status, category, assignee = others[link.key]
-                return replace(link, status=status or link.status,
-                               status_category=category or link.status_category,
-                               assignee=assignee)  # fmt: skip
-            return link
+                status = status or link.status
+                category = category or link.status_category
+            else:
+                return link
+            if (status, category, assignee) == (link.status, link.status_category,
+                                                link.assignee):  # fmt: skip
+                return link  # (most are as the snapshot has them: no new object)
+            return replace(link, status=status, status_category=category, assignee=assignee)
 
-        return [
-            replace(issue, links=tuple(refreshed(link) for link in issue.links))
-            if issue.links
-            else issue
-            for issue in issues
-        ]
+        def with_links(issue: Issue) -> Issue:
+            links = tuple(refreshed(link) for link in issue.links)
+            if all(new is old for new, old in zip(links, issue.links, strict=True)):
+                return issue
+            return replace(issue, links=links)
+
+        return [with_links(issue) if issue.links else issue for issue in issues]
 
     def _describe(self, keys: list[str]) -> dict[str, tuple[str | None, str | None, str | None]]:
         """Status, status category and assignee name of issues by key (those that do

@@ -9,11 +9,13 @@ written and recognised, and whether labels may be bulk-edited.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 import requests
@@ -24,12 +26,19 @@ from jira_chase.comment import CommentDoc, Marker
 from jira_chase.config import JiraSettings
 from jira_chase.errors import ConfigError, TrackerError
 from jira_chase.sources import json_body
-from jira_chase.sources.base import Memory, ScratchMemory, ServerIdentity, SourceStats
+from jira_chase.sources.base import (
+    SITE_FACTS,
+    Memory,
+    ScratchMemory,
+    ServerIdentity,
+    SourceStats,
+)
 from jira_chase.sources.http import (
     BODY_ERRORS,
     backoff_delay,
     connection_failure,
     describe_page,
+    environment_read_once,
     looks_like_html,
     not_json_at_all,
     retry_policy,
@@ -53,6 +62,11 @@ REQUEST_PARAMETERS = (
 KEY_PAGE_SIZE = 5000
 #: The facts kind that keeps the largest page a site accepts, once it refused one.
 PAGE_FACTS = "jira-page"
+#: What rarely changes on a site, kept between runs (SITE_FACTS): its server info, the
+#: bot's account, its statuses and fields (fact key -> JSON: the credentials' print,
+#: when it was read, the answer). Read again after a day, with other credentials or URL,
+#: and after a run that failed (see sync.run).
+SITE_FACTS_TTL = timedelta(days=1)
 
 
 class RejectedParameter(TrackerError):
@@ -159,14 +173,52 @@ class JiraSite(ABC):
         self._mount_retries()
         self.client._session.hooks["response"].append(self._count)
         json_body.install(self.client._session)
-        try:
-            self.server_info = self.call("checking the server", self.client.server_info)
-        except TrackerError as exc:
-            raise self.no_server_info(exc) from None
-        # Without these the library treats Cloud as Server and falls back to the removed
-        # /search (see the library's start-up serverInfo call).
-        self.client.deploymentType = self.server_info.get("deploymentType")
-        self.client._version = tuple(self.server_info.get("versionNumbers") or (0, 0, 0))
+        self._server_info: dict[str, Any] | None = None
+        self._print = hashlib.sha256(
+            json.dumps([settings.url.rstrip("/"), self.api, settings.email, token]).encode()
+        ).hexdigest()[:16]
+        # The field list is the library's call (the reader asks for it); it is a site
+        # fact like the others.
+        library_fields = self.client.fields
+        self.client.fields = lambda: self.site_fact("field", library_fields)  # type: ignore[method-assign]
+
+    @property
+    def server_info(self) -> dict[str, Any]:
+        """The site's server info, read (or recalled, see SITE_FACTS) before the first
+        other request."""
+        if self._server_info is None:
+            self._server_info = {}  # (while it is read: its own request comes first)
+            try:
+                info = self.site_fact(
+                    "serverInfo", lambda: self.call("checking the server", self.client.server_info)
+                )
+            except TrackerError as exc:
+                self._server_info = None
+                raise self.no_server_info(exc) from None
+            self._server_info = info if isinstance(info, dict) else {}
+            # Without these the library treats Cloud as Server and falls back to the
+            # removed /search (see the library's start-up serverInfo call).
+            self.client.deploymentType = self._server_info.get("deploymentType")
+            self.client._version = tuple(self._server_info.get("versionNumbers") or (0, 0, 0))
+        return self._server_info
+
+    def site_fact(self, name: str, read: Callable[[], T]) -> T:
+        """What `read` answers, recalled from the memory when it was read there in the
+        last day with the same URL and credentials (SITE_FACTS); else read and kept."""
+        now = datetime.now(timezone.utc)
+        kept = self.memory.recall(SITE_FACTS).get(name)
+        if kept is not None:
+            try:
+                doc = json.loads(kept)
+                at = datetime.fromisoformat(doc["at"])
+                if doc["for"] == self._print and timedelta(0) <= now - at < SITE_FACTS_TTL:
+                    return doc["value"]
+            except (ValueError, KeyError, TypeError):
+                pass
+        value = read()
+        doc = {"for": self._print, "at": now.isoformat(), "value": value}
+        self.memory.remember(SITE_FACTS, name, json.dumps(doc, separators=(",", ":")))
+        return value
 
     # -- what differs between Cloud and Data Center ---------------------------------
 
@@ -247,7 +299,9 @@ class JiraSite(ABC):
 
     def identify(self) -> ServerIdentity:
         info = self.server_info
-        me = self.call("checking the credentials", self.client.myself)
+        me = self.site_fact(
+            "myself", lambda: self.call("checking the credentials", self.client.myself)
+        )
         deployment = str(info.get("deploymentType") or "Server")
         self.check_deployment(deployment)
         self._bot_id = str(me.get("accountId") or me.get("name") or me.get("key") or "")
@@ -272,6 +326,7 @@ class JiraSite(ABC):
         base = self.settings.url.rstrip("/")
         retries, backoff = self.settings.retries, self.settings.backoff
         idempotent = ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
+        environment_read_once(session, base)
         session.mount(base, HTTPAdapter(max_retries=retry_policy(retries, backoff, idempotent)))
         reader = HTTPAdapter(max_retries=retry_policy(retries, backoff, (*idempotent, "POST")))
         for path in self.reader_paths:
@@ -288,6 +343,7 @@ class JiraSite(ABC):
     def call(self, doing: str, func: Callable[[], T]) -> T:
         """Run one read, retrying a body that arrives cut off (the adapters cannot see
         that: requests reads bodies after urllib3 has returned)."""
+        self.server_info  # noqa: B018 - read first: the library needs to know the site
         for attempt in range(self.settings.retries + 1):
             try:
                 return func()
@@ -366,8 +422,8 @@ class JiraSite(ABC):
     def _deployment_wrong(self) -> bool:
         """Whether the site's server info says it is not the kind jira.deployment names
         (unknown before the server info has been read: then it may be)."""
-        info = getattr(self, "server_info", None)
-        if not isinstance(info, dict):
+        info = self._server_info
+        if not info:
             return True
         try:
             self.check_deployment(str(info.get("deploymentType") or "Server"))
@@ -376,6 +432,7 @@ class JiraSite(ABC):
         return False
 
     def url(self, path: str) -> str:
+        self.server_info  # noqa: B018 - read first: the library needs to know the site
         return str(self.client._get_url(path))
 
     def get_json(self, path: str, params: dict[str, Any], doing: str) -> dict[str, Any]:

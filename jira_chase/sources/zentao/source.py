@@ -76,7 +76,7 @@ class ZenTaoSource:
     def validate_scope(self) -> int:
         return self.reader.validate_scope()
 
-    def known_names(self) -> TrackerNames:
+    def known_names(self, fresh: bool = False) -> TrackerNames:
         """ZenTao's states per item type (fixed by ZenTao, no request needed), as plain
         names and as `type:state`."""
         plain = {state for states in STATES.values() for state in states}

@@ -110,8 +110,8 @@ def test_a_connection_lost_on_a_read_says_jira_cannot_be_reached(jira_sim):
 def test_cloud_settings_against_data_center_and_back_name_the_fix(jira_sim):
     dc = jira_sim(build_demo_dataset(), deployment="datacenter")
     with pytest.raises(TrackerError, match="set jira.deployment = 'datacenter', else check"):
-        JiraSource(settings(dc.url))
+        JiraSource(settings(dc.url)).identify()
     cloud = jira_sim(build_demo_dataset())
     # Cloud refuses a personal access token outright (Bearer is not its sign-in).
     with pytest.raises(TrackerError, match="HTTP 401 while checking the server: check the pers"):
-        JiraSource(settings(cloud.url, deployment="datacenter", email=""))
+        JiraSource(settings(cloud.url, deployment="datacenter", email="")).identify()
