@@ -252,6 +252,10 @@ class StateStore(TrendStore):
         unknown = set(counts) - set(RUN_COUNTS)
         if unknown:
             raise ValueError(f"unknown run counts: {sorted(unknown)}")
+        if self._db.in_transaction:
+            # A run cut short inside a batch's transaction: that batch was never
+            # committed (as if it had not started); the run's ending must be.
+            self._db.execute("ROLLBACK")
         assignments = ", ".join(f"{name} = :{name}" for name in counts)
         sql = "UPDATE runs SET finished_at = :finished_at, outcome = :outcome, error = :error"
         if assignments:

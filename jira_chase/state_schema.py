@@ -116,12 +116,14 @@ def transaction(db: sqlite3.Connection) -> Iterator[None]:
     if db.in_transaction:
         yield
         return
-    db.execute("BEGIN IMMEDIATE")
     try:
+        db.execute("BEGIN IMMEDIATE")
         yield
         db.execute("COMMIT")
     except BaseException:
-        db.execute("ROLLBACK")
+        # (also when an interrupt lands between the BEGIN and the block, or in the COMMIT)
+        if db.in_transaction:
+            db.execute("ROLLBACK")
         raise
 
 
