@@ -75,7 +75,9 @@ class Operation:
             what = f"delete the managed comment {self.comment_id}"
         return f"{self.issue_key}: {what}  ({self.reason})"
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self, text: bool = True) -> dict[str, object]:
+        """The operation as the JSON documents show it; `text`: with the comment's text
+        (the state keeps operations without it: the digest identifies the comment)."""
         doc: dict[str, object] = {
             "kind": self.kind,
             "issue": self.issue_key,
@@ -87,7 +89,8 @@ class Operation:
         if self.kind != LABELS:
             doc["comment_id"] = self.comment_id
             doc["digest"] = self.comment.digest if self.comment else None
-            doc["text"] = to_text(self.comment) if self.comment else None
+            if text:
+                doc["text"] = to_text(self.comment) if self.comment else None
         return doc
 
 

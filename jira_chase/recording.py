@@ -21,23 +21,6 @@ from jira_chase.sources.base import Outcome
 from jira_chase.state import StateStore
 
 
-def recorded(op: Operation) -> dict[str, object]:
-    """What the operations table keeps of an operation: everything but the comment's
-    text (its digest identifies it), so the state file does not grow with every edit."""
-    doc: dict[str, object] = {
-        "kind": op.kind,
-        "issue": op.issue_key,
-        "add": list(op.add),
-        "remove": list(op.remove),
-        "severity": op.severity.label if op.severity else None,
-        "reason": op.reason,
-    }
-    if op.kind != LABELS:
-        doc["comment_id"] = op.comment_id
-        doc["digest"] = op.comment.digest if op.comment else None
-    return doc
-
-
 def record_outcome(store: StateStore, outcome: Outcome) -> None:
     """What a write's outcome changes in the store besides its operation row."""
     op = outcome.operation
@@ -68,7 +51,7 @@ class WriteRecorder:
         # Serialized once per operation, for its `started` row and its outcome's.
         payload = self._payloads.get(id(op))
         if payload is None:
-            payload = self._payloads[id(op)] = json.dumps(recorded(op), sort_keys=True)
+            payload = self._payloads[id(op)] = json.dumps(op.to_dict(text=False), sort_keys=True)
         return payload
 
     def record(self, finished: Sequence[Outcome], starting: Sequence[Operation] = ()) -> None:
