@@ -361,7 +361,9 @@ def run(
     run_id = store.start_run(mode, now)
     result: RunResult | None = None
     try:
-        # A dry run reads what earlier runs learnt about the tracker but keeps nothing.
+        # A dry run reads what earlier runs learnt about the tracker but keeps none of
+        # it (the issue snapshots and when they were read go to the store itself: a
+        # report keeps them, a plan's copy of the state does not).
         source.use_memory(store if write else ScratchMemory(store))
         identity = source.identify()
         check_tracker(store, identity)

@@ -5,12 +5,14 @@ what the runs asked for.
 """
 
 import json
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
 
 from jira_chase.cli import main
 from jira_chase.simulator.demo import build_demo_dataset
+from jira_chase.sources.jira.reading import FETCH_FACTS
 from jira_chase.state import StateStore
 from tests.factories import demo_config, write_toml
 
@@ -122,3 +124,76 @@ def test_a_blocker_outside_the_scope_is_seen_to_finish(tmp_path, jira_sim):
     doc = sync(config(), LATER)
     (issue,) = [i for i in doc["issues"] if i["key"] == "APP-145"]
     assert "cooperation" not in {f["family"] for f in issue["findings"]}
+
+
+def report(config, tmp_path, now=LATER):
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        main, ["report", "--config", str(config), "--now", now, "--out", str(out),
+               "--format", "json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output + result.stderr
+
+
+def runs(config):
+    result = CliRunner().invoke(main, ["runs", "--config", str(config), "--json"])
+    assert result.exit_code == 0, result.output + result.stderr
+    return json.loads(result.stdout)["runs"]
+
+
+def small_pages(config):
+    """The configuration with 50 issues a page: reading the whole scope (156 issues)
+    takes at least four pages."""
+    config.write_text(config.read_text().replace("[jira]", "[jira]\npage_size = 50", 1))
+    return config
+
+
+def full_read_ago(tmp_path, hours):
+    """Move the last full read of the scope `hours` back, as hours passing would."""
+    with StateStore(tmp_path / "s.sqlite") as store:
+        then = datetime.now(timezone.utc) - timedelta(hours=hours)
+        store.remember(FETCH_FACTS, "full", then.isoformat())
+
+
+@pytest.mark.parametrize("deployment", ["cloud", "datacenter"])
+def test_a_report_reads_only_what_changed(tmp_path, jira_sim, deployment):
+    sim, config = make(tmp_path, jira_sim, deployment)
+    paged = small_pages(config())
+    incremental = 2 if deployment == "cloud" else 3  # as an idle sync (see above)
+    sync(paged)
+    sync(paged)
+    sim.reset_counts()
+    report(paged, tmp_path)
+    assert len(scope_pages(sim)) <= incremental, sim.requests
+    assert runs(paged)[0]["requests"] <= 10
+    # A report that kept the snapshots keeps when it read them: the next report, and
+    # the sync after it, read only what changed.
+    report(paged, tmp_path)
+    sim.reset_counts()
+    report(paged, tmp_path)
+    assert len(scope_pages(sim)) <= incremental, sim.requests
+    # When the daily full read is due, the report makes it, and it counts: the next
+    # report and sync do not read the whole scope again.
+    full_read_ago(tmp_path, 25)
+    sim.reset_counts()
+    report(paged, tmp_path)
+    assert len(scope_pages(sim)) >= 4, sim.requests
+    sim.reset_counts()
+    report(paged, tmp_path)
+    assert len(scope_pages(sim)) <= incremental, sim.requests
+    sim.reset_counts()
+    assert sync(paged)["summary"]["planned"] == 0
+    assert len(scope_pages(sim)) <= incremental, sim.requests
+    assert runs(paged)[0]["requests"] <= 10
+
+
+def test_reports_alone_read_the_scope_once(tmp_path, jira_sim):
+    """A state that only reports use (no sync yet) still spares the second report."""
+    sim, config = make(tmp_path, jira_sim, "cloud")
+    paged = small_pages(config())
+    report(paged, tmp_path)
+    assert len(scope_pages(sim)) >= 4, sim.requests
+    sim.reset_counts()
+    report(paged, tmp_path)
+    assert len(scope_pages(sim)) <= 2, sim.requests
+    assert runs(paged)[0]["requests"] <= 10

@@ -202,3 +202,21 @@ def test_a_duplicate_bug_zentao_refuses_is_said_once_and_not_retried(tmp_path, z
     assert second.exit_code == 0, second.output
     assert [op for op in json.loads(second.stdout)["operations"] if op["issue"] == "bug-31"] == []
     assert [p for m, p in sim.requests if m == "POST" and p == "/index.php"] == []
+
+
+def test_a_report_after_a_sync_reads_no_item_again(tmp_path, zentao_sim):
+    sim = zentao_sim()
+    config = write_toml(tmp_path / "z.toml", zentao_config(sim.url, "s.sqlite"))
+    for _ in range(2):  # the second sync reads what the first one wrote
+        assert cli("sync", "--config", str(config), "--now", NOW).exit_code == 0
+    sim.reset_counts()
+    assert cli("sync", "--config", str(config), "--now", NOW).exit_code == 0
+    idle = len(sim.requests)
+    sim.reset_counts()
+    out = tmp_path / "report.json"
+    result = cli("report", "--config", str(config), "--now", NOW, "--out", str(out),
+                 "--format", "json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    details = [p for m, p in sim.requests if m == "GET" and p.split("/")[-2] in
+               ("stories", "tasks", "bugs")]  # fmt: skip
+    assert details == [] and len(sim.requests) <= idle, sim.requests

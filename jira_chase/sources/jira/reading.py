@@ -64,13 +64,20 @@ FULL_READ_EVERY = timedelta(hours=24)
 
 
 class IssueSnapshots(Protocol):
-    """Issue snapshots kept between runs (the state store)."""
+    """Issue snapshots kept between runs (the state store), with the facts that say
+    how current they are (`FETCH_FACTS`): both are kept in the same place, so a run
+    that stores snapshots (a sync, a report) also stores when it read them, and a run
+    that keeps nothing (a plan on a copy of the state) keeps neither."""
 
     def issue_snapshots(self, source: str) -> dict[str, Issue]: ...
 
     def update_issue_snapshots(
         self, source: str, changed: Sequence[Issue], removed: Iterable[str], *, replace: bool
     ) -> None: ...
+
+    def recall(self, kind: str) -> dict[str, str]: ...
+
+    def remember(self, kind: str, key: str, value: str) -> None: ...
 
 
 def _schema(field: dict[str, Any]) -> dict[str, Any]:
@@ -194,7 +201,10 @@ class JiraReader:
             json.dumps([SNAPSHOT_VERSION, self.site.api, self.settings.scope, fields]).encode()
         ).hexdigest()[:16]
         started = self.clock()
-        known = self.site.memory.recall(FETCH_FACTS)
+        # The stamps live beside the snapshots, not in the run's memory: a report (a
+        # dry run that keeps its snapshots) otherwise stored issues it could not use
+        # again, and re-read the whole scope on every run.
+        known = self.snapshots.recall(FETCH_FACTS) if self.snapshots is not None else {}
         cached = (
             self.snapshots.issue_snapshots(SNAPSHOT_SOURCE)
             if self.snapshots is not None and known.get("fingerprint") == fingerprint
@@ -215,10 +225,10 @@ class JiraReader:
                 SNAPSHOT_SOURCE, changed, removed, replace=replace
             )
             # After the snapshots: a stamp never claims more than the cache holds.
-            self.site.memory.remember(FETCH_FACTS, "fingerprint", fingerprint)
-            self.site.memory.remember(FETCH_FACTS, "since", started.isoformat())
+            self.snapshots.remember(FETCH_FACTS, "fingerprint", fingerprint)
+            self.snapshots.remember(FETCH_FACTS, "since", started.isoformat())
             if replace:
-                self.site.memory.remember(FETCH_FACTS, "full", started.isoformat())
+                self.snapshots.remember(FETCH_FACTS, "full", started.isoformat())
         return self._refresh_links(list(issues.values()))
 
     def _fields(self) -> list[str]:
