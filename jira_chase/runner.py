@@ -190,20 +190,25 @@ def _timed(
             retries=stats.retries,
         )
         raise
-    duration = time.monotonic() - started
-    store.record_run_cost(
-        result.run_id,
-        duration_seconds=duration,
-        requests=result.stats.requests,
-        retries=result.stats.retries,
-        details=run_details(result),
-    )
     weekly = None
     goals: list[GoalCommentOutcome] = []
-    if write:
-        trends.record(store, result.run_id, "sync", result.evaluation)
-        weekly = digest.post(watched.source, store, settings, result.evaluation)
-        goals = goal_comment.post(watched.source, store, settings, result.evaluation)
+    try:
+        if write:
+            trends.record(store, result.run_id, "sync", result.evaluation)
+            weekly = digest.post(watched.source, store, settings, result.evaluation)
+            goals = goal_comment.post(watched.source, store, settings, result.evaluation)
+    finally:
+        # Taken once the weekly check and the goals' comments are written too: the run
+        # history, the summary and the metrics file give the run's cost from this one
+        # count (and time).
+        duration = time.monotonic() - started
+        store.record_run_cost(
+            result.run_id,
+            duration_seconds=duration,
+            requests=result.stats.requests,
+            retries=result.stats.retries,
+            details=run_details(result),
+        )
     watched.finished = Finished(result, duration, weekly, goals)
     return watched.finished
 

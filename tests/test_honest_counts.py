@@ -49,3 +49,42 @@ def test_applied_and_failed_match_the_tracker_on_every_run(tmp_path, jira_sim, d
         assert {op["issue"] for op in doc["operations"] if op["issue"].startswith("APP-")} <= failed
         counts = doc["summary"]["counts"] if "counts" in doc["summary"] else doc["summary"]
         assert counts["applied"] == len(doc["applied"]) and counts["failed"] == len(doc["failed"])
+
+
+def metric(path, name):
+    (line,) = [line for line in path.read_text().splitlines() if line.startswith(name + "{")]
+    return int(float(line.rsplit(" ", 1)[1]))
+
+
+@pytest.mark.parametrize("deployment", ["cloud", "datacenter"])
+def test_the_summary_the_run_history_and_the_metrics_count_the_same_requests(
+    tmp_path, jira_sim, deployment
+):
+    # The weekly check and a goal's comment are written after the run's own writes.
+    if deployment == "datacenter":
+        sim = jira_sim(build_demo_dataset(), deployment="datacenter")
+        jira = {"deployment": "datacenter", "email": ""}
+    else:
+        sim = jira_sim(build_demo_dataset())
+        jira = {}
+    data = demo_config(sim.url, "s.sqlite", jira=jira, digest={"issue": "APP-100"})
+    data["goals"][0]["issue"] = "APP-101"
+    config = write_toml(tmp_path / "c.toml", data)
+    metrics = tmp_path / "metrics.prom"
+    for as_json in (True, False, True):
+        sent = len(sim.requests)
+        command = ["sync", "--config", str(config), "--now", RUNS[0],
+                   "--metrics-file", str(metrics)] + (["--json"] if as_json else [])  # fmt: skip
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 0, result.output + result.stderr
+        if as_json:
+            doc = json.loads(result.stdout)
+            assert doc["digest"]["action"] in ("created", "unchanged")
+            said = doc["summary"]["requests"]
+        else:
+            (line,) = [ln for ln in result.stdout.splitlines() if ln.startswith("Tracker: ")]
+            said = int(line.split()[1])
+        history = CliRunner().invoke(main, ["runs", "--config", str(config), "--json"])
+        recorded = json.loads(history.stdout)["runs"][0]["requests"]
+        assert said == recorded == metric(metrics, "jira_chase_run_requests")
+        assert said == len(sim.requests) - sent
