@@ -45,6 +45,8 @@ def test_applied_and_failed_match_the_tracker_on_every_run(tmp_path, jira_sim, d
             assert set(op["add"]) <= set(labels), (now, op)
             assert not set(op["remove"]) & set(labels), (now, op)
         failed = {f["issue"] for f in doc["failed"]}
+        for failure in doc["failed"]:  # each names its issue and the tracker's answer
+            assert failure["error"].startswith(f"{failure['issue']}: HTTP 403 on "), failure
         assert all(not key.startswith("APP-") for key in {op["issue"] for op in doc["applied"]})
         assert {op["issue"] for op in doc["operations"] if op["issue"].startswith("APP-")} <= failed
         counts = doc["summary"]["counts"] if "counts" in doc["summary"] else doc["summary"]

@@ -152,7 +152,9 @@ class JiraWriter:
                 status=exc.status_code,
             ) from None
         except requests.RequestException as exc:
-            raise IssueError(key, f"{op.kind} ({op.reason}) failed: {exc}") from None
+            raise IssueError(
+                key, f"{op.kind} ({op.reason}) failed with no HTTP answer: {exc}"
+            ) from None
         raise ValueError(f"the Jira source cannot apply {op.kind!r} operations")
 
     def _edit_labels(self, op: Operation) -> None:
@@ -242,24 +244,25 @@ class JiraWriter:
     def _apply_labels_bulk(self, ops: list[Operation], *, silent: bool) -> list[Outcome] | None:
         """One bulk edit for many identical label changes, without a notification when
         `silent`; None when the bot may not bulk-edit (the caller then writes issue by
-        issue)."""
+        issue). Bulk edit is only a faster way to make the same edits: an issue the
+        task does not confirm as edited (Jira could not edit it, the task failed or
+        never finished, the answer was lost) is edited alone, so that its outcome is
+        the issue's own answer, with its HTTP status, as on a run that edits it alone."""
         outcomes: list[Outcome] = []
         add, remove = ops[0].add, ops[0].remove
         for start in range(0, len(ops), BULK_EDIT_MAX_ISSUES):
             chunk = ops[start : start + BULK_EDIT_MAX_ISSUES]
-            failed: dict[str, str] = {}
-            lost = False
+            keys = [op.issue_key for op in chunk]
+            unconfirmed: dict[str, str] = {}
             for option, labels in (("ADD", add), ("REMOVE", remove)):
                 if not labels:
                     continue
                 try:
-                    keys = [op.issue_key for op in chunk]
-                    failed.update(self._bulk_edit(keys, option, labels, silent=silent))
+                    unconfirmed.update(self._bulk_edit(keys, option, labels, silent=silent))
                 except (requests.RequestException, ValueError, KeyError) as exc:
                     # The answer to the submit was lost or cut off: whether the task was
                     # queued is unknown. Label edits converge, so edit issue by issue.
-                    log.info("bulk edit answer lost (%s); editing issue by issue", exc)
-                    lost = True
+                    unconfirmed = dict.fromkeys(keys, f"the answer was lost ({exc})")
                     break
                 except JIRAError as exc:
                     if exc.status_code in (401,):
@@ -269,16 +272,17 @@ class JiraWriter:
                                  exc.status_code)  # fmt: skip
                         self._bulk_allowed = False
                         return None
-                    failed.update({op.issue_key: f"bulk edit: {error_text(exc)}" for op in chunk})
-            if lost:
-                outcomes += [self._apply_single(op) for op in chunk]
-                continue
+                    unconfirmed = dict.fromkeys(keys, f"HTTP {exc.status_code}: {error_text(exc)}")
+                    break
             for op in chunk:
-                error = failed.get(op.issue_key)
-                outcomes.append(
-                    Outcome(op, error=IssueError(op.issue_key, error) if error else None)
-                )
-                if error is None and not silent:
+                why = unconfirmed.get(op.issue_key)
+                if why is not None:
+                    log.info("%s: bulk edit did not confirm it (%s); editing it alone",
+                             op.issue_key, why)  # fmt: skip
+                    outcomes.append(self._apply_single(op))
+                    continue
+                outcomes.append(Outcome(op))
+                if not silent:
                     self.notifications.noisy(project_of(op.issue_key))
         return outcomes
 
@@ -298,11 +302,11 @@ class JiraWriter:
             issue_id = ids.get(key)
             reason = reasons.get(issue_id or "") or reasons.get(key)
             if reason is not None:
-                out[key] = f"bulk edit: {reason}"
+                out[key] = reason
             elif issue_id is None:
-                out[key] = "bulk edit: the issue is not visible to the bot"
+                out[key] = "the issue is not visible to the bot"
             elif done is not None and issue_id not in done and key not in done:
-                out[key] = "bulk edit: Jira's task did not list the issue as edited"
+                out[key] = "Jira's task did not list the issue as edited"
         return out
 
     def _bulk_edit(
@@ -335,7 +339,7 @@ class JiraWriter:
                 self.site.stats.retries += 1
                 time.sleep(backoff_delay(attempt, self.settings.backoff))
         if task_id is None:
-            return {key: "bulk edit: Jira's answer had no task id" for key in keys}
+            return dict.fromkeys(keys, "Jira's answer had no task id")
         deadline = time.monotonic() + max(BULK_TASK_WAIT, self.settings.timeout)
         delay = 0.2
         while True:
@@ -344,8 +348,8 @@ class JiraWriter:
             if state == "COMPLETE":
                 return self._bulk_failures(keys, status)
             if state in ("FAILED", "CANCELLED", "CANCEL_REQUESTED", "DEAD"):
-                return {key: f"bulk edit task {task_id} ended {state}" for key in keys}
+                return dict.fromkeys(keys, f"task {task_id} ended {state}")
             if time.monotonic() > deadline:
-                return {key: f"bulk edit task {task_id} still {state}" for key in keys}
+                return dict.fromkeys(keys, f"task {task_id} still {state}")
             time.sleep(delay)
             delay = min(delay * 2, 5.0)
