@@ -24,6 +24,7 @@ from jira_chase.cli_support import (
     json_option,
     now_option,
     output,
+    retry_refused_option,
     run_options,
     use_output,
     wait_option,
@@ -82,6 +83,7 @@ def run_command(mode: str, options: dict[str, Any]) -> None:
                                   metrics_path=options["metrics_file"],
                                   wait=options.get("wait", 0.0),
                                   force=options.get("force", False),
+                                  retry_refused=options["retry_refused"],
                                   display=out.progress)  # fmt: skip
     result, duration = finished.result, finished.duration
     if as_json:
@@ -109,6 +111,7 @@ def run_command(mode: str, options: dict[str, Any]) -> None:
 @command()
 @run_options
 @force_option
+@retry_refused_option
 @handle_errors
 def plan(**options: Any) -> None:
     """Dry run: judge and plan exactly the writes `sync` would perform (--details lists
@@ -120,6 +123,7 @@ def plan(**options: Any) -> None:
 @run_options
 @wait_option
 @force_option
+@retry_refused_option
 @handle_errors
 def sync(**options: Any) -> None:
     """Judge the scope and write health labels and comments back to the tracker. One run

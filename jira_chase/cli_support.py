@@ -146,6 +146,13 @@ force_option = click.option(
     "(the run then cleans the issues that left it).",
 )
 
+retry_refused_option = click.option(
+    "--retry-refused",
+    is_flag=True,
+    help="Write now to the projects that refused every write within the last day "
+    "(otherwise held back until a day has passed).",
+)
+
 
 def run_options(func: F) -> F:
     """The output options of `plan` and `sync`."""

@@ -92,6 +92,7 @@ def run_to_dict(record: RunRecord, settings: Settings) -> dict[str, Any]:
             "applied": record.applied,
             "failed": record.failed,
             "deferred": record.deferred,
+            "held_back": record.held_back,
         },
         "error": record.error,
         **(json.loads(record.details) if record.details else {}),
@@ -109,7 +110,7 @@ def render_runs(records: list[RunRecord], settings: Settings) -> list[str]:
     lines = [
         f"{'run':>5}  {'started':<20} {'mode':<4} {'outcome':<11} {'issues':>6} "
         f"{'at-risk':>7} {'off-track':>9} {'applied':>7} {'failed':>6} {'deferred':>8} "
-        f"{'requests':>8} {'seconds':>8}"
+        f"{'held-back':>9} {'requests':>8} {'seconds':>8}"
     ]
     for record in records:
         details = json.loads(record.details) if record.details else {}
@@ -123,7 +124,7 @@ def render_runs(records: list[RunRecord], settings: Settings) -> list[str]:
             f"{record.id:>5}  {_when(record.started_at, settings):<20} {record.mode:<4} "
             f"{record.outcome:<11} {record.issues:>6} {num(health.get('at-risk')):>7} "
             f"{num(health.get('off-track')):>9} {record.applied:>7} {record.failed:>6} "
-            f"{record.deferred:>8} {num(record.requests):>8} {seconds:>8}"
+            f"{record.deferred:>8} {record.held_back:>9} {num(record.requests):>8} {seconds:>8}"
         )
         if record.error:
             lines.append(f"{'':>7}error: {record.error}")

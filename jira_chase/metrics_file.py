@@ -99,7 +99,7 @@ def render(
         counts = result.counts()
         details: dict[str, Any] = run_details(result)
         writes = _Family("jira_chase_run_writes", "The last run's writes by result.")
-        for name in ("planned", "applied", "failed", "deferred"):
+        for name in ("planned", "applied", "failed", "deferred", "held_back"):
             writes.add(counts[name], result=name, **mode_label)
         issues = _Family("jira_chase_issues", "Issues in scope by health.")
         for health in HEALTHS:

@@ -8,7 +8,7 @@ over unchanged data plans nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -98,12 +98,15 @@ class Operation:
 class Plan:
     """Operations to perform this run, in order, and those deferred by the budget.
     `withheld`: the issues whose comment the baseline holds back (`writeback.baseline
-    = false` would create one on each)."""
+    = false` would create one on each). `held_back`: the operations in projects that
+    refused every write of a recent sync (see `jira_chase.refusals`), not made this run
+    and outside the budget."""
 
     now: datetime
     operations: tuple[Operation, ...]
     deferred: tuple[Operation, ...]
     withheld: tuple[str, ...] = ()
+    held_back: tuple[Operation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,11 @@ class Seen:
         """The verdict's findings the issue did not have at its previous sync."""
         had = self.findings.get(verdict.issue.key, frozenset())
         return frozenset(f.identity for f in verdict.findings) - had
+
+
+def project_of(issue_key: str) -> str:
+    """The project part of an issue key (`APP` of `APP-12`)."""
+    return issue_key.rsplit("-", 1)[0]
 
 
 def is_managed(label: str, prefix: str) -> bool:
@@ -283,6 +291,7 @@ def plan_writes(
     left_scope: Mapping[str, tuple[str, ...]] | None = None,
     duplicates: Mapping[str, Sequence[ManagedComment]] | None = None,
     seen: Seen | None = None,
+    held: Collection[str] = (),
 ) -> Plan:
     """Diff every verdict against its issue's labels and managed comment (`managed`, by
     issue key), the blocking label against the current labels of blockers outside the
@@ -290,7 +299,8 @@ def plan_writes(
     their current labels) and extra copies of a managed comment (`duplicates`); keep at
     most `writeback.max_writes` operations, most severe first, then the oldest issues;
     defer the rest to the next run. `seen`: what earlier syncs saw, for the baseline
-    (see `comment_operation`; None: this is the sync that takes it)."""
+    (see `comment_operation`; None: this is the sync that takes it). The operations on
+    issues of the `held` projects are held back, before the budget is counted."""
     managed = managed or {}
     seen = seen or Seen()
     prefix = writeback.label_prefix
@@ -328,8 +338,12 @@ def plan_writes(
             candidates.append((-int(Severity.CRITICAL) - 1, last, key, 0, op))
     candidates.sort(key=lambda c: c[:4])
     ordered = tuple(c[4] for c in candidates)
+    held_back: tuple[Operation, ...] = ()
+    if held:
+        held_back = tuple(op for op in ordered if project_of(op.issue_key) in held)
+        ordered = tuple(op for op in ordered if project_of(op.issue_key) not in held)
     budget = writeback.max_writes
-    return Plan(evaluation.now, ordered[:budget], ordered[budget:], tuple(withheld))
+    return Plan(evaluation.now, ordered[:budget], ordered[budget:], tuple(withheld), held_back)
 
 
 def label_load(evaluation: Evaluation, writeback: WritebackSettings) -> dict[str, object]:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from jira_chase.config import Settings
 from jira_chase.evaluate import Evaluation, Verdict
 from jira_chase.model import Finding, Health
-from jira_chase.plan import LABELS
+from jira_chase.plan import LABELS, project_of
 from jira_chase.rules.context import fmt_days, fmt_share, fmt_time
 from jira_chase.sync import RunResult
 
@@ -213,6 +213,8 @@ def run_to_dict(
         "warnings": evaluation.coverage.lines(len(evaluation.verdicts)),
         "operations": [op.to_dict() for op in result.plan.operations],
         "deferred": [op.to_dict() for op in result.plan.deferred],
+        "held_back": [op.to_dict() for op in result.plan.held_back],
+        "refused_projects": refusals_to_dict(result, settings),
     }
     if result.mode == "sync":
         doc["applied"] = [op.to_dict() for op in result.applied]
@@ -268,6 +270,7 @@ def summary_lines(
         lines += ["", f"Most severe findings ({len(shown)} of {len(ranked)}{more})"]
         lines += [_finding_line(v, f) for v, f in shown]
     lines += ["", writes_line(result, settings)]
+    lines += refusal_lines(result, settings)
     lines += render_noisy(result)
     if details:
         lines += [f"  {i:>3}. {op.describe()}" for i, op in enumerate(result.plan.operations, 1)]
@@ -345,12 +348,61 @@ def attention_lines(result: RunResult, settings: Settings) -> list[str]:
 def writes_line(result: RunResult, settings: Settings) -> str:
     counts = result.counts()
     budget = f"writeback.max_writes = {settings.writeback.max_writes}"
+    held = f", {counts['held_back']} held back" if counts["held_back"] else ""
     if result.mode == "plan":
-        return f"Writes: {counts['planned']} planned, {counts['deferred']} deferred ({budget})."
+        return (
+            f"Writes: {counts['planned']} planned, {counts['deferred']} deferred{held} ({budget})."
+        )
     return (
         f"Writes: {counts['applied']} applied, {counts['deferred']} deferred, "
-        f"{counts['failed']} failed of {counts['planned']} planned ({budget})."
+        f"{counts['failed']} failed of {counts['planned']} planned{held} ({budget})."
     )
+
+
+def refusal_lines(result: RunResult, settings: Settings) -> list[str]:
+    """Once per project, not per issue: the projects whose writes this run held back,
+    and those that refused every write this run."""
+
+    def when(moment: datetime) -> str:
+        return fmt_time(local(moment, settings))
+
+    lines: list[str] = []
+    held = Counter(project_of(op.issue_key) for op in result.plan.held_back)
+    for project, refusal in result.held.items():
+        lines.append(
+            f"Held back: project {project} refused every write at {when(refusal.at)}; retrying "
+            f"after {when(refusal.retry_after)} ({held[project]} writes not made; "
+            "`sync --retry-refused` tries now)."
+        )
+    for refusal in result.refused:
+        lines.append(
+            f"Project {refusal.project} refused every write this run ({refusal.writes}, HTTP "
+            f"{refusal.status}): syncs hold its writes back until {when(refusal.retry_after)}. "
+            "Give the bot account permission to edit and comment there, then run "
+            "`jira-chase sync --retry-refused`."
+        )
+    return lines
+
+
+def refusals_to_dict(result: RunResult, settings: Settings | None) -> list[dict[str, Any]]:
+    """The projects that held writes back this run, and those refused this run."""
+
+    def iso(moment: datetime) -> str:
+        return (local(moment, settings) if settings is not None else moment).isoformat()
+
+    held = Counter(project_of(op.issue_key) for op in result.plan.held_back)
+    found = [(refusal, held[project], False) for project, refusal in result.held.items()]
+    found += [(refusal, 0, True) for refusal in result.refused]
+    return [
+        {
+            **refusal.to_dict(),
+            "refused_at": iso(refusal.at),
+            "retry_after": iso(refusal.retry_after),
+            "held_back": count,
+            "this_run": this_run,
+        }
+        for refusal, count, this_run in found
+    ]
 
 
 def outcome_line(result: RunResult, duration: float) -> str:
@@ -362,6 +414,8 @@ def outcome_line(result: RunResult, duration: float) -> str:
         if result.mode == "plan"
         else f"{counts['applied']} writes applied, {counts['failed']} failed"
     )
+    if counts["held_back"]:
+        writes += f", {counts['held_back']} held back"
     return (
         f"jira-chase {result.mode} {result.outcome}: {counts['issues']} issues, "
         f"{health['at-risk']} at-risk, {health['off-track']} off-track; {writes}, "

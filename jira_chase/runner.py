@@ -137,6 +137,7 @@ def execute(
     write: bool,
     wait: float = 0.0,
     force: bool = False,
+    retry_refused: bool = False,
     progress: Progress = NO_PROGRESS,
     watched: Watched | None = None,
 ) -> Finished:
@@ -144,15 +145,17 @@ def execute(
     to `wait` seconds for another run) and records in the run history what the run cost
     and the team's state it saw — also when it fails, even before the tracker answered.
     `plan` reads a snapshot of the state and never writes it, so it needs no lock.
-    `watched` learns of the source as soon as there is one."""
+    `watched` learns of the source as soon as there is one. `force` and `retry_refused`
+    as `sync.run` takes them."""
     watched = watched if watched is not None else Watched()
     path = settings.state.path
     try:
         if not write:
             with StateStore(path, readonly=True) as store:
-                return _timed(settings, store, now, False, force, progress, watched)
+                return _timed(settings, store, now, False, force, retry_refused, progress,
+                              watched)  # fmt: skip
         with run_lock(path, wait), StateStore(path) as store:
-            return _timed(settings, store, now, True, force, progress, watched)
+            return _timed(settings, store, now, True, force, retry_refused, progress, watched)
     except sqlite3.Error as exc:
         # The state file failed under the run (disk full, file removed or replaced).
         raise unusable_state(path, exc) from exc
@@ -164,6 +167,7 @@ def _timed(
     now: datetime,
     write: bool,
     force: bool,
+    retry_refused: bool,
     progress: Progress,
     watched: Watched,
 ) -> Finished:
@@ -174,7 +178,7 @@ def _timed(
         tally.phase(connecting(tracker_url(settings)))
         watched.source = make_source(settings, store)
         result = run(watched.source, settings, store, now, write=write, force=force,
-                     progress=tally)  # fmt: skip
+                     retry_refused=retry_refused, progress=tally)  # fmt: skip
     except BaseException as exc:
         run_id = store.last_run_id()
         if run_id == before:  # the source failed before the run began
@@ -267,6 +271,7 @@ def run_once(
     metrics_path: Path | None,
     wait: float = 0.0,
     force: bool = False,
+    retry_refused: bool = False,
     display: Callable[[], AbstractContextManager[Progress]],
 ) -> tuple[Settings, Finished]:
     """`plan` or `sync` as the commands run them: the metrics file is checked before
@@ -282,7 +287,7 @@ def run_once(
             signal.signal(signal.SIGTERM, terminate)
         with display() as progress:
             execute(settings, moment, write=mode == "sync", wait=wait, force=force,
-                    progress=progress, watched=watched)  # fmt: skip
+                    retry_refused=retry_refused, progress=progress, watched=watched)  # fmt: skip
     finished = watched.finished
     assert finished is not None
     return settings, finished

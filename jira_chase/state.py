@@ -52,6 +52,8 @@ class RunRecord:
     retries: int | None = None
     #: Compact JSON: counts by health, family and goal status, team metrics, goals.
     details: str | None = None
+    #: Writes not made: their project refused every write of a recent sync.
+    held_back: int = 0
 
 
 #: Fact kinds the store itself keeps besides OWNED_LABELS (sources keep their own, see
@@ -67,7 +69,9 @@ SNAPSHOT_COMPRESSION = 3
 #: Rows deleted by pruning after which the file is compacted.
 VACUUM_AFTER_ROWS = 1000
 
-RUN_COUNTS = ("issues", "unhealthy", "findings", "planned", "applied", "failed", "deferred")
+RUN_COUNTS = (
+    "issues", "unhealthy", "findings", "planned", "applied", "failed", "deferred", "held_back",
+)  # fmt: skip
 
 
 def unusable_state(path: Path, exc: BaseException) -> ConfigError:

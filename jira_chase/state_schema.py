@@ -15,7 +15,7 @@ from pathlib import Path
 
 from jira_chase.errors import ConfigError
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 #: Version -> the statements that bring a file of the version before up to it.
 MIGRATIONS: dict[int, str] = {
@@ -97,6 +97,9 @@ MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (issue_key, run_id)
     );
     CREATE INDEX trend_health_at ON trend_health(at);
+    """,
+    7: """
+    ALTER TABLE runs ADD COLUMN held_back INTEGER NOT NULL DEFAULT 0;
     """,
 }
 

@@ -25,10 +25,12 @@ from jira_chase.plan import (
     attention,
     is_managed,
     plan_writes,
+    project_of,
     writable_labels,
 )
 from jira_chase.progress import JUDGING, NO_PROGRESS, PULLING, WRITING, Progress
 from jira_chase.recording import WriteRecorder
+from jira_chase.refusals import Refusal, RefusalTally, in_force
 from jira_chase.sources.base import (
     SITE_FACTS,
     Outcome,
@@ -69,6 +71,10 @@ class RunResult:
     #: No sync has taken the baseline yet: this run (a sync) takes it, or (a plan) shows
     #: what the sync that takes it will write.
     baseline_run: bool = False
+    #: The projects whose writes this run held back (`plan.held_back`), by project key,
+    #: and those that refused every write this run (held back from the next one).
+    held: dict[str, Refusal] = field(default_factory=dict)
+    refused: list[Refusal] = field(default_factory=list)
 
     @property
     def outcome(self) -> str:
@@ -94,6 +100,7 @@ class RunResult:
             "applied": len(self.applied),
             "failed": len(self.failed),
             "deferred": len(self.plan.deferred),
+            "held_back": len(self.plan.held_back),
         }
 
 
@@ -264,7 +271,7 @@ def _record_seen(
     created = {op.issue_key for op in result.applied if op.kind == COMMENT_CREATE}
     waiting = {
         op.issue_key
-        for op in (*plan.operations, *plan.deferred)
+        for op in (*plan.operations, *plan.deferred, *plan.held_back)
         if op.kind == COMMENT_CREATE and op.issue_key not in created
     }
     changes: dict[str, frozenset[str] | None] = {}
@@ -349,10 +356,13 @@ def run(
     *,
     write: bool,
     force: bool = False,
+    retry_refused: bool = False,
     progress: Progress = NO_PROGRESS,
 ) -> RunResult:
     """Judge the tracker's scope as of `now`; with `write`, perform the plan.
     `progress` hears of each phase (pulling, judging, writing) and each failed write.
+    The writes to a Jira project that refused every write within the last day are held
+    back (see `jira_chase.refusals`) unless `retry_refused`.
 
     Per-issue write failures are recorded and the run goes on; anything else aborts
     the run, which is then recorded with its error and the writes it did make.
@@ -381,11 +391,16 @@ def run(
         left, outside = outside_scope(source, store, evaluation, settings, managed)
         taken, seen_findings, since_rollout = store.seen_findings()
         seen = Seen(first=taken is None, findings=seen_findings)
+        # (Jira projects: ZenTao keeps the items it may not edit, one by one)
+        refusals = identity.tracker == "jira"
+        held = in_force(store, now) if refusals and not retry_refused else {}
         plan = plan_writes(
             evaluation, settings.writeback, managed, outside,
-            left_scope=left, duplicates=duplicates, seen=seen,
+            left_scope=left, duplicates=duplicates, seen=seen, held=held,
         )  # fmt: skip
         result = RunResult(mode, now, identity, evaluation, plan, source.stats, run_id)
+        touched = {project_of(op.issue_key) for op in plan.held_back}
+        result.held = {project: held[project] for project in sorted(touched)}
         result.baseline_run = seen.first
         result.left_scope = len(left)
         result.duplicates = sum(len(extras) for extras in duplicates.values())
@@ -393,10 +408,12 @@ def run(
         if write:
             progress.phase(WRITING, len(plan.operations))
             recorder = WriteRecorder(store, run_id, seq)
+            tally = RefusalTally()
             outcomes: list[Outcome] = []
             for batch in batches(plan.operations):
                 recorder.record(outcomes, starting=batch)
                 outcomes = list(source.apply(batch))
+                tally.add(outcomes)
                 for outcome in outcomes:
                     op = outcome.operation
                     if outcome.error is None:
@@ -406,6 +423,8 @@ def run(
                         progress.write_failed(op, str(outcome.error))
                     progress.advance()
             recorder.record(outcomes)
+            if refusals:
+                result.refused = tally.learn(store, now)
             # Report in plan order, whatever order the batches went in.
             result.applied.sort(key=lambda op: seq[id(op)])
             result.failed.sort(key=lambda failure: seq[id(failure[0])])

@@ -13,8 +13,9 @@ from tests.factories import demo_config, write_toml
 RUNS = ("2026-11-20T16:00:00Z", "2026-11-20T17:00:00Z", "2026-11-20T18:00:00Z")
 
 
-def sync(config, now):
-    result = CliRunner().invoke(main, ["sync", "--config", str(config), "--now", now, "--json"])
+def sync(config, now, *extra):
+    command = ["sync", "--config", str(config), "--now", now, "--json", *extra]
+    result = CliRunner().invoke(main, command)
     assert result.exit_code in (0, 4), result.output + result.stderr
     return json.loads(result.stdout)
 
@@ -38,7 +39,8 @@ def test_applied_and_failed_match_the_tracker_on_every_run(tmp_path, jira_sim, d
         sim = jira_sim(dataset)
     config = write_toml(tmp_path / "c.toml", demo_config(sim.url, "s.sqlite", **overrides))
     for now in RUNS:
-        doc = sync(config, now)
+        # (APP refuses every write: the later runs try it again only when asked to)
+        doc = sync(config, now, "--retry-refused")
         assert doc["operations"], "every run has label writes to try"
         for op in doc["applied"]:
             labels = sim.labels(op["issue"])

@@ -74,7 +74,7 @@ def test_a_version_4_state_file_migrates_keeping_its_runs(tmp_path):
     db.commit()
     db.close()
     with StateStore(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 6
+        assert store.schema_version == SCHEMA_VERSION == 7
         (old,) = store.runs()
         assert (old.issues, old.duration_seconds, old.requests, old.details) == (12, None, None,
                                                                                  None)  # fmt: skip
@@ -95,7 +95,28 @@ def test_a_version_5_state_file_gains_the_trend_tables(tmp_path):
     db.commit()
     db.close()
     with StateStore(path) as store:
-        assert store.schema_version == 6
+        assert store.schema_version == SCHEMA_VERSION
         assert store.trend_runs() == [] and store.health_changes() == []
         store.record_trend(1, "sync", day(0), {"issues": 1}, {"A-1": ("at-risk", ("wip",))})
         assert store.health_changes() == [("A-1", day(0), "at-risk", ("wip",))]
+
+
+def test_a_version_6_state_file_counts_no_write_held_back_in_its_old_runs(tmp_path):
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    for version in range(1, 7):
+        db.executescript(MIGRATIONS[version])
+    db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '6')")
+    db.execute(
+        "INSERT INTO runs (mode, started_at, as_of, outcome, failed) VALUES"
+        " ('sync', '2026-11-19T10:00:00+00:00', '2026-11-19T10:00:00+00:00', 'partial', 4)"
+    )
+    db.commit()
+    db.close()
+    with StateStore(path) as store:
+        assert store.schema_version == 7
+        (old,) = store.runs()
+        assert (old.failed, old.held_back) == (4, 0)
+        run_id = store.start_run("sync", day(1))
+        store.finish_run(run_id, "ok", {"planned": 2, "applied": 2, "held_back": 5})
+        assert store.runs()[0].held_back == 5

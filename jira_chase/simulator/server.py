@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -175,6 +176,13 @@ class JiraSimulator(SimulatorServer):
         use it to change an issue's history between runs)."""
         with self.api.lock:
             self.dataset.set_status(self.issue(key), status, by, self.clock())
+
+    def set_readonly(self, project: str, readonly: bool) -> None:
+        """Take every user's right to write in a project away now, or give it back, as a
+        Jira admin changing the project's permission scheme would."""
+        with self.api.lock:
+            found = self.dataset.projects[project]
+            self.dataset.projects[project] = replace(found, readonly=readonly)
 
     def delete_issue(self, key: str) -> None:
         """Delete an issue now, as a person in the tracker would."""
