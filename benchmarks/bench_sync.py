@@ -4,10 +4,14 @@ simulated Jira holding a large generated dataset.
     python benchmarks/bench_sync.py --issues 20000
     python benchmarks/bench_sync.py --issues 20000 --deployment datacenter
     python benchmarks/bench_sync.py --issues 10000 --plan-only
+    python benchmarks/bench_sync.py --issues 10000 --reports
 
 The simulator runs in its own process (started with `jira-chase simulator`), so the
 client's peak RSS is measured alone. Prints wall time, peak RSS, requests and the plan
-size for a dry run, a first sync and a second (idle) sync.
+size for a dry run, a first sync and a second (idle) sync. `--reports` runs `report`
+instead, around syncs, and prints what each run cost (from `runs --json`): two reports
+on a fresh state, two syncs, a report after them, and — the last full read moved back
+25 hours, as a day passing would — a report and a sync.
 """
 
 from __future__ import annotations
@@ -72,9 +76,9 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def child_run(args: list[str], tmp: Path) -> tuple[float, float, float, dict]:
+def child_run(args: list[str], tmp: Path, as_json: bool = True) -> tuple[float, float, float, dict]:
     """Run one jira-chase command in a child; (seconds, its own peak RSS MiB, its CPU
-    seconds, JSON)."""
+    seconds, JSON or {} when not `as_json`)."""
     out_path, err_path = tmp / "out.json", tmp / "err.txt"
     start = time.perf_counter()
     with out_path.open("w") as out, err_path.open("w") as err:
@@ -87,7 +91,8 @@ def child_run(args: list[str], tmp: Path) -> tuple[float, float, float, dict]:
     if code not in (0, 4):
         raise SystemExit(f"{args[0]} failed ({code}): {err_path.read_text().strip()}")
     cpu = usage.ru_utime + usage.ru_stime
-    return seconds, usage.ru_maxrss / 1024, cpu, json.loads(out_path.read_text())
+    doc = json.loads(out_path.read_text()) if as_json else {}
+    return seconds, usage.ru_maxrss / 1024, cpu, doc
 
 
 def evaluation_cpu(config: Path, now: str) -> float:
@@ -141,6 +146,53 @@ def touch(url: str, deployment: str, keys: list[str]) -> list[str]:
     return keys
 
 
+def last_run(config: Path) -> dict:
+    """The newest run `runs --json` lists."""
+    out = subprocess.run(
+        [sys.executable, "-m", "jira_chase.cli", "runs", "--json", "--last", "1",
+         "--config", str(config)], capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return json.loads(out)["runs"][0]
+
+
+def age_full_read(config: Path, hours: float) -> None:
+    """Move the last full read of the scope `hours` back in the state file."""
+    from datetime import datetime, timedelta, timezone
+
+    from jira_chase.config_file import load_settings
+    from jira_chase.sources.jira.reading import FETCH_FACTS
+    from jira_chase.state import StateStore
+
+    with StateStore(load_settings(config).state.path) as store:
+        then = datetime.now(timezone.utc) - timedelta(hours=hours)
+        store.remember(FETCH_FACTS, "full", then.isoformat())
+
+
+def reports(config: Path, now: str, tmp: Path) -> None:
+    """`--reports`: what `report` costs next to `sync`, by the run history."""
+    steps = (
+        ("report 1", "report"), ("report 2", "report"), ("sync 1", "sync"),
+        ("sync 2", "sync"), ("report 3", "report"), ("age", None), ("report 4", "report"),
+        ("sync 3", "sync"),
+    )  # fmt: skip
+    out = tmp / "report.json"
+    for label, command in steps:
+        if command is None:
+            age_full_read(config, 25)
+            print("  -- the last full read moved back 25 hours")
+            continue
+        args = [command, "--now", now, "--config", str(config)]
+        if command == "report":
+            args += ["--out", str(out), "--format", "json"]
+        seconds, rss, cpu, _ = child_run(args, tmp, as_json=False)
+        run = last_run(config)
+        print(
+            f"  {label:<9} {seconds:7.1f} s  peak RSS {rss:7.0f} MiB  client CPU {cpu:6.1f} s  "
+            f"requests {run['requests']:>6}  issues {run['counts']['issues']:>6}",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--issues", type=int, default=20000)
@@ -160,6 +212,9 @@ def main() -> None:
         "--details", action="store_true", help="pass --details (per-issue JSON) to each run"
     )
     parser.add_argument("--touch", type=int, default=10, help="issues changed before sync 4")
+    parser.add_argument(
+        "--reports", action="store_true", help="time `report` runs around syncs instead"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -196,6 +251,9 @@ def main() -> None:
             details = ["--details"] if args.details else []
             print(f"{args.issues} issues, {args.deployment}, page size {args.page_size}, "
                   f"scope {scope}, baseline {not args.no_baseline}")  # fmt: skip
+            if args.reports:
+                reports(config, now[1], Path(tmp))
+                return
             steps = (
                 ("plan", "plan"), ("sync 1", "sync"), ("sync 2", "sync"), ("sync 3", "sync"),
                 ("plan", "plan"), ("touch", None), ("sync 4", "sync"),
