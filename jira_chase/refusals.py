@@ -89,7 +89,7 @@ class RefusalTally:
 
     def learn(self, memory: Memory, now: datetime) -> list[Refusal]:
         """Keep the projects that refused every write sent to them, forget those where
-        one went through; the refusals learnt, by project key."""
+        one went through; the refusals learnt, in project order."""
         known = memory.recall(REFUSED_PROJECTS)
         learnt: list[Refusal] = []
         for project in sorted(self.sent):

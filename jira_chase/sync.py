@@ -265,9 +265,9 @@ def _record_seen(
     since_rollout: set[str],
 ) -> None:
     """Keep what this sync saw of each issue's findings, for the baseline: an issue
-    whose new comment was not written (deferred, failed) keeps what it had, so the
-    next sync still finds its finding new; a healthy issue is forgotten (when it breaks
-    again, that is new)."""
+    whose new comment was not written (deferred, failed, held back) keeps what it had,
+    so the next sync still finds its finding new; a healthy issue is forgotten (when it
+    breaks again, that is new)."""
     created = {op.issue_key for op in result.applied if op.kind == COMMENT_CREATE}
     waiting = {
         op.issue_key
@@ -391,7 +391,7 @@ def run(
         left, outside = outside_scope(source, store, evaluation, settings, managed)
         taken, seen_findings, since_rollout = store.seen_findings()
         seen = Seen(first=taken is None, findings=seen_findings)
-        # (Jira projects: ZenTao keeps the items it may not edit, one by one)
+        # (Jira's projects: ZenTao's privileges are per kind of item, not per product)
         refusals = identity.tracker == "jira"
         held = in_force(store, now) if refusals and not retry_refused else {}
         plan = plan_writes(
