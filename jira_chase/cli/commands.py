@@ -1,6 +1,7 @@
 """The `jira-chase` command: each command parses options, makes one library call and
-hands the result to the output layer (output.py, report.py, history.py). Library errors
-become one-line messages and documented exit codes (cli_support.py: EXIT_CODES)."""
+hands the result to the output layer (output.py, reports/summary.py, reports/history.py).
+Library errors become one-line messages and documented exit codes (support.py:
+EXIT_CODES)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from typing import Any
 
 import click
 
-from jira_chase import __version__, runner
-from jira_chase.cli_support import (
+from jira_chase import __version__
+from jira_chase.cli.output import Output, terminal_lines
+from jira_chase.cli.simulator_command import simulator
+from jira_chase.cli.support import (
     EXIT_CODES,
     F,
     config_option,
@@ -28,13 +31,12 @@ from jira_chase.cli_support import (
     use_output,
     wait_option,
 )
-from jira_chase.config_file import load_settings
+from jira_chase.config.file import load_settings
 from jira_chase.errors import EXIT_OK, EXIT_PARTIAL, EXIT_UNEXPECTED
-from jira_chase.output import Output, terminal_lines
-from jira_chase.report import outcome_line, run_to_dict, summary_lines
-from jira_chase.runner import parse_now, run_once
-from jira_chase.simulator_command import simulator
-from jira_chase.vet import check_to_dict, render_check
+from jira_chase.reports.summary import outcome_line, run_to_dict, summary_lines
+from jira_chase.run import runner
+from jira_chase.run.runner import parse_now, run_once
+from jira_chase.run.vet import check_to_dict, render_check
 
 
 def echo_json(doc: Any) -> None:
@@ -130,17 +132,17 @@ def sync(**options: Any) -> None:
     run_command("sync", options)
 
 
-@command()
+@command(name="check")
 @config_option
 @now_option
 @json_option
 @handle_errors
-def check(config_path: Path | None, now: str | None, as_json: bool) -> None:
+def check_command(config_path: Path | None, now: str | None, as_json: bool) -> None:
     """Validate the configuration against the tracker (credentials, every status named
     in [workflow], the scope query), then read the scope and say what cannot be judged."""
     settings = load_settings(config_path)
     with output().progress() as progress:
-        result = runner.check(settings, now, progress=progress)
+        result = runner.check_setup(settings, now, progress=progress)
     where = str(config_path) if config_path else "from $JIRA_CHASE_CONFIG"
     if as_json:
         click.echo(json.dumps(check_to_dict(result, settings, where), indent=2))
@@ -158,8 +160,8 @@ def check(config_path: Path | None, now: str | None, as_json: bool) -> None:
 @handle_errors
 def runs(config_path: Path | None, last: int, as_json: bool) -> None:
     """List the recorded syncs: outcome, counts, duration, requests, goal statuses."""
-    from jira_chase.history import render_runs, runs_to_dict
-    from jira_chase.state import StateStore
+    from jira_chase.reports.history import render_runs, runs_to_dict
+    from jira_chase.store.state import StateStore
 
     settings = load_settings(config_path)
     # Read-only: listing runs never creates a state file where there is none.
@@ -180,12 +182,12 @@ def runs(config_path: Path | None, last: int, as_json: bool) -> None:
 def explain(key: str, config_path: Path | None, now: str | None, as_json: bool) -> None:
     """Why KEY is flagged: its timeline (status, step, entry, days), every finding with
     its evidence, and what the last sync wrote on it. Writes nothing."""
-    from jira_chase.history import explanation_to_dict, render_explanation
+    from jira_chase.reports.history import explanation_to_dict, render_explanation
 
     settings = load_settings(config_path)
     out = output()
     with out.progress() as progress:
-        found = runner.explain(settings, key, parse_now(now), progress=progress)
+        found = runner.explain_issue(settings, key, parse_now(now), progress=progress)
     if as_json:
         click.echo(json.dumps(explanation_to_dict(found, settings), indent=2))
     else:
@@ -207,7 +209,7 @@ def explain(key: str, config_path: Path | None, now: str | None, as_json: bool) 
 @handle_errors
 def demo(as_json: bool, tracker: str, deployment: str) -> None:
     """Run the whole loop on the built-in simulator: plan, sync, and sync again."""
-    from jira_chase.demo import run_demo
+    from jira_chase.cli.demo import run_demo
 
     lines, ok = run_demo(tracker, deployment, as_json)
     click.echo("\n".join(lines) if as_json else terminal_lines(lines))
@@ -229,7 +231,7 @@ def report(config_path: Path | None, now: str | None, wait: float, out: Path, fm
     """Write the manager's report: health and its change since the last report, goals'
     burn-up and forecast, flow charts, time to recovery and the flagged issues. Writes
     nothing to the tracker; keeps the run's trend in the state file."""
-    from jira_chase.reporting.produce import produce, write_report
+    from jira_chase.reports.manager.produce import produce, write_report
 
     settings = load_settings(config_path)
     doc = produce(settings, parse_now(now), wait=wait)
@@ -244,7 +246,7 @@ def filters(config_path: Path | None, as_json: bool) -> None:
     """Create or update Jira saved filters for jira-chase's labels (off track, at risk,
     one per rule family), scoped to the configured scope and shared with its projects;
     print each filter's link. ZenTao has none: print the equivalent searches."""
-    from jira_chase.filters import keep_filters, zentao_searches
+    from jira_chase.run.filters import keep_filters, zentao_searches
 
     settings = load_settings(config_path)
     if settings.tracker == "zentao":

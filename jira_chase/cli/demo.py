@@ -16,14 +16,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jira_chase.comment import to_text
-from jira_chase.config import Settings
-from jira_chase.config_file import load_settings
-from jira_chase.plan import COMMENT_CREATE
-from jira_chase.report import render_noisy, run_to_dict, summary_lines, writes_line
-from jira_chase.reporting.produce import produce, write_report
-from jira_chase.runner import Finished, execute
-from jira_chase.sync import RunResult
+from jira_chase.config.file import load_settings
+from jira_chase.config.settings import Settings
+from jira_chase.engine.comment import to_text
+from jira_chase.engine.plan import COMMENT_CREATE
+from jira_chase.reports.manager.produce import produce, write_report
+from jira_chase.reports.summary import render_noisy, run_to_dict, summary_lines, writes_line
+from jira_chase.run.pipeline import RunResult
+from jira_chase.run.runner import Finished, execute
 
 
 def _read_toml_resource(name: str) -> dict[str, Any]:
@@ -31,7 +31,7 @@ def _read_toml_resource(name: str) -> dict[str, Any]:
         import tomllib
     else:  # pragma: no cover
         import tomli as tomllib
-    text = resources.files("jira_chase").joinpath(name).read_text(encoding="utf-8")
+    text = resources.files("jira_chase.cli").joinpath(name).read_text(encoding="utf-8")
     return tomllib.loads(text)
 
 

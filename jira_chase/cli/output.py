@@ -36,9 +36,9 @@ from rich.progress import (
 from rich.progress import Progress as RichProgress
 from rich.text import Text
 
-from jira_chase.plan import Operation
-from jira_chase.progress import NO_PROGRESS, Progress
-from jira_chase.safe_text import one_line, printable, redacted
+from jira_chase.engine.plan import Operation
+from jira_chase.engine.progress import NO_PROGRESS, Progress
+from jira_chase.engine.safe_text import one_line, printable, redacted
 
 TEXT = "text"
 JSON = "json"

@@ -1,5 +1,5 @@
 """`jira-chase simulator`: serve a simulated Jira over HTTP, or write a generated
-dataset. Kept apart from cli.py; the simulator package is imported only when it runs."""
+dataset. Kept apart from commands.py; the simulator package is imported only when it runs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from jira_chase.cli_support import EXIT_CODES, deployment_option, handle_errors
+from jira_chase.cli.support import EXIT_CODES, deployment_option, handle_errors
 from jira_chase.errors import ConfigError
 
 

@@ -14,11 +14,11 @@ from urllib.parse import urlsplit
 import click
 import requests
 
+from jira_chase.cli.output import LOG_FORMATS, TEXT, Output
 from jira_chase.errors import EXIT_TRACKER, EXIT_UNEXPECTED, ChaseError, ConfigError
-from jira_chase.output import LOG_FORMATS, TEXT, Output
 
 F = TypeVar("F", bound=Callable[..., Any])
-OUTPUT = "jira_chase.output"
+OUTPUT = "jira_chase.cli.output"
 
 EXIT_CODES = """\b
 Exit codes:

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from jira_chase.config import ENV_PREFIX, Settings
+from jira_chase.config.settings import ENV_PREFIX, Settings
 from jira_chase.errors import ConfigError
 
 if sys.version_info >= (3, 11):

@@ -22,8 +22,8 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from jira_chase import jql
-from jira_chase.config_env import SelectedTrackerEnv
-from jira_chase.config_values import ENV_PREFIX, check_site_url, issue_key
+from jira_chase.config.env import SelectedTrackerEnv
+from jira_chase.config.values import ENV_PREFIX, check_site_url, issue_key
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -267,7 +267,7 @@ class GoalSettings(Section):
     @classmethod
     def _scope_is_supported_jql(cls, value: str) -> str:
         try:
-            jql.parse(value)
+            jql.parse_scope(value)
         except jql.FilterError as exc:
             raise ValueError(
                 f"{exc} (a goal scope is matched against the fetched issues)"
@@ -293,7 +293,7 @@ class GoalSettings(Section):
 
     @property
     def filter(self) -> jql.Filter:
-        return jql.parse(self.scope)
+        return jql.parse_scope(self.scope)
 
 
 class RequiredField(Section):

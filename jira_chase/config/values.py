@@ -1,9 +1,11 @@
 """Checks of single values that several sections of the settings share: an issue key a
-setting names, a tracker's site URL."""
+setting names, a tracker's site URL; and the hint for a name the tracker does not know."""
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 
 ENV_PREFIX = "JIRA_CHASE_"
 
@@ -52,3 +54,15 @@ def check_site_url(value: str, key: str, suffixes: tuple[str, ...]) -> str:
                 f"{key} is the address the API paths are added to"
             )
     return text
+
+
+def closest_names(name: str, known: Iterable[str]) -> str:
+    """ "; did you mean 'Code Review'?" for the closest known names, else the list."""
+    spelled = {k.casefold(): k for k in known}
+    close = difflib.get_close_matches(name.casefold(), list(spelled), n=3, cutoff=0.6)
+    if close:
+        names = " or ".join(repr(spelled[c]) for c in close)
+        return f"did you mean {names}?"
+    listed = sorted(spelled.values(), key=str.casefold)
+    more = f" and {len(listed) - 12} more" if len(listed) > 12 else ""
+    return f"the tracker has: {', '.join(listed[:12])}{more}"

@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jira_chase.evaluate import Verdict
-from jira_chase.marker import SEAL_LENGTH
-from jira_chase.model import Finding
-from jira_chase.rules import cause
-from jira_chase.rules.context import fmt_time
+from jira_chase.engine.evaluate import Verdict
+from jira_chase.engine.model import Finding
+from jira_chase.engine.rules import cause
+from jira_chase.engine.rules.context import fmt_time
 
 #: Comment property (Jira Cloud) that tags the bot's comment and holds its digest.
 PROPERTY_KEY = "jira-chase"
@@ -29,6 +28,8 @@ PROPERTY_KEY = "jira-chase"
 FORMAT_VERSION = 2
 #: The digest of a "back on track" note.
 RECOVERED = "recovered"
+#: Hex digits of the HMAC that a marker carries (see `jira_chase.sources.marker`).
+SEAL_LENGTH = 20
 #: The longest comment Jira accepts, in characters (Cloud and Data Center alike).
 COMMENT_LIMIT = 32_767
 
@@ -79,7 +80,7 @@ class CommentDoc:
 @dataclass(frozen=True)
 class Marker:
     """What a marker says: the format version, the content digest, and the seal that
-    proves the bot wrote it (see `jira_chase.marker`; empty when it has none)."""
+    proves the bot wrote it (see `jira_chase.sources.marker`; empty when it has none)."""
 
     version: int
     digest: str

@@ -3,14 +3,15 @@ measure the team's flow and goals and judge them as a whole."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from jira_chase.config import Settings
-from jira_chase.gc_pause import gc_paused
-from jira_chase.model import Finding, Health, Issue, Severity, TeamFinding
-from jira_chase.rules import (
+from jira_chase.config.settings import Settings
+from jira_chase.engine.gc_pause import gc_paused
+from jira_chase.engine.model import Finding, Health, Issue, Severity, TeamFinding
+from jira_chase.engine.rules import (
     CAUSE_LABELS,
     FAMILIES,
     MAX_CAUSES,
@@ -29,8 +30,8 @@ from jira_chase.rules import (
     stuck,
     waits,
 )
-from jira_chase.rules.values import WEEK, FlowMetrics, GoalStatus
-from jira_chase.timeline import Timeline, build_timeline, release, settled_timeline
+from jira_chase.engine.rules.values import WEEK, FlowMetrics, GoalStatus
+from jira_chase.engine.timeline import Timeline, build_timeline, release, settled_timeline
 
 SEVERITY_NAMES = {"warn": Severity.WARN, "critical": Severity.CRITICAL}
 
@@ -190,6 +191,18 @@ class Evaluation:
         return {v.issue.key: v for v in self.verdicts}
 
 
+def health_counts(evaluation: Evaluation) -> dict[str, int]:
+    """Issues per health, every health present (healthy, at-risk, off-track)."""
+    counts = Counter(v.health.value for v in evaluation.verdicts)
+    return {health.value: counts.get(health.value, 0) for health in Health}
+
+
+def family_counts(evaluation: Evaluation) -> dict[str, int]:
+    """Unhealthy issues per rule family (an issue counts once per family), most first."""
+    counts = Counter(family for v in evaluation.unhealthy() for family in v.families)
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
 def evaluate(
     issues: Iterable[Issue], settings: Settings, now: datetime, *, bot_id: str | None = None
 ) -> Evaluation:
@@ -263,7 +276,7 @@ def _evaluate(
             released = True
         found = FAMILIES[name](active, ctx)
         if name == "hygiene":
-            process = hygiene.measure(judged, ctx, found)
+            process = hygiene.measure_process(judged, ctx, found)
         for finding in found:
             if _reported(finding.family, finding.severity, settings):
                 listed = by_issue.get(finding.issue_key)

@@ -10,9 +10,9 @@ naming the key that fixes it.
 
 from __future__ import annotations
 
-from jira_chase.config import Settings
-from jira_chase.evaluate import Evaluation
-from jira_chase.rules.values import EMPTY, UNKNOWN
+from jira_chase.config.settings import Settings
+from jira_chase.engine.evaluate import Evaluation
+from jira_chase.engine.rules.values import EMPTY, UNKNOWN
 
 
 def idle_setup_warnings(settings: Settings, evaluation: Evaluation) -> list[str]:

@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from jira_chase.comment import (
+from jira_chase.config.settings import WritebackSettings
+from jira_chase.engine.comment import (
     RECOVERED,
     CommentDoc,
     ManagedComment,
@@ -20,10 +21,9 @@ from jira_chase.comment import (
     recovery_comment,
     to_text,
 )
-from jira_chase.config import WritebackSettings
-from jira_chase.evaluate import Evaluation, Verdict
-from jira_chase.model import Health, Severity
-from jira_chase.rules import CAUSE_LABELS
+from jira_chase.engine.evaluate import Evaluation, Verdict
+from jira_chase.engine.model import Health, Severity
+from jira_chase.engine.rules import CAUSE_LABELS
 
 LABELS = "labels"
 #: Family-like name of the label put on another team's issue that blocks ours.

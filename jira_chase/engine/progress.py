@@ -11,7 +11,7 @@ import logging
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from jira_chase.plan import Operation
+    from jira_chase.engine.plan import Operation
 
 log = logging.getLogger(__name__)
 

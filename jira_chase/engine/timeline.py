@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from jira_chase.config import WEEKDAYS, CalendarSettings, WorkflowSettings
-from jira_chase.model import Issue
+from jira_chase.config.settings import WEEKDAYS, CalendarSettings, WorkflowSettings
+from jira_chase.engine.model import Issue
 
 DAY = timedelta(days=1)
 

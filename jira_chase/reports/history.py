@@ -6,56 +6,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jira_chase.config import Settings
-from jira_chase.evaluate import Verdict
-from jira_chase.model import Finding
-from jira_chase.report import family_counts, health_counts, local
-from jira_chase.rules.context import fmt_days, fmt_time
-from jira_chase.state import RunRecord
-from jira_chase.sync import RunResult
-from jira_chase.timeline import Calendar
+from jira_chase.config.settings import Settings
+from jira_chase.engine.model import Finding
+from jira_chase.engine.rules.context import fmt_days, fmt_time
+from jira_chase.engine.timeline import Calendar
+from jira_chase.reports.summary import local
+from jira_chase.run.runner import Explanation
+from jira_chase.store.state import RunRecord
 
 HISTORY_FORMAT = "jira-chase-runs/1"
 EXPLAIN_FORMAT = "jira-chase-explain/1"
-
-
-def run_details(result: RunResult) -> dict[str, Any]:
-    """The compact record of what a run saw: counts by health, family and goal status,
-    the core team metrics and each goal's status."""
-    evaluation = result.evaluation
-    metrics = evaluation.metrics
-    team: dict[str, Any] | None = None
-    if metrics is not None:
-        cycle = metrics.cycle_time
-        team = {
-            "cycle_time_p85_days": round(cycle.p85, 2) if cycle is not None else None,
-            "throughput_per_week": None
-            if metrics.throughput_per_week is None
-            else round(metrics.throughput_per_week, 2),
-            "wip": metrics.wip,
-            "reopen_rate": _round(metrics.reopen_rate),
-            "blocked_share": _round(metrics.blocked_share),
-            "flow_efficiency": _round(metrics.flow_efficiency),
-            "bottleneck": metrics.bottleneck,
-        }
-    goal_status: dict[str, int] = {}
-    for goal in evaluation.goals:
-        goal_status[goal.status] = goal_status.get(goal.status, 0) + 1
-    return {
-        "health": health_counts(evaluation),
-        "families": family_counts(evaluation),
-        "goal_status": goal_status,
-        "goals": {goal.name: goal.status for goal in evaluation.goals},
-        "team": team,
-    }
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 3)
 
 
 def _parse(stamp: str | None) -> datetime | None:
@@ -67,7 +30,7 @@ def _when(stamp: str | None, settings: Settings) -> str:
     return fmt_time(local(moment, settings)) if moment is not None else "-"
 
 
-def run_to_dict(record: RunRecord, settings: Settings) -> dict[str, Any]:
+def run_record_to_dict(record: RunRecord, settings: Settings) -> dict[str, Any]:
     """One run for `runs --json`: times in the team's time zone, ISO with offset."""
 
     def iso(stamp: str | None) -> str | None:
@@ -99,7 +62,7 @@ def run_to_dict(record: RunRecord, settings: Settings) -> dict[str, Any]:
 
 
 def runs_to_dict(records: list[RunRecord], settings: Settings) -> dict[str, Any]:
-    return {"format": HISTORY_FORMAT, "runs": [run_to_dict(r, settings) for r in records]}
+    return {"format": HISTORY_FORMAT, "runs": [run_record_to_dict(r, settings) for r in records]}
 
 
 def render_runs(records: list[RunRecord], settings: Settings) -> list[str]:
@@ -134,16 +97,6 @@ def render_runs(records: list[RunRecord], settings: Settings) -> list[str]:
 
 
 # -- explain ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """One issue judged as of `now`, and what the last sync wrote on it."""
-
-    verdict: Verdict
-    now: datetime
-    last_run: RunRecord | None
-    last_writes: list[dict[str, object]]
 
 
 def _stays(explanation: Explanation, settings: Settings) -> list[dict[str, Any]]:

@@ -6,17 +6,16 @@ README section "The plan as JSON".
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jira_chase.config import Settings
-from jira_chase.evaluate import Evaluation, Verdict
-from jira_chase.model import Finding, Health
-from jira_chase.plan import LABELS
-from jira_chase.rules.context import fmt_days, fmt_share, fmt_time
-from jira_chase.sync import RunResult
+from jira_chase.config.settings import Settings
+from jira_chase.engine.evaluate import Evaluation, Verdict, family_counts, health_counts
+from jira_chase.engine.model import Finding, Health
+from jira_chase.engine.plan import LABELS
+from jira_chase.engine.rules.context import fmt_days, fmt_share, fmt_time
+from jira_chase.run.pipeline import RunResult
 
 JSON_FORMAT = "jira-chase-run/1"
 
@@ -132,18 +131,6 @@ def render_team(evaluation: Evaluation) -> list[str]:
 def local(moment: datetime, settings: Settings) -> datetime:
     """`moment` in the team's time zone (`calendar.timezone`)."""
     return moment.astimezone(ZoneInfo(settings.calendar.timezone))
-
-
-def health_counts(evaluation: Evaluation) -> dict[str, int]:
-    """Issues per health, every health present (healthy, at-risk, off-track)."""
-    counts = Counter(v.health.value for v in evaluation.verdicts)
-    return {health.value: counts.get(health.value, 0) for health in Health}
-
-
-def family_counts(evaluation: Evaluation) -> dict[str, int]:
-    """Unhealthy issues per rule family (an issue counts once per family), most first."""
-    counts = Counter(family for v in evaluation.unhealthy() for family in v.families)
-    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 def by_severity(evaluation: Evaluation) -> list[tuple[Verdict, Finding]]:

@@ -19,17 +19,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from jira_chase import trends
-from jira_chase.comment import CommentDoc
-from jira_chase.config import WEEKDAYS, Settings
+from jira_chase.config.settings import WEEKDAYS, Settings
+from jira_chase.engine.comment import CommentDoc
+from jira_chase.engine.evaluate import Evaluation
+from jira_chase.engine.model import Health
+from jira_chase.engine.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, Operation
+from jira_chase.engine.rules.context import fmt_share, fmt_time
+from jira_chase.engine.timeline import Calendar
 from jira_chase.errors import TrackerError
-from jira_chase.evaluate import Evaluation
-from jira_chase.model import Health
-from jira_chase.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, Operation
-from jira_chase.rules.context import fmt_share, fmt_time
 from jira_chase.sources.base import Source
-from jira_chase.state import StateStore
-from jira_chase.timeline import Calendar
+from jira_chase.store import trends
+from jira_chase.store.state import StateStore
 
 TAG = "digest"
 #: The facts kind that keeps, per digest issue, the period, comment id and digest.
@@ -55,7 +55,9 @@ def _keys(keys: list[str]) -> str:
     return shown + (f" and {len(keys) - MAX_KEYS} more" if len(keys) > MAX_KEYS else "")
 
 
-def build(settings: Settings, store: StateStore, evaluation: Evaluation, start: date) -> CommentDoc:
+def build_digest(
+    settings: Settings, store: StateStore, evaluation: Evaluation, start: date
+) -> CommentDoc:
     """The period's comment: what changed between the last run before the period began
     and now."""
     zone = Calendar(settings.calendar).zone
@@ -189,7 +191,7 @@ class DigestOutcome:
         return f"weekly check on {self.issue}: {self.action} comment {self.comment_id}{extra}"
 
 
-def post(
+def post_digest(
     source: Source, store: StateStore, settings: Settings, evaluation: Evaluation
 ) -> DigestOutcome | None:
     """Create or edit the period's comment on `digest.issue`; None when none is set."""
@@ -197,7 +199,7 @@ def post(
     if issue is None:
         return None
     start = period_start(settings, evaluation.now)
-    doc = build(settings, store, evaluation, start)
+    doc = build_digest(settings, store, evaluation, start)
     known = json.loads(store.recall(FACT).get(issue, "{}"))
     # The tracker says which comments the period has; the store only which one to keep
     # when there are several.

@@ -15,10 +15,10 @@ from typing import Any
 
 from jira import JIRAError
 
-from jira_chase.config import ISSUE_FAMILIES, Settings
+from jira_chase.config.settings import ISSUE_FAMILIES, Settings
+from jira_chase.engine.model import Health
 from jira_chase.errors import TrackerError
 from jira_chase.jql import without_order_by
-from jira_chase.model import Health
 from jira_chase.sources.jira import JiraSource
 from jira_chase.sources.jira.reading import jql_string
 

@@ -15,15 +15,15 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from jira_chase.comment import CommentDoc
-from jira_chase.config import Settings
+from jira_chase.config.settings import Settings
+from jira_chase.engine.comment import CommentDoc
+from jira_chase.engine.evaluate import Evaluation
+from jira_chase.engine.plan import COMMENT_CREATE, COMMENT_UPDATE, Operation
+from jira_chase.engine.rules.context import fmt_share, fmt_time
+from jira_chase.engine.rules.values import GoalStatus
 from jira_chase.errors import TrackerError
-from jira_chase.evaluate import Evaluation
-from jira_chase.plan import COMMENT_CREATE, COMMENT_UPDATE, Operation
-from jira_chase.rules.context import fmt_share, fmt_time
-from jira_chase.rules.values import GoalStatus
 from jira_chase.sources.base import Source
-from jira_chase.state import StateStore
+from jira_chase.store.state import StateStore
 
 TAG = "goal"
 #: The facts kind that keeps, per goal issue, the comment id and the digest written.
@@ -38,7 +38,7 @@ def goal_stamp(index: int) -> str:
     return f"{index}z"
 
 
-def build(goal: GoalStatus, evaluation: Evaluation) -> CommentDoc:
+def build_goal_comment(goal: GoalStatus, evaluation: Evaluation) -> CommentDoc:
     """The goal's comment as of the evaluation."""
     must = sorted(
         {
@@ -117,7 +117,7 @@ class GoalCommentOutcome:
         return f"{where}: {self.action} comment {self.comment_id}"
 
 
-def post(
+def post_goal_comments(
     source: Source, store: StateStore, settings: Settings, evaluation: Evaluation
 ) -> list[GoalCommentOutcome]:
     """Create or edit the comment of every goal that names an issue (`goals[].issue`)."""
@@ -127,7 +127,7 @@ def post(
         if config.issue is None:
             continue
         issue = config.issue
-        doc = build(goal, evaluation)
+        doc = build_goal_comment(goal, evaluation)
         fact = f"{goal.index}:{issue}"
         known = json.loads(known_all.get(fact, "{}"))
         if not known.get("comment_id"):

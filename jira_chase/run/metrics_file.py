@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from jira_chase.errors import ConfigError
-from jira_chase.files import umask_mode
-from jira_chase.history import run_details
-from jira_chase.sync import RunResult
+from jira_chase.run.pipeline import RunResult
+from jira_chase.store.files import umask_mode
+from jira_chase.store.trends import run_details
 
 OUTCOMES = ("ok", "partial", "failed", "interrupted")
 HEALTHS = ("healthy", "at-risk", "off-track")
@@ -58,7 +58,7 @@ def _number(value: float) -> str:
     return repr(float(value))
 
 
-def render(
+def render_metrics(
     *,
     mode: str,
     outcome: str,
@@ -97,7 +97,7 @@ def render(
     ]
     if result is not None:
         counts = result.counts()
-        details: dict[str, Any] = run_details(result)
+        details: dict[str, Any] = run_details(result.evaluation)
         writes = _Family("jira_chase_run_writes", "The last run's writes by result.")
         for name in ("planned", "applied", "failed", "deferred"):
             writes.add(counts[name], result=name, **mode_label)

@@ -10,12 +10,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from jira_chase.comment import ManagedComment
-from jira_chase.config import Settings
-from jira_chase.errors import EXIT_OK, EXIT_PARTIAL, ConfigError, TrackerError
-from jira_chase.evaluate import Evaluation, evaluate
-from jira_chase.model import Health, Issue
-from jira_chase.plan import (
+from jira_chase.config.settings import Settings
+from jira_chase.engine.comment import ManagedComment
+from jira_chase.engine.evaluate import Evaluation, evaluate
+from jira_chase.engine.model import Health, Issue
+from jira_chase.engine.plan import (
     BLOCKING,
     COMMENT_CREATE,
     LABELS,
@@ -27,8 +26,10 @@ from jira_chase.plan import (
     plan_writes,
     writable_labels,
 )
-from jira_chase.progress import JUDGING, NO_PROGRESS, PULLING, WRITING, Progress
-from jira_chase.recording import WriteRecorder
+from jira_chase.engine.progress import JUDGING, NO_PROGRESS, PULLING, WRITING, Progress
+from jira_chase.errors import EXIT_OK, EXIT_PARTIAL, ConfigError, TrackerError
+from jira_chase.run.recording import WriteRecorder
+from jira_chase.run.vet import check_workflow
 from jira_chase.sources.base import (
     SITE_FACTS,
     Outcome,
@@ -37,8 +38,7 @@ from jira_chase.sources.base import (
     Source,
     SourceStats,
 )
-from jira_chase.state import StateStore
-from jira_chase.vet import check_workflow
+from jira_chase.store.state import StateStore
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from jira_chase.comment import ManagedComment
-from jira_chase.plan import COMMENT_DELETE, COMMENT_UPDATE, LABELS, Operation
+from jira_chase.engine.comment import ManagedComment
+from jira_chase.engine.plan import COMMENT_DELETE, COMMENT_UPDATE, LABELS, Operation
 from jira_chase.sources.base import Outcome
-from jira_chase.state import StateStore
+from jira_chase.store.state import StateStore
 
 
 def record_outcome(store: StateStore, outcome: Outcome) -> None:

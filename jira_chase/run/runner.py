@@ -13,21 +13,22 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from jira_chase import digest, goal_comment, metrics_file, trends
-from jira_chase.config import Settings
-from jira_chase.config_file import load_settings
-from jira_chase.digest import DigestOutcome
+from jira_chase.config.file import load_settings
+from jira_chase.config.settings import Settings
+from jira_chase.engine.evaluate import Verdict, evaluate
+from jira_chase.engine.idle_setup import idle_setup_warnings
+from jira_chase.engine.plan import Operation
+from jira_chase.engine.progress import JUDGING, NO_PROGRESS, PULLING, WRITING, Progress, connecting
 from jira_chase.errors import EXIT_UNEXPECTED, ChaseError, ConfigError
-from jira_chase.evaluate import evaluate
-from jira_chase.goal_comment import GoalCommentOutcome
-from jira_chase.history import Explanation, run_details
-from jira_chase.idle_setup import idle_setup_warnings
-from jira_chase.plan import Operation
-from jira_chase.progress import JUDGING, NO_PROGRESS, PULLING, WRITING, Progress, connecting
+from jira_chase.run import digest, goal_comment, metrics_file
+from jira_chase.run.digest import DigestOutcome
+from jira_chase.run.goal_comment import GoalCommentOutcome
+from jira_chase.run.pipeline import RunResult, run
+from jira_chase.run.vet import CheckResult, check_workflow, estimate_field_problem, with_backlog
 from jira_chase.sources.base import ScratchMemory, Source, SourceStats
-from jira_chase.state import StateStore, run_lock, unusable_state
-from jira_chase.sync import RunResult, run
-from jira_chase.vet import CheckResult, check_workflow, estimate_field_problem, with_backlog
+from jira_chase.store import trends
+from jira_chase.store.state import RunRecord, StateStore, run_lock, unusable_state
+from jira_chase.store.trends import run_details
 
 EXIT_INTERRUPTED = 130
 
@@ -196,14 +197,14 @@ def _timed(
         duration_seconds=duration,
         requests=result.stats.requests,
         retries=result.stats.retries,
-        details=run_details(result),
+        details=run_details(result.evaluation),
     )
     weekly = None
     goals: list[GoalCommentOutcome] = []
     if write:
         trends.record(store, result.run_id, "sync", result.evaluation)
-        weekly = digest.post(watched.source, store, settings, result.evaluation)
-        goals = goal_comment.post(watched.source, store, settings, result.evaluation)
+        weekly = digest.post_digest(watched.source, store, settings, result.evaluation)
+        goals = goal_comment.post_goal_comments(watched.source, store, settings, result.evaluation)
     watched.finished = Finished(result, duration, weekly, goals)
     return watched.finished
 
@@ -236,7 +237,7 @@ def metrics_written(path: Path | None, mode: str) -> Iterator[Watched]:
                 if watched.source is not None
                 else SourceStats()
             )
-            text = metrics_file.render(
+            text = metrics_file.render_metrics(
                 mode=mode,
                 outcome=outcome,
                 exit_code=exit_code,
@@ -283,7 +284,9 @@ def run_once(
     return settings, finished
 
 
-def check(settings: Settings, now: str | None, *, progress: Progress = NO_PROGRESS) -> CheckResult:
+def check_setup(
+    settings: Settings, now: str | None, *, progress: Progress = NO_PROGRESS
+) -> CheckResult:
     """`check`: sign in, check every status `[workflow]` names and the scope query, then
     read and judge the scope to say what cannot be judged. `now` (the `--now` text) is
     read only when there is something to judge. Writes nothing anywhere."""
@@ -316,7 +319,17 @@ def check(settings: Settings, now: str | None, *, progress: Progress = NO_PROGRE
     )
 
 
-def explain(
+@dataclass(frozen=True)
+class Explanation:
+    """One issue judged as of `now`, and what the last sync wrote on it."""
+
+    verdict: Verdict
+    now: datetime
+    last_run: RunRecord | None
+    last_writes: list[dict[str, object]]
+
+
+def explain_issue(
     settings: Settings, key: str, now: datetime, *, progress: Progress = NO_PROGRESS
 ) -> Explanation:
     """Judge the scope as of `now` without recording a run or writing to the tracker,

@@ -8,28 +8,16 @@ issue into a "skipped the required step" red line.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from jira_chase.config import Settings
+from jira_chase.config.settings import Settings
+from jira_chase.config.values import closest_names
 from jira_chase.errors import ConfigError
 from jira_chase.sources.base import ServerIdentity, Source, TrackerNames
 
 CHECK_FORMAT = "jira-chase-check/1"
-
-
-def closest_names(name: str, known: Iterable[str]) -> str:
-    """ "; did you mean 'Code Review'?" for the closest known names, else the list."""
-    spelled = {k.casefold(): k for k in known}
-    close = difflib.get_close_matches(name.casefold(), list(spelled), n=3, cutoff=0.6)
-    if close:
-        names = " or ".join(repr(spelled[c]) for c in close)
-        return f"did you mean {names}?"
-    listed = sorted(spelled.values(), key=str.casefold)
-    more = f" and {len(listed) - 12} more" if len(listed) > 12 else ""
-    return f"the tracker has: {', '.join(listed[:12])}{more}"
 
 
 def _named_statuses(settings: Settings) -> list[tuple[str, str]]:

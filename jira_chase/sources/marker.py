@@ -20,13 +20,13 @@ import json
 import secrets
 from typing import TYPE_CHECKING
 
+from jira_chase.engine.comment import SEAL_LENGTH
+
 if TYPE_CHECKING:
     from jira_chase.sources.base import Memory
 
 #: Where the secret is kept among the state store's facts.
 FACT, SECRET = "marker", "secret"
-#: Hex digits of the HMAC that a marker carries.
-SEAL_LENGTH = 20
 #: The digest of a bot comment whose seal does not verify: never equal to a content digest.
 UNSEALED = ""
 

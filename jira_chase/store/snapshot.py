@@ -16,8 +16,8 @@ from datetime import date, datetime, timezone
 from functools import cache
 from typing import Any
 
-from jira_chase.model import Issue
-from jira_chase.words import known_word, word, zoned
+from jira_chase.engine.model import Issue
+from jira_chase.engine.words import known_word, word, zoned
 
 #: Bump when a record's meaning changes in a way defaults cannot absorb.
 RECORD_VERSION = 1

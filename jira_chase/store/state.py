@@ -2,7 +2,7 @@
 comments, and the item snapshots a source caches between runs; and the lock that lets
 one run at a time use it.
 
-Opening a file brings its schema up to date first (state_schema.py).
+Opening a file brings its schema up to date first (schema.py).
 """
 
 from __future__ import annotations
@@ -20,14 +20,14 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from jira_chase.comment import ManagedComment
+from jira_chase.engine.comment import ManagedComment
+from jira_chase.engine.gc_pause import gc_paused
+from jira_chase.engine.model import Issue
 from jira_chase.errors import EXIT_LOCKED, ChaseError, ConfigError
-from jira_chase.files import PRIVATE, keep_private
-from jira_chase.gc_pause import gc_paused
-from jira_chase.model import Issue
-from jira_chase.snapshot import issue_from_record, issue_to_record
-from jira_chase.state_schema import OWNED_LABELS, migrate, schema_version, transaction, utcnow
-from jira_chase.state_trends import TrendStore
+from jira_chase.store.files import PRIVATE, keep_private
+from jira_chase.store.schema import OWNED_LABELS, migrate, schema_version, transaction, utcnow
+from jira_chase.store.snapshot import issue_from_record, issue_to_record
+from jira_chase.store.trend_tables import TrendStore
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from jira_chase.state_schema import transaction
+from jira_chase.store.schema import transaction
 
 
 class TrendStore:

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from jira_chase.evaluate import Evaluation
-from jira_chase.model import Health
-from jira_chase.rules.values import percentile
-from jira_chase.state import StateStore
+from jira_chase.engine.evaluate import Evaluation, family_counts, health_counts
+from jira_chase.engine.model import Health
+from jira_chase.engine.rules.values import percentile
+from jira_chase.store.state import StateStore
 
 #: The episode family of being unhealthy at all, whatever the families.
 ANY = "any"
@@ -81,6 +81,40 @@ def record(store: StateStore, run_id: int, mode: str, evaluation: Evaluation) ->
     taken, rollout = store.open_since_rollout()
     team = team_state(evaluation, rollout if taken is not None else None)
     return store.record_trend(run_id, mode, evaluation.now, team, health)
+
+
+def run_details(evaluation: Evaluation) -> dict[str, Any]:
+    """The compact record of what a run saw, kept with the run: counts by health, family
+    and goal status, the core team metrics and each goal's status."""
+    metrics = evaluation.metrics
+    team: dict[str, Any] | None = None
+    if metrics is not None:
+        cycle = metrics.cycle_time
+        team = {
+            "cycle_time_p85_days": round(cycle.p85, 2) if cycle is not None else None,
+            "throughput_per_week": None
+            if metrics.throughput_per_week is None
+            else round(metrics.throughput_per_week, 2),
+            "wip": metrics.wip,
+            "reopen_rate": _round(metrics.reopen_rate),
+            "blocked_share": _round(metrics.blocked_share),
+            "flow_efficiency": _round(metrics.flow_efficiency),
+            "bottleneck": metrics.bottleneck,
+        }
+    goal_status: dict[str, int] = {}
+    for goal in evaluation.goals:
+        goal_status[goal.status] = goal_status.get(goal.status, 0) + 1
+    return {
+        "health": health_counts(evaluation),
+        "families": family_counts(evaluation),
+        "goal_status": goal_status,
+        "goals": {goal.name: goal.status for goal in evaluation.goals},
+        "team": team,
+    }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from jira_chase.config import ISSUE_FAMILIES, RULE_FAMILIES
-from jira_chase.model import Finding
-from jira_chase.rules import (
+from jira_chase.config.settings import ISSUE_FAMILIES, RULE_FAMILIES
+from jira_chase.engine.model import Finding
+from jira_chase.engine.rules import (
     cooperation,
     goals,
     habits,
@@ -24,7 +24,7 @@ from jira_chase.rules import (
     steps,
     stuck,
 )
-from jira_chase.rules.context import RuleContext, Subject
+from jira_chase.engine.rules.context import RuleContext, Subject
 
 Rule = Callable[[Sequence[Subject], RuleContext], list[Finding]]
 

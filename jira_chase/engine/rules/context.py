@@ -9,13 +9,13 @@ from datetime import datetime, tzinfo
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from jira_chase.config import OverrideSettings, Settings, StepSettings
-from jira_chase.model import Change, Issue, Link
-from jira_chase.rules.values import FlowMetrics, GoalStatus
+from jira_chase.config.settings import OverrideSettings, Settings, StepSettings
+from jira_chase.engine.model import Change, Issue, Link
+from jira_chase.engine.rules.values import FlowMetrics, GoalStatus
 
 if TYPE_CHECKING:
-    from jira_chase.rules.waits import TeamWaits
-from jira_chase.timeline import Calendar, StepMap, Timeline
+    from jira_chase.engine.rules.waits import TeamWaits
+from jira_chase.engine.timeline import Calendar, StepMap, Timeline
 
 #: The link type (case-insensitive) that makes one issue wait for another.
 BLOCKS = "blocks"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from jira_chase.model import Finding, Issue, Link, Severity
-from jira_chase.rules.context import (
+from jira_chase.engine.model import Finding, Issue, Link, Severity
+from jira_chase.engine.rules.context import (
     RuleContext,
     Subject,
     fmt_date,

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from jira_chase.model import Severity, TeamFinding
-from jira_chase.rules.context import RuleContext, Subject, fmt_keys
+from jira_chase.engine.model import Severity, TeamFinding
+from jira_chase.engine.rules.context import RuleContext, Subject, fmt_keys
 
 
 def carrying(subjects: Sequence[Subject]) -> Counter[str]:

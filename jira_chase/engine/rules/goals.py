@@ -25,10 +25,10 @@ import random
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
-from jira_chase.config import GoalSettings
-from jira_chase.model import Finding, Severity, TeamFinding
-from jira_chase.rules.context import RuleContext, Subject, fmt_days, fmt_keys, fmt_share
-from jira_chase.rules.values import (
+from jira_chase.config.settings import GoalSettings
+from jira_chase.engine.model import Finding, Severity, TeamFinding
+from jira_chase.engine.rules.context import RuleContext, Subject, fmt_days, fmt_keys, fmt_share
+from jira_chase.engine.rules.values import (
     AT_RISK,
     EMPTY,
     MET,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from jira_chase.model import Finding, Issue, Severity
-from jira_chase.rules.context import RuleContext, Subject, fmt_date, fmt_days, fmt_time
+from jira_chase.engine.model import Finding, Issue, Severity
+from jira_chase.engine.rules.context import RuleContext, Subject, fmt_date, fmt_days, fmt_time
 
 
 def last_human_activity(issue: Issue, ctx: RuleContext) -> tuple[datetime, str | None, str]:

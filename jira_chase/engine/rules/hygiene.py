@@ -31,8 +31,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from jira_chase.model import Finding, Severity, TeamFinding
-from jira_chase.rules.context import (
+from jira_chase.engine.model import Finding, Severity, TeamFinding
+from jira_chase.engine.rules.context import (
     Phrasebook,
     RuleContext,
     Subject,
@@ -40,7 +40,7 @@ from jira_chase.rules.context import (
     fmt_share,
     fmt_time,
 )
-from jira_chase.timeline import Interval
+from jira_chase.engine.timeline import Interval
 
 
 @dataclass(frozen=True)
@@ -243,7 +243,7 @@ def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:
     return findings
 
 
-def measure(
+def measure_process(
     subjects: Sequence[Subject], ctx: RuleContext, findings: Sequence[Finding]
 ) -> ProcessShare:
     """The issues finished in the metrics window, and how many have none of `findings`

@@ -34,8 +34,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from jira_chase.model import Finding, Issue, Severity, TeamFinding
-from jira_chase.rules.context import (
+from jira_chase.engine.model import Finding, Issue, Severity, TeamFinding
+from jira_chase.engine.rules.context import (
     Phrasebook,
     RuleContext,
     Subject,
@@ -46,8 +46,8 @@ from jira_chase.rules.context import (
     is_blocked_by,
     is_unfinished,
 )
-from jira_chase.rules.values import WEEK, FlowMetrics, Percentiles, StepStats, percentile
-from jira_chase.timeline import DAY_MICROS, Timeline
+from jira_chase.engine.rules.values import WEEK, FlowMetrics, Percentiles, StepStats, percentile
+from jira_chase.engine.timeline import DAY_MICROS, Timeline
 
 # --- measuring ------------------------------------------------------------------------
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from jira_chase.model import Finding, Severity
-from jira_chase.rules.context import (
+from jira_chase.engine.model import Finding, Severity
+from jira_chase.engine.rules.context import (
     RuleContext,
     Subject,
     fmt_date,
@@ -13,7 +13,7 @@ from jira_chase.rules.context import (
     fmt_time,
     fmt_times,
 )
-from jira_chase.timeline import Interval
+from jira_chase.engine.timeline import Interval
 
 
 def check(subjects: Sequence[Subject], ctx: RuleContext) -> list[Finding]:

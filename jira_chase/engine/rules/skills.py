@@ -21,8 +21,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from jira_chase.model import Change, Issue, Severity, TeamFinding
-from jira_chase.rules.context import RuleContext, Subject, fmt_share
+from jira_chase.engine.model import Change, Issue, Severity, TeamFinding
+from jira_chase.engine.rules.context import RuleContext, Subject, fmt_share
 
 CONCENTRATION = "knowledge-concentration"
 REVIEW_SPREAD = "review-spread"

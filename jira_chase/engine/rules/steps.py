@@ -6,9 +6,9 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from jira_chase.config import StepSettings
-from jira_chase.model import Finding, Severity, TeamFinding
-from jira_chase.rules.context import (
+from jira_chase.config.settings import StepSettings
+from jira_chase.engine.model import Finding, Severity, TeamFinding
+from jira_chase.engine.rules.context import (
     Phrasebook,
     RuleContext,
     Subject,

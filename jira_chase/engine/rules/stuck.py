@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from jira_chase.model import Finding
+from jira_chase.engine.model import Finding
 
 #: The families that are parts of `stuck`, in the order their evidence is shown.
 PARTS = ("stalled", "aging", "stale")

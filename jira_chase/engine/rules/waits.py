@@ -21,9 +21,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from jira_chase.model import Issue
-from jira_chase.rules.context import BLOCKS, RuleContext, Subject, is_unfinished
-from jira_chase.rules.values import percentile
+from jira_chase.engine.model import Issue
+from jira_chase.engine.rules.context import BLOCKS, RuleContext, Subject, is_unfinished
+from jira_chase.engine.rules.values import percentile
 
 #: What Jira writes in the changelog of each end of a Blocks link.
 _LINK_TEXT = re.compile(r"^This issue (blocks|is blocked by) ([A-Za-z][A-Za-z0-9_]*-\d+)$")

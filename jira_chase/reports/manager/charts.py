@@ -6,7 +6,7 @@ import math
 from html import escape
 from typing import Any
 
-from jira_chase.reporting.svg import (
+from jira_chase.reports.manager.svg import (
     BLUE,
     GREEN,
     GREY,

@@ -13,16 +13,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jira_chase import trends
-from jira_chase.config import GoalSettings, Settings
-from jira_chase.evaluate import Evaluation, Verdict
-from jira_chase.model import Health
-from jira_chase.plan import label_load
-from jira_chase.rules.goals import HORIZON_WEEKS, planned, replay_weeks
-from jira_chase.rules.values import percentile
+from jira_chase.config.settings import GoalSettings, Settings
+from jira_chase.engine.evaluate import Evaluation, Verdict
+from jira_chase.engine.model import Health
+from jira_chase.engine.plan import label_load
+from jira_chase.engine.rules.goals import HORIZON_WEEKS, planned, replay_weeks
+from jira_chase.engine.rules.values import percentile
+from jira_chase.engine.timeline import Calendar
 from jira_chase.sources.base import ServerIdentity
-from jira_chase.state import StateStore
-from jira_chase.timeline import Calendar
+from jira_chase.store import trends
+from jira_chase.store.state import StateStore
 
 REPORT_FORMAT = "jira-chase-report/1"
 
@@ -159,7 +159,7 @@ def _rollout_by_week(store: StateStore, zone: ZoneInfo) -> list[dict[str, Any]]:
     return [{"week": week, "open": count} for week, count in weeks.items()]
 
 
-def build(
+def build_report(
     evaluation: Evaluation,
     settings: Settings,
     identity: ServerIdentity,

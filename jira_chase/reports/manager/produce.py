@@ -9,16 +9,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jira_chase import trends
-from jira_chase.config import Settings
+from jira_chase.config.settings import Settings
 from jira_chase.errors import ConfigError
-from jira_chase.files import write_atomically
-from jira_chase.history import run_details
-from jira_chase.reporting.data import build
-from jira_chase.reporting.render import render
-from jira_chase.runner import make_source
-from jira_chase.state import StateStore, run_lock, unusable_state
-from jira_chase.sync import run
+from jira_chase.reports.manager.data import build_report
+from jira_chase.reports.manager.render import render
+from jira_chase.run.pipeline import run
+from jira_chase.run.runner import make_source
+from jira_chase.store import trends
+from jira_chase.store.files import write_atomically
+from jira_chase.store.state import StateStore, run_lock, unusable_state
+from jira_chase.store.trends import run_details
 
 REPORT = "report"
 
@@ -38,13 +38,13 @@ def produce(settings: Settings, now: datetime, *, wait: float = 0.0) -> dict[str
                 duration_seconds=time.monotonic() - started,
                 requests=result.stats.requests,
                 retries=result.stats.retries,
-                details=run_details(result),
+                details=run_details(result.evaluation),
             )
             earlier = [(at, team) for run_id, mode, at, team in store.trend_runs()
                        if mode == REPORT and run_id != result.run_id]  # fmt: skip
             store.set_mode(result.run_id, REPORT)
             trends.record(store, result.run_id, REPORT, result.evaluation)
-            return build(
+            return build_report(
                 result.evaluation,
                 settings,
                 result.identity,

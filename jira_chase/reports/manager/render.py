@@ -18,8 +18,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from jira_chase.reporting.charts import all_charts
-from jira_chase.safe_text import clipped, printable
+from jira_chase.engine.safe_text import clipped, printable
+from jira_chase.reports.manager.charts import all_charts
 
 FORMATS = ("html", "markdown", "json")
 
@@ -52,7 +52,7 @@ def _mdelta(change: dict[str, int] | None, key: str) -> str:
 
 def _environment(autoescape: bool) -> Environment:
     env = Environment(
-        loader=PackageLoader("jira_chase.reporting", "templates"),
+        loader=PackageLoader("jira_chase.reports.manager", "templates"),
         autoescape=select_autoescape(["j2"]) if autoescape else False,
         trim_blocks=False,
         keep_trailing_newline=True,
@@ -63,7 +63,7 @@ def _environment(autoescape: bool) -> Environment:
 
 
 #: The report's one script (it sorts the flagged-issue table).
-SCRIPT = resources.files("jira_chase.reporting").joinpath("templates/sort.js").read_text()
+SCRIPT = resources.files("jira_chase.reports.manager").joinpath("templates/sort.js").read_text()
 
 
 def content_security_policy(script: str = SCRIPT) -> str:
