@@ -19,6 +19,8 @@ Semantics follow Jira: values compare case-insensitively; on list fields (`label
 `fixVersion`) `=` means "contains"; `!=` and `NOT IN` never match an empty field, and
 `NOT` is pushed down onto the operators (`NOT labels = x` is `labels != x`).
 Anything else raises `FilterError` with a message that says what is not understood.
+
+May import: engine.model (the issue a goal scope is matched against).
 """
 
 from __future__ import annotations
