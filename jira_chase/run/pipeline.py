@@ -1,6 +1,10 @@
 """One run: pull, judge, plan and (for `sync`) write back, recorded in the state store.
 
-Takes its source and store as arguments and never sees click or the config file.
+`run` reads as its stages, each a function taking and returning plain values. The state
+store is read once at the start (`recall`: what earlier runs left) and written at the
+end (`finish`: what this run did); in between only `write_back` touches it, because each
+write must be recorded as it is made (see recording.py). Takes its source and store as
+arguments and never sees click or the config file.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from jira_chase.config.settings import Settings
 from jira_chase.engine.comment import ManagedComment
@@ -50,6 +55,42 @@ SWEEP = "sweep"
 
 class ScopeCollapsed(TrackerError):
     """The scope suddenly matched far fewer issues than before; nothing was written."""
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the state store knows at the start of a run."""
+
+    #: The tracker and account the state file belongs to (empty: none yet).
+    tracker: dict[str, str]
+    #: How many issues the last completed run judged (None before the first).
+    last_scope_size: int | None
+    #: Issue key -> the labels jira-chase put there and has not taken off since.
+    owned_labels: dict[str, tuple[str, ...]]
+    #: Issue key -> the bot's comment there as last written.
+    comments: dict[str, ManagedComment]
+    #: What earlier syncs saw of each issue's findings, and the issues unhealthy since
+    #: the baseline that have not recovered since.
+    seen: Seen
+    since_rollout: frozenset[str]
+    #: When a run last searched the tracker for its labels outside the scope.
+    swept: datetime | None
+
+
+@dataclass
+class Found:
+    """What the tracker showed beyond the scope's issues, for the plan."""
+
+    #: The managed comment of each issue that has one, and extra copies to delete.
+    comments: dict[str, ManagedComment]
+    duplicates: dict[str, list[ManagedComment]]
+    #: Current labels of the issues that left the scope, and of blockers outside it.
+    left_scope: dict[str, tuple[str, ...]]
+    blockers: dict[str, tuple[str, ...]]
+    #: Issues the state knew that are no longer on the tracker (deleted, moved, hidden).
+    vanished: list[str] = field(default_factory=list)
+    #: When this run searched for its labels outside the scope (None: it did not).
+    swept: datetime | None = None
 
 
 @dataclass
@@ -99,7 +140,7 @@ class RunResult:
 
 def managed_comments(
     source: Source,
-    store: StateStore,
+    recalled: Known,
     evaluation: Evaluation,
     settings: Settings,
     bot_id: str | None = None,
@@ -115,7 +156,7 @@ def managed_comments(
     no comment of is looked up, so a comment created just before a crash (or with a
     lost state file) is found again instead of duplicated. Plan and sync both do this,
     so the dry run stays exact."""
-    known = store.managed_comments()
+    known = dict(recalled.comments)
     duplicates: dict[str, list[ManagedComment]] = {}
     if not settings.writeback.comments:
         return known, duplicates
@@ -128,7 +169,6 @@ def managed_comments(
             if not mine:
                 if stored is not None:
                     log.info("%s: the managed comment %s is gone", key, stored.comment_id)
-                    store.forget_comment(key)
                     del known[key]
                 continue
             if stored is not None and mine == [stored.comment_id]:
@@ -138,14 +178,12 @@ def managed_comments(
         found = source.managed_comments(key)
         if not found:
             if stored is not None and issue.comments_complete:
-                store.forget_comment(key)
                 del known[key]
             continue
         keep = next((c for c in found if stored and c.comment_id == stored.comment_id), found[0])
         if stored is None or stored.comment_id != keep.comment_id:
             log.info("%s: found the managed comment %s on the tracker", key, keep.comment_id)
         known[key] = keep
-        store.save_comment(keep)
         extras = [c for c in found if c.comment_id != keep.comment_id]
         if extras:
             log.info("%s: %d duplicate managed comment(s) to delete", key, len(extras))
@@ -155,13 +193,13 @@ def managed_comments(
 
 def outside_scope(
     source: Source,
-    store: StateStore,
+    known: Known,
     evaluation: Evaluation,
     settings: Settings,
     managed: dict[str, ManagedComment],
-) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+) -> Found:
     """Current labels of the issues outside the scope that the plan must look at:
-    (issues that left the scope, blockers of ours in other projects).
+    issues that left the scope, blockers of ours in other projects.
 
     Issues that left the scope are those the state store knows we labelled or
     commented, plus — so that a lost state leaves no debris — those a tracker search
@@ -172,7 +210,7 @@ def outside_scope(
     blocking = (prefix + BLOCKING).casefold()
     in_scope = {v.issue.key for v in evaluation.verdicts}
     linked = {link.key for v in evaluation.verdicts for link in v.issue.links}
-    owned = store.owned_labels()
+    owned = known.owned_labels
 
     def only_blocking(labels: tuple[str, ...]) -> bool:
         ours = [lbl for lbl in labels if is_managed(lbl, prefix)]
@@ -184,18 +222,19 @@ def outside_scope(
     left |= {key for key in managed if key not in in_scope}
     blockers: set[str] = set()
     if settings.cooperation.label_blockers:
-        blockers = (set(evaluation.blockers) | store.keys_carrying(prefix + BLOCKING)) - in_scope
+        carrying = {key for key, labels in owned.items() if blocking in map(str.casefold, labels)}
+        blockers = (set(evaluation.blockers) | carrying) - in_scope
     scope_projects = {v.issue.project for v in evaluation.verdicts}
     projects = set(scope_projects)
     if settings.cooperation.label_blockers:
         projects |= {link.project for v in evaluation.verdicts for link in v.issue.links}
     found: dict[str, tuple[str, ...]] = {}
-    swept = store.recall(SWEEP).get("labels")
-    if swept is None or abs(evaluation.now - datetime.fromisoformat(swept)) >= SWEEP_EVERY:
+    swept = None
+    if known.swept is None or abs(evaluation.now - known.swept) >= SWEEP_EVERY:
         # The state knows what it wrote; the search is for what it cannot know (a lost
         # or restored state file): at its first run, then once a day.
         found = source.find_labelled(writable_labels(prefix), sorted(projects))
-        store.remember(SWEEP, "labels", evaluation.now.isoformat())
+        swept = evaluation.now
     labels: dict[str, tuple[str, ...]] = {}
     for key, current in found.items():
         if key in in_scope:
@@ -213,11 +252,10 @@ def outside_scope(
     unknown = sorted((left | blockers) - set(labels))
     if unknown:
         labels.update(source.labels_of(unknown))
-    for key in sorted(set(unknown) - set(labels)):
+    vanished = sorted(set(unknown) - set(labels))
+    for key in vanished:
         # Deleted, moved, or no longer visible to the bot: nothing left to clean there.
         log.info("%s: no longer on the tracker; forgetting its labels and comment", key)
-        store.record_labels(key, (), owned.get(key, ()))
-        store.forget_comment(key)
         managed.pop(key, None)
     left_labels = {key: labels[key] for key in sorted(left) if key in labels}
     if settings.writeback.comments:
@@ -227,8 +265,8 @@ def outside_scope(
                 comments = source.managed_comments(key)
                 if comments:
                     managed[key] = comments[0]
-                    store.save_comment(comments[0])
-    return left_labels, {key: labels[key] for key in sorted(blockers) if key in labels}
+    outside = {key: labels[key] for key in sorted(blockers) if key in labels}
+    return Found(managed, {}, left_labels, outside, vanished, swept)
 
 
 def batches(operations: Sequence[Operation]) -> Iterator[list[Operation]]:
@@ -249,18 +287,15 @@ def batches(operations: Sequence[Operation]) -> Iterator[list[Operation]]:
             yield groups[change]
 
 
-def _record_seen(
-    store: StateStore,
-    evaluation: Evaluation,
-    plan: Plan,
-    result: RunResult,
-    seen: Seen,
-    since_rollout: set[str],
-) -> None:
-    """Keep what this sync saw of each issue's findings, for the baseline: an issue
-    whose new comment was not written (deferred, failed) keeps what it had, so the
-    next sync still finds its finding new; a healthy issue is forgotten (when it breaks
-    again, that is new)."""
+def seen_changes(
+    result: RunResult, seen: Seen, since_rollout: frozenset[str]
+) -> tuple[dict[str, frozenset[str] | None], set[str]]:
+    """What this sync saw of each issue's findings, for the baseline, as changes to what
+    earlier syncs saw (None: forget the issue), and the issues unhealthy since the
+    baseline: an issue whose new comment was not written (deferred, failed) keeps what
+    it had, so the next sync still finds its finding new; a healthy issue is forgotten
+    (when it breaks again, that is new)."""
+    evaluation, plan = result.evaluation, result.plan
     created = {op.issue_key for op in result.applied if op.kind == COMMENT_CREATE}
     waiting = {
         op.issue_key
@@ -288,36 +323,38 @@ def _record_seen(
     for key in seen.findings.keys() - judged:
         changes[key] = None
         rollout.discard(key)
-    store.record_seen(changes, rollout, evaluation.now if seen.first else None)
+    return changes, rollout
 
 
-def check_tracker(store: StateStore, identity: ServerIdentity) -> None:
-    """A state file belongs to one tracker and one account: bind a new one, refuse
-    another's (its comment ids and labels would be wrong there)."""
+def check_tracker(
+    bound: dict[str, str], identity: ServerIdentity, path: Path
+) -> dict[str, str] | None:
+    """A state file belongs to one tracker and one account: the identity to bind a new
+    one to (None when it is bound already), and another's refused (its comment ids and
+    labels would be wrong there)."""
     current = {
         "url": identity.url.rstrip("/").casefold(),
         "deployment": identity.deployment.casefold(),
         "user": identity.user,
     }
-    bound = store.tracker_identity()
     if not bound:
-        store.bind_tracker(current)
-        return
+        return current
     differs = [name for name in current if name in bound and bound[name] != current[name]]
     if differs:
         was = ", ".join(f"{name} {bound[name]!r}" for name in differs)
         now = ", ".join(f"{name} {current[name]!r}" for name in differs)
         raise ConfigError(
             [
-                f"state.path: {store.path} belongs to another tracker or account ({was}; "
+                f"state.path: {path} belongs to another tracker or account ({was}; "
                 f"this run: {now}). Set a new state.path for this one (jira-chase rebuilds "
                 "its state from the tracker), or point the config back at the old tracker"
             ]
         )
+    return None
 
 
 def check_scope_size(
-    issues: Sequence[Issue], store: StateStore, settings: Settings, *, force: bool
+    issues: Sequence[Issue], known: Known, settings: Settings, *, force: bool
 ) -> None:
     """Do not believe a scope that suddenly returns nothing, or less than half of what
     the last run saw, while our labels or comments are out there: a broken filter, a
@@ -325,8 +362,8 @@ def check_scope_size(
     off. `force` accepts the smaller scope."""
     if force:
         return
-    last = store.last_scope_size()
-    carrying = len(set(store.owned_labels()) | set(store.managed_comments()))
+    last = known.last_scope_size
+    carrying = len(set(known.owned_labels) | set(known.comments))
     if not carrying or last is None or last == 0:
         return
     if len(issues) == 0 or len(issues) < last / 2:
@@ -361,62 +398,161 @@ def run(
     run_id = store.start_run(mode, now)
     result: RunResult | None = None
     try:
-        # A dry run reads what earlier runs learnt about the tracker but keeps nothing.
-        source.use_memory(store if write else ScratchMemory(store))
-        identity = source.identify()
-        check_tracker(store, identity)
+        identity, known = recall(source, store, write=write)
         # A status the tracker does not have would judge every issue wrongly: stop
         # before anything is read or written.
         settings = check_workflow(settings, source)
-        progress.phase(PULLING)
-        issues = source.fetch_issues(progress)
-        check_scope_size(issues, store, settings, force=force)
-        bot = identity.user_id or None
-        progress.phase(JUDGING, len(issues))
-        evaluation = evaluate(issues, settings, now, bot_id=bot)
-        progress.advance(len(issues))
-        managed, duplicates = managed_comments(source, store, evaluation, settings, bot)
-        left, outside = outside_scope(source, store, evaluation, settings, managed)
-        taken, seen_findings, since_rollout = store.seen_findings()
-        seen = Seen(first=taken is None, findings=seen_findings)
+        issues = pull(source, progress)
+        check_scope_size(issues, known, settings, force=force)
+        evaluation = judge(issues, settings, now, identity, progress)
+        found = look_up(source, known, evaluation, settings, identity)
         plan = plan_writes(
-            evaluation, settings.writeback, managed, outside,
-            left_scope=left, duplicates=duplicates, seen=seen,
+            evaluation, settings.writeback, found.comments, found.blockers,
+            left_scope=found.left_scope, duplicates=found.duplicates, seen=known.seen,
         )  # fmt: skip
         result = RunResult(mode, now, identity, evaluation, plan, source.stats, run_id)
-        result.baseline_run = seen.first
-        result.left_scope = len(left)
-        result.duplicates = sum(len(extras) for extras in duplicates.values())
-        seq = {id(op): n for n, op in enumerate(plan.operations)}
+        result.baseline_run = known.seen.first
+        result.left_scope = len(found.left_scope)
+        result.duplicates = sum(len(extras) for extras in found.duplicates.values())
         if write:
-            progress.phase(WRITING, len(plan.operations))
-            recorder = WriteRecorder(store, run_id, seq)
-            outcomes: list[Outcome] = []
-            for batch in batches(plan.operations):
-                recorder.record(outcomes, starting=batch)
-                outcomes = list(source.apply(batch))
-                for outcome in outcomes:
-                    op = outcome.operation
-                    if outcome.error is None:
-                        result.applied.append(op)
-                    else:
-                        result.failed.append((op, str(outcome.error)))
-                        progress.write_failed(op, str(outcome.error))
-                    progress.advance()
-            recorder.record(outcomes)
-            # Report in plan order, whatever order the batches went in.
-            result.applied.sort(key=lambda op: seq[id(op)])
-            result.failed.sort(key=lambda failure: seq[id(failure[0])])
-            _record_seen(store, evaluation, plan, result, seen, since_rollout)
-        store.finish_run(run_id, result.outcome, result.counts())
-        if write:
-            store.prune(settings.state.keep_days)
+            write_back(source, store, result, known, found, progress)
+        finish(store, result, known, settings)
         return result
     except BaseException as exc:
-        if isinstance(exc, Exception):
-            # What the tracker said rarely changes may be why it failed: ask it again.
-            store.forget_kind(SITE_FACTS)
-        ending = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-        counts = result.counts() if result is not None else {}
-        store.finish_run(run_id, ending, counts, error=str(exc) or type(exc).__name__)
+        finish_cut_short(store, run_id, result, exc)
         raise
+
+
+def recall(source: Source, store: StateStore, *, write: bool) -> tuple[ServerIdentity, Known]:
+    """The start: what earlier runs left in the state store, the store handed to the
+    source as its memory (a dry run's to read, never to write), and the tracker the
+    state file belongs to checked, or bound when the file is new."""
+    source.use_memory(store if write else ScratchMemory(store))
+    identity = source.identify()
+    taken, seen_findings, since_rollout = store.seen_findings()
+    swept = store.recall(SWEEP).get("labels")
+    known = Known(
+        tracker=store.tracker_identity(),
+        last_scope_size=store.last_scope_size(),
+        owned_labels=store.owned_labels(),
+        comments=store.managed_comments(),
+        seen=Seen(first=taken is None, findings=seen_findings),
+        since_rollout=frozenset(since_rollout),
+        swept=datetime.fromisoformat(swept) if swept else None,
+    )
+    unbound = check_tracker(known.tracker, identity, store.path)
+    if unbound is not None:
+        store.bind_tracker(unbound)
+    return identity, known
+
+
+def pull(source: Source, progress: Progress) -> list[Issue]:
+    """Every issue in the scope, as the tracker has it now."""
+    progress.phase(PULLING)
+    return source.fetch_issues(progress)
+
+
+def judge(
+    issues: Sequence[Issue],
+    settings: Settings,
+    now: datetime,
+    identity: ServerIdentity,
+    progress: Progress,
+) -> Evaluation:
+    """The rules over every issue, as of `now`."""
+    progress.phase(JUDGING, len(issues))
+    evaluation = evaluate(issues, settings, now, bot_id=identity.user_id or None)
+    progress.advance(len(issues))
+    return evaluation
+
+
+def look_up(
+    source: Source,
+    known: Known,
+    evaluation: Evaluation,
+    settings: Settings,
+    identity: ServerIdentity,
+) -> Found:
+    """What the plan needs from the tracker besides the scope's issues: the managed
+    comments the store cannot vouch for, and the labels of issues outside the scope."""
+    comments, duplicates = managed_comments(
+        source, known, evaluation, settings, identity.user_id or None
+    )
+    found = outside_scope(source, known, evaluation, settings, comments)
+    found.duplicates = duplicates
+    return found
+
+
+def write_back(
+    source: Source,
+    store: StateStore,
+    result: RunResult,
+    known: Known,
+    found: Found,
+    progress: Progress,
+) -> None:
+    """Perform the result's plan, batch by batch, into `result.applied` and
+    `result.failed` (in plan order once done; as they come while it runs, so a run cut
+    short counts what it did). The one stage that writes the store while it works:
+    first what the run found on the tracker, then each batch as it is sent
+    (`WriteRecorder`), so a run killed at any moment has recorded every write it sent."""
+    plan, applied, failed = result.plan, result.applied, result.failed
+    progress.phase(WRITING, len(plan.operations))
+    remember_found(store, known, found)
+    seq = {id(op): n for n, op in enumerate(plan.operations)}
+    recorder = WriteRecorder(store, result.run_id, seq)
+    outcomes: list[Outcome] = []
+    for batch in batches(plan.operations):
+        recorder.record(outcomes, starting=batch)
+        outcomes = list(source.apply(batch))
+        for outcome in outcomes:
+            op = outcome.operation
+            if outcome.error is None:
+                applied.append(op)
+            else:
+                failed.append((op, str(outcome.error)))
+                progress.write_failed(op, str(outcome.error))
+            progress.advance()
+    recorder.record(outcomes)
+    # Report in plan order, whatever order the batches went in.
+    applied.sort(key=lambda op: seq[id(op)])
+    failed.sort(key=lambda failure: seq[id(failure[0])])
+
+
+def remember_found(store: StateStore, known: Known, found: Found) -> None:
+    """Keep what the run found on the tracker, in one transaction: the managed comments
+    as found there, the issues no longer there forgotten, when it last searched."""
+    with store.transaction():
+        for key in found.vanished:
+            store.record_labels(key, (), known.owned_labels.get(key, ()))
+            store.forget_comment(key)
+        for key in known.comments.keys() - found.comments.keys():
+            store.forget_comment(key)
+        for key, comment in found.comments.items():
+            if known.comments.get(key) != comment:
+                store.save_comment(comment)
+        if found.swept is not None:
+            store.remember(SWEEP, "labels", found.swept.isoformat())
+
+
+def finish(store: StateStore, result: RunResult, known: Known, settings: Settings) -> None:
+    """The end: what the run saw of each issue's findings (a sync), how it ended and its
+    counts, and old runs pruned (a sync)."""
+    if result.mode == "sync":
+        changes, rollout = seen_changes(result, known.seen, known.since_rollout)
+        store.record_seen(changes, rollout, result.now if known.seen.first else None)
+    store.finish_run(result.run_id, result.outcome, result.counts())
+    if result.mode == "sync":
+        store.prune(settings.state.keep_days)
+
+
+def finish_cut_short(
+    store: StateStore, run_id: int, result: RunResult | None, exc: BaseException
+) -> None:
+    """The end of a run cut short: how it ended, with the counts it got to."""
+    if isinstance(exc, Exception):
+        # What the tracker said rarely changes may be why it failed: ask it again.
+        store.forget_kind(SITE_FACTS)
+    ending = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+    counts = result.counts() if result is not None else {}
+    store.finish_run(run_id, ending, counts, error=str(exc) or type(exc).__name__)
