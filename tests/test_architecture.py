@@ -4,8 +4,8 @@
 always import its own modules and the root package (the version). Every import counts
 here, wherever it is — in a function, under `if TYPE_CHECKING:` — because the layers are
 about what a module knows, not about import order (tests/test_imports.py checks cycles).
-The table is stated twice and the two must agree: here, and in each package's
-`__init__` docstring ("May import: ...").
+The table is stated three times and the three must agree: here, in each package's
+`__init__` docstring ("May import: ..."), and in docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import jira_chase
 from tests.test_imports import import_targets, module_files
 
 PACKAGE_DIR = Path(jira_chase.__file__).parent
+DOC = PACKAGE_DIR.parent / "docs" / "architecture.md"
 
 #: Package -> the packages (or single modules, dotted) it may import, top to bottom.
 LAYERS: dict[str, set[str]] = {
@@ -100,7 +101,9 @@ def test_imports_go_down_the_layers() -> None:
     graph = all_imports(PACKAGE_DIR)
     assert graph["jira_chase.cli.commands"], "the walk found no import in cli/commands.py"
     wrong = wrong_imports(graph)
-    assert not wrong, "imports against the architecture:\n" + ("\n".join(wrong))
+    assert not wrong, "imports against the architecture (see docs/architecture.md):\n" + (
+        "\n".join(wrong)
+    )
 
 
 def test_the_folders_are_the_layers() -> None:
@@ -124,6 +127,28 @@ def test_each_package_says_what_it_owns_and_may_import(package: str) -> None:
     doc = ast.get_docstring(ast.parse((PACKAGE_DIR / package / "__init__.py").read_text()))
     assert doc, f"jira_chase/{package}/__init__.py has no docstring"
     assert _may_import(doc) == LAYERS[package], f"jira_chase/{package}/__init__.py"
+
+
+def test_the_architecture_doc_lists_the_layers() -> None:
+    rows = {}
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        first = re.fullmatch(r"`([a-z_]+)(?:/|\.py)`", cells[0]) if line.startswith("|") else None
+        if first:
+            rows[first.group(1)] = set(re.findall(r"`([a-z_.]+)`", cells[-1]))
+    assert rows == LAYERS, "docs/architecture.md's table of packages differs from LAYERS"
+
+
+def test_every_path_the_architecture_doc_names_exists() -> None:
+    """A module that moves or goes takes its place in the doc with it."""
+    named = set(re.findall(r"`([a-z_]+/[a-z_./]*)`", DOC.read_text(encoding="utf-8")))
+    assert len(named) > 20
+    missing = {
+        path
+        for path in named
+        if not (PACKAGE_DIR / path).exists() and not (PACKAGE_DIR.parent / path).exists()
+    }
+    assert missing == set(), "docs/architecture.md names what is not there"
 
 
 def test_a_wrong_import_is_named(tmp_path: Path) -> None:
