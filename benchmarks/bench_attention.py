@@ -40,7 +40,7 @@ def example_config(url: str, state: str, *, baseline: bool) -> str:
 
 def run(args: list[str]) -> dict:
     done = subprocess.run(
-        [sys.executable, "-m", "jira_chase.cli", *args], capture_output=True, text=True
+        [sys.executable, "-m", "jira_chase", *args], capture_output=True, text=True
     )
     if done.returncode not in (0, 4):
         raise SystemExit(f"{args[0]} failed ({done.returncode}): {done.stderr.strip()}")
@@ -102,11 +102,11 @@ def main() -> None:
         data = Path(tmp) / "data.json"
         with data.open("w") as fh:
             subprocess.run(
-                [sys.executable, "-m", "jira_chase.cli", "simulator", "--generate",
+                [sys.executable, "-m", "jira_chase", "simulator", "--generate",
                  str(args.issues), "--seed", str(args.seed)], stdout=fh, check=True,
             )  # fmt: skip
         server = subprocess.Popen(
-            [sys.executable, "-m", "jira_chase.cli", "simulator", "--dataset", str(data),
+            [sys.executable, "-m", "jira_chase", "simulator", "--dataset", str(data),
              "--port", "0"],
             stdout=subprocess.PIPE, text=True,
         )  # fmt: skip

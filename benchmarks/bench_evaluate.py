@@ -31,7 +31,8 @@ import time
 from datetime import datetime
 from typing import Any
 
-from jira_chase.comment import (
+from jira_chase.config.file import load_settings
+from jira_chase.engine.comment import (
     COMMENT_LIMIT,
     adf_length,
     build_comment,
@@ -39,8 +40,7 @@ from jira_chase.comment import (
     to_wiki,
     to_zentao_html,
 )
-from jira_chase.config_file import load_settings
-from jira_chase.evaluate import evaluate
+from jira_chase.engine.evaluate import evaluate
 from jira_chase.simulator.generated_issues import GENERATED_SETTINGS, generated_issues
 
 SETTINGS = GENERATED_SETTINGS

@@ -23,15 +23,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from jira_chase import trends  # noqa: E402
-from jira_chase.config import ISSUE_FAMILIES  # noqa: E402
-from jira_chase.config_file import load_settings  # noqa: E402
-from jira_chase.evaluate import evaluate  # noqa: E402
-from jira_chase.reporting import build, render  # noqa: E402
+from jira_chase.config.file import load_settings  # noqa: E402
+from jira_chase.config.settings import ISSUE_FAMILIES  # noqa: E402
+from jira_chase.engine.evaluate import evaluate  # noqa: E402
+from jira_chase.reports.manager import build_report, render  # noqa: E402
 from jira_chase.simulator import JiraSimulator  # noqa: E402
 from jira_chase.simulator.generate import generate_dataset  # noqa: E402
 from jira_chase.sources.jira import JiraSource  # noqa: E402
-from jira_chase.state import StateStore  # noqa: E402
+from jira_chase.store import trends  # noqa: E402
+from jira_chase.store.state import StateStore  # noqa: E402
 
 NOW = datetime(2026, 11, 20, 16, tzinfo=timezone.utc)
 
@@ -88,7 +88,7 @@ def main() -> None:
             record_seconds = time.perf_counter() - started
             trends.record(store, args.runs + 1, "report", evaluation)
             started = time.perf_counter()
-            doc = build(evaluation, settings, identity, store)
+            doc = build_report(evaluation, settings, identity, store)
             build_seconds = time.perf_counter() - started
             timings, sizes = {}, {}
             for fmt in ("html", "markdown", "json"):

@@ -25,15 +25,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from jira_chase.comment import ManagedComment  # noqa: E402
-from jira_chase.config_file import load_settings  # noqa: E402
-from jira_chase.evaluate import evaluate  # noqa: E402
-from jira_chase.plan import LABELS, plan_writes  # noqa: E402
+from jira_chase.config.file import load_settings  # noqa: E402
+from jira_chase.engine.comment import ManagedComment  # noqa: E402
+from jira_chase.engine.evaluate import evaluate  # noqa: E402
+from jira_chase.engine.plan import LABELS, plan_writes  # noqa: E402
+from jira_chase.run.pipeline import _recorded  # noqa: E402
 from jira_chase.simulator import JiraSimulator  # noqa: E402
 from jira_chase.simulator.generate import generate_dataset  # noqa: E402
 from jira_chase.sources.jira import JiraSource  # noqa: E402
-from jira_chase.state import StateStore  # noqa: E402
-from jira_chase.sync import _recorded  # noqa: E402
+from jira_chase.store.state import StateStore  # noqa: E402
 
 NOW = datetime(2026, 11, 20, 16, tzinfo=timezone.utc)
 

@@ -83,7 +83,7 @@ def child_run(args: list[str], tmp: Path, as_json: bool = True) -> tuple[float, 
     start = time.perf_counter()
     with out_path.open("w") as out, err_path.open("w") as err:
         child = subprocess.Popen(
-            [sys.executable, "-m", "jira_chase.cli", *args], stdout=out, stderr=err
+            [sys.executable, "-m", "jira_chase", *args], stdout=out, stderr=err
         )
         _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - start
@@ -100,9 +100,9 @@ def evaluation_cpu(config: Path, now: str) -> float:
     runs judge them: what an idle run's CPU is compared with."""
     from datetime import datetime
 
-    from jira_chase.config_file import load_settings
-    from jira_chase.evaluate import evaluate
-    from jira_chase.state import StateStore
+    from jira_chase.config.file import load_settings
+    from jira_chase.engine.evaluate import evaluate
+    from jira_chase.store.state import StateStore
 
     settings = load_settings(config)
     with StateStore(settings.state.path, readonly=True) as store:
@@ -149,7 +149,7 @@ def touch(url: str, deployment: str, keys: list[str]) -> list[str]:
 def last_run(config: Path) -> dict:
     """The newest run `runs --json` lists."""
     out = subprocess.run(
-        [sys.executable, "-m", "jira_chase.cli", "runs", "--json", "--last", "1",
+        [sys.executable, "-m", "jira_chase", "runs", "--json", "--last", "1",
          "--config", str(config)], capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     return json.loads(out)["runs"][0]
@@ -159,9 +159,9 @@ def age_full_read(config: Path, hours: float) -> None:
     """Move the last full read of the scope `hours` back in the state file."""
     from datetime import datetime, timedelta, timezone
 
-    from jira_chase.config_file import load_settings
+    from jira_chase.config.file import load_settings
     from jira_chase.sources.jira.reading import FETCH_FACTS
-    from jira_chase.state import StateStore
+    from jira_chase.store.state import StateStore
 
     with StateStore(load_settings(config).state.path) as store:
         then = datetime.now(timezone.utc) - timedelta(hours=hours)
@@ -221,7 +221,7 @@ def main() -> None:
         data = Path(tmp) / "data.json"
         with data.open("w") as fh:
             subprocess.run(
-                [sys.executable, "-m", "jira_chase.cli", "simulator", "--generate",
+                [sys.executable, "-m", "jira_chase", "simulator", "--generate",
                  str(args.issues), "--seed", str(args.seed)], stdout=fh, check=True,
             )  # fmt: skip
         projects = ["APP", "OPS", "WEB"]
@@ -229,7 +229,7 @@ def main() -> None:
             projects = [p["key"] for p in json.loads(data.read_text())["projects"]]
         scope = f"project in ({', '.join(projects)})"
         server = subprocess.Popen(
-            [sys.executable, "-m", "jira_chase.cli", "simulator", "--dataset", str(data),
+            [sys.executable, "-m", "jira_chase", "simulator", "--dataset", str(data),
              "--port", "0", "--deployment", args.deployment],
             stdout=subprocess.PIPE, text=True,
         )  # fmt: skip

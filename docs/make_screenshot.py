@@ -16,8 +16,8 @@ from pathlib import Path
 from click.testing import CliRunner
 from playwright.sync_api import sync_playwright
 
-from jira_chase.cli import main
-from jira_chase.demo import demo_report_path
+from jira_chase.cli.commands import main
+from jira_chase.cli.demo import demo_report_path
 
 OUT = Path(__file__).resolve().parent / "report.png"
 WIDTH, HEIGHT = 1100, 1900

@@ -5,7 +5,7 @@
   bad JQL, unreachable site, malformed answer (exit 3). Nothing was half-written.
 - IssueError: one issue could not be read or written; the run goes on without it
   and ends as partial (exit 4).
-- StateLocked (in state.py): another run holds the state file's lock; this run wrote
+- StateLocked (in store/state.py): another run holds the state file's lock; this run wrote
   nothing (exit 5).
 
 Messages are single lines that name the key, the issue or the request and say what

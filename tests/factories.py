@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from jira_chase.config import Settings
-from jira_chase.config_file import load_settings
-from jira_chase.model import Change, Issue, Link, Person
+from jira_chase.config.file import load_settings
+from jira_chase.config.settings import Settings
+from jira_chase.engine.model import Change, Issue, Link, Person
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)  # a Monday
 
@@ -108,7 +108,7 @@ def demo_config(url: str, state: str, **overrides: Any) -> dict[str, Any]:
 
     import tomllib
 
-    text = resources.files("jira_chase").joinpath("demo.toml").read_text(encoding="utf-8")
+    text = resources.files("jira_chase.cli").joinpath("demo.toml").read_text(encoding="utf-8")
     data: dict[str, Any] = tomllib.loads(text)
     data["jira"]["url"] = url
     data["state"]["path"] = state
@@ -178,7 +178,7 @@ def make_finding(
 ) -> Any:
     """A finding built by hand (warn unless `severity` says otherwise), for the tests of
     what is done with findings: labels, comments, the baseline."""
-    from jira_chase.model import Finding, Severity
+    from jira_chase.engine.model import Finding, Severity
 
     return Finding(key, family, rule, severity or Severity.WARN, message, config_key,
                    evidence, parts=parts)  # fmt: skip
@@ -189,8 +189,8 @@ def make_verdict(issue: Issue, *findings: Any, now: datetime | None = None) -> A
     BASE_CONFIG's workflow) holding `findings`, each said of that issue."""
     from dataclasses import replace
 
-    from jira_chase.evaluate import Verdict
-    from jira_chase.timeline import StepMap, build_timeline
+    from jira_chase.engine.evaluate import Verdict
+    from jira_chase.engine.timeline import StepMap, build_timeline
 
     settings = make_settings()
     steps = StepMap.from_settings(settings.workflow, settings.cancelled_statuses)

@@ -15,10 +15,10 @@ import requests
 import tomllib
 from click.testing import CliRunner
 
-from jira_chase.cli import main
-from jira_chase.config_file import load_settings
-from jira_chase.evaluate import evaluate
-from jira_chase.plan import COMMENT_CREATE, LEGACY_LABELS, Seen, desired_labels, plan_writes
+from jira_chase.cli.commands import main
+from jira_chase.config.file import load_settings
+from jira_chase.engine.evaluate import evaluate
+from jira_chase.engine.plan import COMMENT_CREATE, LEGACY_LABELS, Seen, desired_labels, plan_writes
 from jira_chase.simulator.generate import generate_dataset
 from jira_chase.simulator.generated_issues import example_on_generated, generated_issues
 

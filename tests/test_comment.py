@@ -8,7 +8,8 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jira_chase.comment import (
+from jira_chase.config.settings import WritebackSettings
+from jira_chase.engine.comment import (
     COMMENT_LIMIT,
     FORMAT_VERSION,
     RECOVERED,
@@ -26,10 +27,9 @@ from jira_chase.comment import (
     to_wiki,
     to_zentao_html,
 )
-from jira_chase.config import WritebackSettings
-from jira_chase.evaluate import evaluate
-from jira_chase.model import Link, Severity
-from jira_chase.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, plan_writes
+from jira_chase.engine.evaluate import evaluate
+from jira_chase.engine.model import Link, Severity
+from jira_chase.engine.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, plan_writes
 from tests.factories import at, make_finding, make_issue, make_settings, make_verdict
 
 SETTINGS = make_settings()
@@ -270,8 +270,8 @@ _TEXT = st.text(
 
 @st.composite
 def big_verdicts(draw):
-    from jira_chase.evaluate import Verdict
-    from jira_chase.model import Finding, Severity
+    from jira_chase.engine.evaluate import Verdict
+    from jira_chase.engine.model import Finding, Severity
 
     issue = replace(make_issue("APP-1"), summary=draw(st.text(max_size=2000)))
     findings = tuple(
@@ -304,8 +304,8 @@ def test_every_rendering_of_a_managed_comment_fits_the_limit_with_its_marker(cas
 
 
 def test_a_comment_over_the_limit_keeps_the_worst_findings_and_counts_the_rest():
-    from jira_chase.evaluate import Verdict
-    from jira_chase.model import Finding, Severity
+    from jira_chase.engine.evaluate import Verdict
+    from jira_chase.engine.model import Finding, Severity
 
     findings = tuple(
         Finding("APP-1", "wip", "pulled-into-full-step", Severity.WARN,

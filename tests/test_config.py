@@ -5,8 +5,8 @@ import pytest
 import tomllib
 from pydantic import BaseModel
 
-from jira_chase.config import Settings
-from jira_chase.config_file import load_settings
+from jira_chase.config.file import load_settings
+from jira_chase.config.settings import Settings
 from jira_chase.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent

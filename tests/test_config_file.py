@@ -1,6 +1,6 @@
 import pytest
 
-from jira_chase.config_file import load_settings
+from jira_chase.config.file import load_settings
 from jira_chase.errors import ConfigError
 from tests.test_config import EXAMPLE, STRICT_BASE, problems
 

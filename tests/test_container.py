@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from jira_chase.config_file import load_settings
+from jira_chase.config.file import load_settings
 from tests.test_examples import CRON_FIELDS, assert_accepted, cron_field_ok
 
 ROOT = Path(__file__).resolve().parent.parent

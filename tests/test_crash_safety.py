@@ -16,7 +16,7 @@ import time
 
 from click.testing import CliRunner
 
-from jira_chase.cli import main
+from jira_chase.cli.commands import main
 from jira_chase.simulator import JiraSimulator
 from jira_chase.simulator.demo import build_demo_dataset
 from tests.factories import demo_config, write_toml
@@ -70,7 +70,7 @@ def test_killed_syncs_converge_to_the_fault_free_result(tmp_path):
                 tmp_path / f"c{trial}.toml", demo_config(sim.url, f"s{trial}.sqlite")
             )
             proc = subprocess.Popen(
-                [sys.executable, "-m", "jira_chase.cli", "sync", "--config", str(config),
+                [sys.executable, "-m", "jira_chase", "sync", "--config", str(config),
                  "--now", NOW],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
             )  # fmt: skip

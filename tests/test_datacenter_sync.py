@@ -5,8 +5,8 @@ import re
 
 from click.testing import CliRunner
 
-from jira_chase.cli import main
-from jira_chase.comment import FORMAT_VERSION
+from jira_chase.cli.commands import main
+from jira_chase.engine.comment import FORMAT_VERSION
 from jira_chase.simulator.demo import build_demo_dataset
 from tests.factories import demo_config, demo_flagged, write_toml
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from jira_chase.cli import main
+from jira_chase.cli.commands import main
 from jira_chase.simulator.demo import DEMO_PLANTED, DEMO_PLANTED_TEAM, on_the_issue
 from tests.test_cli import cli
 

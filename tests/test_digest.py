@@ -11,10 +11,15 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from jira_chase.cli import main
-from jira_chase.comment import FORMAT_VERSION, PROPERTY_KEY, parse_wiki_marker, parse_zentao_marker
-from jira_chase.config_file import load_settings
-from jira_chase.digest import period_start
+from jira_chase.cli.commands import main
+from jira_chase.config.file import load_settings
+from jira_chase.engine.comment import (
+    FORMAT_VERSION,
+    PROPERTY_KEY,
+    parse_wiki_marker,
+    parse_zentao_marker,
+)
+from jira_chase.run.digest import period_start
 from jira_chase.simulator.demo import build_demo_dataset
 from tests.factories import demo_config, demo_flagged, write_toml
 from tests.test_zentao_cli import zentao_config, zentao_sim  # noqa: F401  (fixture)

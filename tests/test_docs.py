@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from jira_chase.cli import main
+from jira_chase.cli.commands import main
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,13 +6,13 @@ from pathlib import Path
 import pytest
 import tomllib
 
-from jira_chase.config import ISSUE_FAMILIES
-from jira_chase.config_file import load_settings
+from jira_chase.config.file import load_settings
+from jira_chase.config.settings import ISSUE_FAMILIES
+from jira_chase.engine.evaluate import Evaluation, evaluate
+from jira_chase.engine.model import Health, Link, Severity
+from jira_chase.engine.plan import desired_labels
+from jira_chase.engine.rules import CAUSE_LABELS, FAMILIES, NOTE_FAMILIES, TEAM_FAMILIES
 from jira_chase.errors import ConfigError
-from jira_chase.evaluate import Evaluation, evaluate
-from jira_chase.model import Health, Link, Severity
-from jira_chase.plan import desired_labels
-from jira_chase.rules import CAUSE_LABELS, FAMILIES, NOTE_FAMILIES, TEAM_FAMILIES
 from tests.factories import ANN, BOB, at, make_issue, make_settings
 from tests.rules.test_cooperation import blocked
 from tests.rules.test_steps import SETTINGS, findings
@@ -93,7 +93,7 @@ def test_blockers_name_the_other_projects_issues_when_asked():
 
 
 def test_the_demo_configuration_is_acted_on_in_full():
-    text = (ROOT / "jira_chase" / "demo.toml").read_text()
+    text = (ROOT / "jira_chase" / "cli" / "demo.toml").read_text()
     settings = load_settings(data=tomllib.loads(text))
     # every issue family has a switch set in the demo
     assert settings.metrics.aging and settings.goals and settings.redlines.required_fields
@@ -293,9 +293,9 @@ def test_after_an_evaluation_no_timeline_holds_its_intervals():
     """The families that read whole histories run first; after them every timeline
     drops its intervals, and nothing after reads them again (a rule that did would
     build them anew: this fails). Each still answers as the timeline built whole."""
-    from jira_chase.rules import READS_INTERVALS
+    from jira_chase.engine.rules import READS_INTERVALS
+    from jira_chase.engine.timeline import StepMap, build_timeline
     from jira_chase.simulator.generated_issues import GENERATED_SETTINGS, generated_issues
-    from jira_chase.timeline import StepMap, build_timeline
 
     issues, now = generated_issues(1500, seed=3)
     settings = load_settings(data=GENERATED_SETTINGS)
@@ -345,8 +345,8 @@ def test_a_backlog_status_cannot_be_a_step_or_done_too():
 
 
 def test_every_cause_is_a_label_and_each_finding_has_one():
-    from jira_chase.model import Finding
-    from jira_chase.rules import CAUSE_LABELS, MAX_CAUSES, cause
+    from jira_chase.engine.model import Finding
+    from jira_chase.engine.rules import CAUSE_LABELS, MAX_CAUSES, cause
 
     assert CAUSE_LABELS == (
         "redline", "blocked", "blocking", "stuck", "must-finish", "must-start", "habits",

@@ -12,7 +12,7 @@ import click
 import pytest
 import yaml
 
-from jira_chase.cli import main
+from jira_chase.cli.commands import main
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 CRON_FIELDS = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)]

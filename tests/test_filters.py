@@ -10,8 +10,8 @@ from typing import Any
 import requests
 from click.testing import CliRunner
 
-from jira_chase.cli import main
-from jira_chase.config import ISSUE_FAMILIES
+from jira_chase.cli.commands import main
+from jira_chase.config.settings import ISSUE_FAMILIES
 from jira_chase.simulator.demo import build_demo_dataset
 from tests.factories import demo_config, write_toml
 from tests.test_zentao_cli import zentao_config

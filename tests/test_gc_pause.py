@@ -1,6 +1,6 @@
 import gc
 
-from jira_chase.gc_pause import gc_paused
+from jira_chase.engine.gc_pause import gc_paused
 
 
 def test_the_collector_is_back_on_only_if_it_was_on():

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from jira_chase.cli import main
-from jira_chase.comment import PROPERTY_KEY, parse_wiki_marker
+from jira_chase.cli.commands import main
+from jira_chase.engine.comment import PROPERTY_KEY, parse_wiki_marker
 from jira_chase.simulator.demo import build_demo_dataset
 from tests.factories import demo_config, write_toml
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from jira_chase.cli import main
+from jira_chase.cli.commands import main
 from jira_chase.simulator.demo import build_demo_dataset
 from tests.factories import demo_config, write_toml
 from tests.test_zentao_cli import zentao_config, zentao_sim  # noqa: F401 (fixture)
@@ -138,7 +138,7 @@ def test_an_interrupted_sync_records_what_it_got_through(tmp_path):
     with JiraSimulator(build_demo_dataset(), latency=0.02) as sim:
         config = write_toml(tmp_path / "c.toml", demo_config(sim.url, "s.sqlite"))
         proc = subprocess.Popen(
-            [sys.executable, "-m", "jira_chase.cli", "sync", "--quiet", "--config",
+            [sys.executable, "-m", "jira_chase", "sync", "--quiet", "--config",
              str(config), "--now", NOW],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},

@@ -4,7 +4,7 @@ goal's start-now advice) without enough finished issues for its percentiles."""
 
 from click.testing import CliRunner
 
-from jira_chase.cli import main
+from jira_chase.cli.commands import main
 from jira_chase.simulator.demo import build_demo_dataset
 from tests.factories import demo_config, write_toml
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from jira_chase.evaluate import evaluate
-from jira_chase.model import Change
+from jira_chase.engine.evaluate import evaluate
+from jira_chase.engine.model import Change
 from tests.factories import at, make_issue, make_settings
 
 DONE_WITHOUT_REVIEW = [(1, "In Progress"), (2, "Done")]
@@ -201,7 +201,7 @@ def test_wip_order_is_not_judged_without_history():
 
 
 def test_the_team_summary_says_what_throughput_counts_and_what_was_cancelled():
-    from jira_chase.report import render_team
+    from jira_chase.reports.summary import render_team
 
     settings = make_settings(workflow={"cancelled": ["Cancelled"]})
     issues = [

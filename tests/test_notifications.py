@@ -10,7 +10,7 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
-from jira_chase.cli import main
+from jira_chase.cli.commands import main
 from jira_chase.simulator.demo import build_demo_dataset
 from jira_chase.simulator.faults import SERVER_ERROR, FaultPlan
 from jira_chase.sources.jira.notifications import SILENT_WRITES

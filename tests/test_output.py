@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from jira_chase.cli import main
+from jira_chase.cli.commands import main
 from jira_chase.simulator import JiraSimulator
 from jira_chase.simulator.demo import build_demo_dataset
 from jira_chase.simulator.generate import GENERATED_NOW, generate_dataset
@@ -183,7 +183,7 @@ def test_progress_display_updates_on_a_terminal(tmp_path):
         env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
         env.pop("NO_COLOR", None)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "jira_chase.cli", "plan", "--config", str(path),
+            [sys.executable, "-m", "jira_chase", "plan", "--config", str(path),
              "--now", GENERATED_NOW],
             stdin=terminal, stdout=terminal, stderr=terminal, env=env, cwd=tmp_path,
         )  # fmt: skip

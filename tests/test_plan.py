@@ -1,11 +1,11 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jira_chase.comment import ManagedComment
-from jira_chase.config import WritebackSettings
-from jira_chase.evaluate import Evaluation, evaluate
-from jira_chase.model import Link, Severity
-from jira_chase.plan import (
+from jira_chase.config.settings import WritebackSettings
+from jira_chase.engine.comment import ManagedComment
+from jira_chase.engine.evaluate import Evaluation, evaluate
+from jira_chase.engine.model import Link, Severity
+from jira_chase.engine.plan import (
     COMMENT_CREATE,
     COMMENT_UPDATE,
     LABELS,
@@ -16,7 +16,7 @@ from jira_chase.plan import (
     plan_writes,
     writable_labels,
 )
-from jira_chase.rules import CAUSE_LABELS, MAX_CAUSES
+from jira_chase.engine.rules import CAUSE_LABELS, MAX_CAUSES
 from tests.factories import at, make_finding, make_issue, make_settings, make_verdict
 
 SETTINGS = make_settings()

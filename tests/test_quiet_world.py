@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import requests
 from click.testing import CliRunner
 
-from jira_chase.cli import main
+from jira_chase.cli.commands import main
 from jira_chase.simulator.generate import generate_dataset
 from tests.factories import write_toml
 

@@ -9,7 +9,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from jira_chase.cli import main
+from jira_chase.cli.commands import main
 from jira_chase.simulator.demo import build_demo_dataset
 from jira_chase.simulator.faults import FORBIDDEN, FaultPlan
 from tests.factories import demo_config, write_toml

@@ -19,11 +19,11 @@ import requests
 from click.testing import CliRunner
 from filelock import FileLock
 
-from jira_chase.cli import main
-from jira_chase.comment import FORMAT_VERSION, PROPERTY_KEY
+from jira_chase.cli.commands import main
+from jira_chase.engine.comment import FORMAT_VERSION, PROPERTY_KEY
 from jira_chase.simulator import JiraSimulator
 from jira_chase.simulator.demo import build_demo_dataset
-from jira_chase.state import StateStore
+from jira_chase.store.state import StateStore
 from tests.factories import demo_config, demo_flagged, write_toml
 from tests.test_crash_safety import tracker_state
 
@@ -88,7 +88,7 @@ def test_two_syncs_started_together_end_as_one_run_would(tmp_path):
                         [
                             sys.executable,
                             "-m",
-                            "jira_chase.cli",
+                            "jira_chase",
                             "sync",
                             "--config",
                             str(config),
@@ -304,7 +304,7 @@ def test_an_interrupted_sync_records_the_writes_it_made(tmp_path):
     with JiraSimulator(build_demo_dataset(), latency=0.05) as sim:
         config = config_for(tmp_path, sim)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "jira_chase.cli", "sync", "--config", str(config),
+            [sys.executable, "-m", "jira_chase", "sync", "--config", str(config),
              "--now", NOW],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True,
         )  # fmt: skip

@@ -22,7 +22,7 @@ def test_simulator_command_serves_a_dataset_file(tmp_path):
         [
             sys.executable,
             "-m",
-            "jira_chase.cli",
+            "jira_chase",
             "simulator",
             "--dataset",
             str(path),
@@ -56,7 +56,7 @@ def test_simulator_rejects_a_bad_dataset_naming_the_issue(tmp_path):
 
 def test_the_simulator_command_serves_no_history_on_request():
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jira_chase.cli", "simulator", "--port", "0", "--no-history"],
+        [sys.executable, "-m", "jira_chase", "simulator", "--port", "0", "--no-history"],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -93,11 +93,11 @@ def test_a_port_in_use_is_one_line_and_exit_2():
 def test_the_banner_says_which_now_the_data_is_judged_at_and_it_parses(tmp_path):
     from click.testing import CliRunner
 
-    from jira_chase.cli import main
+    from jira_chase.cli.commands import main
     from tests.factories import demo_config, write_toml
 
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jira_chase.cli", "simulator", "--port", "0",
+        [sys.executable, "-m", "jira_chase", "simulator", "--port", "0",
          "--estimate-field-name", "Story points"],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip

@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-from jira_chase.cli import main
+from jira_chase.cli.commands import main
 from jira_chase.simulator.demo import build_demo_dataset
 from jira_chase.sources.base import SITE_FACTS
-from jira_chase.state import StateStore
+from jira_chase.store.state import StateStore
 from tests.factories import demo_config, write_toml
 
 NOW = "2026-11-20T16:00:00Z"

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jira_chase.model import Change, Comment, Issue, Link, Person
+from jira_chase.engine.model import Change, Comment, Issue, Link, Person
 from jira_chase.simulator.generated_issues import generated_issues
-from jira_chase.snapshot import issue_from_record, issue_to_record
+from jira_chase.store.snapshot import issue_from_record, issue_to_record
 from tests.factories import make_issue
 
 

@@ -3,8 +3,8 @@ from datetime import datetime, timezone
 import pytest
 
 from jira_chase.errors import ConfigError
-from jira_chase.state import StateStore
-from jira_chase.state_schema import SCHEMA_VERSION
+from jira_chase.store.schema import SCHEMA_VERSION
+from jira_chase.store.state import StateStore
 
 NOW = datetime(2026, 11, 20, tzinfo=timezone.utc)
 

@@ -4,8 +4,8 @@ import sqlite3
 import pytest
 
 from jira_chase.errors import ConfigError
-from jira_chase.state import StateStore
-from jira_chase.state_schema import MIGRATIONS, SCHEMA_VERSION
+from jira_chase.store.schema import MIGRATIONS, SCHEMA_VERSION
+from jira_chase.store.state import StateStore
 from tests.test_trends import day
 
 

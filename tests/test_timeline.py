@@ -3,8 +3,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jira_chase.config import CalendarSettings
-from jira_chase.timeline import (
+from jira_chase.config.settings import CalendarSettings
+from jira_chase.engine.timeline import (
     Calendar,
     StepMap,
     Timeline,
@@ -95,7 +95,7 @@ statuses = st.sampled_from(["To Do", "In Progress", "Code Review", "In QA", "Don
 def test_intervals_tile_created_to_now(created, offsets, names, horizon):
     from dataclasses import replace
 
-    from jira_chase.model import Change
+    from jira_chase.engine.model import Change
 
     changes = sorted(
         (Change(created + timedelta(days=o), "status", None, n) for o, n in zip(offsets, names)),
@@ -174,7 +174,7 @@ def test_no_cycle_without_a_step_or_while_open():
 def test_visits_cover_exactly_the_time_in_steps(created, offsets, names, horizon):
     from dataclasses import replace
 
-    from jira_chase.model import Change
+    from jira_chase.engine.model import Change
 
     changes = sorted(
         (Change(created + timedelta(days=o), "status", None, n) for o, n in zip(offsets, names)),
@@ -303,7 +303,7 @@ def test_a_timeline_without_its_intervals_answers_as_the_whole_one(
     nowhere, changes after now)."""
     from dataclasses import replace
 
-    from jira_chase.model import Change
+    from jira_chase.engine.model import Change
 
     changes = [
         Change(created + timedelta(days=o), "status", None, n) for o, n in zip(offsets, names)

@@ -15,8 +15,8 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from jira_chase.cli import main
-from jira_chase.config_file import load_settings
+from jira_chase.cli.commands import main
+from jira_chase.config.file import load_settings
 from jira_chase.errors import TrackerError
 from jira_chase.simulator.demo import build_demo_dataset
 from jira_chase.simulator.faults import FaultPlan
@@ -254,7 +254,7 @@ def test_library_log_lines_only_with_verbose(tmp_path, jira_sim):
     sim = jira_sim(build_demo_dataset(), faults=plan)
     data = demo_config(sim.url, "s.sqlite", jira={"retries": 8, "backoff": 0.01})
     config = str(write_toml(tmp_path / "c.toml", data))
-    command = [sys.executable, "-m", "jira_chase.cli"]
+    command = [sys.executable, "-m", "jira_chase"]
     quiet = subprocess.run([*command, "plan", "--config", config, "--now", NOW],
                            capture_output=True, text=True, timeout=120)  # fmt: skip
     loud = subprocess.run([*command, "-v", "plan", "--config", config, "--now", NOW],

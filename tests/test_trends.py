@@ -2,8 +2,8 @@
 
 from datetime import datetime, timedelta, timezone
 
-from jira_chase import trends
-from jira_chase.state import StateStore
+from jira_chase.store import trends
+from jira_chase.store.state import StateStore
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 

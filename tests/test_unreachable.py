@@ -8,7 +8,7 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from jira_chase.cli import main
+from jira_chase.cli.commands import main
 from tests.factories import demo_config, write_toml
 from tests.test_zentao_cli import zentao_config
 

@@ -7,11 +7,11 @@ Work is counted, not timed: SQLite's virtual-machine steps (a progress handler e
 
 from datetime import datetime, timezone
 
-from jira_chase.comment import ManagedComment
-from jira_chase.plan import COMMENT_CREATE, LABELS, Operation
-from jira_chase.recording import WriteRecorder
+from jira_chase.engine.comment import ManagedComment
+from jira_chase.engine.plan import COMMENT_CREATE, LABELS, Operation
+from jira_chase.run.recording import WriteRecorder
 from jira_chase.sources.base import Outcome
-from jira_chase.state import StateStore
+from jira_chase.store.state import StateStore
 
 NOW = datetime(2026, 11, 20, tzinfo=timezone.utc)
 

@@ -6,8 +6,8 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from jira_chase.cli import main
-from jira_chase.comment import PROPERTY_KEY
+from jira_chase.cli.commands import main
+from jira_chase.engine.comment import PROPERTY_KEY
 from jira_chase.simulator.demo import build_demo_dataset
 from tests.factories import demo_config, demo_flagged, write_toml
 

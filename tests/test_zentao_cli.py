@@ -12,9 +12,9 @@ import pytest
 import tomllib
 from click.testing import CliRunner
 
-from jira_chase.cli import main
-from jira_chase.config import ZenTaoSettings
-from jira_chase.config_file import load_settings
+from jira_chase.cli.commands import main
+from jira_chase.config.file import load_settings
+from jira_chase.config.settings import ZenTaoSettings
 from jira_chase.simulator.demo import build_demo_dataset
 from jira_chase.simulator.zentao import ZenTaoSimulator
 from tests.factories import demo_flagged, write_toml
@@ -44,9 +44,9 @@ def cli(*args: str, env: dict[str, str] | None = None) -> Any:
 
 def zentao_config(url: str, state: str, **sections: Any) -> dict[str, Any]:
     """demo.toml with zentao_demo.toml's sections over it, pointed at a simulator."""
-    data = tomllib.loads(resources.files("jira_chase").joinpath("demo.toml").read_text())
+    data = tomllib.loads(resources.files("jira_chase.cli").joinpath("demo.toml").read_text())
     del data["jira"]
-    data.update(tomllib.loads(resources.files("jira_chase").joinpath("zentao_demo.toml")
+    data.update(tomllib.loads(resources.files("jira_chase.cli").joinpath("zentao_demo.toml")
                               .read_text()))  # fmt: skip
     data["zentao"]["url"] = url
     data["state"]["path"] = state

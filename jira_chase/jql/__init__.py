@@ -19,6 +19,8 @@ Semantics follow Jira: values compare case-insensitively; on list fields (`label
 `fixVersion`) `=` means "contains"; `!=` and `NOT IN` never match an empty field, and
 `NOT` is pushed down onto the operators (`NOT labels = x` is `labels != x`).
 Anything else raises `FilterError` with a message that says what is not understood.
+
+May import: engine.model (the issue a goal scope is matched against).
 """
 
 from __future__ import annotations
@@ -27,11 +29,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 
+from jira_chase.engine.model import Issue
 from jira_chase.jql import semantics, syntax
 from jira_chase.jql.syntax import EQUALITY, Clause, EmptyValue, Literal, Node, Problem, Token
-from jira_chase.model import Issue
 
-__all__ = ["FIELDS", "Filter", "FilterError", "parse", "without_order_by"]
+__all__ = ["FIELDS", "Filter", "FilterError", "parse_scope", "without_order_by"]
 
 
 class FilterError(ValueError):
@@ -135,7 +137,7 @@ class Filter:
         return self.predicate(issue)
 
 
-def parse(text: str) -> Filter:
+def parse_scope(text: str) -> Filter:
     """Parse `text`; raises FilterError naming what is not understood."""
     query = syntax.parse(text, _VOCABULARY)
     if query.where is None:

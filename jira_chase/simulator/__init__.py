@@ -4,6 +4,9 @@
 ``jira-chase-dataset/1`` format (see ``DATASET.md``), optionally failing requests from a
 seeded ``FaultPlan``; ``load_dataset`` validates and loads such a dataset, and
 ``generate_dataset`` makes a realistic one of any size.
+
+May import: engine, jql, errors. Nothing in the product imports the simulator but the
+demo and `jira-chase simulator` (cli/demo.py, cli/simulator_command.py).
 """
 
 from jira_chase.simulator.dataset import Dataset, DatasetError, load_dataset

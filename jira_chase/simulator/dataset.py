@@ -35,7 +35,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from jira_chase.gc_pause import gc_paused
+from jira_chase.engine.gc_pause import gc_paused
 
 FORMAT = "jira-chase-dataset/1"
 STATUS_CATEGORIES = ("new", "indeterminate", "done")

@@ -12,7 +12,7 @@ reopen, reassignments, priority changes and comments, all in working hours (Mon-
 09:00-17:30 UTC). A platform team (``OPS``, 25 issues) is not judged; it owns blockers.
 
 A few issues are unhealthy on purpose; ``DEMO_PLANTED`` maps each of them to the rule
-families that should find something on it under ``jira_chase/demo.toml`` (business days,
+families that should find something on it under ``jira_chase/cli/demo.toml`` (business days,
 UTC), and ``on_the_issue`` turns those into the findings the issue carries (labels and
 its comment): ``stalled``, ``aging`` and ``stale`` make one ``stuck`` finding, while
 ``focus`` (a team finding) and ``hygiene`` (notes for the team) stay off the issue:

@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 from itertools import accumulate
 from typing import Any, TextIO
 
-from jira_chase.gc_pause import gc_paused
+from jira_chase.engine.gc_pause import gc_paused
 from jira_chase.simulator.dataset import FORMAT
 
 GENERATED_NOW = "2026-11-20T16:00:00Z"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from jira_chase.model import Change, Comment, Issue, Link, Person
+from jira_chase.engine.model import Change, Comment, Issue, Link, Person
 from jira_chase.simulator.generate import GENERATED_NOW, _Generator
 
 #: Settings to judge the generated data with: all of it in scope, every rule family on,

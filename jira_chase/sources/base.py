@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from jira_chase.comment import ManagedComment
+from jira_chase.engine.comment import ManagedComment
+from jira_chase.engine.model import Issue
+from jira_chase.engine.plan import Operation
+from jira_chase.engine.progress import Progress
 from jira_chase.errors import IssueError
-from jira_chase.model import Issue
-from jira_chase.plan import Operation
-from jira_chase.progress import Progress
 
 
 @dataclass

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jira_chase.jql import FilterError, parse, without_order_by
+from jira_chase.jql import FilterError, parse_scope, without_order_by
 from tests.factories import make_issue
 
 
@@ -58,7 +58,7 @@ TAGGED = replace(make_issue("APP-8"), labels=("empty",), fix_versions=("1.4",))
     ],
 )
 def test_the_scope_matcher_reads_jql_as_jira_does(query, bare, tagged):
-    matcher = parse(query)
+    matcher = parse_scope(query)
     assert (matcher.matches(BARE), matcher.matches(TAGGED)) == (bare, tagged)
 
 
@@ -84,14 +84,14 @@ def test_the_scope_matcher_reads_jql_as_jira_does(query, bare, tagged):
 )
 def test_the_scope_matcher_refuses_what_jira_refuses(query, message):
     with pytest.raises(FilterError, match=re.escape(message)):
-        parse(query)
+        parse_scope(query)
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, database=None)
 @given(st.text(alphabet=st.sampled_from(list("()=!<>~,'\"&| -abeilnoprstyAPNDO0123")), max_size=40))
 def test_any_text_is_a_scope_or_a_filter_error(text):
     try:
-        matcher = parse(text)
+        matcher = parse_scope(text)
     except FilterError:
         return
     matcher.matches(BARE)

@@ -18,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jira_chase import jql
-from jira_chase.config import JiraSettings
+from jira_chase.config.settings import JiraSettings
+from jira_chase.engine.model import Issue, Person
 from jira_chase.jql.semantics import FIELDS, equality
 from jira_chase.jql.syntax import (
     And,
@@ -32,7 +33,6 @@ from jira_chase.jql.syntax import (
     Or,
     Value,
 )
-from jira_chase.model import Issue, Person
 from jira_chase.simulator import jql as search
 from jira_chase.simulator import load_dataset
 from jira_chase.sources.jira import JiraSource
@@ -173,7 +173,7 @@ def test_a_goal_scope_selects_what_the_simulators_search_finds(
     conditions = scope_trees(value_pools(issues))
     for _ in range(QUERIES_PER_DATASET):
         text = render(data.draw(conditions, label="condition"))
-        scope = jql.parse(text)
+        scope = jql.parse_scope(text)
         prepared = search.parse(text).prepare(dataset, now=NOW, current_user="u-ann")
         in_scope = {raw["key"] for raw in issues if scope.matches(fetched(raw))}
         found = {issue.key for issue in prepared.select(dataset.issues.values())}
@@ -202,7 +202,7 @@ def test_a_goal_scope_selects_what_jira_scope_fetches(jira_sim: Any, scope: str)
         return JiraSource(settings).fetch_issues()
 
     everything = fetch("project in (APP, OPS)")
-    matched = {issue.key for issue in everything if jql.parse(scope).matches(issue)}
+    matched = {issue.key for issue in everything if jql.parse_scope(scope).matches(issue)}
     assert matched == {issue.key for issue in fetch(scope)}
     assert matched and matched != {issue.key for issue in everything}
 

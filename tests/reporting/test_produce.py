@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from jira_chase.cli import main
+from jira_chase.cli.commands import main
 from jira_chase.simulator.demo import build_demo_dataset
-from jira_chase.state import StateStore
+from jira_chase.store.state import StateStore
 from tests.factories import demo_config, write_toml
 from tests.test_zentao_cli import zentao_config, zentao_sim  # noqa: F401  (fixture)
 

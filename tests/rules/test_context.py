@@ -3,7 +3,7 @@
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from jira_chase.rules.context import DISPLAY_ZONE, Phrasebook, fmt_date, fmt_days, fmt_time
+from jira_chase.engine.rules.context import DISPLAY_ZONE, Phrasebook, fmt_date, fmt_days, fmt_time
 
 
 def test_a_phrasebook_keeps_one_copy_of_equal_words():

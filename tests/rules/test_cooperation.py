@@ -2,7 +2,7 @@
 
 from dataclasses import replace
 
-from jira_chase.model import Change, Link
+from jira_chase.engine.model import Change, Link
 from tests.factories import at, make_issue
 from tests.rules.test_steps import findings
 

@@ -1,7 +1,7 @@
 """Focus: work in progress per person, a team finding (never a line on an issue)."""
 
-from jira_chase.evaluate import evaluate
-from jira_chase.model import Person, Severity
+from jira_chase.engine.evaluate import evaluate
+from jira_chase.engine.model import Person, Severity
 from tests.factories import BOB, at, make_issue, make_settings
 from tests.rules.test_steps import SETTINGS
 

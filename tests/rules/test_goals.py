@@ -9,12 +9,12 @@ from datetime import date
 
 import pytest
 
-from jira_chase.config import GoalSettings
+from jira_chase.config.settings import GoalSettings
+from jira_chase.engine.evaluate import evaluate
+from jira_chase.engine.model import Person, Severity
+from jira_chase.engine.rules.goals import forecast_weeks, planned
 from jira_chase.errors import ConfigError
-from jira_chase.evaluate import evaluate
-from jira_chase.jql import FilterError, parse
-from jira_chase.model import Person, Severity
-from jira_chase.rules.goals import forecast_weeks, planned
+from jira_chase.jql import FilterError, parse_scope
 from tests.factories import at, make_issue, make_settings
 
 NOW = at(14)
@@ -56,19 +56,19 @@ def test_the_scope_matcher(query, expected):
     subject = issue(fix_versions=("1.4",), labels=("customer",), priority="High", parent="APP-1")
     if expected is None:
         with pytest.raises(FilterError):
-            parse(query)
+            parse_scope(query)
         return
-    assert parse(query).matches(subject) is expected
+    assert parse_scope(query).matches(subject) is expected
 
 
 def test_negations_never_match_an_empty_field_as_in_jira():
     bare = issue(labels=(), fix_versions=())
-    assert not parse("labels != customer").matches(bare)
-    assert not parse("NOT labels = customer").matches(bare)
-    assert not parse("fixVersion not in (1.4)").matches(bare)
-    assert parse("labels is empty").matches(bare)
-    assert parse("NOT labels is not empty").matches(bare)
-    assert parse("NOT (labels = a OR fixVersion = b)").matches(
+    assert not parse_scope("labels != customer").matches(bare)
+    assert not parse_scope("NOT labels = customer").matches(bare)
+    assert not parse_scope("fixVersion not in (1.4)").matches(bare)
+    assert parse_scope("labels is empty").matches(bare)
+    assert parse_scope("NOT labels is not empty").matches(bare)
+    assert parse_scope("NOT (labels = a OR fixVersion = b)").matches(
         issue(labels=("c",), fix_versions=("d",))
     )
 
@@ -87,7 +87,7 @@ def test_negations_never_match_an_empty_field_as_in_jira():
 )
 def test_the_scope_matcher_says_what_it_does_not_understand(query, message):
     with pytest.raises(FilterError, match=message):
-        parse(query)
+        parse_scope(query)
 
 
 # -- configuration ----------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 from dataclasses import replace
 
-from jira_chase.evaluate import evaluate
-from jira_chase.model import Change, Comment
+from jira_chase.engine.evaluate import evaluate
+from jira_chase.engine.model import Change, Comment
 from tests.factories import BASE_CONFIG, at, make_issue, make_settings
 
 BOT = "u-bot"

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from jira_chase.engine.evaluate import evaluate
+from jira_chase.engine.model import Change, Issue, Person, Severity
+from jira_chase.engine.plan import desired_labels
 from jira_chase.errors import ConfigError
-from jira_chase.evaluate import evaluate
-from jira_chase.model import Change, Issue, Person, Severity
-from jira_chase.plan import desired_labels
 from tests.factories import ANN, at, make_issue, make_settings
 
 NOW = at(10)  # finished issues keep findings for redlines.flag_finished_days (14)

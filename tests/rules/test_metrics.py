@@ -5,9 +5,9 @@ Calendar days, T0 = Monday 2026-11-02 09:00 UTC, now = T0 + 14 days, a two-week 
 
 import pytest
 
-from jira_chase.evaluate import evaluate
-from jira_chase.model import Change, Link, Severity
-from jira_chase.rules.values import percentile
+from jira_chase.engine.evaluate import evaluate
+from jira_chase.engine.model import Change, Link, Severity
+from jira_chase.engine.rules.values import percentile
 from tests.factories import BASE_CONFIG, at, make_issue, make_settings
 
 NOW = at(14)

@@ -5,9 +5,9 @@ from datetime import date
 
 import pytest
 
+from jira_chase.engine.evaluate import evaluate
+from jira_chase.engine.model import Severity
 from jira_chase.errors import ConfigError
-from jira_chase.evaluate import evaluate
-from jira_chase.model import Severity
 from tests.factories import BOB, at, make_issue, make_settings
 from tests.rules.test_steps import findings
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from jira_chase.engine.evaluate import evaluate
+from jira_chase.engine.model import Person
 from jira_chase.errors import ConfigError
-from jira_chase.evaluate import evaluate
-from jira_chase.model import Person
 from tests.factories import ANN, BOB, at, make_issue
 from tests.rules.test_hygiene import CAT, NOW, finished, settings, team
 

@@ -1,7 +1,7 @@
 from dataclasses import replace
 
-from jira_chase.evaluate import evaluate
-from jira_chase.model import Severity
+from jira_chase.engine.evaluate import evaluate
+from jira_chase.engine.model import Severity
 from tests.factories import at, make_issue, make_settings
 
 SETTINGS = make_settings()

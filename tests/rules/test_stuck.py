@@ -1,10 +1,10 @@
 """Stuck: stalled, aging and stale on one issue are one finding, said once."""
 
-from jira_chase.evaluate import evaluate
-from jira_chase.model import Finding, Severity
-from jira_chase.plan import desired_labels
-from jira_chase.rules import cause
-from jira_chase.rules.stuck import merge
+from jira_chase.engine.evaluate import evaluate
+from jira_chase.engine.model import Finding, Severity
+from jira_chase.engine.plan import desired_labels
+from jira_chase.engine.rules import cause
+from jira_chase.engine.rules.stuck import merge
 from tests.factories import at, make_issue, make_settings
 
 STALLED = Finding(

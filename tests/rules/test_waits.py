@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from jira_chase.evaluate import evaluate
-from jira_chase.model import Change, Link, Severity
+from jira_chase.engine.evaluate import evaluate
+from jira_chase.engine.model import Change, Link, Severity
 from tests.factories import BOB, at, make_issue, make_settings
 
 SETTINGS = make_settings(cooperation={"blocked_days": 2, "wait_days": 3})

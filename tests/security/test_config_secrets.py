@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from jira_chase.cli import main
-from jira_chase.config_file import load_settings
+from jira_chase.cli.commands import main
+from jira_chase.config.file import load_settings
 from jira_chase.errors import ConfigError
 from tests.factories import demo_config, write_toml
 from tests.test_config import EXAMPLE

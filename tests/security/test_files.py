@@ -8,10 +8,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from jira_chase.cli import main
-from jira_chase.demo import demo_report_path
-from jira_chase.files import write_atomically
-from jira_chase.reporting.produce import write_report
+from jira_chase.cli.commands import main
+from jira_chase.cli.demo import demo_report_path
+from jira_chase.reports.manager.produce import write_report
+from jira_chase.store.files import write_atomically
 from tests.factories import demo_config, write_toml
 from tests.security.hostile import demo_dataset
 

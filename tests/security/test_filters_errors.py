@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from jira_chase.cli import main
+from jira_chase.cli.commands import main
 from jira_chase.simulator.faults import FaultPlan
 from tests.factories import demo_config, write_toml
 from tests.security.hostile import demo_dataset

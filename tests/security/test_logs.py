@@ -8,8 +8,8 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from jira_chase.cli import main
-from jira_chase.safe_text import redacted
+from jira_chase.cli.commands import main
+from jira_chase.engine.safe_text import redacted
 from tests.factories import demo_config, write_toml
 from tests.security.hostile import demo_dataset
 from tests.test_zentao_cli import zentao_config

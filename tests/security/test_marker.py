@@ -11,11 +11,11 @@ from typing import Any
 import requests
 from click.testing import CliRunner
 
-from jira_chase.cli import main
-from jira_chase.comment import PROPERTY_KEY, read_zentao_marker
-from jira_chase.marker import Sealer, seal
+from jira_chase.cli.commands import main
+from jira_chase.engine.comment import PROPERTY_KEY, read_zentao_marker
 from jira_chase.simulator.demo import build_demo_dataset
 from jira_chase.sources.base import ScratchMemory
+from jira_chase.sources.marker import Sealer, seal
 from tests.factories import demo_config, write_toml
 from tests.test_zentao_cli import NOW, zentao_config
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from jira_chase.cli import main
+from jira_chase.cli.commands import main
 from jira_chase.sources.json_body import MAX_DEPTH, loads_bounded
 from tests.factories import demo_config, write_toml
 from tests.security.hostile import NESTED_ISSUE, demo_dataset, with_nested_comment

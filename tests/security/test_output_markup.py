@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from jira_chase.cli import main
-from jira_chase.comment import parse_wiki_marker, parse_zentao_marker
+from jira_chase.cli.commands import main
+from jira_chase.engine.comment import parse_wiki_marker, parse_zentao_marker
 from tests.factories import demo_config, write_toml
 from tests.security.hostile import ESCAPES, FORGED, MARKUP, hostile_dataset
 from tests.test_zentao_cli import zentao_config

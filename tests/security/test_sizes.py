@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from jira_chase.cli import main
+from jira_chase.cli.commands import main
 from tests.factories import demo_config, write_toml
 from tests.security.hostile import demo_dataset, with_huge_texts
 from tests.test_zentao_cli import zentao_config

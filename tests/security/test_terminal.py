@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from jira_chase.cli import main
-from jira_chase.safe_text import one_line, printable
+from jira_chase.cli.commands import main
+from jira_chase.engine.safe_text import one_line, printable
 from tests.factories import demo_config, write_toml
 from tests.security.hostile import (
     FORGED,

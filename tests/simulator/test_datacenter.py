@@ -428,7 +428,7 @@ def test_the_cli_serves_data_center(tmp_path: Any) -> None:
 
     dataset = tmp_path / "data.json"
     dataset.write_text(json.dumps(build_demo_like_dataset()))
-    command = [sys.executable, "-u", "-m", "jira_chase.cli", "simulator", "--dataset", str(dataset)]
+    command = [sys.executable, "-u", "-m", "jira_chase", "simulator", "--dataset", str(dataset)]
     command += ["--port", "0", "--deployment", "datacenter", "--faults", "0.5", "--fault-seed", "3"]
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2]

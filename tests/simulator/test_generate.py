@@ -56,7 +56,7 @@ def test_the_cli_writes_a_dataset(tmp_path: Path) -> None:
             [
                 sys.executable,
                 "-m",
-                "jira_chase.cli",
+                "jira_chase",
                 "simulator",
                 "--generate",
                 "50",

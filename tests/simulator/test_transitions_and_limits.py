@@ -11,7 +11,7 @@ import jira
 import pytest
 import requests
 
-from jira_chase.comment import COMMENT_LIMIT, adf_length, to_adf
+from jira_chase.engine.comment import COMMENT_LIMIT, adf_length, to_adf
 from jira_chase.simulator.jira_json import text_to_adf
 from tests.conftest import SimulatorFactory
 
@@ -145,7 +145,7 @@ def test_a_comment_over_the_limit_is_refused_as_jira_does(
 
 
 def test_the_limit_counts_adf_as_the_client_measures_it() -> None:
-    from jira_chase.comment import CommentDoc
+    from jira_chase.engine.comment import CommentDoc
     from jira_chase.simulator.jira_common import comment_length
 
     doc = to_adf(CommentDoc('h\u00e9\u4e2d "quoted" <b>', (), "footer", "d"))

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from jira_chase.comment import CommentDoc, CommentItem
-from jira_chase.config import JiraSettings, ZenTaoSettings
+from jira_chase.config.settings import JiraSettings, ZenTaoSettings
+from jira_chase.engine.comment import CommentDoc, CommentItem
+from jira_chase.engine.plan import COMMENT_CREATE, COMMENT_UPDATE, LABELS, Operation
 from jira_chase.errors import IssueError
-from jira_chase.plan import COMMENT_CREATE, COMMENT_UPDATE, LABELS, Operation
 from jira_chase.simulator.faults import FaultPlan
 from jira_chase.simulator.zentao import ZenTaoSimulator
 from jira_chase.sources.base import ScratchMemory, Source

@@ -27,11 +27,11 @@ from typing import Any
 
 from jira import JIRAError
 
-from jira_chase.comment import ManagedComment
-from jira_chase.config import JiraSettings
-from jira_chase.model import Issue
-from jira_chase.plan import Operation
-from jira_chase.progress import Progress
+from jira_chase.config.settings import JiraSettings
+from jira_chase.engine.comment import ManagedComment
+from jira_chase.engine.model import Issue
+from jira_chase.engine.plan import Operation
+from jira_chase.engine.progress import Progress
 from jira_chase.sources.base import Memory, Outcome, ServerIdentity, TrackerNames
 from jira_chase.sources.jira.cloud import CloudSite
 from jira_chase.sources.jira.datacenter import DataCenterSite
@@ -99,7 +99,7 @@ class JiraSource:
     def apply(self, operations: Sequence[Operation]) -> list[Outcome]:
         return self.writer.apply(operations)
 
-    # -- beyond the contract: `check` and saved filters (filters.py) ----------------
+    # -- beyond the contract: `check` and saved filters (run/filters.py) ----------------
 
     def bot_id(self) -> str:
         return self.site.bot_id()

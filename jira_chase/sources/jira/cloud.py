@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from jira_chase.comment import FORMAT_VERSION, PROPERTY_KEY, CommentDoc, Marker, to_adf
+from jira_chase.engine.comment import FORMAT_VERSION, PROPERTY_KEY, CommentDoc, Marker, to_adf
 from jira_chase.errors import TrackerError
 from jira_chase.sources.jira.site import KEY_PAGE_SIZE, JiraSite
 

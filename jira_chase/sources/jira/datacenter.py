@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from jira_chase.comment import CommentDoc, Marker, read_wiki_marker, to_wiki
+from jira_chase.engine.comment import CommentDoc, Marker, read_wiki_marker, to_wiki
 from jira_chase.errors import TrackerError
 from jira_chase.sources.jira.site import JiraSite
 

@@ -13,6 +13,7 @@ import logging
 
 from jira import JIRAError
 
+from jira_chase.engine.plan import project_of
 from jira_chase.errors import TrackerError
 from jira_chase.sources.jira.site import KEY_PAGE_SIZE, JiraSite, error_text
 
@@ -22,11 +23,6 @@ log = logging.getLogger(__name__)
 SILENT_WRITES = "jira-silent-writes"
 #: The permissions that allow `notifyUsers=false` (either one).
 SILENCING_PERMISSIONS = ("ADMINISTER_PROJECTS", "ADMINISTER")
-
-
-def project_of(issue_key: str) -> str:
-    """The project key of an issue key (`OPS-7` -> `OPS`)."""
-    return issue_key.rsplit("-", 1)[0]
 
 
 def refuses_silence(exc: JIRAError) -> bool:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from jira_chase.model import Change, Comment, Issue, Link, Person
-from jira_chase.safe_text import clipped
-from jira_chase.words import word, zoned
+from jira_chase.engine.model import Change, Comment, Issue, Link, Person
+from jira_chase.engine.safe_text import clipped
+from jira_chase.engine.words import word, zoned
 
 #: People fields whose changelog `from`/`to` hold ids; other fields use display text.
 PERSON_FIELDS = frozenset({"assignee", "reporter"})

@@ -12,14 +12,14 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from jira_chase.config.values import closest_names
+from jira_chase.engine.model import Issue, Link
+from jira_chase.engine.progress import NO_PROGRESS, Progress
 from jira_chase.errors import ConfigError, TrackerError
 from jira_chase.jql import without_order_by
-from jira_chase.model import Issue, Link
-from jira_chase.progress import NO_PROGRESS, Progress
 from jira_chase.sources.base import SITE_FACTS, TrackerNames
 from jira_chase.sources.jira.payload import parse_jira_time, person, to_issue
 from jira_chase.sources.jira.site import JiraSite
-from jira_chase.vet import closest_names
 
 #: Fields the rules need; custom fields are added by name once the site's ids are known.
 BASE_FIELDS = (

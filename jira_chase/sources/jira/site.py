@@ -22,8 +22,8 @@ import requests
 from jira import JIRA, JIRAError
 from requests.adapters import HTTPAdapter
 
-from jira_chase.comment import CommentDoc, Marker
-from jira_chase.config import JiraSettings
+from jira_chase.config.settings import JiraSettings
+from jira_chase.engine.comment import CommentDoc, Marker
 from jira_chase.errors import ConfigError, TrackerError
 from jira_chase.sources import json_body
 from jira_chase.sources.base import (

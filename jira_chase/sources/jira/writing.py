@@ -12,15 +12,15 @@ from typing import Any
 import requests
 from jira import JIRAError
 
-from jira_chase.comment import ManagedComment
+from jira_chase.engine.comment import ManagedComment
+from jira_chase.engine.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, LABELS, Operation
 from jira_chase.errors import IssueError
-from jira_chase.marker import Sealer
-from jira_chase.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, LABELS, Operation
 from jira_chase.sources.base import Outcome
 from jira_chase.sources.http import BODY_ERRORS, backoff_delay
 from jira_chase.sources.jira.notifications import Notifications, project_of, refuses_silence
 from jira_chase.sources.jira.reading import JiraReader
 from jira_chase.sources.jira.site import JiraSite, error_text
+from jira_chase.sources.marker import Sealer
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class JiraWriter:
         """The bot's own comment on the issue, recognised by being written by the bot's
         account and by its tag (Cloud: a comment property; Data Center: the invisible
         anchor its body starts with), whose seal proves the content digest (see
-        `jira_chase.marker`), so no one else's comment can pass for it. The oldest one
+        `jira_chase.sources.marker`), so no one else's comment can pass for it. The oldest one
         wins should there be more."""
         found = self.managed_comments(issue_key)
         return found[0] if found else None

@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from jira_chase.engine.model import Person
+from jira_chase.engine.safe_text import clipped
 from jira_chase.errors import TrackerError
-from jira_chase.model import Person
-from jira_chase.safe_text import clipped
 from jira_chase.sources.zentao.items import NOBODY
 from jira_chase.sources.zentao.session import ZenTaoSession
 

@@ -25,10 +25,11 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from jira_chase.engine.model import Change, Comment, Issue
+from jira_chase.engine.progress import NO_PROGRESS, Progress
+from jira_chase.engine.safe_text import clipped
+from jira_chase.engine.words import word
 from jira_chase.errors import TrackerError
-from jira_chase.model import Change, Comment, Issue
-from jira_chase.progress import NO_PROGRESS, Progress
-from jira_chase.safe_text import clipped
 from jira_chase.sources.base import ServerIdentity
 from jira_chase.sources.zentao.items import (
     CREATED_IN,
@@ -44,7 +45,6 @@ from jira_chase.sources.zentao.items import (
 )
 from jira_chase.sources.zentao.people import People
 from jira_chase.sources.zentao.session import HttpError, Malformed, ZenTaoSession
-from jira_chase.words import word
 
 # One logger for the whole ZenTao source: its name is part of every log line.
 log = logging.getLogger(__package__)

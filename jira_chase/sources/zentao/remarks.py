@@ -2,7 +2,7 @@
 `index.php?m=action&f=comment` with the API token as the session, edited in place with
 `f=editComment`, found by the plain-text marker it starts with among the item's actions
 made by the bot's account (the item's page data names accounts; the REST API only
-realnames), its seal proving its content (see `jira_chase.marker`), and checked by
+realnames), its seal proving its content (see `jira_chase.sources.marker`), and checked by
 reading the item back after every write (those endpoints answer HTML).
 ZenTao cannot delete a remark: withdrawing it rewrites it to a short "back on track"
 note."""
@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 
-from jira_chase.comment import (
+from jira_chase.engine.comment import (
     RECOVERED,
     CommentDoc,
     ManagedComment,
@@ -24,9 +24,9 @@ from jira_chase.comment import (
     to_zentao_html,
 )
 from jira_chase.errors import IssueError
-from jira_chase.marker import Sealer
 from jira_chase.sources.base import Memory
 from jira_chase.sources.http import BODY_ERRORS
+from jira_chase.sources.marker import Sealer
 from jira_chase.sources.zentao.items import split_key
 from jira_chase.sources.zentao.people import People
 from jira_chase.sources.zentao.reading import ZenTaoReader
@@ -53,7 +53,7 @@ class Remarks:
         self.session = session
         self.people = people
         self.reader = reader
-        #: Where the secret that seals the markers is kept (see `jira_chase.marker`).
+        #: Where the secret that seals the markers is kept (see `jira_chase.sources.marker`).
         self.memory = memory
 
     def authors(self, issue_key: str) -> dict[str, str]:

@@ -15,7 +15,7 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
-from jira_chase.config import ZenTaoSettings
+from jira_chase.config.settings import ZenTaoSettings
 from jira_chase.errors import ConfigError, TrackerError
 from jira_chase.sources import json_body
 from jira_chase.sources.base import SourceStats

@@ -8,12 +8,12 @@ from datetime import datetime
 
 import requests
 
-from jira_chase.comment import ManagedComment
-from jira_chase.config import ZenTaoSettings
+from jira_chase.config.settings import ZenTaoSettings
+from jira_chase.engine.comment import ManagedComment
+from jira_chase.engine.model import Issue
+from jira_chase.engine.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, LABELS, Operation
+from jira_chase.engine.progress import Progress
 from jira_chase.errors import IssueError
-from jira_chase.model import Issue
-from jira_chase.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, LABELS, Operation
-from jira_chase.progress import Progress
 from jira_chase.sources.base import (
     Memory,
     Outcome,

@@ -20,8 +20,8 @@ from typing import Any
 
 import requests
 
+from jira_chase.engine.plan import Operation
 from jira_chase.errors import IssueError
-from jira_chase.plan import Operation
 from jira_chase.sources.http import BODY_ERRORS
 from jira_chase.sources.zentao.items import (
     KINDS,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from jira_chase.config import JiraSettings
-from jira_chase.plan import LABELS, Operation
+from jira_chase.config.settings import JiraSettings
+from jira_chase.engine.plan import LABELS, Operation
 from jira_chase.simulator.faults import FaultPlan
 
 NOW = datetime(2026, 11, 20, 16, 0, tzinfo=timezone.utc)

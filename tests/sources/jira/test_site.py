@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from jira_chase.cli import main
+from jira_chase.cli.commands import main
 from jira_chase.errors import TrackerError
 from jira_chase.simulator.demo import build_demo_dataset
 from jira_chase.simulator.faults import (

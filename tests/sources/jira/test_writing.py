@@ -6,10 +6,10 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from jira_chase.cli import main
-from jira_chase.comment import recovery_comment
+from jira_chase.cli.commands import main
+from jira_chase.engine.comment import recovery_comment
+from jira_chase.engine.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, Operation
 from jira_chase.errors import IssueError, TrackerError
-from jira_chase.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, Operation
 from jira_chase.simulator.demo import build_demo_dataset
 from jira_chase.simulator.faults import (
     FORBIDDEN,
@@ -43,7 +43,7 @@ def test_writing_a_missing_issue_is_a_per_issue_error(demo_sim):
 def test_duplicate_managed_comments_collapse_to_the_one_kept(demo_sim):
     """A slow server can make a comment after its answer was lost and the retry made a
     second one; the source then keeps one and deletes the other."""
-    from jira_chase.comment import PROPERTY_KEY
+    from jira_chase.engine.comment import PROPERTY_KEY
 
     body = {"type": "doc", "version": 1, "content": [
         {"type": "paragraph", "content": [{"type": "text", "text": "x"}]}]}  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jira_chase.config import ZenTaoSettings
+from jira_chase.config.settings import ZenTaoSettings
 
 
 def settings(url: str, **overrides: Any) -> ZenTaoSettings:

@@ -7,15 +7,15 @@ from typing import Any
 
 import requests
 
-from jira_chase.comment import (
+from jira_chase.engine.comment import (
     FORMAT_VERSION,
     RECOVERED,
     CommentDoc,
     CommentItem,
     parse_zentao_marker,
 )
+from jira_chase.engine.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, Operation
 from jira_chase.errors import IssueError
-from jira_chase.plan import COMMENT_CREATE, COMMENT_DELETE, COMMENT_UPDATE, Operation
 from jira_chase.simulator.faults import FaultPlan
 from jira_chase.simulator.zentao import ZenTaoSimulator
 from jira_chase.sources.zentao.source import ZenTaoSource

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from jira_chase.engine.plan import LABELS, Operation
 from jira_chase.errors import TrackerError
-from jira_chase.plan import LABELS, Operation
 from jira_chase.simulator.faults import FaultPlan
 from jira_chase.sources.zentao.source import ZenTaoSource
 from tests.sources.zentao.conftest import settings

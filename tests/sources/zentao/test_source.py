@@ -9,8 +9,8 @@ from tests.sources.zentao.conftest import settings
 
 
 def test_statuses_qualified_by_type_decide_for_that_type_alone():
-    from jira_chase.config import WorkflowSettings
-    from jira_chase.timeline import StepMap
+    from jira_chase.config.settings import WorkflowSettings
+    from jira_chase.engine.timeline import StepMap
 
     workflow = WorkflowSettings(
         done=["closed", "task:done"],

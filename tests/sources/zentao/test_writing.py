@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import requests
 
+from jira_chase.engine.plan import LABELS, Operation
 from jira_chase.errors import IssueError
-from jira_chase.plan import LABELS, Operation
 from jira_chase.simulator.faults import FaultPlan
 from jira_chase.simulator.zentao import ZenTaoSimulator
 from jira_chase.sources.base import ScratchMemory
