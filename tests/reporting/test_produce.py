@@ -72,37 +72,51 @@ def test_json_and_markdown_carry_the_same_content(tmp_path, config):
     report(config, tmp_path / "r.md", "markdown")
     doc = json.loads((tmp_path / "r.json").read_text())
     text = (tmp_path / "r.md").read_text()
-    assert doc["format"] == "jira-chase-report/1"
+    assert doc["format"] == "jira-chase-report/2"
     assert doc["as_of_local"] == "2026-11-20 17:00 CET"  # calendar.timezone
     h = doc["headline"]
-    assert h["off_track"] + h["at_risk"] == len(doc["flagged"]) > 0
+    # The demo's scope is one project: one team, by default.
+    (team,) = doc["teams"]
+    (row,) = doc["portfolio"]
+    assert team["name"] == row["team"] == "APP" and team["jql"] is None
+    flagged = team["flagged"]
+    assert h["off_track"] + h["at_risk"] == len(flagged) == row["flagged"] > 0
+    assert team["headline"]["issues"] == h["issues"] == row["issues"]
     assert f"| {h['issues']}" in text and f"| {h['off_track']}" in text
-    for flagged in doc["flagged"]:
-        assert f"[{flagged['key']}]({flagged['url']})" in text
-        assert flagged["url"].endswith(f"/browse/{flagged['key']}")
+    assert "## Team APP" in text and "| APP |" in text
+    for shown in flagged[:10]:
+        assert f"[{shown['key']}]({shown['url']})" in text
+        assert shown["url"].endswith(f"/browse/{shown['key']}")
+    if len(flagged) > 10:
+        assert f"… and {len(flagged) - 10} more flagged issues." in text
     for goal in doc["goals"]:
         assert f"### {goal['name']}" in text
         assert goal["plan"][-1][1] == goal["total"]
-    assert doc["recovery"]["summary"]["any"]["open"] == len(doc["flagged"])
-    assert doc["bottleneck"]["step"] in text
-    (person,) = doc["over_wip"]
-    assert person["person"] == "Dana Kowalski" and person["in_progress"] > person["limit"] == 3
-    assert "Dana Kowalski 5 in progress, limit 3" in text
-    assert {r["key"] for r in doc["red_lines"]} == {
-        f["key"] for f in doc["flagged"] if "redline" in f["families"]
+        assert f"| {goal['by_date'][0]['date']} |" in text
+    assert team["recovery"]["summary"]["any"]["open"] == len(flagged)
+    assert doc["recovery"]["summary"]["any"]["open"] == len(flagged)
+    assert team["bottleneck"]["step"] in text and row["bottleneck"] == team["bottleneck"]["step"]
+    # Naming people is off by default: the one person over the limit is a number.
+    assert doc["name_people"] is False
+    (person,) = team["over_wip"]
+    assert person["person"] == "person 1" and person["in_progress"] > person["limit"] == 3
+    assert person["issues"] == [] and "Dana Kowalski" not in text
+    assert "person 1 (5 in progress, 5 here; limit 3)" in text
+    assert {r["key"] for r in team["red_lines"]} == {
+        f["key"] for f in flagged if "redline" in f["families"]
     }
-    assert [(b["blocker"], b["project"], b["blocks"]) for b in doc["blockers"]] == [
+    assert [(b["blocker"], b["project"], b["blocks"]) for b in team["blockers"]] == [
         ("OPS-24", "OPS", ["APP-145"])
     ]
-    assert all(s["name"] in text for s in doc["steps"])
+    assert all(s["name"] in text for s in team["steps"])
     assert "<" not in text.replace("\\<", "")  # tracker text cannot add markup
     # what the team is asked to look at, and the baseline the first sync took
     attention = doc["attention"]
     assert attention["flagged_unfinished"] <= attention["unfinished"]
     assert attention["labels_per_flagged_issue"]["max"] <= 4
-    assert attention["since_rollout"] == len(doc["flagged"])
-    assert attention["since_rollout_by_week"] == [{"week": "2026-W47", "open": len(doc["flagged"])}]
-    assert f"Open since rollout ({attention['baseline']}): {len(doc['flagged'])}" in text
+    assert attention["since_rollout"] == len(flagged)
+    assert attention["since_rollout_by_week"] == [{"week": "2026-W47", "open": len(flagged)}]
+    assert f"Open since rollout ({attention['baseline']}): {len(flagged)}" in text
 
 
 def test_the_headline_shows_the_change_since_the_last_report(tmp_path, config, demo_sim):
@@ -210,10 +224,11 @@ def test_zentao_report_links_to_the_items(tmp_path, zentao_sim):  # noqa: F811
     config = write_toml(tmp_path / "c.toml", zentao_config(sim.url, str(tmp_path / "s.sqlite")))
     report(config, tmp_path / "r.json", "json")
     doc = json.loads((tmp_path / "r.json").read_text())
-    assert doc["tracker"]["kind"] == "zentao" and doc["flagged"]
-    for flagged in doc["flagged"]:
-        kind, _, number = flagged["key"].partition("-")
-        assert flagged["url"] == f"{sim.url}/index.php?m={kind}&f=view&{kind}ID={number}"
+    flagged = [row for team in doc["teams"] for row in team["flagged"]]
+    assert doc["tracker"]["kind"] == "zentao" and flagged
+    for row in flagged:
+        kind, _, number = row["key"].partition("-")
+        assert row["url"] == f"{sim.url}/index.php?m={kind}&f=view&{kind}ID={number}"
 
 
 def test_tracker_text_is_data_in_every_format(tmp_path, jira_sim):
