@@ -9,8 +9,9 @@ source, judged by the real code), then records `--runs` trend rows in which a sh
 issues (`--churn`, default 2 %) change health, as a steady cron job would see, and
 builds and renders the report from that store. Prints one JSON line: the times, the
 sizes of the three renderings, and how the HTML opens in headless Chromium (Debian's
-`chromium`, driven by Playwright, network blocked): load and first-paint times (median
-of `--loads` fresh pages), the page's height, console errors and requests refused.
+`chromium`, driven by Playwright, network blocked): load, first-paint and findings-
+tables-built times (median of `--loads` fresh pages), the page's height, console errors
+and requests refused.
 `--out FILE` keeps the HTML.
 """
 
@@ -51,8 +52,7 @@ _TIMING = """() => new Promise((resolve) => {
     observer.disconnect();
     const nav = performance.getEntriesByType("navigation")[0];
     resolve({load: nav.loadEventEnd, first_paint: paint["first-paint"],
-             first_contentful_paint: paint["first-contentful-paint"],
-             height: document.documentElement.scrollHeight});
+             first_contentful_paint: paint["first-contentful-paint"]});
   }).observe({type: "paint", buffered: true});
 })"""
 
@@ -78,17 +78,27 @@ def open_in_chromium(path: Path, loads: int) -> dict[str, object]:
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             page.goto(path.as_uri(), wait_until="load")
-            samples.append(page.evaluate(_TIMING))
+            timing = page.evaluate(_TIMING)
+            # the findings tables are built once their rows are unpacked: then the
+            # script shows their search box and marks the time
+            if page.locator("#findings-controls").count():
+                page.wait_for_selector("#findings-controls:not([hidden])", state="attached")
+                timing["tables"] = page.evaluate(
+                    "performance.getEntriesByName('findings-tables')[0].startTime"
+                )
+            timing["height"] = page.evaluate("document.documentElement.scrollHeight")
+            samples.append(timing)
             page.close()
         browser.close()
     median = {
-        key: round(statistics.median(s[key] for s in samples))
-        for key in ("load", "first_paint", "first_contentful_paint")
+        key: round(statistics.median(s[key] for s in samples)) if key in samples[0] else None
+        for key in ("load", "first_paint", "first_contentful_paint", "tables")
     }
     return {
         "load_ms": median["load"],
         "first_paint_ms": median["first_paint"],
         "first_contentful_paint_ms": median["first_contentful_paint"],
+        "findings_tables_ms": median["tables"],
         "height_px": samples[-1]["height"],
         "console_errors": len(errors),
         "requests_refused": len(refused),
@@ -183,7 +193,8 @@ def main() -> None:
             json.dumps(
                 {
                     "issues_in_scope": len(issues),
-                    "flagged": len(doc["flagged"]),
+                    "teams": len(doc["teams"]),
+                    "flagged": sum(len(team["flagged"]) for team in doc["teams"]),
                     "runs": args.runs,
                     "churn": args.churn,
                     "health_changes_kept": changes,

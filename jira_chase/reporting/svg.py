@@ -51,14 +51,19 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _nice_max(value: float) -> float:
+def _nice_max(value: float, whole: bool = False) -> float:
     """The smallest round top of the y axis at or above `value` whose four grid steps
-    are round numbers too (a few round multiples of a power of ten)."""
+    are round numbers too (a few round multiples of a power of ten); whole numbers
+    when `whole` (counts of issues)."""
     if value <= 0:
-        return 1.0
+        return 4.0 if whole else 1.0
     magnitude = 10 ** math.floor(math.log10(value / 4))
+    if whole:
+        magnitude = max(magnitude, 1)
     for factor in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 7.5, 10):
         step = factor * magnitude
+        if whole and step != int(step):
+            continue
         if step * 4 >= value:
             return step * 4
     return value
@@ -94,12 +99,14 @@ class Chart:
 
     def __init__(
         self, title: str, x0: float, x1: float, ymax: float, ylabel: str = "", *,
-        log: bool = False,
+        log: bool = False, headroom: float = 0, whole: bool = False,
     ):  # fmt: skip
         self.title = title
+        #: pixels kept free above the plotted values (for notes)
+        self.headroom = headroom
         self.x0, self.x1 = x0, x1 if x1 > x0 else x0 + 1
         self.log = log
-        self.ymax = next(t for t in _LOG_TICKS if t >= ymax) if log else _nice_max(ymax)
+        self.ymax = next(t for t in _LOG_TICKS if t >= ymax) if log else _nice_max(ymax, whole)
         self.ylabel = ylabel
         self.parts: list[str] = []
         self.legend: list[tuple[str, str, str]] = []
@@ -116,7 +123,7 @@ class Chart:
         return self.x0 + (px - LEFT) / (WIDTH - LEFT - RIGHT) * (self.x1 - self.x0)
 
     def y(self, value: float) -> float:
-        span = HEIGHT - TOP - BOTTOM
+        span = HEIGHT - TOP - BOTTOM - self.headroom
         value = max(0.0, min(value, self.ymax))
         share = math.log1p(value) / math.log1p(self.ymax) if self.log else value / self.ymax
         return round(HEIGHT - BOTTOM - share * span, 1)
@@ -211,7 +218,7 @@ class Chart:
     def note(self, x: float, text: str) -> None:
         """A small note at the top of the plot, centred on `x`."""
         self.notes.append(
-            f'<text x="{self.x(x)}" y="{TOP + 10}" text-anchor="middle" font-size="10" '
+            f'<text x="{self.x(x)}" y="{TOP + 8}" text-anchor="middle" font-size="10" '
             f'fill="#333" {HALO}>{_e(text)}</text>'
         )
 
@@ -348,7 +355,14 @@ def date_ticks(x0: float, x1: float, count: int = 6) -> list[tuple[float, str]]:
     return _labelled(days, "%b", "%b %Y")
 
 
-def _labelled(days: list[date], short: str, with_year: str) -> list[tuple[float, str]]:
+def dated_labels(days: Sequence[str]) -> list[str]:
+    """Labels for ISO dates in order: "Oct 02, 2026" for the first and wherever the year
+    changes, "Oct 09" for the others."""
+    return [label for _, label in _labelled([date.fromisoformat(d) for d in days],
+                                            "%b %d", "%b %d, %Y")]  # fmt: skip
+
+
+def _labelled(days: Sequence[date], short: str, with_year: str) -> list[tuple[float, str]]:
     ticks = []
     for i, d in enumerate(days):
         new_year = i == 0 or d.year != days[i - 1].year

@@ -22,6 +22,7 @@ from jira_chase.reporting.svg import (
     Chart,
     Dot,
     date_ticks,
+    dated_labels,
     day,
     empty,
 )
@@ -33,6 +34,10 @@ BACKLOG_GREY = "#C9CDD2"
 AGING_DOTS_PER_STEP = 40
 #: The distance between the centres of two dots of the aging chart's swarm (px).
 _SWARM_GAP = 7.0
+#: How many finished issues the cycle-time scatter draws at most (a long metrics window
+#: of a big team finishes thousands): every one beyond the p85, and an even sample of
+#: the others; the chart says so.
+SCATTER_DOTS = 1500
 #: Percentile lines: the same colours in every chart.
 PERCENTILE_COLOURS = (("p50", GREEN), ("p85", ORANGE), ("p95", RED))
 
@@ -49,7 +54,7 @@ def _percentile_lines(chart: Chart, percentiles: dict[str, Any] | None, unit: st
         value = percentiles.get(name)
         if value is None:
             continue
-        label = f"{name} {value:g} {unit}"
+        label = f"{name} {value:g} {unit.split()[-1]}"
         if across:
             chart.hline(value, colour, label)
         else:
@@ -77,7 +82,7 @@ def cumulative_flow(cfd: dict[str, Any] | None) -> str:
         else:
             layers.append((s["name"], counts, PALETTE[(i - 1) % len(PALETTE)]))
     totals = [sum(layer[1][d] for layer in layers) for d in range(len(xs))]
-    chart = Chart(title, xs[0], xs[-1], max(totals + [1]), "issues")
+    chart = Chart(title, xs[0], xs[-1], max(totals + [1]), "issues", whole=True)
     lower = [0] * len(xs)
     for name, counts, colour in reversed(layers):
         upper = [lo + c for lo, c in zip(lower, counts)]
@@ -97,7 +102,7 @@ def wip_per_step(wip: dict[str, Any] | None) -> str:
     xs = [day(d) for d in days]
     top = max([max(s["counts"], default=0) for s in steps]
               + [s["limit"] or 0 for s in steps] + [1])  # fmt: skip
-    chart = Chart(title, xs[0], xs[-1], top * 1.05, "issues")
+    chart = Chart(title, xs[0], xs[-1], top * 1.05, "issues", whole=True)
     for i, step in enumerate(steps):
         colour = PALETTE[i % len(PALETTE)]
         chart.line(list(zip(xs, step["counts"])), colour, step["name"])
@@ -107,22 +112,37 @@ def wip_per_step(wip: dict[str, Any] | None) -> str:
 
 
 def cycle_scatter(points: Sequence[dict[str, Any]], cycle: Any, unit: str) -> str:
-    """Each finished issue's cycle time by the day it finished, with p50, p85, p95."""
+    """Each finished issue's cycle time by the day it finished, with p50, p85, p95 (at
+    most SCATTER_DOTS issues: all beyond the p85, an even sample of the rest)."""
     title = "Cycle time of finished issues"
     if not points:
         return empty(title, "no issue finished in the window", "scatter")
-    xs = [day(p["finished"]) for p in points]
+    shown = _thinned(points, (cycle or {}).get("p85"))
+    if len(shown) < len(points):
+        title += f" ({len(shown)} of {len(points)} drawn: all beyond p85)"
+    xs = [day(p["finished"]) for p in shown]
     top = max([p["days"] for p in points] + [(cycle or {}).get("p95") or 0, 1])
-    chart = Chart(title, min(xs) - 1, max(xs) + 1, top * 1.05, unit)
+    x0, x1 = day(points[0]["finished"]) - 1, day(points[-1]["finished"]) + 1
+    chart = Chart(title, min(xs + [x0]), max(xs + [x1]), top * 1.05, unit)
     _percentile_lines(chart, cycle, unit)
     chart.dots(
         [Dot(x, p["days"], _issue_label(p, f"{p['days']:g} {unit}, finished {p['finished']}"),
-             p.get("url")) for x, p in zip(xs, points)],
+             p.get("url")) for x, p in zip(xs, shown)],
         BLUE,
         "finished issue (hover: which; click: open)",
         radius=3,
     )  # fmt: skip
-    return chart.render(date_ticks(min(xs) - 1, max(xs) + 1), "scatter")
+    return chart.render(date_ticks(chart.x0, chart.x1), "scatter")
+
+
+def _thinned(points: Sequence[dict[str, Any]], p85: float | None) -> list[dict[str, Any]]:
+    if len(points) <= SCATTER_DOTS:
+        return list(points)
+    beyond = [p for p in points if p85 is not None and p["days"] > p85]
+    rest = [p for p in points if p85 is None or p["days"] <= p85]
+    room = max(SCATTER_DOTS - len(beyond), 0)
+    sample = [rest[i * len(rest) // room] for i in range(room)] if room else []
+    return beyond + sample
 
 
 def cycle_histogram(histogram: dict[str, Any] | None, cycle: Any, unit: str) -> str:
@@ -132,7 +152,8 @@ def cycle_histogram(histogram: dict[str, Any] | None, cycle: Any, unit: str) -> 
     if not bins:
         return empty(title, "no issue finished in the window", "histogram")
     x1 = bins[-1]["to"]
-    chart = Chart(title, 0, x1, max([b["count"] for b in bins] + [1]) * 1.15, "issues")
+    chart = Chart(title, 0, x1, max([b["count"] for b in bins] + [1]) * 1.15, "issues",
+                  whole=True)  # fmt: skip
     for b in bins:
         chart.bar(b["from"], b["to"], b["count"], SKY,
                   f"{b['from']:g}–{b['to']:g} {unit}: {b['count']} issues")  # fmt: skip
@@ -158,22 +179,21 @@ def throughput(weeks: Sequence[dict[str, Any]]) -> str:
     title = "Throughput per week"
     if not weeks:
         return empty(title, "no throughput measured", "throughput")
-    chart = Chart(title, 0, len(weeks), max([w["finished"] for w in weeks] + [1]), "issues")
+    chart = Chart(title, 0, len(weeks), max([w["finished"] for w in weeks] + [1]), "issues",
+                  whole=True)  # fmt: skip
     for i, week in enumerate(weeks):
         chart.bar(i + 0.15, i + 0.85, week["finished"], BLUE,
                   f"week ending {week['week_ending']}: {week['finished']}")  # fmt: skip
-    every = max(1, len(weeks) // 8 + (len(weeks) % 8 > 0))
-    ticks = date_ticks(day(weeks[0]["week_ending"]), day(weeks[-1]["week_ending"]), len(weeks))
-    labels = {int(t): text for t, text in ticks}
-    return chart.render(
-        [(i + 0.5, labels.get(int(day(w["week_ending"])), w["week_ending"][5:]))
-         for i, w in enumerate(weeks) if i % every == 0],
-        "throughput",
-    )  # fmt: skip
+    # at most about 8 labels, each week's end (the first with its year)
+    every = -(-len(weeks) // 8)
+    labels = dated_labels([w["week_ending"] for w in weeks[::every]])
+    return chart.render([(i * every + 0.5, label) for i, label in enumerate(labels)],
+                        "throughput")  # fmt: skip
 
 
 def aging(aging_doc: dict[str, Any] | None, unit: str) -> str:
-    """The age of each issue in progress by its step, on a log scale (ages run from
+    """The age of each issue in progress by its step (its count, and how many are beyond
+    the p85, noted on top), on a log scale (ages run from
     hours to a year), with the cycle-time percentiles. Per step: the issues within the
     p85 as one band, those beyond it as a second band, and the oldest of those (at most
     AGING_DOTS_PER_STEP) as dots spread across the column so that none hides another."""
@@ -185,7 +205,7 @@ def aging(aging_doc: dict[str, Any] | None, unit: str) -> str:
     p85 = percentiles.get("p85")
     top = max([i["age_days"] for s in steps for i in s["items"][:1]]
               + [v for v in percentiles.values() if v is not None] + [1])  # fmt: skip
-    chart = Chart(title, 0, len(steps), top * 1.2, unit, log=True)
+    chart = Chart(title, 0, len(steps), top * 1.2, unit, log=True, headroom=14)
     for column, step in enumerate(steps):
         items = step["items"]
         beyond = [i for i in items if p85 is not None and i["age_days"] > p85]
@@ -205,7 +225,7 @@ def aging(aging_doc: dict[str, Any] | None, unit: str) -> str:
                       "(in the findings table)", opacity=0.3)  # fmt: skip
         chart.dots(_swarm(chart, shown, column, unit), RED, "oldest beyond p85 (hover, click)",
                    radius=3.5)  # fmt: skip
-        note = f"{step['count']} in progress" + (f", {len(beyond)} > p85" if beyond else "")
+        note = f"{step['count']}" + (f" · {len(beyond)} > p85" if beyond else "")
         chart.note(column + 0.5, note)
     _percentile_lines(chart, percentiles, unit)
     chart.legend = [("within p85", GREY, "band"), ("beyond p85", ORANGE, "band"),
@@ -247,7 +267,7 @@ def health_over_time(days: Sequence[dict[str, Any]]) -> str:
         return empty(title, "no run recorded yet (each sync and report keeps one)", "health")
     xs = [day(d["at"]) for d in days]
     x0, x1 = (xs[0] - 1, xs[-1] + 1) if len(xs) == 1 else (xs[0], xs[-1])
-    chart = Chart(title, x0, x1, max([d["flagged"] for d in days] + [1]), "issues")
+    chart = Chart(title, x0, x1, max([d["flagged"] for d in days] + [1]), "issues", whole=True)
     for key, colour, name in (("flagged", GREY, "flagged"), ("off_track", RED, "off track"),
                               ("at_risk", ORANGE, "at risk")):  # fmt: skip
         chart.line([(x, d[key]) for x, d in zip(xs, days)], colour, name)

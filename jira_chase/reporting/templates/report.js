@@ -15,7 +15,7 @@
   openTarget();
 
   var source = document.getElementById("findings-data");
-  var holders = document.querySelectorAll(".findings[data-team]");
+  var holders = document.querySelectorAll(".team-findings[data-team]");
   if (!source || !holders.length) return;
 
   function say(text) {
@@ -174,5 +174,6 @@
     Object.keys(selects).forEach(function (k) { selects[k].addEventListener("change", render); });
     controls.hidden = false;
     render();
+    if (window.performance && performance.mark) performance.mark("findings-tables");
   }
 })();
