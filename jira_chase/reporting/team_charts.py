@@ -192,11 +192,11 @@ def throughput(weeks: Sequence[dict[str, Any]]) -> str:
 
 
 def aging(aging_doc: dict[str, Any] | None, unit: str) -> str:
-    """The age of each issue in progress by its step (its count, and how many are beyond
-    the p85, noted on top), on a log scale (ages run from
+    """The age of each issue in progress by its step, on a log scale (ages run from
     hours to a year), with the cycle-time percentiles. Per step: the issues within the
-    p85 as one band, those beyond it as a second band, and the oldest of those (at most
-    AGING_DOTS_PER_STEP) as dots spread across the column so that none hides another."""
+    p85 as one band; the oldest beyond it as dots (at most AGING_DOTS_PER_STEP, and only
+    as many as fit without one covering another); the rest beyond it as a second band.
+    On top of each column: how many are in progress there, how many beyond the p85."""
     title = "Aging work in progress (log scale)"
     steps = [s for s in (aging_doc or {}).get("steps") or [] if s["count"]]
     if not steps:
@@ -207,36 +207,32 @@ def aging(aging_doc: dict[str, Any] | None, unit: str) -> str:
               + [v for v in percentiles.values() if v is not None] + [1])  # fmt: skip
     chart = Chart(title, 0, len(steps), top * 1.2, unit, log=True, headroom=14)
     for column, step in enumerate(steps):
-        items = step["items"]
+        items = step["items"]  # oldest first
         beyond = [i for i in items if p85 is not None and i["age_days"] > p85]
         within = items[len(beyond) :] if p85 is not None else items
-        shown = beyond[:AGING_DOTS_PER_STEP]
+        dots = _swarm(chart, beyond[:AGING_DOTS_PER_STEP], column, unit)
+        rest = beyond[len(dots) :]
         left, right = column + 0.12, column + 0.88
-        if within:
-            low, high = within[-1]["age_days"], within[0]["age_days"]
-            chart.box(left, right, low, high, GREY,
-                      f"{step['name']}: {len(within)} within p85, {low:g}–{high:g} {unit}",
-                      opacity=0.3)  # fmt: skip
-        rest = beyond[len(shown) :]
-        if rest:
-            low, high = rest[-1]["age_days"], rest[0]["age_days"]
-            chart.box(left, right, low, high, ORANGE,
-                      f"{step['name']}: {len(rest)} more beyond p85, {low:g}–{high:g} {unit} "
-                      "(in the findings table)", opacity=0.3)  # fmt: skip
-        chart.dots(_swarm(chart, shown, column, unit), RED, "oldest beyond p85 (hover, click)",
-                   radius=3.5)  # fmt: skip
-        note = f"{step['count']}" + (f" · {len(beyond)} > p85" if beyond else "")
-        chart.note(column + 0.5, note)
+        for group, colour, what in ((within, GREY, "within p85"),
+                                    (rest, ORANGE, "more beyond p85")):  # fmt: skip
+            if group:
+                low, high = group[-1]["age_days"], group[0]["age_days"]
+                chart.box(left, right, low, high, colour,
+                          f"{step['name']}: {len(group)} {what}, {low:g}–{high:g} {unit}",
+                          opacity=0.3)  # fmt: skip
+        chart.dots(dots, RED, "oldest beyond p85", radius=3.5)
+        chart.note(column + 0.5, f"{step['count']}" + (f" · {len(beyond)} > p85" if beyond else ""))
     _percentile_lines(chart, percentiles, unit)
     chart.legend = [("within p85", GREY, "band"), ("beyond p85", ORANGE, "band"),
-                    ("oldest beyond p85 (hover, click)", RED, "dot")]  # fmt: skip
+                    ("oldest beyond p85 (hover: which; click: open)", RED, "dot")]  # fmt: skip
     return chart.render([(i + 0.5, s["name"]) for i, s in enumerate(steps)], "aging")
 
 
 def _swarm(chart: Chart, items: Sequence[dict[str, Any]], column: int, unit: str) -> list[Dot]:
-    """Dots for `items` (at most a few dozen) in their column: each at its age, moved
-    sideways from the column's centre to the nearest place where it covers no dot
-    placed before it (or, in a crowded column, to where it covers the least)."""
+    """Dots for the first of `items` (oldest first, a few dozen at most) in their column:
+    each at its age, moved sideways from the column's centre to the nearest place where
+    it covers no dot placed before it; the first that finds no such place ends the dots
+    (it and those after it are left to the chart's band)."""
     centre = chart.x(column + 0.5)
     half = (chart.x(column + 1) - chart.x(column)) * 0.42
     offsets = [0.0] + [s * k * _SWARM_GAP for k in range(1, int(half // _SWARM_GAP) + 1)
@@ -245,14 +241,11 @@ def _swarm(chart: Chart, items: Sequence[dict[str, Any]], column: int, unit: str
     dots = []
     for item in items:
         py = chart.y(item["age_days"])
-
-        def room(offset: float, py: float = py) -> float:
-            return min(((centre + offset - x) ** 2 + (py - y) ** 2 for x, y in placed),
-                       default=float("inf"))  # fmt: skip
-
-        offset = next((o for o in offsets if room(o) >= _SWARM_GAP**2), None)
+        offset = next((o for o in offsets
+                       if all((centre + o - x) ** 2 + (py - y) ** 2 >= _SWARM_GAP**2
+                              for x, y in placed)), None)  # fmt: skip
         if offset is None:
-            offset = max(offsets, key=room)
+            break
         placed.append((centre + offset, py))
         dots.append(Dot(chart.x_at(centre + offset), item["age_days"],
                         _issue_label(item, f"{item['age_days']:g} {unit} in progress"),

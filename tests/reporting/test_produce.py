@@ -1,10 +1,9 @@
-"""`jira-chase report`: the trend store, time to recovery, and the report in HTML (opened
-in a real headless Chromium with the network blocked), markdown and JSON."""
+"""`jira-chase report`: the trend store, time to recovery, and the report in markdown and
+JSON (the HTML page in a real browser: test_page.py)."""
 
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -148,75 +147,6 @@ def test_an_unwritable_out_path_is_one_clear_line(tmp_path, config):
     )  # fmt: skip
     assert result.exit_code == 2
     assert result.stderr.startswith("config error: --out: cannot write ")
-
-
-# -- the HTML in a real browser ----------------------------------------------------------
-
-
-def chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.mark.skipif(chromium() is None, reason="needs Debian's chromium (.ci/run installs it)")
-def test_the_html_report_opens_offline_in_chromium(tmp_path, config):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    invoke("sync", "--config", str(config), "--now", NOW)
-    out = tmp_path / "report.html"
-    printed = report(config, out)
-    assert printed.strip() == f"report written: {out.resolve()}"
-    report(config, tmp_path / "report.json", "json")
-    doc = json.loads((tmp_path / "report.json").read_text())
-    html = out.read_text()
-    assert "<script src" not in html and "<link" not in html and "@import" not in html
-
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium())
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
-        requested: list[str] = []
-        errors: list[str] = []
-
-        def block(route):
-            if route.request.url.startswith("file://"):
-                route.continue_()
-            else:
-                requested.append(route.request.url)
-                route.abort()
-
-        page.route("**/*", block)
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(out.as_uri())
-        charts = page.locator("svg.chart")
-        # burn-up per goal, time in step, aging, scatter, throughput, time to recovery
-        assert charts.count() == len(doc["goals"]) + 6  # and the map of waits
-        for i in range(charts.count()):
-            box = charts.nth(i).bounding_box()
-            assert box is not None and box["width"] > 200 and box["height"] > 40
-            drawn = charts.nth(i).locator(".series, text").count()
-            assert drawn > 0, charts.nth(i).get_attribute("aria-label")
-        assert page.locator("svg.chart .series").count() > 100
-        links = page.locator("#flagged-table a.issue")
-        assert links.count() == len(doc["flagged"])
-        assert [links.nth(i).get_attribute("href") for i in range(links.count())] == [
-            f["url"] for f in doc["flagged"]
-        ]
-        # The table sorts by a click on a heading.
-        page.locator("#flagged-table th", has_text="issue").click()
-        page.locator("#flagged-table th", has_text="issue").click()
-        first = page.locator("#flagged-table tbody tr").first.locator("a.issue").inner_text()
-        assert first == max((f["key"] for f in doc["flagged"]),
-                            key=lambda k: (k.split("-")[0], int(k.split("-")[1])))  # fmt: skip
-        page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
-        phone = browser.new_page(viewport={"width": 390, "height": 844})
-        phone.route("**/*", block)
-        phone.goto(out.as_uri())
-        width = phone.evaluate("document.documentElement.scrollWidth")
-        phone.screenshot(path=str(tmp_path / "report-phone.png"))
-        browser.close()
-    assert errors == []
-    assert requested == []
-    assert width <= 390  # readable on a phone: nothing wider than the screen
-    assert (tmp_path / "report.png").stat().st_size > 10_000
 
 
 def test_zentao_report_links_to_the_items(tmp_path, zentao_sim):  # noqa: F811
