@@ -18,10 +18,10 @@ from jira_chase.evaluate import Evaluation, Verdict
 from jira_chase.plan import label_load
 from jira_chase.reporting.flow import cumulative_flow, day_ends, health_by_day, window_days
 from jira_chase.reporting.rows import (
-    People,
     bottleneck_row,
     issue_url,
     key_order,
+    people_of,
     rounded,
     severity_order,
     step_rows,
@@ -241,7 +241,7 @@ def build(
 
     window_start = now - settings.metrics.window_weeks * WEEK
     days = window_days(cal.local_date(now), settings.metrics.window_weeks)
-    people = People(settings.report.name_people)
+    people = people_of(evaluation.verdicts, settings.report.name_people)
     scope = Scope(evaluation, settings, cal, now, window_start, days, people)
     members = by_team(evaluation)
     flows = measure_teams(evaluation, settings, members)
