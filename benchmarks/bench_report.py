@@ -101,7 +101,8 @@ def main() -> None:
             json.dumps(
                 {
                     "issues_in_scope": len(issues),
-                    "flagged": len(doc["flagged"]),
+                    "teams": len(doc["teams"]),
+                    "flagged": sum(len(team["flagged"]) for team in doc["teams"]),
                     "runs": args.runs,
                     "churn": args.churn,
                     "health_changes_kept": changes,

@@ -213,8 +213,28 @@ def all_charts(doc: dict[str, Any]) -> dict[str, Any]:
     return {
         "burnups": [burnup(goal, today) for goal in doc["goals"]],
         "time_in_step": time_in_step(doc["steps"], unit),
-        "aging": aging(doc["aging"], doc["steps"], doc["cycle_time"], unit),
-        "scatter": scatter(doc["cycle_times"], doc["cycle_time"], unit),
+        "aging": aging(
+            sorted(
+                (
+                    {**item, "step": step["name"]}
+                    for team in doc["teams"]
+                    for step in team["aging"]["steps"]
+                    for item in step["items"]
+                ),
+                key=lambda item: -item["age_days"],
+            ),
+            doc["steps"],
+            doc["cycle_time"],
+            unit,
+        ),
+        "scatter": scatter(
+            sorted(
+                (c for team in doc["teams"] for c in team["cycle_times"]),
+                key=lambda c: (c["finished"], c["key"]),
+            ),
+            doc["cycle_time"],
+            unit,
+        ),
         "throughput": throughput(doc["throughput"]),
         "recovery": recovery(doc["recovery"]["by_week"]),
         "dependency_map": dependency_map(doc["waits"]["open"]),

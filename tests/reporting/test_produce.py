@@ -166,6 +166,7 @@ def test_the_html_report_opens_offline_in_chromium(tmp_path, config):
     assert printed.strip() == f"report written: {out.resolve()}"
     report(config, tmp_path / "report.json", "json")
     doc = json.loads((tmp_path / "report.json").read_text())
+    flagged = [row for team in doc["teams"] for row in team["flagged"]]
     html = out.read_text()
     assert "<script src" not in html and "<link" not in html and "@import" not in html
 
@@ -196,15 +197,15 @@ def test_the_html_report_opens_offline_in_chromium(tmp_path, config):
             assert drawn > 0, charts.nth(i).get_attribute("aria-label")
         assert page.locator("svg.chart .series").count() > 100
         links = page.locator("#flagged-table a.issue")
-        assert links.count() == len(doc["flagged"])
+        assert links.count() == len(flagged)
         assert [links.nth(i).get_attribute("href") for i in range(links.count())] == [
-            f["url"] for f in doc["flagged"]
+            f["url"] for f in flagged
         ]
         # The table sorts by a click on a heading.
         page.locator("#flagged-table th", has_text="issue").click()
         page.locator("#flagged-table th", has_text="issue").click()
         first = page.locator("#flagged-table tbody tr").first.locator("a.issue").inner_text()
-        assert first == max((f["key"] for f in doc["flagged"]),
+        assert first == max((f["key"] for f in flagged),
                             key=lambda k: (k.split("-")[0], int(k.split("-")[1])))  # fmt: skip
         page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
         phone = browser.new_page(viewport={"width": 390, "height": 844})
@@ -224,6 +225,8 @@ def test_zentao_report_links_to_the_items(tmp_path, zentao_sim):  # noqa: F811
     config = write_toml(tmp_path / "c.toml", zentao_config(sim.url, str(tmp_path / "s.sqlite")))
     report(config, tmp_path / "r.json", "json")
     doc = json.loads((tmp_path / "r.json").read_text())
+    # Each product and execution of the scope is a team, named by its project key.
+    assert [team["name"] for team in doc["teams"]] == ["E1", "P1"]
     flagged = [row for team in doc["teams"] for row in team["flagged"]]
     assert doc["tracker"]["kind"] == "zentao" and flagged
     for row in flagged:
