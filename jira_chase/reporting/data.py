@@ -18,12 +18,10 @@ from jira_chase.evaluate import Evaluation, Verdict
 from jira_chase.plan import label_load
 from jira_chase.reporting.flow import cumulative_flow, day_ends, health_by_day, window_days
 from jira_chase.reporting.rows import (
-    People,
     bottleneck_row,
     issue_url,
-    key_order,
+    people_of,
     rounded,
-    severity_order,
     step_rows,
     throughput_rows,
 )
@@ -241,7 +239,7 @@ def build(
 
     window_start = now - settings.metrics.window_weeks * WEEK
     days = window_days(cal.local_date(now), settings.metrics.window_weeks)
-    people = People(settings.report.name_people)
+    people = people_of(evaluation.verdicts, settings.report.name_people)
     scope = Scope(evaluation, settings, cal, now, window_start, days, people)
     members = by_team(evaluation)
     flows = measure_teams(evaluation, settings, members)
@@ -290,43 +288,4 @@ def build(
         "bottleneck": bottleneck_row(metrics) if metrics is not None else None,
         "recovery": _recovery(found),
         "waits": _waits(evaluation, runs, zone),
-        **_whole_scope_lists(sections),
     }  # fmt: skip
-
-
-def _whole_scope_lists(sections: list[dict[str, Any]]) -> dict[str, Any]:
-    """The version-1 lists over the whole scope, gathered from the team sections: the
-    flagged issues (most severe first), aging work (oldest first), cycle times, red
-    lines, blockers and people over their WIP limit."""
-    aging = sorted(
-        (
-            {"key": item["key"], "step": step["name"], "age_days": item["age_days"],
-             "url": item["url"]}
-            for section in sections for step in section["aging"]["steps"]
-            for item in step["items"]
-        ),
-        key=lambda row: -row["age_days"],
-    )  # fmt: skip
-    over: dict[str, dict[str, Any]] = {}
-    for section in sections:
-        for row in section["over_wip"]:
-            person = over.setdefault(row["person"], {
-                "person": row["person"], "in_progress": row["in_progress"],
-                "limit": row["limit"], "issues": [],
-            })  # fmt: skip
-            person["issues"] = sorted([*person["issues"], *row["issues"]], key=key_order)
-    blockers: dict[str, dict[str, Any]] = {}
-    for section in sections:
-        for row in section["blockers"]:
-            known = blockers.setdefault(row["blocker"], {**row, "blocks": []})
-            known["blocks"] = sorted({*known["blocks"], *row["blocks"]}, key=key_order)
-    return {
-        "flagged": sorted((f for s in sections for f in s["flagged"]), key=severity_order),
-        "aging": aging,
-        "cycle_times": sorted(
-            (c for s in sections for c in s["cycle_times"]), key=lambda c: (c["finished"], c["key"])
-        ),  # fmt: skip
-        "red_lines": [r for s in sections for r in s["red_lines"]],
-        "blockers": [blockers[key] for key in sorted(blockers, key=key_order)],
-        "over_wip": sorted(over.values(), key=lambda p: -p["in_progress"]),
-    }

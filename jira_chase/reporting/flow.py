@@ -49,6 +49,9 @@ def cumulative_flow(
     column = {name: i + 1 for i, name in enumerate(steps)}
     width = len(steps) + 2
     days = len(ends)
+    if not days:
+        return {team: {"series": [], "unknown_history": 0} for team in members}
+    first_end = ends[0]
     found: dict[str, dict[str, Any]] = {}
     for team, verdicts in members.items():
         diff = [[0] * (days + 1) for _ in range(width)]
@@ -62,6 +65,8 @@ def cumulative_flow(
                 continue
             unknown += not timeline.known
             for interval in timeline.intervals:
+                if interval.end is not None and interval.end <= first_end:
+                    continue  # over before the first day ended
                 lo = bisect_left(ends, interval.start)
                 hi = days if interval.end is None else bisect_left(ends, interval.end)
                 if lo >= hi:

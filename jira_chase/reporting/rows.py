@@ -4,6 +4,7 @@ people are named (or not: `report.name_people`)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -87,11 +88,19 @@ def severity_order(row: dict[str, Any]) -> tuple[Any, ...]:
 
 class People:
     """How the report names a person: by name with `report.name_people`, else as
-    "person 1", "person 2" in the order first asked (one number per person)."""
+    "person 1", "person 2" in the order first asked (one number per person); and the
+    texts the rules wrote (a finding naming a blocker's assignee) without the names of
+    the people of the scope (`names`: assignees, reporters, linked issues' assignees)."""
 
-    def __init__(self, named: bool):
+    def __init__(self, named: bool, names: Iterable[str] = ()):
         self.named = named
         self._numbers: dict[str, int] = {}
+        known = sorted({n for n in names if n.strip()}, key=len, reverse=True)
+        self._names = (
+            re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in known) + r")(?!\w)")
+            if known and not named
+            else None
+        )
 
     def call(self, person_id: str, name: str) -> str:
         if self.named:
@@ -99,15 +108,31 @@ class People:
         number = self._numbers.setdefault(person_id, len(self._numbers) + 1)
         return f"person {number}"
 
+    def text(self, said: str) -> str:
+        """A text the rules wrote, with each person's name as "someone" unless naming."""
+        return said if self._names is None else self._names.sub("someone", said)
+
+
+def people_of(verdicts: Iterable[Verdict], named: bool) -> People:
+    """The `People` of a scope: every name its issues and their links carry."""
+    names: set[str] = set()
+    for verdict in verdicts:
+        issue = verdict.issue
+        for person in (issue.assignee, issue.reporter):
+            if person is not None:
+                names.add(person.name)
+        names.update(link.assignee for link in issue.links if link.assignee)
+    return People(named, names)
+
 
 def flagged_row(
-    verdict: Verdict, team: str, settings: Settings, cal: Calendar, now: datetime
+    verdict: Verdict, team: str, settings: Settings, cal: Calendar, now: datetime, people: People
 ) -> dict[str, Any]:
     """One flagged issue: where it is, how long it has been in its step, what was found."""
     issue, timeline = verdict.issue, verdict.timeline
     entered = timeline.current_step_entry()
     age = cal.days_between(entered, now) if entered is not None and timeline.known else None
-    named = settings.report.name_people and issue.assignee is not None
+    named = people.named and issue.assignee is not None
     return {
         "key": issue.key,
         "url": issue_url(settings, issue.key),
@@ -119,19 +144,21 @@ def flagged_row(
         "health": verdict.health.value,
         "severity": 2 if verdict.health is Health.OFF_TRACK else 1,
         "families": list(verdict.families),
-        "findings": [f.message for f in verdict.findings],
+        "findings": [people.text(f.message) for f in verdict.findings],
         "age_days": rounded(age),
     }
 
 
-def red_line_rows(verdicts: Iterable[Verdict], settings: Settings) -> list[dict[str, Any]]:
+def red_line_rows(
+    verdicts: Iterable[Verdict], settings: Settings, people: People
+) -> list[dict[str, Any]]:
     return [
         {
             "key": v.issue.key,
             "url": issue_url(settings, v.issue.key),
             "summary": v.issue.summary,
             "rule": f.rule,
-            "message": f.message,
+            "message": people.text(f.message),
         }
         for v in verdicts
         for f in v.findings

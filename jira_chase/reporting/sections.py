@@ -147,7 +147,7 @@ def team_section(
     cycle_times, spans = _cycle_times(verdicts, scope)
     cycle = metrics.cycle_time
     flagged = sorted(
-        (flagged_row(v, name, settings, scope.cal, scope.now) for v in unhealthy),
+        (flagged_row(v, name, settings, scope.cal, scope.now, scope.people) for v in unhealthy),
         key=severity_order,
     )
     waits = scope.evaluation.waits
@@ -193,7 +193,7 @@ def team_section(
         "health": health,
         "recovery": recovery,
         "flagged": flagged,
-        "red_lines": red_line_rows(unhealthy, settings),
+        "red_lines": red_line_rows(unhealthy, settings, scope.people),
         "blockers": blocker_rows(unhealthy, settings),
         "over_wip": over_wip,
         "waits": None

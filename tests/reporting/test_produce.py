@@ -154,6 +154,8 @@ def test_zentao_report_links_to_the_items(tmp_path, zentao_sim):  # noqa: F811
     config = write_toml(tmp_path / "c.toml", zentao_config(sim.url, str(tmp_path / "s.sqlite")))
     report(config, tmp_path / "r.json", "json")
     doc = json.loads((tmp_path / "r.json").read_text())
+    # Each product and execution of the scope is a team, named by its project key.
+    assert [team["name"] for team in doc["teams"]] == ["E1", "P1"]
     flagged = [row for team in doc["teams"] for row in team["flagged"]]
     assert doc["tracker"]["kind"] == "zentao" and flagged
     for row in flagged:
