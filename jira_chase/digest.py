@@ -79,8 +79,9 @@ def team_lines(evaluation: Evaluation) -> list[str]:
             f"{name}: {flagged} of {unfinished} unfinished flagged, {off} off track"
             + (f", bottleneck: {bottleneck}" if bottleneck else "")
         )
-    if len(ranked) > MAX_TEAMS:
-        lines.append(f"and {len(ranked) - MAX_TEAMS} more teams (see the report)")
+    more = len(ranked) - MAX_TEAMS
+    if more > 0:
+        lines.append(f"and {more} more team{'s' if more > 1 else ''} (see the report)")
     return lines
 
 

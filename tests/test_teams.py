@@ -128,3 +128,17 @@ def test_the_weekly_check_says_a_line_per_team_most_flagged_first():
         # (finished without review: a red line, still flagged; its cycle makes a bottleneck)
         "other: 0 of 0 unfinished flagged, 1 off track, bottleneck: build",
     ]
+
+
+def test_the_weekly_check_names_at_most_twelve_teams():
+    projects = [f"P{n:02d}" for n in range(13)]
+    stuck = [(0, "In Progress")]  # past build's limit of 5 days: flagged
+    evaluation = evaluate(
+        [make_issue(f"{p}-1", path=stuck if p != "P12" else []) for p in projects],
+        make_settings(),
+        at(6),
+    )
+    lines = team_lines(evaluation)
+    assert len(lines) == 13 and lines[-1] == "and 1 more team (see the report)"
+    assert lines[0] == "P00: 1 of 1 unfinished flagged, 0 off track"
+    assert not any(line.startswith("P12:") for line in lines)  # the least flagged

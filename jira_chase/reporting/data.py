@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from jira_chase import trends
 from jira_chase.config import GoalSettings, Settings
 from jira_chase.evaluate import Evaluation, Verdict
+from jira_chase.gc_pause import gc_paused
 from jira_chase.plan import label_load
 from jira_chase.reporting.flow import cumulative_flow, day_ends, health_by_day, window_days
 from jira_chase.reporting.rows import (
@@ -208,6 +209,19 @@ def build(
     """The report document as of the evaluation (format `REPORT_FORMAT`: the whole
     scope's headline, goals and waits, then a portfolio row and a section per team);
     `previous` is the last report's time and team state, for the change since then."""
+    # (it builds the timelines' intervals again and many small rows, and no cycles: see
+    # `gc_paused`)
+    with gc_paused():
+        return _build(evaluation, settings, identity, store, previous)
+
+
+def _build(
+    evaluation: Evaluation,
+    settings: Settings,
+    identity: ServerIdentity,
+    store: StateStore,
+    previous: tuple[datetime, dict[str, Any]] | None,
+) -> dict[str, Any]:
     cal = Calendar(settings.calendar)
     zone = ZoneInfo(settings.calendar.timezone)
     now = evaluation.now
