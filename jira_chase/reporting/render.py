@@ -8,8 +8,8 @@ by its hash.
 The flagged issues are embedded once, as gzip-compressed JSON in base64 in a data block
 (`<script type="application/gzip">`, which no browser runs), and the script builds each
 team's findings table from them: at 20,000 issues the rows are 0.18 MB that way against
-2.7 MB as plain JSON and 3.0 MB as the rows of an HTML table (benchmarks/README.md). Base64 holds no
-character that could end the block, whatever the tracker's text.
+2.7 MB as plain JSON and 3.0 MB as the rows of an HTML table (benchmarks/README.md).
+Base64 holds no character that could end the block, whatever the tracker's text.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def findings_payload(doc: dict[str, Any]) -> str:
                 "rows": [{k: row.get(k) for k in _ROW_FIELDS} for row in t["flagged"]],
             }
             for t in teams
-        ],  # fmt: skip
+        ],
     }
     text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
     # mtime 0: the same document gives the same page, byte for byte
