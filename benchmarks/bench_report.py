@@ -3,10 +3,16 @@ the HTML is, and how the trend store grows over many runs.
 
     python benchmarks/bench_report.py --issues 10000 --runs 200
 
-Judges a generated scope once (fetched from the in-process simulator by the Jira source,
-judged by the real code), then records `--runs` trend rows in which a share of the
+Judges a generated scope once (every generated project, with the workflow, focus and
+cooperation settings of bench_sync.py; fetched from the in-process simulator by the Jira
+source, judged by the real code), then records `--runs` trend rows in which a share of the
 issues (`--churn`, default 2 %) change health, as a steady cron job would see, and
-builds and renders the report from that store. Prints one JSON line.
+builds and renders the report from that store. Prints one JSON line: the times, the
+sizes of the three renderings, and how the HTML opens in headless Chromium (Debian's
+`chromium`, driven by Playwright, network blocked): load, first-paint and findings-
+tables-built times (median of `--loads` fresh pages), the page's height, console errors
+and requests refused.
+`--out FILE` keeps the HTML.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -35,6 +43,67 @@ from jira_chase.store.state import StateStore  # noqa: E402
 
 NOW = datetime(2026, 11, 20, 16, tzinfo=timezone.utc)
 
+# Paint entries arrive after the frame that painted: wait for them (buffered).
+_TIMING = """() => new Promise((resolve) => {
+  const paint = {};
+  new PerformanceObserver((list, observer) => {
+    for (const e of list.getEntries()) paint[e.name] = e.startTime;
+    if (!("first-contentful-paint" in paint)) return;
+    observer.disconnect();
+    const nav = performance.getEntriesByType("navigation")[0];
+    resolve({load: nav.loadEventEnd, first_paint: paint["first-paint"],
+             first_contentful_paint: paint["first-contentful-paint"]});
+  }).observe({type: "paint", buffered: true});
+})"""
+
+
+def open_in_chromium(path: Path, loads: int) -> dict[str, object]:
+    """How the page opens in headless Chromium, 1200 px wide, offline: the median over
+    `loads` fresh pages of the load and first-paint times (ms), the page's height, the
+    console errors and the requests refused."""
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        return {"skipped": "no chromium on PATH"}
+    from playwright.sync_api import sync_playwright
+
+    samples: list[dict[str, float]] = []
+    errors: list[str] = []
+    refused: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable)
+        for _ in range(loads):
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:")
+                       else (refused.append(r.request.url), r.abort()))  # fmt: skip
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(path.as_uri(), wait_until="load")
+            timing = page.evaluate(_TIMING)
+            # the findings tables are built once their rows are unpacked: then the
+            # script shows their search box and marks the time
+            if page.locator("#findings-controls").count():
+                page.wait_for_selector("#findings-controls:not([hidden])", state="attached")
+                timing["tables"] = page.evaluate(
+                    "performance.getEntriesByName('findings-tables')[0].startTime"
+                )
+            timing["height"] = page.evaluate("document.documentElement.scrollHeight")
+            samples.append(timing)
+            page.close()
+        browser.close()
+    median = {
+        key: round(statistics.median(s[key] for s in samples)) if key in samples[0] else None
+        for key in ("load", "first_paint", "first_contentful_paint", "tables")
+    }
+    return {
+        "load_ms": median["load"],
+        "first_paint_ms": median["first_paint"],
+        "first_contentful_paint_ms": median["first_contentful_paint"],
+        "findings_tables_ms": median["tables"],
+        "height_px": samples[-1]["height"],
+        "console_errors": len(errors),
+        "requests_refused": len(refused),
+    }
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -42,9 +111,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--churn", type=float, default=0.02)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--loads", type=int, default=3, help="Chromium page loads (median)")
+    parser.add_argument("--out", type=Path, help="keep the HTML report here")
     args = parser.parse_args()
 
     dataset = generate_dataset(args.issues, args.seed)
+    projects = [p["key"] for p in dataset["projects"]]  # every generated project
     with JiraSimulator(dataset) as sim, tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(
             data={
@@ -53,15 +125,31 @@ def main() -> None:
                     "url": sim.url,
                     "email": "bot@example.com",
                     "token": "t",
-                    "scope": "project in (APP, OPS, WEB)",
+                    "scope": f"project in ({', '.join(projects)})",
                 },  # fmt: skip
+                # the workflow, focus and cooperation settings of bench_sync.py
                 "workflow": {
                     "done": ["Done", "Closed"],
                     "steps": [
-                        {"name": "build", "statuses": ["In Progress"], "limit_days": 5},
-                        {"name": "review", "statuses": ["Code Review"], "limit_days": 2},
+                        {
+                            "name": "build",
+                            "statuses": ["In Progress"],
+                            "limit_days": 5,
+                            "wip_limit": 40,
+                        },
+                        {
+                            "name": "review",
+                            "statuses": ["Code Review"],
+                            "limit_days": 2,
+                            "required": True,
+                        },
+                        {"name": "test", "statuses": ["In QA"], "limit_days": 3},
+                        {"name": "blocked", "statuses": ["Blocked"], "waiting": True},
                     ],
-                },
+                },  # fmt: skip
+                "focus": {"wip_per_person": 5},
+                "cooperation": {"blocked_days": 2},
+                "metrics": {"aging": True},
                 "state": {"path": str(Path(tmp) / "state.sqlite")},
             }
         )
@@ -96,12 +184,17 @@ def main() -> None:
                 text = render(doc, fmt)
                 timings[fmt] = round(time.perf_counter() - started, 3)
                 sizes[fmt] = len(text.encode())
+                if fmt == "html":
+                    page = args.out or Path(tmp) / "report.html"
+                    page.write_text(text)
+            chromium = open_in_chromium(page, args.loads)
         state_bytes = sum(p.stat().st_size for p in Path(tmp).glob("state.sqlite*"))
         print(
             json.dumps(
                 {
                     "issues_in_scope": len(issues),
-                    "flagged": len(doc["flagged"]),
+                    "teams": len(doc["teams"]),
+                    "flagged": sum(len(team["flagged"]) for team in doc["teams"]),
                     "runs": args.runs,
                     "churn": args.churn,
                     "health_changes_kept": changes,
@@ -110,6 +203,7 @@ def main() -> None:
                     "build_seconds": round(build_seconds, 3),
                     "render_seconds": timings,
                     "bytes": sizes,
+                    "chromium": chromium,
                     "recovered_episodes": doc["recovery"]["summary"].get("any", {}),
                 }
             )

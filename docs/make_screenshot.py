@@ -1,26 +1,78 @@
-"""Regenerate docs/report.png, the README's picture of the manager's report.
+"""Regenerate the README's pictures of the manager's report:
+docs/report-portfolio.png (the top: headline, the teams, the search) and
+docs/report-team.png (one team's section: its charts and the first rows of its table).
 
     .venv/bin/python docs/make_screenshot.py
 
-Runs the demo (which writes the report of the demo data) and photographs the top of the
-report in headless Chromium (Debian's `chromium` package, driven by Playwright; no
-browser download).
+Builds the report of 20,000 generated issues (every generated project a team, the
+workflow of benchmarks/bench_sync.py) after four weeks of daily trend runs in which 2 %
+of the issues change health, as benchmarks/bench_report.py does, and photographs it
+1200 px wide in headless Chromium (Debian's `chromium` package, driven by Playwright; no
+browser download). `pngquant`, when installed (Debian: `apt-get install pngquant`),
+shrinks the pictures to a palette.
 """
 
 from __future__ import annotations
 
+import random
 import shutil
+import subprocess
 import sys
+import tempfile
+from datetime import timedelta
 from pathlib import Path
 
-from click.testing import CliRunner
 from playwright.sync_api import sync_playwright
 
-from jira_chase.cli.commands import main
-from jira_chase.cli.demo import demo_report_path
+from jira_chase.config.file import load_settings
+from jira_chase.config.settings import ISSUE_FAMILIES
+from jira_chase.engine.evaluate import evaluate
+from jira_chase.reports.manager import build_report
+from jira_chase.reports.manager.produce import write_report
+from jira_chase.simulator.generated_issues import generated_issues
+from jira_chase.sources.base import ServerIdentity
+from jira_chase.store import trends
+from jira_chase.store.state import StateStore
 
-OUT = Path(__file__).resolve().parent / "report.png"
-WIDTH, HEIGHT = 1100, 1900
+DOCS = Path(__file__).resolve().parent
+WIDTH = 1200
+DAYS = 28
+
+
+def report(folder: Path) -> Path:
+    issues, now = generated_issues(20_000, 7)
+    projects = sorted({issue.key.split("-")[0] for issue in issues})
+    settings = load_settings(data={
+        "tracker": "jira",
+        "jira": {"url": "https://jira.example.com", "email": "bot@example.com", "token": "t",
+                 "scope": f"project in ({', '.join(projects)})"},
+        "workflow": {"done": ["Done", "Closed"], "steps": [
+            {"name": "build", "statuses": ["In Progress"], "limit_days": 5, "wip_limit": 40},
+            {"name": "review", "statuses": ["Code Review"], "limit_days": 2, "required": True},
+            {"name": "test", "statuses": ["In QA"], "limit_days": 3},
+            {"name": "blocked", "statuses": ["Blocked"], "waiting": True},
+        ]},
+        "focus": {"wip_per_person": 5},
+        "state": {"path": str(folder / "state.sqlite")},
+    })  # fmt: skip
+    evaluation = evaluate(issues, settings, now, bot_id="u-bot")
+    health = {v.issue.key: (v.health.value, v.families) for v in evaluation.verdicts}
+    rng = random.Random(7)
+    keys = sorted(health)
+    with StateStore(settings.state.path) as store:
+        for number in range(DAYS):
+            if number:
+                for key in rng.sample(keys, len(keys) // 50):
+                    if health[key][0] == "healthy":
+                        health[key] = ("at-risk", (rng.choice(ISSUE_FAMILIES),))
+                    else:
+                        health[key] = ("healthy", ())
+            at = now - timedelta(days=DAYS - number)
+            store.record_trend(number + 1, "sync", at, {"n": number}, health)
+        trends.record(store, DAYS + 1, "report", evaluation)
+        identity = ServerIdentity("jira", "https://jira.example.com", "10", "cloud", "u-bot")
+        doc = build_report(evaluation, settings, identity, store)
+    return write_report(doc, folder / "report.html", "html")
 
 
 def run() -> int:
@@ -28,17 +80,29 @@ def run() -> int:
     if browser_path is None:
         print("needs Chromium: apt-get install -y chromium", file=sys.stderr)
         return 2
-    result = CliRunner().invoke(main, ["demo"])
-    if result.exit_code != 0:
-        print(result.output, file=sys.stderr)
-        return 1
-    with sync_playwright() as p:
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        page_path = report(Path(tmp))
         browser = p.chromium.launch(executable_path=browser_path)
-        page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
-        page.goto(demo_report_path().as_uri())
-        page.screenshot(path=str(OUT), clip={"x": 0, "y": 0, "width": WIDTH, "height": HEIGHT})
+        page = browser.new_page(viewport={"width": WIDTH, "height": 900})
+        page.goto(page_path.as_uri())
+        page.wait_for_selector("#findings-controls:not([hidden])", state="attached")
+        controls = page.locator("#findings-controls").bounding_box()
+        team = page.locator("details.team").first
+        top = team.bounding_box()
+        first_group = team.locator("tbody[data-group]").first.bounding_box()
+        assert controls and top and first_group
+        shots = {
+            DOCS / "report-portfolio.png": (0, controls["y"] + controls["height"] + 8),
+            DOCS / "report-team.png": (top["y"] - 4, first_group["y"] + first_group["height"] + 8),
+        }
+        for out, (y0, y1) in shots.items():
+            clip = {"x": 0, "y": y0, "width": WIDTH, "height": y1 - y0}
+            page.screenshot(path=str(out), clip=clip, full_page=True)
+            if shutil.which("pngquant"):
+                subprocess.run(["pngquant", "--force", "--skip-if-larger", "--ext", ".png",
+                                "--quality", "60-90", str(out)], check=False)  # fmt: skip
+            print(out, out.stat().st_size, "bytes")
         browser.close()
-    print(OUT)
     return 0
 
 

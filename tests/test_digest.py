@@ -75,7 +75,10 @@ def test_one_comment_per_week_edited_in_place_and_left_alone_when_unchanged(tmp_
     assert f"{len(demo_flagged())} newly unhealthy" in text and "APP-107" in text
     # the baseline the first sync took, and how much of it is still open
     assert f"open since rollout (2026-11-20 16:00 UTC): {len(demo_flagged())}" in text
-    assert "Release 1.4:" in text and "bottleneck: build" in text
+    assert "Release 1.4:" in text
+    # a line per team (the demo's one project): flagged of unfinished, off track, bottleneck
+    assert "APP: 16 of 41 unfinished flagged, 10 off track, bottleneck: build" in text
+    assert "unhealthy of" not in text
     assert "The full report" in json.dumps(first["body"])
     assert DIGEST["report_url"] in json.dumps(first["body"])
 

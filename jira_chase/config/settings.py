@@ -23,6 +23,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from jira_chase import jql
 from jira_chase.config.env import SelectedTrackerEnv
+from jira_chase.config.teams import ReportSettings, TeamSettings, check_team_names
 from jira_chase.config.values import ENV_PREFIX, check_site_url, issue_key
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -509,6 +510,8 @@ class Settings(BaseSettings):
     writeback: WritebackSettings = WritebackSettings()
     digest: DigestSettings = DigestSettings()
     state: StateSettings = StateSettings()
+    teams: list[TeamSettings] = []
+    report: ReportSettings = ReportSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -545,6 +548,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"digest.issue {issue!r} is not a ZenTao item: use story-N, task-N or bug-N"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _team_names(self) -> Settings:
+        check_team_names(self.teams)
         return self
 
     @model_validator(mode="after")

@@ -31,6 +31,7 @@ from jira_chase.engine.rules import (
     waits,
 )
 from jira_chase.engine.rules.values import WEEK, FlowMetrics, GoalStatus
+from jira_chase.engine.teams import Teams, assign, unmatched
 from jira_chase.engine.timeline import Timeline, build_timeline, release, settled_timeline
 
 SEVERITY_NAMES = {"warn": Severity.WARN, "critical": Severity.CRITICAL}
@@ -183,6 +184,8 @@ class Evaluation:
     process: hygiene.ProcessShare | None = None
     #: Waits between the teams, both ways (None when `cooperation` is disabled).
     waits: waits.TeamWaits | None = None
+    #: Each issue's team (`[[teams]]`, or its project) and the teams in their order.
+    teams: Teams = field(default_factory=Teams)
 
     def unhealthy(self) -> list[Verdict]:
         return [v for v in self.verdicts if v.findings]
@@ -232,7 +235,10 @@ def _evaluate(
         Verdict(issue, timeline or build_timeline(issue, steps_map, now))
         for issue, timeline in zip(ordered, settled)
     ]
-    del ordered, settled
+    del settled
+    teams = assign(ordered, settings)
+    del ordered
+    ctx = replace(ctx, teams=teams)
     flow = metrics.measure(subjects, ctx)
     between = (
         None
@@ -330,6 +336,7 @@ def _evaluate(
         process=process,
         waits=between,
         coverage=_coverage(subjects, ctx, exempt),
+        teams=teams,
     )
 
 
@@ -425,6 +432,8 @@ def _coverage(subjects: Sequence[Subject], ctx: RuleContext, exempt: set[str]) -
         for key, what, name in named:
             if name.casefold() not in seen[what]:
                 unused.append(f"{key} names {what} {name!r}, which no issue in scope has")
+    if subjects and ctx.teams is not None:
+        unused += unmatched(ctx.teams, settings)
     return Coverage(
         unknown_history=unknown,
         no_history=bool(subjects) and not any(s.issue.history for s in subjects),

@@ -24,6 +24,7 @@ from jira_chase.engine.comment import (
 from jira_chase.engine.evaluate import Evaluation, Verdict
 from jira_chase.engine.model import Health, Severity
 from jira_chase.engine.rules import CAUSE_LABELS
+from jira_chase.engine.teams import project_of
 
 LABELS = "labels"
 #: Family-like name of the label put on another team's issue that blocks ours.
@@ -123,11 +124,6 @@ class Seen:
         """The verdict's findings the issue did not have at its previous sync."""
         had = self.findings.get(verdict.issue.key, frozenset())
         return frozenset(f.identity for f in verdict.findings) - had
-
-
-def project_of(issue_key: str) -> str:
-    """The project part of an issue key (`APP` of `APP-12`)."""
-    return issue_key.rsplit("-", 1)[0]
 
 
 def is_managed(label: str, prefix: str) -> bool:

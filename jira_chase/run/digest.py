@@ -1,6 +1,7 @@
 """The weekly check in the tracker (`[digest]`): one managed comment per period on one
 issue, summarising what changed since the period before — newly unhealthy, recovered,
-the goals' movement and forecast, the bottleneck and the time to recovery.
+a line per team (flagged, off track, its bottleneck), the goals' movement and forecast,
+the waits between teams and the time to recovery.
 
 Each `sync` builds it from the trends kept in the state store. Within a period the
 comment is edited in place, and only when its content changed; a new period gets a new
@@ -36,6 +37,8 @@ TAG = "digest"
 FACT = "digest"
 #: At most this many issue keys are named per line.
 MAX_KEYS = 20
+#: At most this many teams get a line (the most flagged).
+MAX_TEAMS = 12
 
 
 def period_start(settings: Settings, now: datetime) -> date:
@@ -53,6 +56,33 @@ def period_stamp(start: date) -> str:
 def _keys(keys: list[str]) -> str:
     shown = ", ".join(keys[:MAX_KEYS])
     return shown + (f" and {len(keys) - MAX_KEYS} more" if len(keys) > MAX_KEYS else "")
+
+
+def team_lines(evaluation: Evaluation) -> list[str]:
+    """A line per team (`[[teams]]`, or each project), the most flagged first, at most
+    `MAX_TEAMS`: its flagged unfinished issues, off track, and its bottleneck."""
+    teams = evaluation.teams
+    counts = {name: [0, 0, 0] for name in teams.names}  # unfinished, flagged of them, off
+    for verdict in evaluation.verdicts:
+        row = counts.setdefault(teams.team_of(verdict.issue.key, verdict.issue.project), [0, 0, 0])
+        if not verdict.timeline.is_done:
+            row[0] += 1
+            row[1] += bool(verdict.findings)
+        row[2] += verdict.health is Health.OFF_TRACK
+    metrics = evaluation.metrics
+    bottlenecks = metrics.team_bottlenecks if metrics is not None else {}
+    ranked = sorted(counts.items(), key=lambda item: (-item[1][1], -item[1][2]))
+    lines = []
+    for name, (unfinished, flagged, off) in ranked[:MAX_TEAMS]:
+        bottleneck = bottlenecks.get(name)
+        lines.append(
+            f"{name}: {flagged} of {unfinished} unfinished flagged, {off} off track"
+            + (f", bottleneck: {bottleneck}" if bottleneck else "")
+        )
+    more = len(ranked) - MAX_TEAMS
+    if more > 0:
+        lines.append(f"and {more} more team{'s' if more > 1 else ''} (see the report)")
+    return lines
 
 
 def build_digest(
@@ -79,7 +109,6 @@ def build_digest(
         f"{len(new)} newly unhealthy" + (f" ({len(off)} off track)" if off else "")
         + (f": {_keys(new)}" if new else ""),
         f"{len(recovered)} recovered" + (f": {_keys(recovered)}" if recovered else ""),
-        f"now {len(unhealthy_now)} unhealthy of {len(evaluation.verdicts)} judged",
     ]  # fmt: skip
     taken, rollout = store.open_since_rollout()
     if taken is not None:
@@ -106,7 +135,7 @@ def build_digest(
     waits = []
     if evaluation.waits is not None:
         before_waits: dict[str, Any] = (baseline or {}).get("waits") or {}
-        for team in sorted(evaluation.waits.caused):
+        for team in evaluation.waits.caused:
             caused, suffered = evaluation.waits.caused[team], evaluation.waits.suffered[team]
             if not caused.count and not suffered.count:
                 continue
@@ -122,11 +151,6 @@ def build_digest(
                 f"{suffered.describe()}{trend}"
             )
     flow = []
-    metrics = evaluation.metrics
-    if metrics is not None and metrics.bottleneck is not None:
-        top = next(s for s in metrics.steps if s.name == metrics.bottleneck)
-        share = fmt_share(top.share_of_cycle_time or 0)
-        flow.append(f"bottleneck: {top.name} ({share} of the cycle time)")
     summary = trends.recovery_summary(trends.episodes(store.health_changes()))
     overall = summary.get(trends.ANY)
     if overall and overall["recovered"]:
@@ -136,7 +160,10 @@ def build_digest(
         )
     else:
         flow.append("time to recovery: no flagged issue has recovered yet")
-    sections: list[tuple[str, tuple[str, ...]]] = [("Health", tuple(flagged))]
+    sections: list[tuple[str, tuple[str, ...]]] = [
+        ("Health", tuple(flagged)),
+        ("Teams", tuple(team_lines(evaluation))),
+    ]
     if goals:
         sections.append(("Goals", tuple(goals)))
     if waits:

@@ -24,6 +24,7 @@ from jira_chase.store.state import StateStore
 #: The episode family of being unhealthy at all, whatever the families.
 ANY = "any"
 GONE = "gone"
+_DAY = timedelta(days=1)
 
 
 def team_state(evaluation: Evaluation, since_rollout: int | None = None) -> dict[str, Any]:
@@ -126,7 +127,7 @@ class Episode:
 
     @property
     def days(self) -> float | None:
-        return None if self.end is None else (self.end - self.start) / timedelta(days=1)
+        return None if self.end is None else (self.end - self.start) / _DAY
 
 
 def episodes(changes: Sequence[tuple[str, datetime, str, tuple[str, ...]]]) -> list[Episode]:
@@ -162,15 +163,20 @@ def _stats(values: list[float]) -> dict[str, Any]:
 def recovery_summary(found: Sequence[Episode]) -> dict[str, dict[str, Any]]:
     """Per family (ANY first): recovered episodes, their median and p85 days, and how
     many are still open."""
-    families = sorted({e.family for e in found}, key=lambda f: (f != ANY, f))
-    summary = {}
-    for family in families:
-        mine = [e for e in found if e.family == family]
-        summary[family] = {
-            **_stats([e.days for e in mine if e.days is not None]),
-            "open": sum(1 for e in mine if e.end is None),
-        }
-    return summary
+    recovered: dict[str, list[float]] = {}
+    still_open: dict[str, int] = {}
+    for e in found:  # (one pass: a report asks this of every team's episodes)
+        days = e.days
+        mine = recovered.setdefault(e.family, [])
+        if days is None:
+            still_open[e.family] = still_open.get(e.family, 0) + 1
+        else:
+            mine.append(days)
+    families = sorted(recovered, key=lambda f: (f != ANY, f))
+    return {
+        family: {**_stats(recovered[family]), "open": still_open.get(family, 0)}
+        for family in families
+    }
 
 
 def recovery_by_week(found: Sequence[Episode]) -> list[dict[str, Any]]:
@@ -178,7 +184,7 @@ def recovery_by_week(found: Sequence[Episode]) -> list[dict[str, Any]]:
     median and p85 days, oldest week first."""
     weeks: dict[str, list[float]] = {}
     for e in found:
-        if e.family == ANY and e.end is not None and e.days is not None:
+        if e.family == ANY and e.end is not None:
             monday = (e.end - timedelta(days=e.end.weekday())).date().isoformat()
-            weeks.setdefault(monday, []).append(e.days)
+            weeks.setdefault(monday, []).append((e.end - e.start) / _DAY)
     return [{"week": week, **_stats(values)} for week, values in sorted(weeks.items())]

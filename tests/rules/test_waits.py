@@ -140,3 +140,42 @@ def test_seen_from_both_ends_a_wait_counts_once():
     assert waits is not None
     assert len(waits.waits) == 1
     assert waits.suffered["APP"].count == 1 and waits.caused["OPS"].count == 1
+
+
+TEAMS = [{"name": "Mobile", "jql": "labels = mobile"}, {"name": "Web", "jql": "labels = web"}]
+
+
+def test_configured_teams_wait_on_each_other_inside_one_project():
+    # APP-1 (Mobile) is blocked by APP-2 (Web) and by OPS-7, outside the scope.
+    mobile = make_issue(
+        "APP-1", path=[(0, "In Progress")], labels=("mobile",),
+        links=(blocked_by("APP-2", 1), blocked_by("OPS-7", 2)),
+        extra_history=(link_change(1, "This issue is blocked by APP-2"),
+                       link_change(2, "This issue is blocked by OPS-7")),
+    )  # fmt: skip
+    web = make_issue(
+        "APP-2", path=[(0, "In Progress")], labels=("web",), links=(blocks("APP-1", 1),),
+        extra_history=(link_change(1, "This issue blocks APP-1"),),
+    )  # fmt: skip
+    # Within one project and without [[teams]], neither is a wait between teams...
+    by_project = evaluate([mobile, web], SETTINGS, at(10)).waits
+    assert by_project is not None
+    assert [(w.waiting, w.blocker, w.blocker_team) for w in by_project.waits] == [
+        ("APP-1", "OPS-7", "OPS")
+    ]
+    # ... with them, the team that waits and the one waited on are the configured ones,
+    # and the blocker outside the scope is of its project.
+    settings = make_settings(cooperation={"blocked_days": 2, "wait_days": 3}, teams=TEAMS)
+    evaluation = evaluate([mobile, web], settings, at(10))
+    waits = evaluation.waits
+    assert waits is not None
+    assert [(w.waiting, w.waiting_team, w.blocker, w.blocker_team) for w in waits.waits] == [
+        ("APP-1", "Mobile", "APP-2", "Web"),
+        ("APP-1", "Mobile", "OPS-7", "OPS"),
+    ]
+    assert list(waits.caused) == ["Mobile", "Web"]  # the teams in their order
+    assert (waits.suffered["Mobile"].open, waits.caused["Web"].open) == (2, 1)
+    assert waits.caused["Mobile"].count == waits.suffered["Web"].count == 0
+    # The wait rule names the waiting team as configured.
+    (finding,) = [f for f in evaluation.by_key()["APP-2"].findings if f.family == "cooperation"]
+    assert finding.message.startswith("APP-1 (Mobile) has waited on this since")

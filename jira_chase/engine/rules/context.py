@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from jira_chase.config.settings import OverrideSettings, Settings, StepSettings
 from jira_chase.engine.model import Change, Issue, Link
 from jira_chase.engine.rules.values import FlowMetrics, GoalStatus
+from jira_chase.engine.teams import Teams, project_of
 
 if TYPE_CHECKING:
     from jira_chase.engine.rules.waits import TeamWaits
@@ -49,6 +50,8 @@ class RuleContext:
     goals: tuple[GoalStatus, ...] | None = None
     #: The waits between teams, both ways (measured with the metrics).
     waits: TeamWaits | None = None
+    #: Each issue's team (`[[teams]]`, or its project); None: each issue's project.
+    teams: Teams | None = None
     #: Every subject of the run, also those no rule judges one by one (finished long
     #: ago): what a rule reads about the rest of the scope (is the parent done?).
     #: None: the subjects the rule is given are the whole scope.
@@ -137,6 +140,13 @@ class RuleContext:
             if part is not None and name in part.model_fields_set:
                 value, key = getattr(part, name), f"overrides[{i}].{section}.{name}"
         return value, key
+
+    def team_of(self, key: str, project: str | None = None) -> str:
+        """The team of an issue of the scope; of one outside it, its project
+        (`project` when known, else the key's)."""
+        if self.teams is None:
+            return project if project is not None else project_of(key)
+        return self.teams.team_of(key, project)
 
     def is_own_change(self, change: Change) -> bool:
         """A change the bot made: by the bot's account, or (when the account is not

@@ -121,6 +121,10 @@ def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
     first_created = min((s.issue.created for s in subjects), default=window_start)
 
     by_step: dict[str, list[Subject]] = {s.name: [] for s in steps}
+    # Each team's time per step of its finished issues' cycles, and their total.
+    team_of = ctx.teams.of_issue if ctx.teams is not None else None
+    team_in_step: dict[str, dict[str, float]] = {}
+    team_cycle: dict[str, float] = {}
     # Durations are differences of positions on the calendar's clock (see
     # `Calendar.position`): each moment is placed once per issue.
     pos = cal.position
@@ -181,10 +185,17 @@ def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
             days = (cycle_to - cycle_from) / DAY_MICROS
             cycles.append(days)
             cycle_total += days
+            mine = None
+            if team_of is not None:
+                team = team_of.get(subject.issue.key, "")
+                mine = team_in_step.setdefault(team, {})
+                team_cycle[team] = team_cycle.get(team, 0.0) + days
             for k, interval in enumerate(counted):
                 if interval.step is not None:
                     part = _overlap(marks[k], marks[k + 1], cycle_from, cycle_to)
                     in_step[interval.step] += part
+                    if mine is not None:
+                        mine[interval.step] = mine.get(interval.step, 0.0) + part
                     if ctx.is_active(interval.step):
                         active_total += part
         k, count = 0, len(counted)
@@ -256,6 +267,13 @@ def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
         )
     shares = [(s.share_of_cycle_time, s.name) for s in step_stats if s.share_of_cycle_time]
     bottleneck = max(shares)[1] if shares else None
+    team_bottlenecks = {}
+    for team, spent in team_in_step.items():
+        # (the same sums, in the same order, as `measure` over the team's issues alone)
+        team_shares = [(spent[s.name] / team_cycle[team], s.name) for s in steps
+                       if spent.get(s.name) and team_cycle[team]]  # fmt: skip
+        if team_shares:
+            team_bottlenecks[team] = max(team_shares)[1]
 
     return FlowMetrics(
         window_start=window_start,
@@ -281,6 +299,7 @@ def measure(subjects: Sequence[Subject], ctx: RuleContext) -> FlowMetrics:
         cycle_start=mode,
         aging_since={key: starts[key] for key in (*at_risk, *off_track)},
         undated_finished=undated_done,
+        team_bottlenecks=team_bottlenecks,
     )
 
 

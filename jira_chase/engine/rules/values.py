@@ -112,6 +112,9 @@ class FlowMetrics:
     #: Issues done now whose status history is unknown and that were touched inside the
     #: window: they may have finished there, at a time nobody knows.
     undated_finished: int = 0
+    #: Each team's bottleneck (`ctx.teams`): the step holding the largest share of the
+    #: cycle time of the team's finished issues; a team without one is not listed.
+    team_bottlenecks: dict[str, str] = field(default_factory=dict)
 
     @property
     def data_weeks(self) -> float:

@@ -1,12 +1,13 @@
 """Waits between teams, both ways: how long other teams wait on us, and we on them.
 
-A team is a project. A wait is one issue of a team blocked by one issue of another team
-(a "Blocks" link). It starts when the link was made — Jira records a link in the
-changelog (field "Link", "This issue is blocked by OPS-77") — or, without a link date,
-when the waiting issue entered a waiting step while linked; without either its start is
-unknown, and it counts as open without a duration. It ends when the link is removed, or
-when the blocker or the waiting issue is finished (at that moment when the issue is in
-the scope; otherwise at an unknown moment).
+A team is a `[[teams]]` entry, or a project (see `jira_chase.engine.teams`); an issue outside
+the scope (a blocker not fetched) is of its project. A wait is one issue of a team
+blocked by one issue of another team (a "Blocks" link). It starts when the link was
+made — Jira records a link in the changelog (field "Link", "This issue is blocked by
+OPS-77") — or, without a link date, when the waiting issue entered a waiting step while
+linked; without either its start is unknown, and it counts as open without a duration.
+It ends when the link is removed, or when the blocker or the waiting issue is finished
+(at that moment when the issue is in the scope; otherwise at an unknown moment).
 
 Every wait is seen from the issues of the scope, in one pass over their links and link
 changes: an issue blocked by another team's issue is a wait we suffer; one that blocks
@@ -29,11 +30,6 @@ from jira_chase.engine.rules.values import percentile
 _LINK_TEXT = re.compile(r"^This issue (blocks|is blocked by) ([A-Za-z][A-Za-z0-9_]*-\d+)$")
 
 
-def team_of(key: str) -> str:
-    """The team of an issue: its project."""
-    return key.rsplit("-", 1)[0]
-
-
 @dataclass(frozen=True, slots=True)
 class Wait:
     """`waiting` (of `waiting_team`) waits on `blocker` (of `blocker_team`) from `start`
@@ -44,14 +40,8 @@ class Wait:
     start: datetime | None
     end: datetime | None
     open: bool
-
-    @property
-    def waiting_team(self) -> str:
-        return team_of(self.waiting)
-
-    @property
-    def blocker_team(self) -> str:
-        return team_of(self.blocker)
+    waiting_team: str
+    blocker_team: str
 
     def days(self, ctx: RuleContext) -> float | None:
         """How long it lasted (or has lasted, while open); None when not known."""
@@ -88,8 +78,9 @@ def _episodes(issue: Issue, ctx: RuleContext) -> dict[tuple[str, str], list[list
             stretches[-1][1] = at
         else:
             stretches.append([None, at])  # removed, made before the history begins
+    mine = ctx.team_of(issue.key, issue.project)
     for link in issue.links:
-        if link.type.casefold() != BLOCKS or team_of(link.key) == issue.project:
+        if link.type.casefold() != BLOCKS or ctx.team_of(link.key, link.project) == mine:
             continue
         stretches = found.setdefault((link.direction, link.key), [])
         if not stretches or stretches[-1][1] is not None:
@@ -112,15 +103,18 @@ def waits(subjects: Sequence[Subject], ctx: RuleContext) -> list[Wait]:
         if not issue.links and issue.status_changes is issue.history:
             continue
         current = {(link.direction, link.key): link for link in issue.links}
+        mine = ctx.team_of(issue.key, issue.project)
         for (direction, other), stretches in _episodes(issue, ctx).items():
-            if team_of(other) == issue.project:
+            link = current.get((direction, other))
+            theirs = ctx.team_of(other, link.project if link is not None else None)
+            if theirs == mine:
                 continue
             waiting, blocker = (issue.key, other) if direction == "inward" else (other, issue.key)
-            link = current.get((direction, other))
+            teams = (mine, theirs) if direction == "inward" else (theirs, mine)
             for start, removed in stretches:
                 if start is None and waiting == issue.key:
                     start = _waiting_since(subject, ctx)
-                wait = _wait(waiting, blocker, start, removed, link, by_key, ctx)
+                wait = _wait(waiting, blocker, start, removed, link, by_key, ctx, teams)
                 known = found.get((waiting, blocker, wait.start))
                 if known is None or (known.end is None and not known.open and wait.end):
                     found[(waiting, blocker, wait.start)] = wait
@@ -143,9 +137,10 @@ def _wait(
     link: object,
     by_key: dict[str, Subject],
     ctx: RuleContext,
+    teams: tuple[str, str],
 ) -> Wait:
     if removed is not None:
-        return Wait(waiting, blocker, start, removed, False)
+        return Wait(waiting, blocker, start, removed, False, *teams)
     # The link stands: the wait lasts while both ends are unfinished.
     ends = []
     for key in (waiting, blocker):
@@ -155,10 +150,10 @@ def _wait(
             if done is not None:
                 ends.append(done)
         elif link is not None and not is_unfinished(link, ctx):  # type: ignore[arg-type]
-            return Wait(waiting, blocker, start, None, False)  # ended, when unknown
+            return Wait(waiting, blocker, start, None, False, *teams)  # ended, when unknown
     if ends:
-        return Wait(waiting, blocker, start, min(ends), False)
-    return Wait(waiting, blocker, start, None, True)
+        return Wait(waiting, blocker, start, min(ends), False, *teams)
+    return Wait(waiting, blocker, start, None, True, *teams)
 
 
 @dataclass(frozen=True)
@@ -202,14 +197,14 @@ class TeamWaits:
     def to_dict(self) -> dict[str, object]:
         return {
             team: {"caused": self.caused[team].to_dict(), "suffered": self.suffered[team].to_dict()}
-            for team in sorted(self.caused)
+            for team in self.caused
         }
 
     def lines(self) -> list[str]:
         return [
             f"{team}: others waited on us {self.caused[team].describe()}; we waited on others "
             f"{self.suffered[team].describe()}"
-            for team in sorted(self.caused)
+            for team in self.caused
             if self.caused[team].count or self.suffered[team].count
         ]
 
@@ -236,9 +231,19 @@ def team_waits(subjects: Sequence[Subject], ctx: RuleContext, window_start: date
     found = [
         w for w in waits(subjects, ctx) if w.open or (w.end is not None and w.end >= window_start)
     ]
-    teams = sorted({s.issue.project for s in subjects})
+    if ctx.teams is not None:
+        teams = list(ctx.teams.names)
+    else:
+        teams = sorted({s.issue.project for s in subjects})
+    caused: dict[str, list[Wait]] = {t: [] for t in teams}
+    suffered: dict[str, list[Wait]] = {t: [] for t in teams}
+    for wait in found:
+        if wait.blocker_team in caused:
+            caused[wait.blocker_team].append(wait)
+        if wait.waiting_team in suffered:
+            suffered[wait.waiting_team].append(wait)
     return TeamWaits(
-        caused={t: _stats([w for w in found if w.blocker_team == t], ctx) for t in teams},
-        suffered={t: _stats([w for w in found if w.waiting_team == t], ctx) for t in teams},
+        caused={t: _stats(caused[t], ctx) for t in teams},
+        suffered={t: _stats(suffered[t], ctx) for t in teams},
         waits=tuple(found),
     )

@@ -1,4 +1,6 @@
-"""The report's charts, each drawn from the report document (see data.py)."""
+"""The report's whole-scope charts (goals' burn-ups, time in step, time to recovery, who
+waits on whom), and every chart of the page by name (`all_charts`); each team's are in
+team_charts.py. All are drawn from the report document (see data.py)."""
 
 from __future__ import annotations
 
@@ -17,10 +19,12 @@ from jira_chase.reports.manager.svg import (
     SKY,
     WIDTH,
     Chart,
+    Dot,
     date_ticks,
     day,
     empty,
 )
+from jira_chase.reports.manager.team_charts import team_charts
 
 
 def burnup(goal: dict[str, Any], today: str) -> str:
@@ -49,13 +53,13 @@ def burnup(goal: dict[str, Any], today: str) -> str:
     for checkpoint in goal["checkpoints"]:
         colour = {"off-track": RED, "at-risk": ORANGE}.get(checkpoint["status"], GREEN)
         chart.dots(
-            [(day(checkpoint["date"]), checkpoint["target_units"],
-              f"{checkpoint['name']} {checkpoint['date']}: {checkpoint['status']}")],
+            [Dot(day(checkpoint["date"]), checkpoint["target_units"],
+                 f"{checkpoint['name']} {checkpoint['date']}: {checkpoint['status']}")],
             colour,
             "checkpoint (colour: status)",
         )  # fmt: skip
     chart.vline(day(today), GREY, "today")
-    return chart.render(date_ticks(x0, x1))
+    return chart.render(date_ticks(x0, x1), "burnup")
 
 
 def time_in_step(steps: list[dict[str, Any]], unit: str) -> str:
@@ -74,60 +78,7 @@ def time_in_step(steps: list[dict[str, Any]], unit: str) -> str:
             chart.line([(i + 0.05, limit), (i + 0.95, limit)], RED,
                        f"limit {step['name']}", dash="4 2")  # fmt: skip
     chart.legend = [("p85 stay", SKY, "band"), ("limit", RED, "4 2")]
-    return chart.render([(i + 0.5, s["name"]) for i, s in enumerate(steps)])
-
-
-def aging(items: list[dict[str, Any]], steps: list[dict[str, Any]], cycle: Any, unit: str) -> str:
-    """The age of each issue in progress by its step, with the cycle-time percentiles."""
-    title = "Aging work in progress"
-    names = [s["name"] for s in steps]
-    placed = [i for i in items if i["step"] in names]
-    if not placed:
-        return empty(title, "no work in progress")
-    top = max([i["age_days"] for i in placed] + [cycle["p85"] if cycle else 0, 1])
-    chart = Chart(title, 0, len(names), top * 1.1, unit)
-    if cycle:
-        chart.hline(cycle["p50"], GREEN, f"cycle time p50 {cycle['p50']:g}")
-        chart.hline(cycle["p85"], RED, f"cycle time p85 {cycle['p85']:g}")
-    per_step: dict[str, int] = {}
-    dots = []
-    for item in placed:
-        n = per_step.get(item["step"], 0)
-        per_step[item["step"]] = n + 1
-        x = names.index(item["step"]) + 0.5 + ((n % 5) - 2) * 0.07
-        dots.append((x, item["age_days"], f"{item['key']}: {item['age_days']:g} {unit}"))
-    chart.dots(dots, BLUE, "issue in progress")
-    return chart.render([(i + 0.5, name) for i, name in enumerate(names)])
-
-
-def scatter(points: list[dict[str, Any]], cycle: Any, unit: str) -> str:
-    """Each finished issue's cycle time by the day it finished, with p50 and p85."""
-    title = "Cycle time of finished issues"
-    if not points:
-        return empty(title, "no issue finished in the window")
-    xs = [day(p["finished"]) for p in points]
-    chart = Chart(title, min(xs) - 1, max(xs) + 1, max(p["days"] for p in points) * 1.1, unit)
-    if cycle:
-        chart.hline(cycle["p50"], GREEN, f"p50 {cycle['p50']:g}")
-        chart.hline(cycle["p85"], RED, f"p85 {cycle['p85']:g}")
-    chart.dots(
-        [(day(p["finished"]), p["days"], f"{p['key']}: {p['days']:g} {unit}") for p in points],
-        BLUE,
-        "finished issue",
-    )
-    return chart.render(date_ticks(min(xs) - 1, max(xs) + 1))
-
-
-def throughput(weeks: list[dict[str, Any]]) -> str:
-    """Issues finished per week, oldest week first."""
-    title = "Throughput per week"
-    if not weeks:
-        return empty(title, "no throughput measured")
-    chart = Chart(title, 0, len(weeks), max([w["finished"] for w in weeks] + [1]), "issues")
-    for i, week in enumerate(weeks):
-        chart.bar(i + 0.15, i + 0.85, week["finished"], BLUE,
-                  f"week ending {week['week_ending']}: {week['finished']}")  # fmt: skip
-    return chart.render([(i + 0.5, w["week_ending"][5:]) for i, w in enumerate(weeks)])
+    return chart.render([(i + 0.5, s["name"]) for i, s in enumerate(steps)], "steps")
 
 
 def recovery(by_week: list[dict[str, Any]]) -> str:
@@ -142,12 +93,12 @@ def recovery(by_week: list[dict[str, Any]]) -> str:
     chart.line([(x, w["median_days"]) for x, w in zip(xs, by_week)], BLUE, "median")
     chart.line([(x, w["p85_days"]) for x, w in zip(xs, by_week)], RED, "p85", dash="6 4")
     chart.dots(
-        [(x, w["median_days"], f"week of {w['week']}: {w['recovered']} recovered, median "
-          f"{w['median_days']:g} days") for x, w in zip(xs, by_week)],
+        [Dot(x, w["median_days"], f"week of {w['week']}: {w['recovered']} recovered, median "
+             f"{w['median_days']:g} days") for x, w in zip(xs, by_week)],
         BLUE,
         "week",
     )  # fmt: skip
-    return chart.render(date_ticks(x0, x1, min(6, len(xs) + 1)))
+    return chart.render(date_ticks(x0, x1, min(6, len(xs) + 1)), "recovery")
 
 
 def dependency_map(waits: list[dict[str, Any]]) -> str:
@@ -208,14 +159,16 @@ def dependency_map(waits: list[dict[str, Any]]) -> str:
 
 
 def all_charts(doc: dict[str, Any]) -> dict[str, Any]:
+    """Every chart of the page: the whole scope's by name, and `teams`, each team's
+    charts by name (team_charts.team_charts) in team order."""
     today = doc["as_of_local"][:10]
     unit = doc["unit"]
     return {
         "burnups": [burnup(goal, today) for goal in doc["goals"]],
-        "time_in_step": time_in_step(doc["steps"], unit),
-        "aging": aging(doc["aging"], doc["steps"], doc["cycle_time"], unit),
-        "scatter": scatter(doc["cycle_times"], doc["cycle_time"], unit),
-        "throughput": throughput(doc["throughput"]),
         "recovery": recovery(doc["recovery"]["by_week"]),
         "dependency_map": dependency_map(doc["waits"]["open"]),
+        "teams": [
+            {**team_charts(team, unit), "steps": time_in_step(team.get("steps") or [], unit)}
+            for team in doc.get("teams") or []
+        ],
     }

@@ -8,37 +8,35 @@ Dates and times are in `calendar.timezone`.
 from __future__ import annotations
 
 import random
-from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from jira_chase.config.settings import GoalSettings, Settings
 from jira_chase.engine.evaluate import Evaluation, Verdict
-from jira_chase.engine.model import Health
+from jira_chase.engine.gc_pause import gc_paused
 from jira_chase.engine.plan import label_load
 from jira_chase.engine.rules.goals import HORIZON_WEEKS, planned, replay_weeks
-from jira_chase.engine.rules.values import percentile
+from jira_chase.engine.rules.values import WEEK, percentile
+from jira_chase.engine.team_metrics import by_team, measure_teams
 from jira_chase.engine.timeline import Calendar
+from jira_chase.reports.manager.flow import cumulative_flow, day_ends, health_by_day, window_days
+from jira_chase.reports.manager.rows import (
+    bottleneck_row,
+    issue_url,
+    people_of,
+    rounded,
+    step_rows,
+    throughput_rows,
+)
+from jira_chase.reports.manager.sections import Scope, over_wip_rows, team_section
 from jira_chase.sources.base import ServerIdentity
 from jira_chase.store import trends
 from jira_chase.store.state import StateStore
 
-REPORT_FORMAT = "jira-chase-report/1"
+REPORT_FORMAT = "jira-chase-report/2"
 
-
-def issue_url(settings: Settings, key: str) -> str:
-    """Where a person opens the issue in the tracker."""
-    if settings.tracker == "jira":
-        assert settings.jira is not None
-        return f"{settings.jira.url.rstrip('/')}/browse/{key}"
-    assert settings.zentao is not None
-    kind, _, number = key.partition("-")
-    return f"{settings.zentao.url.rstrip('/')}/index.php?m={kind}&f=view&{kind}ID={number}"
-
-
-def _r(value: float | None, digits: int = 1) -> float | None:
-    return None if value is None else round(value, digits)
+__all__ = ["REPORT_FORMAT", "build_report", "issue_url"]
 
 
 def _forecast_band(
@@ -80,16 +78,22 @@ def _goal(
         assert arrived is not None  # (it is done)
         units = 1.0 if config.unit == "issues" else verdict.issue.estimate or 0.0
         finished.append((cal.local_date(arrived), units))
-    actual: list[list[Any]] = [[config.start.isoformat(), 0.0]]
-    total_done = 0.0
-    for day, units in sorted(finished):
+    # Work finished before the goal's start counts in both lines: they start together.
+    at_start = sum(units for day, units in finished if day < config.start)
+    actual: list[list[Any]] = [[config.start.isoformat(), round(at_start, 2)]]
+    total_done = at_start
+    for day, units in sorted(f for f in finished if f[0] >= config.start):
         total_done += units
-        actual.append([max(day, config.start).isoformat(), round(total_done, 2)])
+        actual.append([day.isoformat(), round(total_done, 2)])
     actual.append([today.isoformat(), round(goal.done, 2)])
-    plan_days = [config.start] + [c.date for c in config.checkpoints]
+    plan = [[config.start.isoformat(), round(at_start, 2)]] + [
+        [c.date.isoformat(), round(planned(config, c.date) * goal.total, 2)]
+        for c in config.checkpoints
+    ]
     return {
         "name": goal.name,
         "status": goal.status,
+        "by_date": _burnup_dates(actual, plan, config, today),
         "unit": goal.unit,
         "done": round(goal.done, 2),
         "total": round(goal.total, 2),
@@ -97,7 +101,8 @@ def _goal(
         "planned_today": round(goal.planned_today, 3),
         "start": config.start.isoformat(),
         "actual": actual,
-        "plan": [[d.isoformat(), round(planned(config, d) * goal.total, 2)] for d in plan_days],
+        "done_at_start": round(at_start, 2),
+        "plan": plan,
         "checkpoints": [c.to_dict() for c in goal.checkpoints],
         "forecast": _forecast_band(
             goal.weekly_throughput,
@@ -110,13 +115,45 @@ def _goal(
     }
 
 
+def _burnup_dates(
+    actual: list[list[Any]], plan: list[list[Any]], config: GoalSettings, today: date
+) -> list[dict[str, Any]]:
+    """The burn-up as rows of dates: each week from the start up to today, each
+    checkpoint and today, with what was done by then (None after today) and the plan."""
+    days = {config.start + timedelta(weeks=k) for k in range((today - config.start).days // 7 + 1)}
+    days |= {c.date for c in config.checkpoints} | {today}
+    points = [(date.fromisoformat(d), v) for d, v in plan]
+    rows = []
+    done_points = [(date.fromisoformat(d), v) for d, v in actual]
+    k = 0
+    done = done_points[0][1]
+    for day in sorted(d for d in days if d >= config.start):
+        while k < len(done_points) and done_points[k][0] <= day:
+            done = done_points[k][1]
+            k += 1
+        target = points[-1][1]
+        for (d0, v0), (d1, v1) in zip(points, points[1:]):
+            if day <= d1:
+                target = v0 + (v1 - v0) * (day - d0).days / (d1 - d0).days
+                break
+        rows.append({"date": day.isoformat(), "done": done if day <= today else None,
+                     "plan": round(target, 2)})  # fmt: skip
+    return rows
+
+
 def _change(now: dict[str, Any], before: dict[str, Any] | None) -> dict[str, Any] | None:
     if before is None:
         return None
     return {key: now[key] - before.get(key, 0) for key in ("issues", "off_track", "at_risk")}
 
 
-def _waits(evaluation: Evaluation, store: StateStore, zone: ZoneInfo) -> dict[str, Any]:
+def _recovery(found: list[trends.Episode]) -> dict[str, Any]:
+    return {"summary": trends.recovery_summary(found), "by_week": trends.recovery_by_week(found)}
+
+
+def _waits(
+    evaluation: Evaluation, runs: list[tuple[int, str, datetime, dict[str, Any]]], zone: ZoneInfo
+) -> dict[str, Any]:
     """Waits between teams, both ways: per team now, the open ones, and both medians by
     week (the last sync of each week, from the trend store)."""
     between = evaluation.waits
@@ -139,7 +176,7 @@ def _waits(evaluation: Evaluation, store: StateStore, zone: ZoneInfo) -> dict[st
             "days": None if found is None else round(found, 1),
         })  # fmt: skip
     weeks: dict[str, dict[str, Any]] = {}
-    for _, mode, at, team in store.trend_runs():
+    for _, mode, at, team in runs:
         if mode == "sync" and team.get("waits"):
             year, week, _ = at.astimezone(zone).isocalendar()
             weeks[f"{year}-W{week:02d}"] = team["waits"]
@@ -150,9 +187,11 @@ def _waits(evaluation: Evaluation, store: StateStore, zone: ZoneInfo) -> dict[st
     }
 
 
-def _rollout_by_week(store: StateStore, zone: ZoneInfo) -> list[dict[str, Any]]:
+def _rollout_by_week(
+    runs: list[tuple[int, str, datetime, dict[str, Any]]], zone: ZoneInfo
+) -> list[dict[str, Any]]:
     weeks: dict[str, int] = {}
-    for _, mode, at, team in store.trend_runs():
+    for _, mode, at, team in runs:
         if mode == "sync" and team.get("since_rollout") is not None:
             year, week, _ = at.astimezone(zone).isocalendar()
             weeks[f"{year}-W{week:02d}"] = team["since_rollout"]
@@ -167,21 +206,35 @@ def build_report(
     *,
     previous: tuple[datetime, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The report document as of the evaluation; `previous` is the last report's time
-    and team state, for the change since then."""
+    """The report document as of the evaluation (format `REPORT_FORMAT`: the whole
+    scope's headline, goals and waits, then a portfolio row and a section per team);
+    `previous` is the last report's time and team state, for the change since then."""
+    # (it builds the timelines' intervals again and many small rows, and no cycles: see
+    # `gc_paused`)
+    with gc_paused():
+        return _build(evaluation, settings, identity, store, previous)
+
+
+def _build(
+    evaluation: Evaluation,
+    settings: Settings,
+    identity: ServerIdentity,
+    store: StateStore,
+    previous: tuple[datetime, dict[str, Any]] | None,
+) -> dict[str, Any]:
     cal = Calendar(settings.calendar)
     zone = ZoneInfo(settings.calendar.timezone)
     now = evaluation.now
     metrics = evaluation.metrics
-    unhealthy = evaluation.unhealthy()
     team = trends.team_state(evaluation)
-    by_key = evaluation.by_key()
+    runs = store.trend_runs()
+    changes = store.health_changes()
 
     headline = {
         "issues": team["issues"],
         "off_track": team["off_track"],
         "at_risk": team["at_risk"],
-        "healthy": team["issues"] - len(unhealthy),
+        "healthy": team["issues"] - len(evaluation.unhealthy()),
         "since": previous[0].astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if previous else None,
         "change": _change(team, previous[1] if previous else None),
     }
@@ -191,146 +244,40 @@ def build_report(
         "baseline": taken.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if taken else None,
         "since_rollout": rollout if taken else None,
         # the last count of each week with a sync: how the baseline shrinks
-        "since_rollout_by_week": _rollout_by_week(store, zone),
+        "since_rollout_by_week": _rollout_by_week(runs, zone),
     }
-
-    goals = []
-    for status in evaluation.goals:
-        config = settings.goals[status.index]
-        goals.append(_goal(status, config, settings, evaluation.verdicts, cal, now))
-
-    steps: list[dict[str, Any]] = []
-    aging: list[dict[str, Any]] = []
-    cycle_times: list[dict[str, Any]] = []
-    throughput: list[dict[str, Any]] = []
-    cycle: dict[str, Any] | None = None
-    bottleneck = None
-    unit = "days"
-    if metrics is not None:
-        unit = metrics.unit
-        steps = [
-            {
-                "name": s.name,
-                "waiting": s.waiting,
-                "wip": s.wip,
-                "wip_limit": s.wip_limit,
-                "p85_days": _r(s.p85_days),
-                "limit_days": s.limit_days,
-                "breaches": s.breaches,
-                "over_limit": s.over_limit,
-                "share_of_cycle_time": _r(s.share_of_cycle_time, 3),
-            }
-            for s in metrics.steps
-        ]
-        for key, age in sorted(metrics.ages.items(), key=lambda kv: -kv[1]):
-            verdict = by_key.get(key)
-            aging.append(
-                {
-                    "key": key,
-                    "step": verdict.timeline.current.step if verdict else None,
-                    "age_days": round(age, 1),
-                    "url": issue_url(settings, key),
-                }
-            )
-        for verdict in evaluation.verdicts:
-            # (only those finished in the window have a cycle here: their timelines
-            # alone build their intervals again)
-            if not verdict.timeline.finished_within(metrics.window_start, evaluation.now):
-                continue
-            span = verdict.timeline.cycle()
-            if span is None:
-                continue
-            cycle_times.append(
-                {
-                    "key": verdict.issue.key,
-                    "finished": cal.local_date(span[1]).isoformat(),
-                    "days": round(cal.days_between(*span), 1),
-                    "url": issue_url(settings, verdict.issue.key),
-                }
-            )
-        cycle_times.sort(key=lambda c: (c["finished"], c["key"]))
-        if metrics.cycle_time is not None:
-            cycle = {
-                "p50": _r(metrics.cycle_time.p50),
-                "p85": _r(metrics.cycle_time.p85),
-                "count": metrics.cycle_time.count,
-            }
-        weeks = len(metrics.weekly_throughput)
-        # Unknown (issues finished at times nobody knows): no weeks, rather than zeros.
-        measured = metrics.throughput_per_week is not None
-        for i, count in enumerate(metrics.weekly_throughput if measured else ()):
-            ends = cal.local_date(metrics.window_end - timedelta(weeks=weeks - 1 - i))
-            throughput.append({"week_ending": ends.isoformat(), "finished": count})
-        if metrics.bottleneck is not None:
-            top = next(s for s in metrics.steps if s.name == metrics.bottleneck)
-            bottleneck = {"step": top.name, "share_of_cycle_time": _r(top.share_of_cycle_time, 3)}
-
-    red_lines = [
-        {
-            "key": v.issue.key,
-            "url": issue_url(settings, v.issue.key),
-            "summary": v.issue.summary,
-            "rule": f.rule,
-            "message": f.message,
-        }
-        for v in unhealthy
-        for f in v.findings
-        if f.family == "redline"
+    goals = [
+        _goal(status, settings.goals[status.index], settings, evaluation.verdicts, cal, now)
+        for status in evaluation.goals
     ]
 
-    carrying: dict[str, list[str]] = defaultdict(list)
-    names: dict[str, str] = {}
-    for verdict in evaluation.verdicts:
-        person = verdict.issue.assignee
-        if person is not None and verdict.timeline.current.step is not None:
-            carrying[person.id].append(verdict.issue.key)
-            names[person.id] = person.name
-    limit = settings.focus.wip_per_person
-    over_wip = (
-        [
-            {"person": names[pid], "in_progress": len(keys), "limit": limit, "issues": sorted(keys)}
-            for pid, keys in sorted(carrying.items(), key=lambda kv: (-len(kv[1]), names[kv[0]]))
-            if len(keys) > limit
-        ]
-        if limit is not None
-        else []
-    )
+    window_start = now - settings.metrics.window_weeks * WEEK
+    days = window_days(cal.local_date(now), settings.metrics.window_weeks)
+    people = people_of(evaluation.verdicts, settings.report.name_people)
+    scope = Scope(evaluation, settings, cal, now, window_start, days, people)
+    members = by_team(evaluation)
+    flows = measure_teams(evaluation, settings, members)
+    step_names = [s.name for s in settings.workflow.steps]
+    cfds = cumulative_flow(members, step_names, day_ends(days, zone, now), window_start)
+    team_of = evaluation.teams.of_issue
+    names = list(members)
+    health = health_by_day(changes, [at for _, _, at, _ in runs], team_of, names, zone)
+    found = trends.episodes(changes)
+    episodes: dict[str, list[trends.Episode]] = {name: [] for name in names}
+    for episode in found:
+        owner = team_of.get(episode.key)
+        if owner is not None:
+            episodes[owner].append(episode)
+    over_wip = over_wip_rows(scope)
+    sections, portfolio = [], []
+    for name, verdicts in members.items():
+        section, row = team_section(
+            name, verdicts, flows[name], scope, cfd=cfds[name], health=health[name],
+            recovery=_recovery(episodes[name]), over_wip=over_wip.get(name, []),
+        )  # fmt: skip
+        sections.append(section)
+        portfolio.append(row)
 
-    named: dict[str, dict[str, Any]] = {}
-    for verdict in unhealthy:
-        for finding in verdict.findings:
-            evidence = dict(finding.evidence)
-            blocker = evidence.get("blocked by")
-            if finding.family != "cooperation" or not blocker:
-                continue
-            entry = named.setdefault(
-                blocker,
-                {
-                    "blocker": blocker,
-                    "url": issue_url(settings, blocker),
-                    "project": evidence.get("blocker project"),
-                    "status": evidence.get("blocker status"),
-                    "blocks": [],
-                },
-            )
-            entry["blocks"] = sorted({*entry["blocks"], verdict.issue.key})
-    blockers = [named[key] for key in sorted(named)]
-
-    found = trends.episodes(store.health_changes())
-    flagged = [
-        {
-            "key": v.issue.key,
-            "url": issue_url(settings, v.issue.key),
-            "summary": v.issue.summary,
-            "status": v.issue.status,
-            "assignee": v.issue.assignee.name if v.issue.assignee else None,
-            "health": v.health.value,
-            "severity": 2 if v.health is Health.OFF_TRACK else 1,
-            "families": list(v.families),
-            "findings": [f.message for f in v.findings],
-        }
-        for v in unhealthy
-    ]
     tracker = identity.tracker if identity.tracker else settings.tracker
     return {
         "format": REPORT_FORMAT,
@@ -338,24 +285,21 @@ def build_report(
         "as_of_local": now.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
         "timezone": settings.calendar.timezone,
         "tracker": {"kind": tracker, "url": identity.url, "deployment": identity.deployment},
-        "unit": unit,
+        "unit": metrics.unit if metrics is not None else "days",
+        "name_people": people.named,
         "headline": headline,
         "attention": attention,
         "goals": goals,
-        "steps": steps,
-        "aging": aging,
-        "cycle_time": cycle,
-        "cycle_times": cycle_times,
-        "throughput": throughput,
+        "portfolio": portfolio,
+        "teams": sections,
+        "steps": step_rows(metrics) if metrics is not None else [],
+        "cycle_time": None
+        if metrics is None or metrics.cycle_time is None
+        else {"p50": rounded(metrics.cycle_time.p50), "p85": rounded(metrics.cycle_time.p85),
+              "p95": rounded(metrics.cycle_time.p95), "count": metrics.cycle_time.count},
+        "throughput": throughput_rows(metrics, cal) if metrics is not None else [],
         "finished_undated": metrics.undated_finished if metrics is not None else 0,
-        "bottleneck": bottleneck,
-        "red_lines": red_lines,
-        "over_wip": over_wip,
-        "blockers": blockers,
-        "recovery": {
-            "summary": trends.recovery_summary(found),
-            "by_week": trends.recovery_by_week(found),
-        },
-        "flagged": flagged,
-        "waits": _waits(evaluation, store, zone),
-    }
+        "bottleneck": bottleneck_row(metrics) if metrics is not None else None,
+        "recovery": _recovery(found),
+        "waits": _waits(evaluation, runs, zone),
+    }  # fmt: skip
