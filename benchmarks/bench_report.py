@@ -37,6 +37,7 @@ from jira_chase.engine.evaluate import evaluate  # noqa: E402
 from jira_chase.reports.manager import build_report, render  # noqa: E402
 from jira_chase.simulator import JiraSimulator  # noqa: E402
 from jira_chase.simulator.generate import generate_dataset  # noqa: E402
+from jira_chase.simulator.generated_issues import report_settings  # noqa: E402
 from jira_chase.sources.jira import JiraSource  # noqa: E402
 from jira_chase.store import trends  # noqa: E402
 from jira_chase.store.state import StateStore  # noqa: E402
@@ -119,39 +120,7 @@ def main() -> None:
     projects = [p["key"] for p in dataset["projects"]]  # every generated project
     with JiraSimulator(dataset) as sim, tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(
-            data={
-                "tracker": "jira",
-                "jira": {
-                    "url": sim.url,
-                    "email": "bot@example.com",
-                    "token": "t",
-                    "scope": f"project in ({', '.join(projects)})",
-                },  # fmt: skip
-                # the workflow, focus and cooperation settings of bench_sync.py
-                "workflow": {
-                    "done": ["Done", "Closed"],
-                    "steps": [
-                        {
-                            "name": "build",
-                            "statuses": ["In Progress"],
-                            "limit_days": 5,
-                            "wip_limit": 40,
-                        },
-                        {
-                            "name": "review",
-                            "statuses": ["Code Review"],
-                            "limit_days": 2,
-                            "required": True,
-                        },
-                        {"name": "test", "statuses": ["In QA"], "limit_days": 3},
-                        {"name": "blocked", "statuses": ["Blocked"], "waiting": True},
-                    ],
-                },  # fmt: skip
-                "focus": {"wip_per_person": 5},
-                "cooperation": {"blocked_days": 2},
-                "metrics": {"aging": True},
-                "state": {"path": str(Path(tmp) / "state.sqlite")},
-            }
+            data=report_settings(projects, sim.url, str(Path(tmp) / "state.sqlite"))
         )
         source = JiraSource(settings.jira)  # type: ignore[arg-type]
         identity = source.identify()

@@ -29,7 +29,7 @@ from jira_chase.config.settings import ISSUE_FAMILIES
 from jira_chase.engine.evaluate import evaluate
 from jira_chase.reports.manager import build_report
 from jira_chase.reports.manager.produce import write_report
-from jira_chase.simulator.generated_issues import generated_issues
+from jira_chase.simulator.generated_issues import generated_issues, report_settings
 from jira_chase.sources.base import ServerIdentity
 from jira_chase.store import trends
 from jira_chase.store.state import StateStore
@@ -42,19 +42,9 @@ DAYS = 28
 def report(folder: Path) -> Path:
     issues, now = generated_issues(20_000, 7)
     projects = sorted({issue.key.split("-")[0] for issue in issues})
-    settings = load_settings(data={
-        "tracker": "jira",
-        "jira": {"url": "https://jira.example.com", "email": "bot@example.com", "token": "t",
-                 "scope": f"project in ({', '.join(projects)})"},
-        "workflow": {"done": ["Done", "Closed"], "steps": [
-            {"name": "build", "statuses": ["In Progress"], "limit_days": 5, "wip_limit": 40},
-            {"name": "review", "statuses": ["Code Review"], "limit_days": 2, "required": True},
-            {"name": "test", "statuses": ["In QA"], "limit_days": 3},
-            {"name": "blocked", "statuses": ["Blocked"], "waiting": True},
-        ]},
-        "focus": {"wip_per_person": 5},
-        "state": {"path": str(folder / "state.sqlite")},
-    })  # fmt: skip
+    settings = load_settings(
+        data=report_settings(projects, "https://jira.example.com", str(folder / "state.sqlite"))
+    )
     evaluation = evaluate(issues, settings, now, bot_id="u-bot")
     health = {v.issue.key: (v.health.value, v.families) for v in evaluation.verdicts}
     rng = random.Random(7)

@@ -4,6 +4,7 @@ and for tests that need a large, varied scope."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -30,6 +31,20 @@ GENERATED_SETTINGS: dict[str, Any] = {
     "cooperation": {"blocked_days": 2},
     "metrics": {"aging": True},
 }  # fmt: skip
+
+
+def report_settings(projects: Iterable[str], url: str, state: str) -> dict[str, Any]:
+    """Settings for the manager's report over generated data: the given projects in scope
+    (each a team), the generated workflow, focus and cooperation of `GENERATED_SETTINGS`
+    on calendar days, the state file at `state` (the report's benchmark, its browser test
+    and the screenshots in docs/ all judge the same)."""
+    settings = {key: value for key, value in GENERATED_SETTINGS.items() if key != "calendar"}
+    return {
+        **settings,
+        "jira": {"url": url, "email": "bot@example.com", "token": "t",
+                 "scope": f"project in ({', '.join(projects)})"},
+        "state": {"path": state},
+    }  # fmt: skip
 
 
 def example_on_generated(example: str, url: str, state: str, token: str = "t") -> str:

@@ -21,7 +21,7 @@ from jira_chase.reports.manager import build_report
 from jira_chase.reports.manager.produce import write_report
 from jira_chase.reports.manager.render import team_ids
 from jira_chase.simulator.demo import build_demo_dataset
-from jira_chase.simulator.generated_issues import generated_issues
+from jira_chase.simulator.generated_issues import generated_issues, report_settings
 from jira_chase.sources.base import ServerIdentity
 from jira_chase.store import trends
 from jira_chase.store.state import StateStore
@@ -228,19 +228,9 @@ def generated_report(tmp_path: Path, issues: int) -> tuple[Path, dict[str, Any],
     and the names of the people in them."""
     found, now = generated_issues(issues, seed=7)
     projects = sorted({issue.key.split("-")[0] for issue in found})
-    settings = load_settings(data={
-        "tracker": "jira",
-        "jira": {"url": "https://jira.example.com", "email": "bot@example.com", "token": "t",
-                 "scope": f"project in ({', '.join(projects)})"},
-        "workflow": {"done": ["Done", "Closed"], "steps": [
-            {"name": "build", "statuses": ["In Progress"], "limit_days": 5, "wip_limit": 40},
-            {"name": "review", "statuses": ["Code Review"], "limit_days": 2, "required": True},
-            {"name": "test", "statuses": ["In QA"], "limit_days": 3},
-            {"name": "blocked", "statuses": ["Blocked"], "waiting": True},
-        ]},
-        "focus": {"wip_per_person": 5},
-        "state": {"path": str(tmp_path / "state.sqlite")},
-    })  # fmt: skip
+    settings = load_settings(
+        data=report_settings(projects, "https://jira.example.com", str(tmp_path / "state.sqlite"))
+    )
     evaluation = evaluate(found, settings, now, bot_id="u-bot")
     identity = ServerIdentity("jira", "https://jira.example.com", "10", "cloud", "u-bot")
     with StateStore(settings.state.path) as store:
