@@ -49,16 +49,20 @@ def report(folder: Path) -> Path:
     health = {v.issue.key: (v.health.value, v.families) for v in evaluation.verdicts}
     rng = random.Random(7)
     keys = sorted(health)
+    # A made-up history that ends where the judgement is: walked back from today's
+    # health, a fiftieth of the issues changing each day, then kept oldest first.
+    walk = []
+    for _ in range(DAYS):
+        for key in rng.sample(keys, len(keys) // 50):
+            if health[key][0] == "healthy":
+                health[key] = ("at-risk", (rng.choice(ISSUE_FAMILIES),))
+            else:
+                health[key] = ("healthy", ())
+        walk.append(dict(health))
     with StateStore(settings.state.path) as store:
-        for number in range(DAYS):
-            if number:
-                for key in rng.sample(keys, len(keys) // 50):
-                    if health[key][0] == "healthy":
-                        health[key] = ("at-risk", (rng.choice(ISSUE_FAMILIES),))
-                    else:
-                        health[key] = ("healthy", ())
+        for number, state in enumerate(reversed(walk)):
             at = now - timedelta(days=DAYS - number)
-            store.record_trend(number + 1, "sync", at, {"n": number}, health)
+            store.record_trend(number + 1, "sync", at, {"n": number}, state)
         trends.record(store, DAYS + 1, "report", evaluation)
         identity = ServerIdentity("jira", "https://jira.example.com", "10", "cloud", "u-bot")
         doc = build_report(evaluation, settings, identity, store)
