@@ -28,8 +28,7 @@ sys.path.insert(0, str(ROOT))
 from jira_chase.config.file import load_settings  # noqa: E402
 from jira_chase.engine.comment import ManagedComment  # noqa: E402
 from jira_chase.engine.evaluate import evaluate  # noqa: E402
-from jira_chase.engine.plan import LABELS, plan_writes  # noqa: E402
-from jira_chase.run.pipeline import _recorded  # noqa: E402
+from jira_chase.engine.plan import LABELS, Seen, plan_writes  # noqa: E402
 from jira_chase.simulator import JiraSimulator  # noqa: E402
 from jira_chase.simulator.generate import generate_dataset  # noqa: E402
 from jira_chase.sources.jira import JiraSource  # noqa: E402
@@ -80,7 +79,8 @@ def main() -> None:
         source = JiraSource(settings.jira)  # type: ignore[arg-type]
         issues = source.fetch_issues()
         evaluation = evaluate(issues, settings, NOW, bot_id=source.bot_id())
-        operations = plan_writes(evaluation, settings.writeback).operations
+        # every issue's comment too (as without the baseline): the comments table grows as well
+        operations = plan_writes(evaluation, settings.writeback, seen=Seen(first=False)).operations
         path = settings.state.path
         rng = random.Random(args.seed)
         started = time.perf_counter()
@@ -95,8 +95,9 @@ def main() -> None:
                     else rng.sample(operations, int(len(operations) * args.churn))
                 )
                 for seq, op in enumerate(chosen):
-                    store.record_operation(run_id, seq, op.issue_key, op.kind, _recorded(op),
-                                           "done")  # fmt: skip
+                    # as the run's WriteRecorder keeps an operation: its JSON without the text
+                    recorded = json.dumps(op.to_dict(text=False), sort_keys=True)
+                    store.record_operation(run_id, seq, op.issue_key, op.kind, recorded, "done")
                     if op.kind == LABELS:
                         store.record_labels(op.issue_key, op.add, op.remove)
                     elif op.comment is not None:
