@@ -197,3 +197,6 @@ def test_reports_alone_read_the_scope_once(tmp_path, jira_sim):
     report(paged, tmp_path)
     assert len(scope_pages(sim)) <= 2, sim.requests
     assert runs(paged)[0]["requests"] <= 10
+    # nor what it learnt of the site (kept a day, as a sync keeps it)
+    asked = [path for _, path in sim.requests if path.endswith(("/status", "/field"))]
+    assert asked == [], sim.requests

@@ -40,7 +40,6 @@ from jira_chase.run.vet import check_workflow
 from jira_chase.sources.base import (
     SITE_FACTS,
     Outcome,
-    ScratchMemory,
     ServerIdentity,
     Source,
     SourceStats,
@@ -410,7 +409,7 @@ def run(
     run_id = store.start_run(mode, now)
     result: RunResult | None = None
     try:
-        identity, known = recall(source, store, now, write=write)
+        identity, known = recall(source, store, now)
         # A status the tracker does not have would judge every issue wrongly: stop
         # before anything is read or written.
         settings = check_workflow(settings, source)
@@ -445,13 +444,13 @@ def run(
         raise
 
 
-def recall(
-    source: Source, store: StateStore, now: datetime, *, write: bool
-) -> tuple[ServerIdentity, Known]:
+def recall(source: Source, store: StateStore, now: datetime) -> tuple[ServerIdentity, Known]:
     """The start: what earlier runs left in the state store, the store handed to the
-    source as its memory (a dry run's to read, never to write), and the tracker the
-    state file belongs to checked, or bound when the file is new."""
-    source.use_memory(store if write else ScratchMemory(store))
+    source as its memory, and the tracker the state file belongs to checked, or bound
+    when the file is new. What the source learns of the tracker is kept like the issue
+    snapshots: a report keeps it for the next run; a plan's store is a copy in memory,
+    dropped at its end."""
+    source.use_memory(store)
     identity = source.identify()
     taken, seen_findings, since_rollout = store.seen_findings()
     swept = store.recall(SWEEP).get("labels")
